@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+import { existsSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError } from '../lib/config/errors.js';
+import { renderStarterConfig, SCHEMA_FILE } from '../lib/config/init.js';
+import { loadConfigFile, referenceConfig, type LoadedConfig } from '../lib/config/load.js';
+import { PROFILE_NAMES, type ProfileName } from '../lib/config/profiles.js';
+import { configJsonSchema } from '../lib/config/schema.js';
+import type { ComposeFlavor } from '../lib/compose/service.js';
+import { summarize, synthesize, type SynthTarget } from '../lib/synth.js';
+
+/** Exit codes: 0 done, 1 unexpected failure, 2 bad input (config, arguments). */
+const EXIT_BAD_INPUT = 2;
+
+function load(configFile: string | undefined): LoadedConfig {
+  return configFile === undefined ? referenceConfig() : loadConfigFile(configFile);
+}
+
+function schemaText(): string {
+  return `${JSON.stringify(configJsonSchema(), null, 2)}\n`;
+}
+
+const program = new Command()
+  .name('platform')
+  .description('Infrastructure as code for a self-hosted AI homelab: one typed model, rendered for Coolify (Compose) and k3s.')
+  .showHelpAfterError()
+  .exitOverride();
+
+program
+  .command('synth')
+  .description('Render the platform (the embedded reference platform when no --config is given).')
+  .option('-c, --config <file>', 'platform.yaml to render')
+  .addOption(new Option('-t, --target <target>', 'what to render').choices(['compose']).default('compose'))
+  .addOption(new Option('-f, --flavor <flavor>', 'compose flavour').choices(['coolify', 'plain']).default('coolify'))
+  .option('-o, --out <dir>', 'output folder (the target writes into <dir>/<target>)', 'dist')
+  .option('-q, --quiet', 'print nothing on success')
+  .action((opts: { config?: string; target: SynthTarget; flavor: ComposeFlavor; out: string; quiet?: boolean }) => {
+    const started = performance.now();
+    const loaded = load(opts.config);
+    const result = synthesize(loaded, { target: opts.target, flavor: opts.flavor, outDir: opts.out }, started);
+    if (!opts.quiet) process.stdout.write(`${summarize(result, opts.flavor, loaded.source.file)}\n`);
+  });
+
+program
+  .command('init')
+  .description('Write a commented starter platform.yaml (and its JSON Schema beside it).')
+  .addOption(new Option('-p, --profile <profile>', 'hardware profile').choices(PROFILE_NAMES).default('recommended'))
+  .option('-o, --out <file>', 'where to write the config', 'platform.yaml')
+  .option('--force', 'overwrite an existing file')
+  .action((opts: { profile: ProfileName; out: string; force?: boolean }) => {
+    if (existsSync(opts.out) && !opts.force) {
+      throw new ConfigError([], { file: opts.out }).withMessage(`${opts.out} already exists; use --force to overwrite it`);
+    }
+    writeFileSync(opts.out, renderStarterConfig(opts.profile));
+    const schemaPath = join(dirname(opts.out), SCHEMA_FILE);
+    writeFileSync(schemaPath, schemaText());
+    process.stdout.write(`wrote ${opts.out} (profile ${opts.profile}) and ${schemaPath}\n`);
+  });
+
+program
+  .command('schema')
+  .description('Print the JSON Schema of platform.yaml.')
+  .action(() => {
+    process.stdout.write(schemaText());
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
+  } else if (err instanceof ConfigError) {
+    process.stderr.write(`error: invalid config\n${err.message}\n`);
+    process.exitCode = EXIT_BAD_INPUT;
+  } else {
+    process.stderr.write(`error: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  }
+}

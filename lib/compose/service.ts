@@ -1,0 +1,200 @@
+import type { Node } from '../model/node.js';
+import type { Platform } from '../model/platform.js';
+import { Secret } from '../model/secret.js';
+import type { HealthCheckSpec, Service, VolumeSpec } from '../model/service.js';
+import { EnvTemplate, type EnvValue } from '../model/values.js';
+import { ComposeResolver } from './resolver.js';
+
+export type ComposeFlavor = 'coolify' | 'plain';
+
+/** Compose interpolates `$`: a literal dollar is written `$$`. */
+export function escapeDollars(text: string): string {
+  return text.replace(/\$/g, '$$$$');
+}
+
+/** Memory for Compose: `4G`, or `512M` below a whole GB. */
+export function composeMemory(gb: number): string {
+  return Number.isInteger(gb) ? `${gb}G` : `${Math.round(gb * 1024)}M`;
+}
+
+/** How a secret is referenced in one compose file. */
+export type SecretStyle = (secret: Secret) => string;
+
+/** `${PG_PASSWORD:?}`: Compose refuses to start and Coolify blocks the deploy until it is set. */
+export function requiredVariable(secret: Secret): string {
+  return `\${${secret.name}:?}`;
+}
+
+const MAGIC_PREFIX: Partial<Record<Secret['generate'], string>> = {
+  password: 'SERVICE_PASSWORD_',
+  password64: 'SERVICE_PASSWORD_64_',
+  user: 'SERVICE_USER_',
+  hex32: 'SERVICE_HEX_32_',
+};
+
+/** Coolify's generated variable for a secret (`PG_PASSWORD` -> `SERVICE_PASSWORD_PGPASSWORD`), if it has one. */
+export function magicVariable(secret: Secret): string | undefined {
+  const prefix = MAGIC_PREFIX[secret.generate];
+  // Coolify reads <ID> as one token: no underscores.
+  return prefix ? `${prefix}${secret.name.replace(/_/g, '')}` : undefined;
+}
+
+function envValue(value: EnvValue, resolver: ComposeResolver, secretStyle: SecretStyle): string {
+  if (typeof value === 'string') return escapeDollars(value);
+  if (value instanceof Secret) return secretStyle(value);
+  if (value instanceof EnvTemplate) return value.parts.map((p) => envValue(p, resolver, secretStyle)).join('');
+  return escapeDollars(value(resolver));
+}
+
+function healthTest(h: HealthCheckSpec): string[] {
+  if (h.exec) return ['CMD', ...h.exec.map(escapeDollars)];
+  const via = h.via ?? 'wget';
+  if (h.http) {
+    const url = `http://127.0.0.1:${h.http.port}${h.http.path}`;
+    switch (via) {
+      case 'curl':
+        return ['CMD', 'curl', '-fsS', '-o', '/dev/null', url];
+      case 'python':
+        return ['CMD', 'python3', '-c', `import urllib.request; urllib.request.urlopen('${url}', timeout=5)`];
+      case 'bash':
+        return ['CMD', 'bash', '-c', `: > /dev/tcp/127.0.0.1/${h.http.port}`];
+      default:
+        return ['CMD', 'wget', '-q', '-O', '/dev/null', url];
+    }
+  }
+  if (h.tcp) {
+    if (via === 'python') {
+      return ['CMD', 'python3', '-c', `import socket; socket.create_connection(('127.0.0.1', ${h.tcp.port}), 5)`];
+    }
+    return ['CMD', 'bash', '-c', `: > /dev/tcp/127.0.0.1/${h.tcp.port}`];
+  }
+  throw new Error('health check needs http, tcp or exec');
+}
+
+function seconds(n: number): string {
+  return `${n}s`;
+}
+
+export interface ComposeServiceContext {
+  readonly platform: Platform;
+  readonly node: Node;
+  readonly flavor: ComposeFlavor;
+  readonly secretStyle: SecretStyle;
+  /** Networks the service joins, already decided by the file renderer. */
+  readonly networks: readonly string[];
+  /** Ports to publish on the node's bind address. */
+  readonly published: readonly { port: number; protocol: 'tcp' | 'udp' }[];
+  /** Same-file services this one waits for. */
+  readonly dependsOn: readonly Service[];
+}
+
+/** Named volume (or bind folder under the storage root) of a data volume. */
+export function dataVolumeSource(platform: Platform, service: Service, volume: { name: string }): string {
+  const storage = platform.config.storage;
+  return storage.mode === 'bind' ? `${storage.root}/${service.stackName}/${volume.name}` : volume.name;
+}
+
+function volumeEntry(platform: Platform, service: Service, volume: VolumeSpec): Record<string, unknown> {
+  if ('hostPath' in volume) {
+    return { type: 'bind', source: volume.hostPath, target: volume.mountPath, ...(volume.readOnly ? { read_only: true } : {}) };
+  }
+  const readOnly = volume.readOnly ? { read_only: true } : {};
+  if (platform.config.storage.mode === 'bind') {
+    return { type: 'bind', source: dataVolumeSource(platform, service, volume), target: volume.mountPath, ...readOnly, bind: { create_host_path: true } };
+  }
+  return { type: 'volume', source: volume.name, target: volume.mountPath, ...readOnly };
+}
+
+/** Relative path of a config file beside the compose file (plain) or Coolify's copy of it. */
+export function configFilePath(service: Service, name: string): string {
+  return `${service.name}/${name}`;
+}
+
+/**
+ * One service of a compose file, keys in dclint's order (image, depends_on, volumes,
+ * environment, ports, networks, command, entrypoint, restart, healthcheck, logging, then the rest
+ * alphabetically).
+ */
+export function renderComposeService(service: Service, ctx: ComposeServiceContext): Record<string, unknown> {
+  const { platform, node, flavor } = ctx;
+  const resolver = new ComposeResolver(service, node);
+  const out: Record<string, unknown> = { image: service.image };
+
+  if (ctx.dependsOn.length > 0) {
+    const deps: Record<string, { condition: string }> = {};
+    for (const dep of [...ctx.dependsOn].sort((a, b) => a.name.localeCompare(b.name))) {
+      const condition = dep.oneShot ? 'service_completed_successfully' : dep.healthCheck ? 'service_healthy' : 'service_started';
+      deps[dep.name] = { condition };
+    }
+    out.depends_on = deps;
+  }
+
+  const volumes: Record<string, unknown>[] = service.volumes.map((v) => volumeEntry(platform, service, v));
+  for (const file of service.configFiles) {
+    const entry: Record<string, unknown> = { type: 'bind', source: `./${configFilePath(service, file.name)}`, target: file.mountPath };
+    if (file.readOnly ?? true) entry.read_only = true;
+    // Coolify writes `content` to the file and strips the key before Docker sees it.
+    if (flavor === 'coolify') entry.content = file.content(resolver);
+    volumes.push(entry);
+  }
+  if (volumes.length > 0) out.volumes = volumes;
+
+  const envNames = Object.keys(service.env).sort();
+  if (envNames.length > 0) {
+    const env: Record<string, string> = {};
+    for (const name of envNames) env[name] = envValue(service.env[name] as EnvValue, resolver, ctx.secretStyle);
+    out.environment = env;
+  }
+
+  if (ctx.published.length > 0) {
+    out.ports = [...ctx.published]
+      .sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol))
+      .map((p) => ({ target: p.port, published: String(p.port), host_ip: node.bindAddress, protocol: p.protocol }));
+  }
+  out.networks = [...ctx.networks].sort();
+  if (service.command) out.command = service.command.map(escapeDollars);
+  if (service.entrypoint) out.entrypoint = service.entrypoint.map(escapeDollars);
+  out.restart = service.oneShot ? 'no' : 'unless-stopped';
+  if (service.healthCheck) {
+    const h = service.healthCheck;
+    out.healthcheck = {
+      test: healthTest(h),
+      interval: seconds(h.intervalSeconds ?? 30),
+      timeout: seconds(h.timeoutSeconds ?? 10),
+      retries: h.retries ?? 3,
+      start_period: seconds(h.startPeriodSeconds ?? 30),
+    };
+  }
+  out.logging = { driver: 'json-file', options: { 'max-size': '10m', 'max-file': '3' } };
+  if (service.security.user) out.user = service.security.user;
+
+  // The rest, alphabetically.
+  if (service.security.capAdd) out.cap_add = [...service.security.capAdd];
+  if (service.security.capDrop) out.cap_drop = [...service.security.capDrop];
+  const deploy: Record<string, unknown> = {
+    resources: {
+      limits: { cpus: String(service.resources.cpus), memory: composeMemory(service.resources.memoryGb) },
+      ...gpuReservation(platform, service, node),
+    },
+  };
+  out.deploy = deploy;
+  if (service.oneShot && flavor === 'coolify') out.exclude_from_hc = true;
+  if (service.security.hostPid) out.pid = 'host';
+  if (service.security.privileged) out.privileged = true;
+  if (service.profile) out.profiles = [service.profile];
+  if (!service.security.privileged) out.security_opt = ['no-new-privileges:true'];
+  return out;
+}
+
+function gpuReservation(platform: Platform, service: Service, node: Node): Record<string, unknown> {
+  if (service.gpuTelemetry) {
+    return { reservations: { devices: [{ driver: 'nvidia', count: 'all', capabilities: ['gpu', 'utility'] }] } };
+  }
+  if (!service.gpu) return {};
+  const devices = platform.gpuDevices(service, node);
+  const device: Record<string, unknown> = { driver: 'nvidia' };
+  if (node.gpus.length > 1) device.device_ids = devices.map(String);
+  else device.count = 1;
+  device.capabilities = ['gpu'];
+  return { reservations: { devices: [device] } };
+}

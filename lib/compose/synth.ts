@@ -1,0 +1,126 @@
+import type { HostPort } from '../model/host-ports.js';
+import type { Platform } from '../model/platform.js';
+import type { Secret } from '../model/secret.js';
+import { generatedHeader, toYaml } from '../output/yaml.js';
+import type { RenderedFile } from '../output/writer.js';
+import { renderEnvExample, renderNetworksScript, renderStackReadme, renderTreeReadme } from './docs.js';
+import { ComposeResolver } from './resolver.js';
+import {
+  configFilePath,
+  magicVariable,
+  renderComposeService,
+  requiredVariable,
+  type ComposeFlavor,
+  type SecretStyle,
+} from './service.js';
+import {
+  composeUnits,
+  publishedOn,
+  sameFileDependencies,
+  secretUsage,
+  serviceNetworks,
+  unitSecrets,
+  UPLINK_NETWORK,
+  type ComposeUnit,
+} from './units.js';
+
+export interface ComposeSynthOptions {
+  /** coolify: inline config files, Coolify keys. plain: files beside compose.yaml for `docker compose up`. */
+  readonly flavor: ComposeFlavor;
+}
+
+/** Decide, per compose file, which secrets Coolify generates and which the owner sets. */
+export function secretStyleFor(platform: Platform, unit: ComposeUnit, usage: Map<string, Set<string>>, flavor: ComposeFlavor): {
+  style: SecretStyle;
+  magic: Map<string, string>;
+} {
+  const magic = new Map<string, string>();
+  if (flavor === 'coolify' && platform.config.coolify.magicSecrets) {
+    for (const secret of unitSecrets(unit)) {
+      const variable = magicVariable(secret);
+      // Coolify generates per stack: a secret shared with another compose file must be set by hand.
+      if (variable && usage.get(secret.name)?.size === 1) magic.set(secret.name, variable);
+    }
+  }
+  const style: SecretStyle = (secret: Secret) => {
+    const variable = magic.get(secret.name);
+    return variable ? `\${${variable}}` : requiredVariable(secret);
+  };
+  return { style, magic };
+}
+
+function renderUnit(platform: Platform, unit: ComposeUnit, flavor: ComposeFlavor, published: readonly HostPort[], style: SecretStyle) {
+  const services: Record<string, unknown> = {};
+  const networks = new Set<string>();
+  const volumes = new Set<string>();
+  for (const service of unit.services) {
+    const joined = serviceNetworks(platform, service, unit.node, published);
+    joined.forEach((n) => networks.add(n));
+    if (platform.config.storage.mode === 'volume') {
+      for (const v of service.volumes) if (!('hostPath' in v)) volumes.add(v.name);
+    }
+    services[service.name] = renderComposeService(service, {
+      platform,
+      node: unit.node,
+      flavor,
+      secretStyle: style,
+      networks: joined,
+      published: published.filter((p) => p.service === service).map((p) => ({ port: p.port, protocol: p.protocol })),
+      dependsOn: sameFileDependencies(service, unit),
+    });
+  }
+  const doc: Record<string, unknown> = {
+    name: unit.stack.name,
+    services,
+    networks: Object.fromEntries([...networks].sort().map((n) => [n, { external: true }])),
+  };
+  if (volumes.size > 0) doc.volumes = Object.fromEntries([...volumes].sort().map((v) => [v, {}]));
+  const header =
+    generatedHeader(`Stack ${unit.stack.name} on node ${unit.node.name}`) +
+    `# Networks: run ../networks.sh on ${unit.node.name} first. Variables: see .env.example.\n`;
+  return header + toYaml(doc);
+}
+
+export interface ComposeSynthResult {
+  readonly files: RenderedFile[];
+  readonly units: readonly ComposeUnit[];
+}
+
+/** Render the whole Compose tree: per node a networks.sh, per node and stack a compose.yaml, .env.example and README. */
+export function synthCompose(platform: Platform, options: ComposeSynthOptions): ComposeSynthResult {
+  const units = composeUnits(platform);
+  const usage = secretUsage(units);
+  const files: RenderedFile[] = [];
+  const publishedByNode = new Map(platform.deployedNodes.map((n) => [n, publishedOn(platform, n)]));
+
+  for (const node of platform.deployedNodes) {
+    const nodeUnits = units.filter((u) => u.node === node);
+    if (nodeUnits.length === 0) continue;
+    const published = publishedByNode.get(node) ?? [];
+    const networkNames = new Set<string>();
+    for (const unit of nodeUnits) {
+      for (const service of unit.services) serviceNetworks(platform, service, node, published).forEach((n) => networkNames.add(n));
+    }
+    files.push({ path: `${node.name}/networks.sh`, content: renderNetworksScript(platform, node, networkNames), mode: 0o755 });
+  }
+
+  for (const unit of units) {
+    const published = publishedByNode.get(unit.node) ?? [];
+    const { style, magic } = secretStyleFor(platform, unit, usage, options.flavor);
+    files.push({ path: `${unit.dir}/compose.yaml`, content: renderUnit(platform, unit, options.flavor, published, style) });
+    files.push({ path: `${unit.dir}/.env.example`, content: renderEnvExample(unit, magic) });
+    files.push({ path: `${unit.dir}/README.md`, content: renderStackReadme(platform, unit, options.flavor, published, magic, units) });
+    if (options.flavor === 'plain') {
+      for (const service of unit.services) {
+        const resolver = new ComposeResolver(service, unit.node);
+        for (const file of service.configFiles) {
+          files.push({ path: `${unit.dir}/${configFilePath(service, file.name)}`, content: file.content(resolver) });
+        }
+      }
+    }
+  }
+  files.push({ path: 'README.md', content: renderTreeReadme(platform, units, options.flavor) });
+  return { files, units };
+}
+
+export { UPLINK_NETWORK };

@@ -1,0 +1,103 @@
+import { hostPorts, type HostPort } from '../model/host-ports.js';
+import type { Node } from '../model/node.js';
+import type { Platform } from '../model/platform.js';
+import type { Secret } from '../model/secret.js';
+import type { Service } from '../model/service.js';
+import type { Stack } from '../model/stack.js';
+
+/** Network that gives a service in an isolated zone a way out: internet egress, other nodes, published ports. */
+export const UPLINK_NETWORK = 'uplink';
+
+/** One compose file: the services of one stack on one node. */
+export interface ComposeUnit {
+  readonly node: Node;
+  readonly stack: Stack;
+  readonly services: readonly Service[];
+  /** `<node>/<stack>` */
+  readonly dir: string;
+}
+
+/**
+ * Every (deployed node, stack) pair that has at least one service, in deploy order: a file comes
+ * after every file holding a service it has an ordering connection to (litellm on one node waits
+ * for ollama on another). Ties keep stack order, then node order.
+ */
+export function composeUnits(platform: Platform): ComposeUnit[] {
+  const candidates: ComposeUnit[] = [];
+  for (const stack of platform.stackOrder()) {
+    for (const node of platform.deployedNodes) {
+      const services = stack.services.filter((s) => s.nodes.includes(node)).sort((a, b) => a.name.localeCompare(b.name));
+      if (services.length > 0) candidates.push({ node, stack, services, dir: `${node.name}/${stack.name}` });
+    }
+  }
+  const holding = (service: Service, near: Node) =>
+    candidates.filter((u) => u.services.includes(service) && (!service.perNode || u.node === near || !service.nodes.includes(near)));
+  const deps = new Map<ComposeUnit, Set<ComposeUnit>>();
+  for (const unit of candidates) {
+    const set = new Set<ComposeUnit>();
+    for (const service of unit.services) {
+      for (const c of service.connections) {
+        if (!c.ordering) continue;
+        for (const provider of holding(c.to, unit.node)) if (provider !== unit) set.add(provider);
+      }
+    }
+    deps.set(unit, set);
+  }
+  const ordered: ComposeUnit[] = [];
+  const remaining = [...candidates];
+  while (remaining.length > 0) {
+    // A cycle across files cannot be ordered; fall back to stack order for what is left.
+    const next = remaining.find((u) => [...(deps.get(u) ?? [])].every((d) => ordered.includes(d))) ?? (remaining[0] as ComposeUnit);
+    ordered.push(next);
+    remaining.splice(remaining.indexOf(next), 1);
+  }
+  return ordered;
+}
+
+/** Why a service joins each of its networks on a node: its zone, the zones it dials, the uplink. */
+export function serviceNetworks(platform: Platform, service: Service, node: Node, published: readonly HostPort[]): string[] {
+  const networks = new Set<string>([service.zone.networkName]);
+  let leavesNode = false;
+  for (const c of service.connections) {
+    const local = c.to.nodes.includes(node) && node.deployed;
+    if (local) networks.add(c.to.zone.networkName);
+    else leavesNode = true;
+  }
+  const publishes = published.some((p) => p.service === service);
+  if (service.zone.isolated && (service.egress.length > 0 || leavesNode || publishes)) networks.add(UPLINK_NETWORK);
+  return [...networks].sort();
+}
+
+/** Ordering connections to services in the same compose file become depends_on. */
+export function sameFileDependencies(service: Service, unit: ComposeUnit): Service[] {
+  return service.connections
+    .filter((c) => c.ordering && unit.services.includes(c.to))
+    // A service behind a profile may not be running: nothing waits on it unless it shares the profile.
+    .filter((c) => c.to.profile === undefined || c.to.profile === service.profile)
+    .map((c) => c.to);
+}
+
+/** Secret name -> the compose files that reference it. */
+export function secretUsage(units: readonly ComposeUnit[]): Map<string, Set<string>> {
+  const usage = new Map<string, Set<string>>();
+  for (const unit of units) {
+    for (const service of unit.services) {
+      for (const secret of service.secrets) {
+        const set = usage.get(secret.name) ?? new Set<string>();
+        set.add(unit.dir);
+        usage.set(secret.name, set);
+      }
+    }
+  }
+  return usage;
+}
+
+export function unitSecrets(unit: ComposeUnit): Secret[] {
+  const byName = new Map<string, Secret>();
+  for (const service of unit.services) for (const s of service.secrets) byName.set(s.name, s);
+  return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export function publishedOn(platform: Platform, node: Node): HostPort[] {
+  return hostPorts(platform, node);
+}

@@ -1,0 +1,170 @@
+import { FLOATING_TAGS } from '../images.js';
+import { SERVICE_NAMES } from '../services/names.js';
+import type { ConfigIssue } from './errors.js';
+import type { PlatformConfig } from './schema.js';
+
+/*
+ * Cross-field checks that need only the config. Checks that need placement (GPU on a node without
+ * one, host-port clashes, duplicate routes) run when the construct tree is built, with the same
+ * issue shape, so the user sees one kind of message either way.
+ */
+
+function cidrRange(cidr: string): [number, number] {
+  const [ip, bits] = cidr.split('/') as [string, string];
+  const base = ip.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
+  const size = 2 ** (32 - Number(bits));
+  const start = Math.floor(base / size) * size;
+  return [start, start + size - 1];
+}
+
+/** `true` when an image reference carries a concrete version tag (or a digest). */
+export function hasConcreteTag(image: string): boolean {
+  if (image.includes('@sha256:')) return true;
+  const last = image.split('/').pop() ?? '';
+  const colon = last.lastIndexOf(':');
+  if (colon < 0) return false;
+  return !FLOATING_TAGS.includes(last.slice(colon + 1));
+}
+
+export function checkConfig(config: PlatformConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const nodeNames = Object.keys(config.nodes);
+  const zoneNames = Object.keys(config.zones);
+  const appNames = Object.keys(config.apps);
+  const list = (names: readonly string[]) => (names.length > 0 ? names.join(', ') : '(none)');
+
+  const mustBeNode = (path: (string | number)[], node: string | undefined) => {
+    if (node !== undefined && !config.nodes[node]) {
+      issues.push({ path, message: `no node is named "${node}"; nodes: ${list(nodeNames)}` });
+    } else if (node !== undefined && config.nodes[node]?.role === 'external' && path[0] === 'apps') {
+      issues.push({ path, message: `node "${node}" is external (not deployed to); place the app on a server or gpu node` });
+    }
+  };
+  const mustBeZone = (path: (string | number)[], zone: string | undefined) => {
+    if (zone !== undefined && !config.zones[zone]) {
+      issues.push({ path, message: `no zone is named "${zone}"; zones: ${list(zoneNames)}` });
+    }
+  };
+
+  if (!Object.values(config.nodes).some((n) => n.role === 'server')) {
+    issues.push({ path: ['nodes'], message: 'at least one node must have role server (it runs everything that needs no GPU)' });
+  }
+
+  const seenAddresses = new Map<string, string>();
+  for (const [name, node] of Object.entries(config.nodes)) {
+    if (node.role === 'gpu' && node.gpus.length === 0) {
+      issues.push({ path: ['nodes', name, 'gpus'], message: `node "${name}" has role gpu but lists no GPUs; add its GPUs or use role server` });
+    }
+    const other = seenAddresses.get(node.address);
+    if (other) issues.push({ path: ['nodes', name, 'address'], message: `${node.address} is already the address of node "${other}"` });
+    seenAddresses.set(node.address, name);
+    if (config.exposure === 'tailnet' && node.role !== 'external' && !node.tailscaleAddress) {
+      issues.push({
+        path: ['nodes', name],
+        message: `exposure is tailnet, so node "${name}" needs tailscaleAddress (its 100.x.y.z address): ports bind there`,
+      });
+    }
+  }
+
+  if (config.tls === 'acme' && config.exposure !== 'public') {
+    issues.push({
+      path: ['tls'],
+      message: `acme needs the edge reachable from the internet, but exposure is ${config.exposure}; use tls: internal`,
+    });
+  }
+
+  const vlans = new Map<number, string>();
+  const subnets: { zone: string; cidr: string; range: [number, number] }[] = [];
+  for (const [name, zone] of Object.entries(config.zones)) {
+    if (zone.vlan !== undefined) {
+      const other = vlans.get(zone.vlan);
+      if (other) issues.push({ path: ['zones', name, 'vlan'], message: `VLAN ${zone.vlan} is already used by zone "${other}"` });
+      vlans.set(zone.vlan, name);
+    }
+    if (zone.driver === 'macvlan' && (zone.vlan === undefined || zone.subnet === undefined)) {
+      issues.push({ path: ['zones', name, 'driver'], message: `macvlan needs both vlan and subnet on zone "${name}"` });
+    }
+    if (zone.subnet) {
+      const range = cidrRange(zone.subnet);
+      for (const other of subnets) {
+        if (range[0] <= other.range[1] && other.range[0] <= range[1]) {
+          issues.push({ path: ['zones', name, 'subnet'], message: `${zone.subnet} overlaps ${other.cidr} of zone "${other.zone}"` });
+        }
+      }
+      subnets.push({ zone: name, cidr: zone.subnet, range });
+    }
+  }
+
+  for (const [service, settings] of Object.entries(config.services)) {
+    mustBeNode(['services', service, 'node'], settings?.node);
+    mustBeZone(['services', service, 'zone'], settings?.zone);
+  }
+
+  for (const [service, image] of Object.entries(config.images)) {
+    if (image && !hasConcreteTag(image)) {
+      issues.push({
+        path: ['images', service],
+        message: `"${image}" has no concrete version tag; pin one such as ${service}:1.2.3 (floating tags: ${FLOATING_TAGS.join(', ')})`,
+      });
+    }
+  }
+
+  const modelNames = new Set<string>();
+  config.models.ollama.forEach((model, index) => {
+    for (const name of [model.name, model.alias].filter((n): n is string => n !== undefined)) {
+      if (modelNames.has(name)) {
+        issues.push({ path: ['models', 'ollama', index, model.alias === name ? 'alias' : 'name'], message: `"${name}" is listed twice` });
+      }
+      modelNames.add(name);
+    }
+  });
+  config.models.ollama.forEach((model, index) => {
+    model.fallbacks.forEach((fallback, f) => {
+      if (!modelNames.has(fallback)) {
+        issues.push({
+          path: ['models', 'ollama', index, 'fallbacks', f],
+          message: `no model or alias is named "${fallback}"; known: ${list([...modelNames])}`,
+        });
+      }
+    });
+  });
+
+  const enabledServices = SERVICE_NAMES.filter((s) => config.services[s]?.enabled !== false);
+  for (const [name, app] of Object.entries(config.apps)) {
+    const at = (...rest: (string | number)[]) => ['apps', name, ...rest];
+    if ((SERVICE_NAMES as readonly string[]).includes(name)) {
+      issues.push({ path: at(), message: `"${name}" is the name of a platform service; choose another app name` });
+    }
+    mustBeNode(at('node'), app.node);
+    mustBeZone(at('zone'), app.zone);
+    if (app.kind === 'container') {
+      if (!app.image) issues.push({ path: at('image'), message: 'a container app needs an image with a concrete version tag', got: 'missing' });
+      else if (!hasConcreteTag(app.image)) {
+        issues.push({ path: at('image'), message: `"${app.image}" has no concrete version tag; pin one such as my-app:1.2.3` });
+      }
+      if (app.port === undefined) issues.push({ path: at('port'), message: 'a container app needs the port it listens on', got: 'missing' });
+      if (app.root !== undefined) issues.push({ path: at('root'), message: 'root is for static apps; a container app serves its own files' });
+    } else {
+      if (!app.root) issues.push({ path: at('root'), message: 'a static app needs root: the host folder with its built files', got: 'missing' });
+      if (!app.route) issues.push({ path: at('route'), message: 'a static app needs a route: Caddy serves it at <host>.<domain>', got: 'missing' });
+      if (app.image !== undefined) issues.push({ path: at('image'), message: 'a static app has no image: Caddy serves its files' });
+      if (app.port !== undefined) issues.push({ path: at('port'), message: 'a static app has no port: Caddy serves its files' });
+      if (app.connects.length > 0) issues.push({ path: at('connects'), message: 'a static app runs in the browser; list what it calls under its API app' });
+    }
+    app.connects.forEach((target, index) => {
+      const known = (enabledServices as readonly string[]).includes(target) || appNames.includes(target);
+      if (!known) {
+        issues.push({
+          path: at('connects', index),
+          message: `no enabled service or app is named "${target}"; apps: ${list(appNames)}; services: ${enabledServices.join(', ')}`,
+        });
+      } else if (target === name) {
+        issues.push({ path: at('connects', index), message: 'an app cannot connect to itself' });
+      } else if (config.apps[target]?.kind === 'static') {
+        issues.push({ path: at('connects', index), message: `"${target}" is a static app; it has no port to connect to` });
+      }
+    });
+  }
+
+  return issues;
+}

@@ -1,0 +1,70 @@
+import { Document, isMap, isScalar } from 'yaml';
+import type { z } from 'zod';
+import { PROFILES, type ProfileName } from './profiles.js';
+import { configSchema } from './schema.js';
+
+export const SCHEMA_FILE = 'platform.schema.json';
+
+const APPS_EXAMPLE = `
+Your own apps (not in the reference platform). For example:
+apps:
+  api:                      # the Hono API
+    image: ghcr.io/you/hono-api:1.0.0
+    port: 3001
+    route: { host: api, cors: [app] }
+    connects: [litellm, comfyui, mochi, searxng, valkey, postgres, minio]
+    secrets: [API_SECRET_KEY]
+    healthPath: /health
+  app:                      # the React SPA, served by Caddy
+    kind: static
+    root: /srv/apps/app/dist
+    route: { host: app }
+  video-worker:
+    image: ghcr.io/you/video-worker:1.0.0
+    port: 8080
+    node: rtx
+    zone: gpu
+    connects: [valkey, mochi, cogvideox, minio]`;
+
+function describe(key: string): string | undefined {
+  const field = (configSchema.shape as Record<string, z.ZodType>)[key];
+  return field?.description;
+}
+
+/** Wrap a description into comment lines of at most ~100 characters. */
+function wrap(text: string): string {
+  const words = text.split(' ');
+  const lines: string[] = [];
+  let line = '';
+  for (const word of words) {
+    if (line.length + word.length + 1 > 98 && line !== '') {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  if (line) lines.push(line);
+  return lines.map((l) => ` ${l}`).join('\n');
+}
+
+/** A commented starter platform.yaml for a hardware profile; comments come from the schema's descriptions. */
+export function renderStarterConfig(profile: ProfileName): string {
+  const { config, description } = PROFILES[profile];
+  const full: Record<string, unknown> = { ...config, services: (config as { services?: unknown }).services ?? {}, apps: {} };
+  const doc = new Document(full);
+  doc.commentBefore = [
+    ` platform.yaml for your self-hosted AI homelab (profile: ${profile}: ${description}).`,
+    ' `platform synth` renders it; every key left out takes the reference default; `platform schema` prints',
+    ' the full schema. Secrets never go here: they are set in Coolify or a .env, by name.',
+  ].join('\n');
+  if (isMap(doc.contents)) {
+    for (const pair of doc.contents.items) {
+      if (!isScalar(pair.key)) continue;
+      const key = String(pair.key.value);
+      const text = describe(key);
+      const extra = key === 'apps' ? `\n${APPS_EXAMPLE.split('\n').map((l) => ` ${l}`).join('\n')}` : '';
+      if (text) pair.key.commentBefore = wrap(text) + extra;
+    }
+  }
+  const body = doc.toString({ lineWidth: 0 });
+  return `# yaml-language-server: $schema=./${SCHEMA_FILE}\n${body}`;
+}

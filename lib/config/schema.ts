@@ -1,0 +1,289 @@
+import { z } from 'zod';
+import { SERVICE_NAMES } from '../services/names.js';
+
+/*
+ * The one typed config. Every object is strict (an unknown key is an error that lists the allowed
+ * keys), every field carries a description (it becomes the JSON Schema an editor completes from,
+ * and the comments `platform init` writes), and every default is the reference homelab of
+ * shared/REFERENCE.md: an empty platform.yaml synthesizes the reference platform.
+ */
+
+const NAME_PATTERN = /^[a-z]([-a-z0-9]{0,38}[a-z])?$/;
+const NAME_RULE =
+  'must be lowercase letters, digits and "-", start and end with a letter, at most 40 characters ' +
+  '(Coolify reads a name ending in a digit as a port)';
+
+/** A strict object whose unknown-key error names the keys that are allowed. */
+function strictObject<T extends z.ZodRawShape>(shape: T) {
+  const allowed = Object.keys(shape).sort().join(', ');
+  return z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys' ? `unknown key; allowed keys here: ${allowed}` : undefined,
+  });
+}
+
+export const nameSchema = z.string().regex(NAME_PATTERN, { error: NAME_RULE });
+const secretNameSchema = z
+  .string()
+  .regex(/^[A-Z][A-Z0-9_]*$/, { error: 'must be an environment variable name: A-Z, 0-9 and "_", starting with a letter' });
+const ipv4 = z.ipv4({ error: 'must be an IPv4 address such as 192.168.1.10' });
+const positive = (what: string) => z.number({ error: `must be a number (${what})` }).positive({ error: `must be greater than 0 (${what})` });
+const port = z
+  .number()
+  .int({ error: 'must be a whole number from 1 to 65535' })
+  .min(1, { error: 'must be a whole number from 1 to 65535' })
+  .max(65535, { error: 'must be a whole number from 1 to 65535' });
+
+export const serviceNameSchema = z.enum(SERVICE_NAMES, {
+  error: `must be one of the platform's services: ${SERVICE_NAMES.join(', ')}`,
+});
+
+const gpuSchema = strictObject({
+  model: z.string().min(1).describe('GPU model, e.g. "RTX 4090". Informational; shown in summaries and graphs.'),
+  vramGb: positive('GB of VRAM').describe('VRAM of this GPU in GB; the VRAM budget is checked against it.'),
+});
+
+const nodeSchema = strictObject({
+  role: z
+    .enum(['server', 'gpu', 'external'], { error: 'must be one of server, gpu, external' })
+    .default('server')
+    .describe(
+      'server: runs everything that needs no GPU. gpu: a GPU node (k3s agent / second Coolify server). ' +
+        'external: a machine the platform does not deploy to (gpu-over-lan); services placed there are reached at its address.',
+    ),
+  address: ipv4.describe('LAN address. Published ports bind here (exposure public or lan); other nodes reach this node here.'),
+  tailscaleAddress: ipv4
+    .optional()
+    .describe('Tailscale address (100.x.y.z). Required on every deployed node when exposure is tailnet.'),
+  interface: z
+    .string()
+    .regex(/^[a-zA-Z0-9_.-]+$/, { error: 'must be a network interface name such as eth0 or enp3s0' })
+    .default('eth0')
+    .describe('Parent network interface for macvlan zone networks (`<interface>.<vlan>`).'),
+  cpus: z.number().int().positive().default(16).describe('CPU cores, for capacity checks.'),
+  memoryGb: positive('GB of RAM').default(64).describe('RAM in GB, for capacity checks.'),
+  diskGb: positive('GB of disk').default(2000).describe('Disk in GB, for capacity checks.'),
+  gpus: z.array(gpuSchema).default([]).describe('NVIDIA GPUs in device-index order (GPU 0 first).'),
+});
+
+const zoneSchema = strictObject({
+  vlan: z
+    .number({ error: 'must be a whole number from 1 to 4094' })
+    .int({ error: 'must be a whole number from 1 to 4094' })
+    .min(1, { error: 'must be a whole number from 1 to 4094' })
+    .max(4094, { error: 'must be a whole number from 1 to 4094' })
+    .optional()
+    .describe('802.1Q VLAN id of this network segment (1-4094).'),
+  subnet: z
+    .cidrv4({ error: 'must be an IPv4 CIDR such as 10.0.30.0/24' })
+    .optional()
+    .describe('Subnet of the zone network, e.g. 10.0.30.0/24. Zone subnets must not overlap.'),
+  isolated: z
+    .boolean()
+    .default(false)
+    .describe('No route out: the compose network is `internal`; services that need egress also join the uplink network.'),
+  driver: z
+    .enum(['bridge', 'macvlan'], { error: 'must be one of bridge, macvlan' })
+    .default('bridge')
+    .describe(
+      'Compose network driver. bridge: a Docker bridge per node. macvlan: containers get addresses on the VLAN ' +
+        '(parent `<interface>.<vlan>`); needs vlan and subnet, and Docker cannot publish ports from it.',
+    ),
+  description: z.string().optional().describe('What lives in this zone; shown in generated READMEs.'),
+});
+
+const serviceSettingsSchema = strictObject({
+  enabled: z.boolean().optional().describe('Turn a service off (default: on).'),
+  node: nameSchema.optional().describe('Node to run on (default: first GPU node for GPU services, first server otherwise).'),
+  zone: nameSchema.optional().describe('Zone (network segment) to run in (default: the reference zone of the service).'),
+  gpus: z
+    .union([z.number().int().min(1, { error: 'must be a whole number of GPUs (1 or more) or "all"' }), z.literal('all')], {
+      error: 'must be a whole number of GPUs (1 or more) or "all"',
+    })
+    .optional()
+    .describe('GPUs this service asks for (GPU services only).'),
+  gpuDevices: z
+    .array(z.number().int().min(0, { error: 'must be a GPU index (0 or more)' }))
+    .optional()
+    .describe('Pin to these GPU indices of its node instead of automatic placement.'),
+  cpus: positive('CPU cores').optional().describe('CPU limit in cores.'),
+  memoryGb: positive('GB').optional().describe('Memory limit in GB.'),
+  env: z.record(z.string(), z.string()).optional().describe('Extra non-secret environment variables.'),
+});
+
+const ollamaModelSchema = strictObject({
+  name: z.string().min(1).describe('Ollama model tag, e.g. llama3.3:70b-instruct-q4_K_M.'),
+  alias: z.string().min(1).optional().describe('Name LiteLLM serves it as (OpenAI-compatible), e.g. gpt-4.'),
+  vramGb: positive('GB of VRAM').describe('VRAM of the weights in GB (KV cache comes on top).'),
+  mode: z.enum(['chat', 'embedding'], { error: 'must be one of chat, embedding' }).default('chat').describe('chat or embedding.'),
+  fallbacks: z.array(z.string()).default([]).describe('LiteLLM model names to fall back to when this one fails.'),
+});
+
+export const COMFYUI_MODEL_SETS = ['sdxl', 'flux-schnell', 'flux-dev'] as const;
+
+const REFERENCE_OLLAMA_MODELS = [
+  { name: 'llama3.3:70b-instruct-q4_K_M', alias: 'gpt-4', vramGb: 42.5, mode: 'chat' as const, fallbacks: ['gpt-3.5-turbo'] },
+  { name: 'qwen2.5:32b-instruct-q5_K_M', alias: 'gpt-3.5-turbo', vramGb: 23.3, mode: 'chat' as const, fallbacks: [] },
+  { name: 'nomic-embed-text', alias: 'text-embedding-ada-002', vramGb: 0.3, mode: 'embedding' as const, fallbacks: [] },
+  { name: 'llava:34b', alias: 'gpt-4-vision-preview', vramGb: 20.7, mode: 'chat' as const, fallbacks: [] },
+];
+
+const routeSchema = strictObject({
+  host: nameSchema.describe('Subdomain: the app is served at https://<host>.<domain>.'),
+  auth: z.boolean().default(false).describe('Put the site behind Caddy basic auth.'),
+  cors: z
+    .array(nameSchema)
+    .default([])
+    .describe('Route hosts whose pages may call this one from the browser (CORS), e.g. [app].'),
+});
+
+const appSchema = strictObject({
+  kind: z
+    .enum(['container', 'static'], { error: 'must be one of container, static' })
+    .default('container')
+    .describe('container: an image the platform runs. static: built files Caddy serves (an SPA).'),
+  image: z.string().optional().describe('Image with a concrete version tag (container apps).'),
+  port: port.optional().describe('Port the container listens on (container apps).'),
+  root: z.string().optional().describe('Host folder with the built files (static apps), mounted into Caddy.'),
+  node: nameSchema.optional().describe('Node to run on (default: the first server).'),
+  zone: nameSchema.default('edge').describe('Zone to run in.'),
+  route: routeSchema.optional().describe('Publish through Caddy at <host>.<domain>.'),
+  connects: z
+    .array(nameSchema)
+    .default([])
+    .describe('Services or apps this app calls. Each adds <NAME>_HOST, <NAME>_PORT and <NAME>_URL to its environment.'),
+  env: z.record(z.string(), z.string()).default({}).describe('Non-secret environment variables.'),
+  secrets: z.array(secretNameSchema).default([]).describe('Secrets passed as environment variables, by name (never values).'),
+  healthPath: z.string().startsWith('/', { error: 'must start with /' }).default('/').describe('HTTP path that answers 200 when healthy.'),
+  egress: z.boolean().default(false).describe('Needs to reach the internet.'),
+  cpus: positive('CPU cores').default(1).describe('CPU limit in cores.'),
+  memoryGb: positive('GB').default(1).describe('Memory limit in GB.'),
+});
+
+const REFERENCE_NODES = {
+  homelab: { role: 'server' as const, address: '192.168.1.10', interface: 'eth0', cpus: 16, memoryGb: 128, diskGb: 2000, gpus: [] },
+  rtx: {
+    role: 'gpu' as const,
+    address: '192.168.1.11',
+    interface: 'eth0',
+    cpus: 16,
+    memoryGb: 64,
+    diskGb: 2000,
+    gpus: [{ model: 'RTX 4090', vramGb: 24 }],
+  },
+};
+
+const REFERENCE_ZONES = {
+  dmz: { vlan: 10, subnet: '10.0.10.0/24', isolated: false, driver: 'bridge' as const, description: 'edge DNS' },
+  edge: { vlan: 20, subnet: '10.0.20.0/24', isolated: false, driver: 'bridge' as const, description: 'proxy, gateways, user-facing apps' },
+  gpu: { vlan: 30, subnet: '10.0.30.0/24', isolated: true, driver: 'bridge' as const, description: 'isolated GPU inference' },
+  services: { vlan: 40, subnet: '10.0.40.0/24', isolated: true, driver: 'bridge' as const, description: 'data and search' },
+  monitoring: { vlan: 50, subnet: '10.0.50.0/24', isolated: true, driver: 'bridge' as const, description: 'observability' },
+};
+
+export const configSchema = strictObject({
+  domain: z
+    .string()
+    .regex(/^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
+      error: 'must be a lowercase DNS domain such as example.com',
+    })
+    .default('example.com')
+    .describe('Your domain. Every route is <name>.<domain>.'),
+  acmeEmail: z.email({ error: 'must be an e-mail address' }).default('admin@example.com').describe("E-mail for Let's Encrypt."),
+  exposure: z
+    .enum(['public', 'tailnet', 'lan'], { error: 'must be one of public, tailnet, lan' })
+    .default('public')
+    .describe(
+      'public: 80/443/53 forwarded from the router to the edge node. tailnet: nothing public, ports bind to Tailscale ' +
+        'addresses. lan: ports bind to LAN addresses only.',
+    ),
+  tls: z
+    .enum(['acme', 'internal'], { error: 'must be one of acme, internal' })
+    .optional()
+    .describe("acme: Let's Encrypt (needs exposure public). internal: Caddy's own CA. Default: acme when public, else internal."),
+  nodes: z.record(nameSchema, nodeSchema).default(REFERENCE_NODES).describe('Machines of the homelab, by name.'),
+  zones: z.record(nameSchema, zoneSchema).default(REFERENCE_ZONES).describe('Network segments (VLANs), by name.'),
+  services: z
+    .partialRecord(serviceNameSchema, serviceSettingsSchema)
+    .default({})
+    .describe('Per-service overrides: enabled, node, zone, GPUs, resources, extra env.'),
+  images: z
+    .partialRecord(serviceNameSchema, z.string().min(1))
+    .default({})
+    .describe('Image overrides by service, each with a concrete version tag.'),
+  models: strictObject({
+    ollama: z.array(ollamaModelSchema).default(REFERENCE_OLLAMA_MODELS).describe('Models Ollama pulls and LiteLLM serves.'),
+    comfyui: z
+      .array(z.enum(COMFYUI_MODEL_SETS, { error: `must be one of ${COMFYUI_MODEL_SETS.join(', ')}` }))
+      .default(['sdxl'])
+      .describe('Model sets comfyui-models downloads (flux-dev is gated: it needs HF_TOKEN).'),
+  })
+    .default({ ollama: REFERENCE_OLLAMA_MODELS, comfyui: ['sdxl'] })
+    .describe('Models to pull and serve.'),
+  ollama: strictObject({
+    numParallel: z.number().int().min(1).default(2).describe('OLLAMA_NUM_PARALLEL: requests served at once per model.'),
+    maxLoadedModels: z.number().int().min(1).default(2).describe('OLLAMA_MAX_LOADED_MODELS: models resident at once.'),
+    keepAlive: z.string().default('5m').describe('OLLAMA_KEEP_ALIVE: how long an idle model stays loaded.'),
+  })
+    .default({ numParallel: 2, maxLoadedModels: 2, keepAlive: '5m' })
+    .describe('Ollama tuning.'),
+  litellm: strictObject({
+    spendLogs: z.boolean().default(false).describe('Store spend logs in Postgres (adds litellm -> postgres).'),
+    cache: z.boolean().default(false).describe('Cache responses in Valkey (adds litellm -> valkey).'),
+  })
+    .default({ spendLogs: false, cache: false })
+    .describe('LiteLLM gateway options.'),
+  postgres: strictObject({
+    vectors: z.boolean().default(false).describe('Use the pgvector image.'),
+    databases: z.array(nameSchema).default([]).describe('Extra databases init.sql creates (apps that connect get their own).'),
+  })
+    .default({ vectors: false, databases: [] })
+    .describe('Postgres options.'),
+  monitoring: strictObject({
+    retentionDays: z.number().int().min(1).default(30).describe('Prometheus TSDB retention in days.'),
+    ntfyTopic: z.string().regex(/^[-_A-Za-z0-9]{1,64}$/, { error: 'must be 1-64 letters, digits, "-" or "_"' }).default('alerts').describe('ntfy topic alerts are sent to.'),
+  })
+    .default({ retentionDays: 30, ntfyTopic: 'alerts' })
+    .describe('Monitoring options.'),
+  dns: strictObject({
+    ipLookup: z.url({ error: 'must be a URL' }).default('https://checkip.amazonaws.com').describe('Where ddclient asks for the public IP.'),
+    updateSeconds: z.number().int().min(60).default(300).describe('How often ddclient checks the public IP.'),
+  })
+    .default({ ipLookup: 'https://checkip.amazonaws.com', updateSeconds: 300 })
+    .describe('Dynamic DNS options.'),
+  storage: strictObject({
+    mode: z
+      .enum(['volume', 'bind'], { error: 'must be one of volume, bind' })
+      .default('volume')
+      .describe('volume: Docker named volumes. bind: folders under root (easy to back up, seed 001 cold storage).'),
+    root: z.string().startsWith('/', { error: 'must be an absolute path' }).default('/cold-storage').describe('Root folder for bind mode.'),
+  })
+    .default({ mode: 'volume', root: '/cold-storage' })
+    .describe('Where service data lives.'),
+  basicAuthUser: z.string().regex(/^[a-z][a-z0-9_-]*$/, { error: 'must be a lowercase user name' }).default('admin').describe('User name for the basic-auth protected sites.'),
+  coolify: strictObject({
+    magicSecrets: z
+      .boolean()
+      .default(false)
+      .describe("Use Coolify's generated SERVICE_PASSWORD_* variables for secrets used within a single stack."),
+  })
+    .default({ magicSecrets: false })
+    .describe('Coolify options.'),
+  apps: z.record(nameSchema, appSchema).default({}).describe('Your own apps (Hono API, React SPA, workers), by name.'),
+});
+
+/** What the user writes (defaults optional). */
+export type PlatformConfigInput = z.input<typeof configSchema>;
+/** What the code reads: every default applied. */
+export type PlatformConfig = z.output<typeof configSchema>;
+export type NodeConfig = PlatformConfig['nodes'][string];
+export type ZoneConfig = PlatformConfig['zones'][string];
+export type AppConfig = PlatformConfig['apps'][string];
+export type OllamaModelConfig = PlatformConfig['models']['ollama'][number];
+export type ServiceSettings = z.output<typeof serviceSettingsSchema>;
+
+/** The JSON Schema of platform.yaml, for editors (yaml-language-server) and `platform schema`. */
+export function configJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return { ...schema, title: 'platform.yaml', description: 'Self-hosted AI homelab platform definition.' };
+}

@@ -1,0 +1,43 @@
+import type { Platform } from '../model/platform.js';
+import type { Service } from '../model/service.js';
+import type { Resolver } from '../model/values.js';
+import { generatedHeader, toYaml } from '../output/yaml.js';
+
+/** The engines the seed enables, with the host each one sends queries to. */
+export const SEARXNG_ENGINES = [
+  { name: 'google', shortcut: 'g', host: 'www.google.com' },
+  { name: 'duckduckgo', shortcut: 'ddg', host: 'html.duckduckgo.com' },
+  { name: 'wikipedia', shortcut: 'wp', host: 'en.wikipedia.org' },
+  { name: 'arxiv', shortcut: 'arx', host: 'export.arxiv.org' },
+] as const;
+
+/**
+ * settings.yml: JSON format on (Open WebUI and the API read it), limiter on, autocomplete off (it
+ * would send every keystroke to a search engine). The secret comes from SEARXNG_SECRET.
+ */
+export function renderSearxngSettings(platform: Platform, resolve: Resolver, valkey?: Service): string {
+  const settings: Record<string, unknown> = {
+    use_default_settings: true,
+    general: { instance_name: `${platform.domain} search`, enable_metrics: false },
+    search: { safe_search: 0, autocomplete: '', default_lang: 'en', formats: ['html', 'json'] },
+    server: { limiter: valkey !== undefined, image_proxy: true, http_protocol_version: '1.1' },
+    ...(valkey ? { valkey: { url: (() => { const a = resolve.address(valkey, 6379); return `valkey://${a.host}:${a.port}/0`; })() } } : {}),
+    outgoing: { request_timeout: 6.0, max_request_timeout: 15.0 },
+    engines: SEARXNG_ENGINES.map((e) => ({ name: e.name, engine: e.name, shortcut: e.shortcut, disabled: false })),
+  };
+  return generatedHeader('SearxNG settings') + toYaml(settings);
+}
+
+/** limiter.toml: rate-limit strangers, never the homelab's own callers. */
+export function renderSearxngLimiter(platform: Platform): string {
+  const internal = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', ...(platform.config.exposure === 'tailnet' ? ['100.64.0.0/10'] : [])];
+  return [
+    generatedHeader('SearxNG limiter').trimEnd(),
+    '[botdetection.ip_limit]',
+    'link_token = true',
+    '',
+    '[botdetection.ip_lists]',
+    `pass_ip = [${internal.map((c) => `"${c}"`).join(', ')}]`,
+    '',
+  ].join('\n');
+}

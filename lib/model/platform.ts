@@ -1,0 +1,188 @@
+import { Construct } from 'constructs';
+import type { ConfigIssue } from '../config/errors.js';
+import type { PlatformConfig } from '../config/schema.js';
+import { placeGpus, type GpuPlacement } from './gpu-placement.js';
+import { hostPortClashes } from './host-ports.js';
+import { Node } from './node.js';
+import type { Route } from './route.js';
+import { Secret, type SecretProps } from './secret.js';
+import { Service, type Connection } from './service.js';
+import { Stack } from './stack.js';
+import { Zone } from './zone.js';
+
+export interface PlatformProps {
+  /** The validated config (every default applied). */
+  readonly config: PlatformConfig;
+}
+
+/**
+ * The root of the construct tree: nodes, zones, secrets and routes of the homelab, and its stacks
+ * of services. Everything a renderer needs is read from here; nothing is read from the config
+ * again after the tree is built.
+ */
+export class Platform extends Construct {
+  readonly config: PlatformConfig;
+  readonly domain: string;
+  readonly tls: 'acme' | 'internal';
+  readonly nodes: ReadonlyMap<string, Node>;
+  readonly zones: ReadonlyMap<string, Zone>;
+  private readonly nodesScope: Construct;
+  private readonly zonesScope: Construct;
+  private readonly secretsScope: Construct;
+  private readonly routeList: Route[] = [];
+  private placementCache?: GpuPlacement;
+
+  constructor(props: PlatformProps) {
+    super(undefined as unknown as Construct, '');
+    this.config = props.config;
+    this.domain = props.config.domain;
+    this.tls = props.config.tls ?? (props.config.exposure === 'public' ? 'acme' : 'internal');
+    this.nodesScope = new Construct(this, 'nodes');
+    this.zonesScope = new Construct(this, 'zones');
+    this.secretsScope = new Construct(this, 'secrets');
+    const nodes = new Map<string, Node>();
+    for (const [name, config] of Object.entries(props.config.nodes)) {
+      const bindAddress = props.config.exposure === 'tailnet' ? config.tailscaleAddress : config.address;
+      nodes.set(name, new Node(this.nodesScope, name, { config, bindAddress }));
+    }
+    this.nodes = nodes;
+    const zones = new Map<string, Zone>();
+    for (const [name, config] of Object.entries(props.config.zones)) zones.set(name, new Zone(this.zonesScope, name, { config }));
+    this.zones = zones;
+  }
+
+  static of(construct: Construct): Platform {
+    const root = construct.node.root;
+    if (!(root instanceof Platform)) throw new Error(`${construct.node.path} is not inside a Platform`);
+    return root;
+  }
+
+  /** The stack of that name, created on first use. */
+  stack(name: string, description: string): Stack {
+    const existing = this.node.tryFindChild(name);
+    if (existing instanceof Stack) return existing;
+    return new Stack(this, name, { description });
+  }
+
+  get stacks(): Stack[] {
+    return this.node.children.filter((c): c is Stack => c instanceof Stack);
+  }
+
+  get services(): Service[] {
+    return this.stacks.flatMap((s) => s.services);
+  }
+
+  service(name: string): Service | undefined {
+    return this.services.find((s) => s.name === name);
+  }
+
+  /** Declare (or get) a secret by name. The same name always means the same value. */
+  secret(name: string, props: SecretProps): Secret {
+    const existing = this.secretsScope.node.tryFindChild(name);
+    if (existing instanceof Secret) {
+      if (existing.generate !== props.generate) {
+        throw new Error(`secret ${name} is declared as ${existing.generate} and as ${props.generate}`);
+      }
+      return existing;
+    }
+    return new Secret(this.secretsScope, name, props);
+  }
+
+  get secrets(): Secret[] {
+    return this.secretsScope.node.children.filter((c): c is Secret => c instanceof Secret).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  addRoute(route: Route): void {
+    this.routeList.push(route);
+  }
+
+  get routes(): readonly Route[] {
+    return this.routeList;
+  }
+
+  /** `<host>.<domain>` */
+  fqdn(host: string): string {
+    return `${host}.${this.domain}`;
+  }
+
+  get connections(): Connection[] {
+    return this.services.flatMap((s) => s.connections);
+  }
+
+  /** Services that dial `service`. */
+  consumersOf(service: Service): Connection[] {
+    return this.connections.filter((c) => c.to === service);
+  }
+
+  get gpuPlacement(): GpuPlacement {
+    this.placementCache ??= placeGpus(this.services);
+    return this.placementCache;
+  }
+
+  /** Device indices of `service` on `node` ([] when it has no GPU request). */
+  gpuDevices(service: Service, node: Node): readonly number[] {
+    return this.gpuPlacement.assignments.get(service)?.get(node) ?? [];
+  }
+
+  /** Deployed nodes (not external), in config order. */
+  get deployedNodes(): Node[] {
+    return [...this.nodes.values()].filter((n) => n.deployed);
+  }
+
+  /**
+   * Stacks in deploy order: a stack comes after every stack it has an ordering connection to.
+   * Ties keep declaration order.
+   */
+  stackOrder(): Stack[] {
+    const stacks = this.stacks;
+    const deps = new Map<Stack, Set<Stack>>(stacks.map((s) => [s, new Set()]));
+    for (const c of this.connections) {
+      const from = stacks.find((s) => s.name === c.from.stackName);
+      const to = stacks.find((s) => s.name === c.to.stackName);
+      if (c.ordering && from && to && from !== to) deps.get(from)?.add(to);
+    }
+    const ordered: Stack[] = [];
+    const remaining = [...stacks];
+    while (remaining.length > 0) {
+      const next = remaining.find((s) => [...(deps.get(s) ?? [])].every((d) => ordered.includes(d)));
+      if (!next) throw new Error(`stacks depend on each other in a cycle: ${remaining.map((s) => s.name).join(', ')}`);
+      ordered.push(next);
+      remaining.splice(remaining.indexOf(next), 1);
+    }
+    return ordered;
+  }
+
+  /** Checks that need the built tree: GPU placement, host-port clashes, routes. */
+  validate(): ConfigIssue[] {
+    const issues: ConfigIssue[] = [...this.gpuPlacement.issues];
+    issues.push(...hostPortClashes(this));
+
+    const hosts = new Map<string, Route>();
+    for (const route of this.routes) {
+      const other = hosts.get(route.host);
+      if (other) {
+        issues.push({
+          path: [...route.configPath, 'host'],
+          message: `${this.fqdn(route.host)} is already routed by ${other.configPath.join('.')}; each route needs its own host`,
+        });
+      }
+      hosts.set(route.host, route);
+    }
+    for (const route of this.routes) {
+      route.cors.forEach((origin, index) => {
+        if (!hosts.has(origin)) {
+          issues.push({
+            path: [...route.configPath, 'cors', index],
+            message: `no route has host "${origin}"; routes: ${[...hosts.keys()].sort().join(', ')}`,
+          });
+        }
+      });
+    }
+    try {
+      this.stackOrder();
+    } catch (err) {
+      issues.push({ path: ['apps'], message: (err as Error).message });
+    }
+    return issues;
+  }
+}

@@ -1,0 +1,281 @@
+import { Construct } from 'constructs';
+import type { ConfigPath } from '../config/errors.js';
+import type { Node } from './node.js';
+import { Secret } from './secret.js';
+import type { Zone } from './zone.js';
+import { EnvTemplate, type EnvValue, type Resolver } from './values.js';
+
+export interface PortSpec {
+  /** Container port. */
+  readonly port: number;
+  /** @default 'tcp' */
+  readonly protocol?: 'tcp' | 'udp';
+  /** What the port is, e.g. "http", "dns", "admin". */
+  readonly name: string;
+  /**
+   * An entry point for clients outside the homelab (80/443/53 on the edge): always published on
+   * the node's bind address. Other ports are published only when a service on another node dials them.
+   * @default false
+   */
+  readonly entry?: boolean;
+  /** Speaks HTTP, so a `<NAME>_URL` can be offered to apps. @default true for tcp */
+  readonly http?: boolean;
+}
+
+export type VolumeSpec =
+  | {
+      /** Data the service keeps: a named volume, or a folder under the storage root in bind mode. */
+      readonly name: string;
+      readonly mountPath: string;
+      /** Expected size in GB, for PVCs and disk budgets. @default 10 */
+      readonly sizeGb?: number;
+      readonly readOnly?: boolean;
+    }
+  | {
+      /** A host path (docker socket, /sys): mounted as is, never pruned or created. */
+      readonly hostPath: string;
+      readonly mountPath: string;
+      readonly readOnly?: boolean;
+    };
+
+export interface ConfigFileSpec {
+  /** Path relative to the service's config folder, e.g. "Caddyfile". */
+  readonly name: string;
+  /** Where the container reads it. */
+  readonly mountPath: string;
+  /** Rendered for the target; never contains a secret value. */
+  readonly content: (resolve: Resolver) => string;
+  /** Mounted read-only. @default true */
+  readonly readOnly?: boolean;
+}
+
+export interface HealthCheckSpec {
+  /** An HTTP GET that must answer 2xx. */
+  readonly http?: { readonly port: number; readonly path: string };
+  /** A TCP port that must accept connections. */
+  readonly tcp?: { readonly port: number };
+  /** A command that must exit 0. */
+  readonly exec?: readonly string[];
+  /**
+   * Tool inside the image that performs an http/tcp check for Compose (Kubernetes probes need none).
+   * @default 'wget'
+   */
+  readonly via?: 'wget' | 'curl' | 'python' | 'bash';
+  /** @default 30 */
+  readonly intervalSeconds?: number;
+  /** @default 10 */
+  readonly timeoutSeconds?: number;
+  /** @default 3 */
+  readonly retries?: number;
+  /** Grace time after start. @default 30 */
+  readonly startPeriodSeconds?: number;
+}
+
+export interface ResourceSpec {
+  /** CPU limit in cores. */
+  readonly cpus: number;
+  /** Memory limit in GB. */
+  readonly memoryGb: number;
+}
+
+export interface GpuRequest {
+  /** GPUs wanted: a number, or every GPU of the node. */
+  readonly count: number | 'all';
+  /** Pinned device indices; otherwise the placement picks the least loaded GPUs. */
+  readonly devices?: readonly number[];
+}
+
+/** A destination outside the homelab the service talks to: listed for the sovereignty report. */
+export interface EgressSpec {
+  readonly host: string;
+  readonly why: string;
+}
+
+export interface SecuritySpec {
+  readonly capDrop?: readonly string[];
+  readonly capAdd?: readonly string[];
+  readonly privileged?: boolean;
+  /** Share the host PID namespace (node-exporter). */
+  readonly hostPid?: boolean;
+  /** Run as this uid:gid. */
+  readonly user?: string;
+}
+
+export interface ServiceProps {
+  /** Image with a concrete version tag. */
+  readonly image: string;
+  /** The zone the service lives in. */
+  readonly zone: Zone;
+  /** Where it runs: one node, or one instance on each of several nodes (exporters, log shippers). */
+  readonly nodes: readonly Node[];
+  /** One instance on each of `nodes` (a DaemonSet on k3s), even when that is a single node. @default false */
+  readonly perNode?: boolean;
+  /** Where in platform.yaml this service is configured, so errors point there. */
+  readonly configPath: ConfigPath;
+  /** One line for READMEs and graphs. */
+  readonly description: string;
+  /** Replace the image's entrypoint. @default the image's */
+  readonly entrypoint?: readonly string[];
+  /** Replace the image's command. @default the image's */
+  readonly command?: readonly string[];
+  /** @default {} */
+  readonly env?: Readonly<Record<string, EnvValue>>;
+  /** @default [] */
+  readonly ports?: readonly PortSpec[];
+  /** @default [] */
+  readonly volumes?: readonly VolumeSpec[];
+  /** @default [] */
+  readonly configFiles?: readonly ConfigFileSpec[];
+  /** Required for long-running services; one-shots have none. */
+  readonly healthCheck?: HealthCheckSpec;
+  /** @default 1 CPU, 1 GB */
+  readonly resources?: ResourceSpec;
+  /** @default no GPU */
+  readonly gpu?: GpuRequest;
+  /** Runs once to completion (model pulls): never restarted, never marks its stack unhealthy. @default false */
+  readonly oneShot?: boolean;
+  /** Started only on demand (compose profile). @default always started */
+  readonly profile?: string;
+  /** Internet destinations it needs. @default none */
+  readonly egress?: readonly EgressSpec[];
+  /** Prometheus scrape endpoint. @default none */
+  readonly metrics?: { readonly port: number; readonly path?: string };
+  /** @default drop nothing, no privileges */
+  readonly security?: SecuritySpec;
+  /** Reads telemetry of every GPU of its node (exporters) without taking a share in GPU placement. @default false */
+  readonly gpuTelemetry?: boolean;
+}
+
+export interface ConnectOptions {
+  /** Port of `to` that is dialled. @default its first port */
+  readonly port?: number;
+  /** Protocol of that port, where a port number serves both (DNS 53). @default the first match */
+  readonly protocol?: 'tcp' | 'udp';
+  /** `from` should start after `to` is healthy (compose depends_on, sync order). @default false */
+  readonly ordering?: boolean;
+}
+
+export interface Connection {
+  readonly from: Service;
+  readonly to: Service;
+  readonly port: number;
+  readonly protocol: 'tcp' | 'udp';
+  readonly ordering: boolean;
+}
+
+const DEFAULT_RESOURCES: ResourceSpec = { cpus: 1, memoryGb: 1 };
+
+/**
+ * A containerised service, described once and target-neutrally. Renderers translate it; they
+ * never add facts of their own. Subclasses (one per service kind, in lib/services/) fill the
+ * props from the config.
+ */
+export class Service extends Construct {
+  /** Compose service name, Kubernetes object name, DNS name. */
+  readonly name: string;
+  readonly image: string;
+  readonly zone: Zone;
+  readonly nodes: readonly Node[];
+  /** One instance per node (exporters, log shippers): a DaemonSet on k3s. */
+  readonly perNode: boolean;
+  readonly configPath: ConfigPath;
+  readonly description: string;
+  readonly entrypoint?: readonly string[];
+  readonly command?: readonly string[];
+  readonly env: Readonly<Record<string, EnvValue>>;
+  readonly ports: readonly PortSpec[];
+  readonly volumes: readonly VolumeSpec[];
+  readonly configFiles: readonly ConfigFileSpec[];
+  readonly healthCheck?: HealthCheckSpec;
+  readonly resources: ResourceSpec;
+  readonly gpu?: GpuRequest;
+  readonly oneShot: boolean;
+  readonly profile?: string;
+  readonly egress: readonly EgressSpec[];
+  readonly metrics?: { readonly port: number; readonly path: string };
+  readonly security: SecuritySpec;
+  readonly gpuTelemetry: boolean;
+  private readonly connectionList: Connection[] = [];
+
+  constructor(scope: Construct, name: string, props: ServiceProps) {
+    super(scope, name);
+    if (props.nodes.length === 0) throw new Error(`service ${name}: placed on no node`);
+    if (!props.oneShot && !props.healthCheck) throw new Error(`service ${name}: a long-running service needs a health check`);
+    this.name = name;
+    this.image = props.image;
+    this.zone = props.zone;
+    this.nodes = props.nodes;
+    this.perNode = props.perNode ?? false;
+    if (!this.perNode && props.nodes.length > 1) throw new Error(`service ${name}: placed on several nodes but not perNode`);
+    this.configPath = props.configPath;
+    this.description = props.description;
+    this.entrypoint = props.entrypoint;
+    this.command = props.command;
+    this.env = props.env ?? {};
+    this.ports = (props.ports ?? []).map((p) => ({ ...p, protocol: p.protocol ?? 'tcp', entry: p.entry ?? false, http: p.http ?? (p.protocol ?? 'tcp') === 'tcp' }));
+    this.volumes = props.volumes ?? [];
+    this.configFiles = props.configFiles ?? [];
+    this.healthCheck = props.healthCheck;
+    this.resources = props.resources ?? DEFAULT_RESOURCES;
+    this.gpu = props.gpu;
+    this.oneShot = props.oneShot ?? false;
+    this.profile = props.profile;
+    this.egress = props.egress ?? [];
+    this.metrics = props.metrics ? { port: props.metrics.port, path: props.metrics.path ?? '/metrics' } : undefined;
+    this.security = props.security ?? {};
+    this.gpuTelemetry = props.gpuTelemetry ?? false;
+  }
+
+  /** The stack this service belongs to (its parent construct). */
+  get stackName(): string {
+    return this.node.scope?.node.id ?? '';
+  }
+
+  /** The single node of a one-node service. */
+  get homeNode(): Node {
+    if (this.nodes.length !== 1) throw new Error(`service ${this.name} runs on ${this.nodes.length} nodes; ask for its instances`);
+    return this.nodes[0] as Node;
+  }
+
+  get primaryPort(): PortSpec | undefined {
+    return this.ports[0];
+  }
+
+  get connections(): readonly Connection[] {
+    return this.connectionList;
+  }
+
+  /** Secrets this service's environment references. */
+  get secrets(): Secret[] {
+    const found = new Map<string, Secret>();
+    const visit = (value: unknown) => {
+      if (value instanceof Secret) found.set(value.name, value);
+      else if (value instanceof EnvTemplate) value.parts.forEach(visit);
+    };
+    Object.values(this.env).forEach(visit);
+    return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Declare that this service dials `to`. Networks, policies, ordering and published ports follow from it. */
+  connect(to: Service, options: ConnectOptions = {}): Connection {
+    const portSpec =
+      options.port === undefined
+        ? to.primaryPort
+        : to.ports.find((p) => p.port === options.port && (options.protocol === undefined || p.protocol === options.protocol));
+    if (!portSpec) {
+      const ports = to.ports.map((p) => p.port).join(', ') || 'none';
+      throw new Error(`${this.name} -> ${to.name}: ${to.name} has no port ${options.port ?? ''} (ports: ${ports})`);
+    }
+    const existing = this.connectionList.find((c) => c.to === to && c.port === portSpec.port);
+    if (existing) return existing;
+    const connection: Connection = {
+      from: this,
+      to,
+      port: portSpec.port,
+      protocol: portSpec.protocol ?? 'tcp',
+      ordering: options.ordering ?? false,
+    };
+    this.connectionList.push(connection);
+    return connection;
+  }
+}

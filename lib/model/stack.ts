@@ -1,0 +1,27 @@
+import { Construct } from 'constructs';
+import { Service } from './service.js';
+
+export interface StackProps {
+  /** One line: what the stack is for. */
+  readonly description: string;
+}
+
+/**
+ * A unit of deployment: one Coolify stack (compose file) per node it spans, one ArgoCD
+ * Application on k3s. Small stacks keep Coolify's shared .env from reaching services that
+ * should not see a variable.
+ */
+export class Stack extends Construct {
+  readonly name: string;
+  readonly description: string;
+
+  constructor(scope: Construct, name: string, props: StackProps) {
+    super(scope, name);
+    this.name = name;
+    this.description = props.description;
+  }
+
+  get services(): Service[] {
+    return this.node.children.filter((c): c is Service => c instanceof Service);
+  }
+}

@@ -1,0 +1,36 @@
+import { Construct } from 'constructs';
+import type { ZoneConfig } from '../config/schema.js';
+
+export interface ZoneProps {
+  /** The zone as configured. */
+  readonly config: ZoneConfig;
+}
+
+/**
+ * A network segment (VLAN). Traffic between zones is deny-by-default: a service reaches another
+ * only along a declared connection, which is what every renderer derives its networks from.
+ */
+export class Zone extends Construct {
+  readonly name: string;
+  readonly vlan?: number;
+  readonly subnet?: string;
+  /** No route out of the zone: egress only for services that declare it. */
+  readonly isolated: boolean;
+  readonly driver: ZoneConfig['driver'];
+  readonly description?: string;
+
+  constructor(scope: Construct, name: string, props: ZoneProps) {
+    super(scope, name);
+    this.name = name;
+    this.vlan = props.config.vlan;
+    this.subnet = props.config.subnet;
+    this.isolated = props.config.isolated;
+    this.driver = props.config.driver;
+    this.description = props.config.description;
+  }
+
+  /** Name of the Docker network of this zone on every node. */
+  get networkName(): string {
+    return `zone-${this.name}`;
+  }
+}

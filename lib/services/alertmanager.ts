@@ -1,0 +1,34 @@
+import { Platform } from '../model/platform.js';
+import { Service } from '../model/service.js';
+import type { Stack } from '../model/stack.js';
+import { renderAlertmanagerConfig } from '../configs/alertmanager.js';
+import { catalogProps, type CatalogServiceProps } from './common.js';
+
+export interface AlertmanagerProps extends CatalogServiceProps {
+  /** Where notifications go. */
+  readonly ntfy: Service;
+}
+
+/** Alertmanager: groups alerts and pushes them to the self-hosted ntfy. */
+export class Alertmanager extends Service {
+  constructor(stack: Stack, props: AlertmanagerProps) {
+    const platform = Platform.of(stack);
+    super(
+      stack,
+      'alertmanager',
+      catalogProps('alertmanager', props, {
+        description: 'Routes alerts to ntfy (Alertmanager)',
+        command: ['--config.file=/etc/alertmanager/alertmanager.yml', '--storage.path=/alertmanager'],
+        ports: [{ port: 9093, name: 'http' }],
+        volumes: [{ name: 'alertmanager-data', mountPath: '/alertmanager', sizeGb: 1 }],
+        configFiles: [
+          { name: 'alertmanager.yml', mountPath: '/etc/alertmanager/alertmanager.yml', content: (r) => renderAlertmanagerConfig(platform, r, props.ntfy) },
+        ],
+        healthCheck: { http: { port: 9093, path: '/-/healthy' } },
+        resources: { cpus: 0.5, memoryGb: 0.5 },
+        metrics: { port: 9093 },
+      }),
+    );
+    this.connect(props.ntfy);
+  }
+}

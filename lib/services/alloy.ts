@@ -1,0 +1,33 @@
+import { Service } from '../model/service.js';
+import type { Stack } from '../model/stack.js';
+import { renderAlloyConfig } from '../configs/alloy.js';
+import { catalogProps, type CatalogServiceProps } from './common.js';
+
+export interface AlloyProps extends CatalogServiceProps {
+  readonly loki: Service;
+}
+
+/** Grafana Alloy on every node: ships container logs to Loki (a Loki without a shipper is empty). */
+export class Alloy extends Service {
+  constructor(stack: Stack, props: AlloyProps) {
+    super(
+      stack,
+      'alloy',
+      catalogProps('alloy', props, {
+        description: 'Ships container logs of its node to Loki (Grafana Alloy)',
+        perNode: true,
+        command: ['run', '--server.http.listen-addr=0.0.0.0:12345', '--storage.path=/var/lib/alloy/data', '/etc/alloy/config.alloy'],
+        ports: [{ port: 12345, name: 'http' }],
+        volumes: [
+          { name: 'alloy-data', mountPath: '/var/lib/alloy/data', sizeGb: 1 },
+          { hostPath: '/var/run/docker.sock', mountPath: '/var/run/docker.sock', readOnly: true },
+        ],
+        configFiles: [{ name: 'config.alloy', mountPath: '/etc/alloy/config.alloy', content: (r) => renderAlloyConfig(r, props.loki) }],
+        healthCheck: { tcp: { port: 12345 }, via: 'bash' },
+        resources: { cpus: 0.5, memoryGb: 0.5 },
+        metrics: { port: 12345 },
+      }),
+    );
+    this.connect(props.loki, { ordering: true });
+  }
+}

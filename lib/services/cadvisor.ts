@@ -1,0 +1,31 @@
+import { Service } from '../model/service.js';
+import type { Stack } from '../model/stack.js';
+import { catalogProps, type CatalogServiceProps } from './common.js';
+
+/** cAdvisor on every node: per-container metrics (and "container down" alerts). */
+export class Cadvisor extends Service {
+  constructor(stack: Stack, props: CatalogServiceProps) {
+    super(
+      stack,
+      'cadvisor',
+      catalogProps('cadvisor', props, {
+        description: 'Container metrics of its node (cAdvisor)',
+        perNode: true,
+        command: ['--docker_only=true', '--housekeeping_interval=30s'],
+        ports: [{ port: 8080, name: 'metrics' }],
+        volumes: [
+          { hostPath: '/', mountPath: '/rootfs', readOnly: true },
+          { hostPath: '/var/run', mountPath: '/var/run', readOnly: true },
+          { hostPath: '/sys', mountPath: '/sys', readOnly: true },
+          { hostPath: '/var/lib/docker', mountPath: '/var/lib/docker', readOnly: true },
+          { hostPath: '/dev/disk', mountPath: '/dev/disk', readOnly: true },
+        ],
+        healthCheck: { http: { port: 8080, path: '/healthz' } },
+        resources: { cpus: 0.5, memoryGb: 0.5 },
+        metrics: { port: 8080 },
+        // cAdvisor reads cgroups and devices of every container.
+        security: { privileged: true },
+      }),
+    );
+  }
+}

@@ -1,0 +1,23 @@
+import { Service } from '../model/service.js';
+import type { Stack } from '../model/stack.js';
+import { catalogProps, type CatalogServiceProps } from './common.js';
+
+/** NVIDIA DCGM exporter on every GPU node: temperature, utilisation and memory of each GPU. */
+export class GpuExporter extends Service {
+  constructor(stack: Stack, props: CatalogServiceProps) {
+    super(
+      stack,
+      'gpu-exporter',
+      catalogProps('gpu-exporter', props, {
+        description: 'GPU metrics of its node (NVIDIA DCGM exporter)',
+        perNode: true,
+        ports: [{ port: 9400, name: 'metrics' }],
+        healthCheck: { tcp: { port: 9400 }, via: 'bash' },
+        resources: { cpus: 0.25, memoryGb: 0.5 },
+        metrics: { port: 9400 },
+        security: { capAdd: ['SYS_ADMIN'] },
+        gpuTelemetry: true,
+      }),
+    );
+  }
+}

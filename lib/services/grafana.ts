@@ -1,0 +1,46 @@
+import { Platform } from '../model/platform.js';
+import { Service } from '../model/service.js';
+import type { Stack } from '../model/stack.js';
+import { renderGrafanaDatasources } from '../configs/grafana.js';
+import { catalogProps, type CatalogServiceProps } from './common.js';
+
+export interface GrafanaProps extends CatalogServiceProps {
+  readonly prometheus: Service;
+  readonly loki?: Service;
+}
+
+/** Grafana: dashboards over Prometheus and Loki, provisioned; sign-up off. */
+export class Grafana extends Service {
+  constructor(stack: Stack, props: GrafanaProps) {
+    const platform = Platform.of(stack);
+    super(
+      stack,
+      'grafana',
+      catalogProps('grafana', props, {
+        description: 'Dashboards (Grafana) over Prometheus and Loki',
+        env: {
+          GF_SECURITY_ADMIN_USER: 'admin',
+          GF_SECURITY_ADMIN_PASSWORD: platform.secret('GRAFANA_PASSWORD', { generate: 'password', description: 'Grafana admin password' }),
+          GF_USERS_ALLOW_SIGN_UP: 'false',
+          GF_SERVER_ROOT_URL: `https://${platform.fqdn('grafana')}`,
+          GF_ANALYTICS_REPORTING_ENABLED: 'false',
+          GF_ANALYTICS_CHECK_FOR_UPDATES: 'false',
+        },
+        ports: [{ port: 3000, name: 'http' }],
+        volumes: [{ name: 'grafana-data', mountPath: '/var/lib/grafana', sizeGb: 5 }],
+        configFiles: [
+          {
+            name: 'provisioning/datasources/datasources.yaml',
+            mountPath: '/etc/grafana/provisioning/datasources/datasources.yaml',
+            content: (r) => renderGrafanaDatasources(r, props.prometheus, props.loki),
+          },
+        ],
+        healthCheck: { http: { port: 3000, path: '/api/health' } },
+        resources: { cpus: 1, memoryGb: 1 },
+        metrics: { port: 3000 },
+      }),
+    );
+    this.connect(props.prometheus);
+    if (props.loki) this.connect(props.loki);
+  }
+}

@@ -1,0 +1,25 @@
+import { Service } from '../model/service.js';
+import type { Stack } from '../model/stack.js';
+import { catalogProps, type CatalogServiceProps } from './common.js';
+
+export const LOKI_PORT = 3100;
+
+/** Loki: log storage, fed by Alloy on every node. */
+export class Loki extends Service {
+  constructor(stack: Stack, props: CatalogServiceProps) {
+    super(
+      stack,
+      'loki',
+      catalogProps('loki', props, {
+        description: 'Log storage (Loki)',
+        command: ['-config.file=/etc/loki/local-config.yaml'],
+        ports: [{ port: LOKI_PORT, name: 'http' }],
+        volumes: [{ name: 'loki-data', mountPath: '/loki', sizeGb: 20 }],
+        // Loki 3.6 images dropped busybox; the pinned 3.5 still has wget.
+        healthCheck: { http: { port: LOKI_PORT, path: '/ready' }, startPeriodSeconds: 60 },
+        resources: { cpus: 1, memoryGb: 2 },
+        metrics: { port: LOKI_PORT },
+      }),
+    );
+  }
+}

@@ -1,0 +1,66 @@
+import { Platform } from '../model/platform.js';
+import { Service } from '../model/service.js';
+import type { Stack } from '../model/stack.js';
+import { renderAlertRules, renderPrometheusConfig } from '../configs/prometheus.js';
+import { catalogProps, type CatalogServiceProps } from './common.js';
+
+export const PROMETHEUS_PORT = 9090;
+
+/** Prometheus: scrapes every metrics endpoint it is told to, evaluates the seed's alert list. */
+export class Prometheus extends Service {
+  private readonly scraped: Service[] = [];
+  private alertmanager?: Service;
+  private blackbox?: Service;
+
+  constructor(stack: Stack, props: CatalogServiceProps) {
+    const platform = Platform.of(stack);
+    const retention = platform.config.monitoring.retentionDays;
+    super(
+      stack,
+      'prometheus',
+      catalogProps('prometheus', props, {
+        description: `Metrics and alert rules (Prometheus, ${retention} d retention)`,
+        command: [
+          '--config.file=/etc/prometheus/prometheus.yml',
+          '--storage.tsdb.path=/prometheus',
+          `--storage.tsdb.retention.time=${retention}d`,
+          '--web.enable-lifecycle',
+        ],
+        ports: [{ port: PROMETHEUS_PORT, name: 'http' }],
+        volumes: [{ name: 'prometheus-data', mountPath: '/prometheus', sizeGb: 50 }],
+        configFiles: [
+          {
+            name: 'prometheus.yml',
+            mountPath: '/etc/prometheus/prometheus.yml',
+            content: (r) =>
+              renderPrometheusConfig(platform, r, { scraped: this.scraped, alertmanager: this.alertmanager, blackbox: this.blackbox }),
+          },
+          { name: 'rules/alerts.yml', mountPath: '/etc/prometheus/rules/alerts.yml', content: () => renderAlertRules(this.blackbox !== undefined) },
+        ],
+        healthCheck: { http: { port: PROMETHEUS_PORT, path: '/-/healthy' } },
+        resources: { cpus: 2, memoryGb: 4 },
+        metrics: { port: PROMETHEUS_PORT },
+      }),
+    );
+  }
+
+  /** Scrape `service`'s metrics endpoint (every instance of a per-node service). */
+  scrape(service: Service): void {
+    if (!service.metrics) throw new Error(`prometheus cannot scrape ${service.name}: it has no metrics endpoint`);
+    if (service === this || this.scraped.includes(service)) return;
+    this.scraped.push(service);
+    this.connect(service, { port: service.metrics.port });
+  }
+
+  /** Send alerts to `alertmanager`. */
+  alertTo(alertmanager: Service): void {
+    this.alertmanager = alertmanager;
+    this.connect(alertmanager);
+  }
+
+  /** Probe every route's public URL through the blackbox exporter. */
+  probeWith(blackbox: Service): void {
+    this.blackbox = blackbox;
+    this.connect(blackbox);
+  }
+}

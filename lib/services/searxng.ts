@@ -1,0 +1,40 @@
+import { Platform } from '../model/platform.js';
+import { Service } from '../model/service.js';
+import type { Stack } from '../model/stack.js';
+import { renderSearxngLimiter, renderSearxngSettings, SEARXNG_ENGINES } from '../configs/searxng.js';
+import { catalogProps, type CatalogServiceProps } from './common.js';
+
+export const SEARXNG_PORT = 8080;
+
+export interface SearxngProps extends CatalogServiceProps {
+  /** Limiter and cache backend. @default none (limiter state in memory) */
+  readonly valkey?: Service;
+}
+
+/** SearxNG: private metasearch for Open WebUI and the apps (JSON format on, limiter on). */
+export class Searxng extends Service {
+  constructor(stack: Stack, props: SearxngProps) {
+    const platform = Platform.of(stack);
+    super(
+      stack,
+      'searxng',
+      catalogProps('searxng', props, {
+        description: 'Private metasearch (SearxNG)',
+        env: {
+          SEARXNG_BASE_URL: `https://${platform.fqdn('search')}/`,
+          SEARXNG_SECRET: platform.secret('SEARXNG_SECRET', { generate: 'hex32', description: 'SearxNG secret key' }),
+        },
+        ports: [{ port: SEARXNG_PORT, name: 'http' }],
+        configFiles: [
+          { name: 'settings.yml', mountPath: '/etc/searxng/settings.yml', content: (r) => renderSearxngSettings(platform, r, props.valkey) },
+          { name: 'limiter.toml', mountPath: '/etc/searxng/limiter.toml', content: () => renderSearxngLimiter(platform) },
+        ],
+        healthCheck: { http: { port: SEARXNG_PORT, path: '/healthz' } },
+        resources: { cpus: 1, memoryGb: 1 },
+        security: { capDrop: ['ALL'], capAdd: ['CHOWN', 'SETGID', 'SETUID'] },
+        egress: SEARXNG_ENGINES.map((e) => ({ host: e.host, why: `metasearch (${e.name})` })),
+      }),
+    );
+    if (props.valkey) this.connect(props.valkey, { ordering: true });
+  }
+}
