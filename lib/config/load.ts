@@ -21,6 +21,12 @@ function zodIssues(issues: readonly z.core.$ZodIssue[]): ConfigIssue[] {
       for (const key of issue.keys) out.push({ path: [...path, key], message: issue.message });
       continue;
     }
+    if (issue.code === 'invalid_key') {
+      const key = path[path.length - 1];
+      const reason = issue.issues[0]?.message ?? 'is not allowed';
+      out.push({ path, message: `"${String(key)}" is not a valid name: it ${reason}` });
+      continue;
+    }
     const input = (issue as { input?: unknown }).input;
     out.push({ path, message: issue.message, got: input === undefined ? 'missing' : 'value' });
   }

@@ -1,7 +1,7 @@
 import type { ConfigIssue } from '../config/errors.js';
 import type { Node } from './node.js';
 import type { Platform } from './platform.js';
-import type { Service } from './service.js';
+import type { Connection, Service } from './service.js';
 
 /** A port a container publishes on its node's bind address. */
 export interface HostPort {
@@ -11,6 +11,8 @@ export interface HostPort {
   readonly protocol: 'tcp' | 'udp';
   /** Why it is published: an entry point for outside clients, or dialled from another node. */
   readonly reason: string;
+  /** The connection from another node that makes it published, if that is the reason. */
+  readonly dialledBy?: Connection;
 }
 
 /**
@@ -34,7 +36,7 @@ export function hostPorts(platform: Platform, node: Node): HostPort[] {
     // Per-node to per-node pairs up instances on the same node; anything else from another node crosses.
     const dialledFromElsewhere = !(c.to.perNode && c.from.perNode) && c.from.nodes.some((n) => n !== node);
     if (dialledFromElsewhere) {
-      add({ service: c.to, node, port: c.port, protocol: c.protocol, reason: `dialled by ${c.from.name}` });
+      add({ service: c.to, node, port: c.port, protocol: c.protocol, reason: `dialled by ${c.from.name}`, dialledBy: c });
     }
   }
   return [...out.values()].sort((a, b) => a.service.name.localeCompare(b.service.name) || a.port - b.port || a.protocol.localeCompare(b.protocol));
@@ -49,11 +51,14 @@ export function hostPortClashes(platform: Platform): ConfigIssue[] {
       const key = `${hp.port}/${hp.protocol}`;
       const other = seen.get(key);
       if (other && other.service !== hp.service) {
+        const by = hp.dialledBy?.from;
+        const why = by ? ` (dialled by ${by.name} on ${by.nodes.map((n) => n.name).join(', ')})` : '';
+        const fix = by ? `place ${by.name} on node "${node.name}" or ${hp.service.name} on another node` : `move one of them to another node`;
         issues.push({
-          path: hp.service.configPath,
+          path: by && by.configPath[0] === 'apps' ? [...by.configPath, 'connects'] : hp.service.configPath,
           message:
-            `${hp.service.name} and ${other.service.name} both publish ${hp.port}/${hp.protocol} on node "${node.name}" ` +
-            `(${hp.node.bindAddress}); move one to another node or port`,
+            `${hp.service.name}${why} would publish ${hp.port}/${hp.protocol} on node "${node.name}" (${node.bindAddress}), ` +
+            `which ${other.service.name} already publishes; ${fix}`,
         });
       }
       seen.set(key, hp);
