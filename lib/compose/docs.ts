@@ -100,11 +100,14 @@ export function renderStackReadme(
     '',
   );
 
-  const order = allUnits.map((u) => u.dir);
-  const before = allUnits.slice(0, order.indexOf(unit.dir)).map((u) => `\`${u.dir}\``);
+  const position = allUnits.indexOf(unit) + 1;
+  const before = allUnits.filter((u) => unit.after.includes(u.dir)).map((u) => `\`${u.dir}\``);
   lines.push('## Deploy', '');
   lines.push(`1. On ${node.name}, run \`../networks.sh\` once (it creates the zone networks this stack joins).`);
-  lines.push(before.length > 0 ? `2. Deploy these first: ${before.join(', ')}.` : '2. Nothing has to be deployed before this stack.');
+  lines.push(
+    (before.length > 0 ? `2. Deploy first what this stack waits for: ${before.join(', ')}.` : '2. This stack waits for no other stack.') +
+      ` It is step ${position} of ${allUnits.length} in ../../README.md.`,
+  );
   const secrets = unitSecrets(unit).filter((s) => !magic.has(s.name));
   if (flavor === 'coolify') {
     lines.push(

@@ -15,6 +15,8 @@ export interface ComposeUnit {
   readonly services: readonly Service[];
   /** `<node>/<stack>` */
   readonly dir: string;
+  /** Files that must be deployed before this one (`<node>/<stack>`), from ordering connections. */
+  readonly after: string[];
 }
 
 /**
@@ -27,7 +29,7 @@ export function composeUnits(platform: Platform): ComposeUnit[] {
   for (const stack of platform.stackOrder()) {
     for (const node of platform.deployedNodes) {
       const services = stack.services.filter((s) => s.nodes.includes(node)).sort((a, b) => a.name.localeCompare(b.name));
-      if (services.length > 0) candidates.push({ node, stack, services, dir: `${node.name}/${stack.name}` });
+      if (services.length > 0) candidates.push({ node, stack, services, dir: `${node.name}/${stack.name}`, after: [] });
     }
   }
   const holding = (service: Service, near: Node) =>
@@ -42,6 +44,7 @@ export function composeUnits(platform: Platform): ComposeUnit[] {
       }
     }
     deps.set(unit, set);
+    unit.after.push(...[...set].map((d) => d.dir));
   }
   const ordered: ComposeUnit[] = [];
   const remaining = [...candidates];

@@ -1,0 +1,101 @@
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { PROFILE_NAMES } from '../lib/config/profiles.js';
+
+/* The compiled CLI, as a user runs it (`npm test` builds it first). */
+const CLI = resolve(import.meta.dirname, '..', 'build', 'bin', 'platform.js');
+const ROOT = resolve(import.meta.dirname, '..');
+const scratch = mkdtempSync(join(tmpdir(), 'platform-cli-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+function platform(args: string[], cwd = scratch) {
+  return execa('node', [CLI, ...args], { cwd, reject: false });
+}
+
+describe('platform synth', () => {
+  it('renders the embedded reference platform with no config and prints a summary', async () => {
+    const out = join(scratch, 'reference');
+    const result = await platform(['synth', '--out', out]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('for example.com from <embedded reference platform>');
+    expect(result.stdout).toMatch(/stacks: +9 stacks, 26 services, 11 compose files/);
+    expect(result.stdout).toContain('GPU:     ollama -> rtx GPU 0');
+    expect(result.stdout).toMatch(/wrote 36 files in \d+ ms/);
+    expect(existsSync(join(out, 'compose/homelab/edge/compose.yaml'))).toBe(true);
+  });
+
+  it('exits 2 on a bad config, names file, line, key and value, and writes nothing', async () => {
+    const out = join(scratch, 'bad');
+    const result = await platform(['synth', '--config', 'test/fixtures/invalid/vlan-out-of-range.yaml', '--out', out], ROOT);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toBe(
+      'error: invalid config\ntest/fixtures/invalid/vlan-out-of-range.yaml:3:10: zones.gpu.vlan: got 5000; must be a whole number from 1 to 4094',
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('keeps the previous output when a later run fails', async () => {
+    const out = join(scratch, 'keep');
+    expect((await platform(['synth', '--out', out])).exitCode).toBe(0);
+    const before = readFileSync(join(out, 'compose/homelab/edge/compose.yaml'), 'utf8');
+    const bad = join(scratch, 'bad.yaml');
+    writeFileSync(bad, 'exposure: internet\n');
+    expect((await platform(['synth', '--config', bad, '--out', out])).exitCode).toBe(2);
+    expect(readFileSync(join(out, 'compose/homelab/edge/compose.yaml'), 'utf8')).toBe(before);
+  });
+
+  it('exits 2 for a missing config file and an unknown flavour', async () => {
+    const missing = await platform(['synth', '--config', 'nope.yaml']);
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toContain('nope.yaml: cannot read the config: no such file');
+    const flavor = await platform(['synth', '--flavor', 'swarm']);
+    expect(flavor.exitCode).toBe(2);
+    expect(flavor.stderr).toContain("error: option '-f, --flavor <flavor>' argument 'swarm' is invalid. Allowed choices are coolify, plain.");
+  });
+
+  it('writes the plain flavour with config files beside compose.yaml', async () => {
+    const out = join(scratch, 'plain');
+    expect((await platform(['synth', '--flavor', 'plain', '--out', out, '--quiet'])).stdout).toBe('');
+    expect(readdirSync(join(out, 'compose/homelab/monitoring/prometheus')).sort()).toEqual(['prometheus.yml', 'rules']);
+  });
+});
+
+describe('platform init', () => {
+  it.each(PROFILE_NAMES)('writes a commented starter for profile %s that synthesizes', async (profile) => {
+    const dir = mkdtempSync(join(scratch, `init-${profile}-`));
+    const init = await platform(['init', '--profile', profile], dir);
+    expect(init.exitCode).toBe(0);
+    const text = readFileSync(join(dir, 'platform.yaml'), 'utf8');
+    expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=./platform.schema.json');
+    expect(text).toContain(`profile: ${profile}`);
+    expect(text).toContain('# Machines of the homelab, by name.');
+    expect(parse(text)).toHaveProperty('nodes');
+    expect(JSON.parse(readFileSync(join(dir, 'platform.schema.json'), 'utf8'))).toHaveProperty('properties.nodes');
+    const synth = await platform(['synth', '--config', 'platform.yaml', '--quiet'], dir);
+    expect(synth.stderr).toBe('');
+    expect(synth.exitCode).toBe(0);
+  });
+
+  it('refuses to overwrite an existing file without --force', async () => {
+    const dir = mkdtempSync(join(scratch, 'init-twice-'));
+    expect((await platform(['init'], dir)).exitCode).toBe(0);
+    const again = await platform(['init'], dir);
+    expect(again.exitCode).toBe(2);
+    expect(again.stderr).toContain('platform.yaml already exists; use --force to overwrite it');
+    expect((await platform(['init', '--force', '--profile', 'minimum'], dir)).exitCode).toBe(0);
+  });
+});
+
+describe('platform schema', () => {
+  it('prints the JSON Schema of platform.yaml', async () => {
+    const result = await platform(['schema']);
+    expect(result.exitCode).toBe(0);
+    const schema = JSON.parse(result.stdout) as { title: string; properties: Record<string, unknown> };
+    expect(schema.title).toBe('platform.yaml');
+    expect(Object.keys(schema.properties)).toContain('apps');
+  });
+});

@@ -1,0 +1,85 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { referenceConfig } from '../lib/config/load.js';
+import { writeTree } from '../lib/output/writer.js';
+import { synthesize } from '../lib/synth.js';
+import { loadFixture } from './support/render.js';
+
+const dirs: string[] = [];
+function scratch(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'platform-writer-'));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function snapshotDir(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const full = join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else out[relative(root, full)] = `${(statSync(full).mode & 0o777).toString(8)} ${readFileSync(full, 'utf8')}`;
+    }
+  };
+  walk(root);
+  return out;
+}
+
+describe('writeTree', () => {
+  it('gives byte-identical output for the same input', () => {
+    const a = scratch();
+    const b = scratch();
+    synthesize(referenceConfig(), { target: 'compose', flavor: 'coolify', outDir: a });
+    synthesize(referenceConfig(), { target: 'compose', flavor: 'coolify', outDir: b });
+    expect(snapshotDir(a)).toEqual(snapshotDir(b));
+    expect(Object.keys(snapshotDir(a)).length).toBeGreaterThan(30);
+  });
+
+  it('makes networks.sh executable', () => {
+    const out = scratch();
+    synthesize(referenceConfig(), { target: 'compose', flavor: 'coolify', outDir: out });
+    expect(statSync(join(out, 'compose/homelab/networks.sh')).mode & 0o777).toBe(0o755);
+  });
+
+  it('prunes stale files inside its folder and touches nothing beside it', () => {
+    const out = scratch();
+    writeFileSync(join(out, 'keep-me.txt'), 'mine');
+    mkdirSync(join(out, 'k3s'));
+    writeFileSync(join(out, 'k3s/other-target.yaml'), 'x');
+    synthesize(loadFixture('valid', 'optimal'), { target: 'compose', flavor: 'coolify', outDir: out });
+    expect(existsSync(join(out, 'compose/gpu-b/video/compose.yaml'))).toBe(true);
+    synthesize(referenceConfig(), { target: 'compose', flavor: 'coolify', outDir: out });
+    expect(existsSync(join(out, 'compose/gpu-b'))).toBe(false);
+    expect(readFileSync(join(out, 'keep-me.txt'), 'utf8')).toBe('mine');
+    expect(readFileSync(join(out, 'k3s/other-target.yaml'), 'utf8')).toBe('x');
+    expect(readdirSync(out).sort()).toEqual(['compose', 'k3s', 'keep-me.txt']);
+  });
+
+  it('leaves the previous output untouched when writing fails half-way', () => {
+    const out = scratch();
+    writeTree(out, 'compose', [{ path: 'a/compose.yaml', content: 'old\n' }]);
+    const before = snapshotDir(out);
+    // 'b' as a file and 'b/c' as a file cannot both exist: the second write fails.
+    expect(() =>
+      writeTree(out, 'compose', [
+        { path: 'a/compose.yaml', content: 'new\n' },
+        { path: 'b', content: 'x' },
+        { path: 'b/c', content: 'y' },
+      ]),
+    ).toThrow();
+    expect(snapshotDir(out)).toEqual(before);
+    expect(readdirSync(out)).toEqual(['compose']);
+  });
+
+  it('refuses paths that leave the output folder', () => {
+    const out = scratch();
+    expect(() => writeTree(out, 'compose', [{ path: '../escape.txt', content: 'x' }])).toThrow(/outside the output folder/);
+    expect(() => writeTree(out, '../up', [])).toThrow(/outside the output folder/);
+    expect(existsSync(join(out, '..', 'escape.txt'))).toBe(false);
+  });
+});
