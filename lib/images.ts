@@ -9,10 +9,10 @@ import type { ServiceName } from './services/names.js';
  * tag so the stack renders, and the README tells the owner to point `images:` at their own build.
  */
 export const PINNED_IMAGES: Readonly<Record<ServiceName, string>> = {
-  technitium: 'technitium/dns-server:13.6.0',
+  technitium: 'technitium/dns-server:14.3.0',
   ddclient: 'lscr.io/linuxserver/ddclient:4.0.0',
   caddy: 'caddy:2.10.0-alpine',
-  litellm: 'ghcr.io/berriai/litellm:v1.74.9-stable',
+  litellm: 'ghcr.io/berriai/litellm:v1.79.1-stable',
   ollama: 'ollama/ollama:0.11.4',
   'ollama-init': 'ollama/ollama:0.11.4',
   'open-webui': 'ghcr.io/open-webui/open-webui:v0.6.22',
@@ -22,18 +22,18 @@ export const PINNED_IMAGES: Readonly<Record<ServiceName, string>> = {
   cogvideox: 'ghcr.io/thudm/cogvideo:1.0.0',
   postgres: 'postgres:16.10-alpine',
   valkey: 'valkey/valkey:7.2.10-alpine',
-  minio: 'minio/minio:RELEASE.2025-07-23T15-54-02Z',
-  searxng: 'searxng/searxng:2025.8.3-2e62eb5',
+  minio: 'minio/minio:RELEASE.2025-09-07T16-13-09Z',
+  searxng: 'searxng/searxng:2025.9.20-57ef342',
   prometheus: 'prom/prometheus:v3.5.0',
   alertmanager: 'prom/alertmanager:v0.28.1',
   grafana: 'grafana/grafana:12.1.1',
   loki: 'grafana/loki:3.5.3',
-  alloy: 'grafana/alloy:v1.10.1',
+  alloy: 'grafana/alloy:v1.13.0',
   'uptime-kuma': 'louislam/uptime-kuma:1.23.16',
   ntfy: 'binwiederhier/ntfy:v2.13.0',
   'node-exporter': 'prom/node-exporter:v1.9.1',
   cadvisor: 'gcr.io/cadvisor/cadvisor:v0.52.1',
-  'gpu-exporter': 'nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.3.1-ubuntu22.04',
+  'gpu-exporter': 'nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04',
   'blackbox-exporter': 'prom/blackbox-exporter:v0.27.0',
 };
 

@@ -29,7 +29,8 @@ export class Searxng extends Service {
           { name: 'settings.yml', mountPath: '/etc/searxng/settings.yml', content: (r) => renderSearxngSettings(platform, r, props.valkey) },
           { name: 'limiter.toml', mountPath: '/etc/searxng/limiter.toml', content: () => renderSearxngLimiter(platform) },
         ],
-        healthCheck: { http: { port: SEARXNG_PORT, path: '/healthz' } },
+        // Some 2025 images shipped without wget; SearxNG always has its Python.
+        healthCheck: { http: { port: SEARXNG_PORT, path: '/healthz' }, via: 'python' },
         resources: { cpus: 1, memoryGb: 1 },
         security: { capDrop: ['ALL'], capAdd: ['CHOWN', 'SETGID', 'SETUID'] },
         egress: SEARXNG_ENGINES.map((e) => ({ host: e.host, why: `metasearch (${e.name})` })),
