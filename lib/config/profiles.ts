@@ -1,5 +1,11 @@
 import type { PlatformConfigInput } from './schema.js';
 
+/** What a card with 12-16 GB runs well; the video models need a 24 GB card and are turned off. */
+const SMALL_CARD = {
+  services: { mochi: { enabled: false }, cogvideox: { enabled: false } },
+  embedding: { name: 'nomic-embed-text', alias: 'text-embedding-ada-002', vramGb: 0.3, mode: 'embedding' },
+} as const;
+
 /** Starter configs for `platform init --profile`, from the hardware profiles the seeds name. */
 export const PROFILES = {
   recommended: {
@@ -67,12 +73,12 @@ export const PROFILES = {
           gpus: [{ model: 'RTX 3060', vramGb: 12 }],
         },
       },
-      services: { mochi: { enabled: false }, cogvideox: { enabled: false } },
+      services: SMALL_CARD.services,
       models: {
         ollama: [
           { name: 'llama3.1:8b-instruct-q4_K_M', alias: 'gpt-4', vramGb: 4.9, fallbacks: ['gpt-3.5-turbo'] },
           { name: 'qwen2.5:7b-instruct-q4_K_M', alias: 'gpt-3.5-turbo', vramGb: 4.7 },
-          { name: 'nomic-embed-text', alias: 'text-embedding-ada-002', vramGb: 0.3, mode: 'embedding' },
+          SMALL_CARD.embedding,
         ],
         comfyui: ['sdxl'],
       },
@@ -90,12 +96,12 @@ export const PROFILES = {
         homelab: { role: 'server', address: '192.168.1.10', cpus: 16, memoryGb: 64, diskGb: 2000 },
         workstation: { role: 'external', address: '192.168.1.99', cpus: 16, memoryGb: 64, diskGb: 2000, gpus: [{ model: 'RTX 5080', vramGb: 16 }] },
       },
-      services: { mochi: { enabled: false }, cogvideox: { enabled: false } },
+      services: SMALL_CARD.services,
       models: {
         ollama: [
           { name: 'qwen2.5:14b-instruct-q4_K_M', alias: 'gpt-4', vramGb: 9, fallbacks: ['gpt-3.5-turbo'] },
           { name: 'llama3.1:8b-instruct-q4_K_M', alias: 'gpt-3.5-turbo', vramGb: 4.9 },
-          { name: 'nomic-embed-text', alias: 'text-embedding-ada-002', vramGb: 0.3, mode: 'embedding' },
+          SMALL_CARD.embedding,
         ],
         comfyui: ['sdxl'],
       },

@@ -1,7 +1,7 @@
 import { Service } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
-import { VIDEO_PORT } from './mochi.js';
+import { videoServerProps } from './video-server.js';
 
 /** The compose profile that starts the backup video model only on demand. */
 export const BACKUP_PROFILE = 'backup';
@@ -14,15 +14,7 @@ export class CogVideoX extends Service {
       'cogvideox',
       catalogProps('cogvideox', props, {
         description: 'Video generation, backup (CogVideoX-5b); started on demand',
-        command: ['python', 'server.py', '--host', '0.0.0.0', '--port', String(VIDEO_PORT)],
-        env: { MODEL_DIR: '/models', OUTPUT_DIR: '/output' },
-        ports: [{ port: VIDEO_PORT, name: 'http' }],
-        volumes: [
-          { name: 'cogvideox-models', mountPath: '/models', sizeGb: 50 },
-          { name: 'cogvideox-output', mountPath: '/output', sizeGb: 50 },
-        ],
-        healthCheck: { tcp: { port: VIDEO_PORT }, via: 'python', startPeriodSeconds: 600 },
-        resources: { cpus: 8, memoryGb: 32 },
+        ...videoServerProps({ name: 'cogvideox', modelsSizeGb: 50, memoryGb: 32 }),
         gpu: { count: 1 },
         profile: BACKUP_PROFILE,
       }),

@@ -1,8 +1,7 @@
 import { Service } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
-
-export const VIDEO_PORT = 8000;
+import { videoServerProps } from './video-server.js';
 
 /** Mochi 1: text-to-video on every GPU of its node. */
 export class Mochi extends Service {
@@ -12,15 +11,7 @@ export class Mochi extends Service {
       'mochi',
       catalogProps('mochi', props, {
         description: 'Video generation (Mochi 1)',
-        command: ['python', 'server.py', '--host', '0.0.0.0', '--port', String(VIDEO_PORT)],
-        env: { MODEL_DIR: '/models', OUTPUT_DIR: '/output' },
-        ports: [{ port: VIDEO_PORT, name: 'http' }],
-        volumes: [
-          { name: 'mochi-models', mountPath: '/models', sizeGb: 100 },
-          { name: 'mochi-output', mountPath: '/output', sizeGb: 50 },
-        ],
-        healthCheck: { tcp: { port: VIDEO_PORT }, via: 'python', startPeriodSeconds: 600 },
-        resources: { cpus: 8, memoryGb: 64 },
+        ...videoServerProps({ name: 'mochi', modelsSizeGb: 100, memoryGb: 64 }),
         gpu: { count: 'all' },
       }),
     );
