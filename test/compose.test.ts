@@ -255,3 +255,23 @@ describe('deploy order', () => {
     expect(() => buildPlatform(referenceConfig()).stackOrder()).not.toThrow();
   });
 });
+
+describe('publishing from a macvlan zone', () => {
+  it('adds the uplink bridge, because Docker cannot publish a port from a macvlan network', () => {
+    const tree = renderTree(
+      inlineConfig({
+        zones: {
+          dmz: { vlan: 10, subnet: '10.0.10.0/24', driver: 'macvlan' },
+          edge: { vlan: 20, subnet: '10.0.20.0/24' },
+          gpu: { vlan: 30, subnet: '10.0.30.0/24', isolated: true },
+          services: { vlan: 40, subnet: '10.0.40.0/24', isolated: true },
+          monitoring: { vlan: 50, subnet: '10.0.50.0/24', isolated: true },
+        },
+      }),
+    );
+    const technitium = tree.service('homelab/dns', 'technitium');
+    expect(technitium.networks).toEqual(['uplink', 'zone-dmz']);
+    expect(technitium.ports?.map((p) => `${p.host_ip}:${p.published}/${p.protocol}`)).toEqual(['192.168.1.10:53/tcp', '192.168.1.10:53/udp']);
+    expect(tree.service('homelab/dns', 'ddclient').networks).toEqual(['zone-dmz']);
+  });
+});

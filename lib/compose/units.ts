@@ -67,7 +67,9 @@ export function serviceNetworks(platform: Platform, service: Service, node: Node
     else leavesNode = true;
   }
   const publishes = published.some((p) => p.service === service);
-  if (service.zone.isolated && (service.egress.length > 0 || leavesNode || publishes)) networks.add(UPLINK_NETWORK);
+  // Docker publishes ports only through a bridge network that is not internal.
+  const publishable = !service.zone.isolated && service.zone.driver === 'bridge';
+  if ((service.zone.isolated && (service.egress.length > 0 || leavesNode)) || (publishes && !publishable)) networks.add(UPLINK_NETWORK);
   return [...networks].sort();
 }
 
