@@ -209,7 +209,6 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
 
   const technitium = add('technitium', (s, p) => new Technitium(s, p));
   if (technitium) add('ddclient', (s, p) => new Ddclient(s, { ...p, dns: technitium }));
-  const appsWith = (service: string) => Object.values(config.apps).some((a) => a.connects.includes(service));
   const appDatabases = Object.entries(config.apps).filter(([, a]) => a.connects.includes('postgres')).map(([n]) => n);
   const postgres = add('postgres', (s, p) => new Postgres(s, { ...p, databases: [...new Set([...(config.litellm.spendLogs ? ['litellm'] : []), ...config.postgres.databases, ...appDatabases])] }));
   const valkey = add('valkey', (s, p) => new Valkey(s, p));
@@ -263,7 +262,6 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
       if (to) service.connectWithEnv(to);
     }
   }
-  if (appsWith('postgres') && !postgres) issues.push({ path: ['apps'], message: 'an app connects to postgres, which is turned off' });
 
   // Routes, then the edge that serves them.
   for (const route of REFERENCE_ROUTES) {

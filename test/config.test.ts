@@ -113,3 +113,15 @@ describe('JSON Schema', () => {
     }
   });
 });
+
+describe('app environment', () => {
+  it('rejects a variable that a connection sets', () => {
+    let message = '';
+    try {
+      buildPlatform(inlineConfig({ apps: { api: { image: 'x/api:1.0.0', port: 3001, connects: ['litellm'], env: { LITELLM_URL: 'http://elsewhere' } } } }));
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toBe('inline.yaml: apps.api.env.LITELLM_URL: LITELLM_URL is set by the connection to litellm; remove it or choose another name');
+  });
+});

@@ -1,5 +1,5 @@
 import { FLOATING_TAGS } from '../images.js';
-import { SERVICE_NAMES } from '../services/names.js';
+import { envPrefix, SERVICE_NAMES } from '../services/names.js';
 import type { ConfigIssue } from './errors.js';
 import type { PlatformConfig } from './schema.js';
 
@@ -162,6 +162,14 @@ export function checkConfig(config: PlatformConfig): ConfigIssue[] {
         issues.push({ path: at('connects', index), message: 'an app cannot connect to itself' });
       } else if (config.apps[target]?.kind === 'static') {
         issues.push({ path: at('connects', index), message: `"${target}" is a static app; it has no port to connect to` });
+      }
+      for (const generated of ['HOST', 'PORT', 'URL'].map((suffix) => `${envPrefix(target)}_${suffix}`)) {
+        if (generated in app.env || app.secrets.includes(generated)) {
+          issues.push({
+            path: generated in app.env ? at('env', generated) : at('secrets'),
+            message: `${generated} is set by the connection to ${target}; remove it or choose another name`,
+          });
+        }
       }
     });
   }

@@ -182,7 +182,7 @@ export class Service extends Construct {
   readonly description: string;
   readonly entrypoint?: readonly string[];
   readonly command?: readonly string[];
-  readonly env: Readonly<Record<string, EnvValue>>;
+  private readonly envVars: Record<string, EnvValue>;
   readonly ports: readonly PortSpec[];
   readonly volumes: readonly VolumeSpec[];
   readonly configFiles: readonly ConfigFileSpec[];
@@ -211,7 +211,7 @@ export class Service extends Construct {
     this.description = props.description;
     this.entrypoint = props.entrypoint;
     this.command = props.command;
-    this.env = props.env ?? {};
+    this.envVars = { ...props.env };
     this.ports = (props.ports ?? []).map((p) => ({ ...p, protocol: p.protocol ?? 'tcp', entry: p.entry ?? false, http: p.http ?? (p.protocol ?? 'tcp') === 'tcp' }));
     this.volumes = props.volumes ?? [];
     this.configFiles = props.configFiles ?? [];
@@ -224,6 +224,17 @@ export class Service extends Construct {
     this.metrics = props.metrics ? { port: props.metrics.port, path: props.metrics.path ?? '/metrics' } : undefined;
     this.security = props.security ?? {};
     this.gpuTelemetry = props.gpuTelemetry ?? false;
+  }
+
+  /** Environment variables, by name: literals, secret references, and values resolved per target. */
+  get env(): Readonly<Record<string, EnvValue>> {
+    return this.envVars;
+  }
+
+  /** For subclasses whose environment follows from connections made after construction. */
+  protected addEnv(name: string, value: EnvValue): void {
+    if (name in this.envVars) throw new Error(`${this.name}: environment variable ${name} is set twice`);
+    this.envVars[name] = value;
   }
 
   /** The stack this service belongs to (its parent construct). */

@@ -32,3 +32,8 @@ export const SERVICE_NAMES = [
 ] as const;
 
 export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/** `video-worker` -> `VIDEO_WORKER`: the prefix of the connection variables an app receives. */
+export function envPrefix(name: string): string {
+  return name.toUpperCase().replace(/-/g, '_');
+}

@@ -5,6 +5,7 @@ import type { Node } from '../model/node.js';
 import type { Stack } from '../model/stack.js';
 import type { Zone } from '../model/zone.js';
 import type { EnvValue } from '../model/values.js';
+import { envPrefix } from './names.js';
 
 export interface UserAppProps {
   /** The app as configured under `apps.<name>`. */
@@ -13,18 +14,11 @@ export interface UserAppProps {
   readonly node: Node;
 }
 
-/** `video-worker` -> `VIDEO_WORKER`: the prefix of the connection variables an app receives. */
-export function envPrefix(name: string): string {
-  return name.toUpperCase().replace(/-/g, '_');
-}
-
 /**
  * One of the owner's own container apps (Hono API, workers). Its connections are declared after
  * every service exists; each adds `<NAME>_HOST`, `<NAME>_PORT` and, for HTTP, `<NAME>_URL`.
  */
 export class UserApp extends Service {
-  private readonly envWithConnections: Record<string, EnvValue>;
-
   constructor(stack: Stack, name: string, props: UserAppProps) {
     const platform = Platform.of(stack);
     const app = props.config;
@@ -45,17 +39,14 @@ export class UserApp extends Service {
       resources: { cpus: app.cpus, memoryGb: app.memoryGb },
       egress: app.egress ? [{ host: 'internet', why: `declared by apps.${name}.egress` }] : [],
     });
-    this.envWithConnections = env;
   }
 
   /** Connect to a service or app, and hand the app its address in the environment. */
   connectWithEnv(to: Service): void {
     const connection = this.connect(to, { ordering: true });
     const prefix = envPrefix(to.name);
-    this.envWithConnections[`${prefix}_HOST`] = (r) => r.address(to, connection.port).host;
-    this.envWithConnections[`${prefix}_PORT`] = (r) => String(r.address(to, connection.port).port);
-    if (to.ports.find((p) => p.port === connection.port)?.http) {
-      this.envWithConnections[`${prefix}_URL`] = (r) => r.url(to, connection.port);
-    }
+    this.addEnv(`${prefix}_HOST`, (r) => r.address(to, connection.port).host);
+    this.addEnv(`${prefix}_PORT`, (r) => String(r.address(to, connection.port).port));
+    if (to.ports.find((p) => p.port === connection.port)?.http) this.addEnv(`${prefix}_URL`, (r) => r.url(to, connection.port));
   }
 }
