@@ -6,7 +6,7 @@ import { configSchema } from './schema.js';
 export const SCHEMA_FILE = 'platform.schema.json';
 
 const APPS_EXAMPLE = `
-Your own apps (not in the reference platform). For example:
+For example, the design documents' apps:
 apps:
   api:                      # the Hono API
     image: ghcr.io/you/hono-api:1.0.0
@@ -22,7 +22,7 @@ apps:
   video-worker:
     image: ghcr.io/you/video-worker:1.0.0
     port: 8080
-    node: rtx
+    node: rtx                 # your GPU node: next to the video models
     zone: gpu
     connects: [valkey, mochi, cogvideox, minio]`;
 
@@ -49,7 +49,15 @@ function wrap(text: string): string {
 /** A commented starter platform.yaml for a hardware profile; comments come from the schema's descriptions. */
 export function renderStarterConfig(profile: ProfileName): string {
   const { config, description } = PROFILES[profile];
-  const full: Record<string, unknown> = { ...config, services: (config as { services?: unknown }).services ?? {}, apps: {} };
+  // Show the keys an owner edits first, with the reference values where the profile keeps them.
+  const defaults = configSchema.parse({});
+  const given = config as Record<string, unknown>;
+  const shown = ['domain', 'acmeEmail', 'exposure', 'tls', 'nodes', 'zones', 'services', 'models', 'storage', 'coolify', 'apps'];
+  const full: Record<string, unknown> = {};
+  for (const key of shown) {
+    const value = given[key] ?? (key === 'tls' ? undefined : (defaults as Record<string, unknown>)[key]);
+    if (value !== undefined) full[key] = value;
+  }
   const doc = new Document(full);
   doc.commentBefore = [
     ` platform.yaml for your self-hosted AI homelab (profile: ${profile}: ${description}).`,
