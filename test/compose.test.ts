@@ -193,7 +193,9 @@ describe('networks and exposure', () => {
     expect(script).toContain('ensure_network uplink --driver bridge');
     expect(script).not.toContain('zone-gpu'); // nothing on homelab lives in or dials the gpu zone
     const lan = renderTree(loadFixture('valid', 'gpu-over-lan'));
-    expect(lan.files.get('homelab/networks.sh')).toContain('ensure_network zone-services --driver macvlan --subnet 192.168.40.0/24 -o parent=enp3s0.40');
+    expect(lan.files.get('homelab/networks.sh')).toContain(
+      'ensure_network zone-services --driver macvlan --subnet 192.168.40.0/24 --gateway 192.168.40.1 --ip-range 192.168.40.128/25 -o parent=enp3s0.40',
+    );
   });
 
   it('renders nothing for an external node and dials its services at its LAN address', () => {
@@ -273,5 +275,25 @@ describe('publishing from a macvlan zone', () => {
     expect(technitium.networks).toEqual(['uplink', 'zone-dmz']);
     expect(technitium.ports?.map((p) => `${p.host_ip}:${p.published}/${p.protocol}`)).toEqual(['192.168.1.10:53/tcp', '192.168.1.10:53/udp']);
     expect(tree.service('homelab/dns', 'ddclient').networks).toEqual(['zone-dmz']);
+  });
+});
+
+describe('macvlan zones on several nodes', () => {
+  it('gives each node its own address range on the VLAN, so Docker on two hosts never hands out the same address', () => {
+    const tree = renderTree(
+      inlineConfig({
+        zones: {
+          dmz: { vlan: 10, subnet: '10.0.10.0/24' },
+          edge: { vlan: 20, subnet: '10.0.20.0/24' },
+          gpu: { vlan: 30, subnet: '10.0.30.0/24', isolated: true, driver: 'macvlan', gateway: '10.0.30.254' },
+          services: { vlan: 40, subnet: '10.0.40.0/24', isolated: true },
+          monitoring: { vlan: 50, subnet: '10.0.50.0/24', isolated: true },
+        },
+        services: { litellm: { node: 'rtx', zone: 'gpu' } },
+      }),
+    );
+    expect(tree.files.get('rtx/networks.sh')).toContain(
+      'ensure_network zone-gpu --driver macvlan --subnet 10.0.30.0/24 --gateway 10.0.30.254 --ip-range 10.0.30.128/26 -o parent=eth0.30 --internal',
+    );
   });
 });

@@ -1,6 +1,7 @@
 import type { HostPort } from '../model/host-ports.js';
 import type { Node } from '../model/node.js';
 import type { Platform } from '../model/platform.js';
+import { macvlanPlan } from './macvlan.js';
 import type { ComposeFlavor } from './service.js';
 import { UPLINK_NETWORK, unitSecrets, type ComposeUnit } from './units.js';
 
@@ -54,7 +55,15 @@ export function renderNetworksScript(platform: Platform, node: Node, names: Read
     const vlan = zone.vlan !== undefined ? `VLAN ${zone.vlan}` : 'no VLAN';
     lines.push(`# zone ${zone.name} (${vlan})${zone.description ? `: ${zone.description}` : ''}${zone.isolated ? '; isolated: no route out' : ''}`);
     if (zone.driver === 'macvlan') {
-      args.push('--driver macvlan', `--subnet ${zone.subnet}`, `-o parent=${node.networkInterface}.${zone.vlan}`);
+      const nodes = platform.deployedNodes;
+      const plan = macvlanPlan(zone.subnet as string, nodes.indexOf(node), nodes.length, zone.gateway);
+      args.push(
+        '--driver macvlan',
+        `--subnet ${zone.subnet}`,
+        `--gateway ${plan.gateway}`,
+        `--ip-range ${plan.ipRange}`,
+        `-o parent=${node.networkInterface}.${zone.vlan}`,
+      );
     } else {
       args.push('--driver bridge');
       if (zone.subnet) args.push(`--subnet ${zone.subnet}`);

@@ -1,3 +1,4 @@
+import { largestPrefixFor } from '../compose/macvlan.js';
 import { FLOATING_TAGS } from '../images.js';
 import { envPrefix, SERVICE_NAMES } from '../services/names.js';
 import type { ConfigIssue } from './errors.js';
@@ -83,6 +84,20 @@ export function checkConfig(config: PlatformConfig): ConfigIssue[] {
     }
     if (zone.driver === 'macvlan' && (zone.vlan === undefined || zone.subnet === undefined)) {
       issues.push({ path: ['zones', name, 'driver'], message: `macvlan needs both vlan and subnet on zone "${name}"` });
+    } else if (zone.driver === 'macvlan' && zone.subnet) {
+      const deployed = Object.values(config.nodes).filter((n) => n.role !== 'external').length;
+      const prefix = Number(zone.subnet.split('/')[1]);
+      if (prefix > largestPrefixFor(deployed)) {
+        issues.push({
+          path: ['zones', name, 'subnet'],
+          message: `${zone.subnet} is too small to give each of ${deployed} nodes its own address range; use a /${largestPrefixFor(deployed)} or larger`,
+        });
+      }
+    }
+    if (zone.gateway && zone.subnet) {
+      const [start, end] = cidrRange(zone.subnet);
+      const gw = cidrRange(`${zone.gateway}/32`)[0];
+      if (gw < start || gw > end) issues.push({ path: ['zones', name, 'gateway'], message: `${zone.gateway} is outside the zone subnet ${zone.subnet}` });
     }
     if (zone.subnet) {
       const range = cidrRange(zone.subnet);

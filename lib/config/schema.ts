@@ -78,6 +78,7 @@ const zoneSchema = strictObject({
     .cidrv4({ error: 'must be an IPv4 CIDR such as 10.0.30.0/24' })
     .optional()
     .describe('Subnet of the zone network, e.g. 10.0.30.0/24. Zone subnets must not overlap.'),
+  gateway: ipv4.optional().describe('Router address on the VLAN, for macvlan (default: the first address of the subnet).'),
   isolated: z
     .boolean()
     .default(false)

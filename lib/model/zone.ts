@@ -14,6 +14,8 @@ export class Zone extends Construct {
   readonly name: string;
   readonly vlan?: number;
   readonly subnet?: string;
+  /** Router address on the VLAN (macvlan zones). */
+  readonly gateway?: string;
   /** No route out of the zone: egress only for services that declare it. */
   readonly isolated: boolean;
   readonly driver: ZoneConfig['driver'];
@@ -24,6 +26,7 @@ export class Zone extends Construct {
     this.name = name;
     this.vlan = props.config.vlan;
     this.subnet = props.config.subnet;
+    this.gateway = props.config.gateway;
     this.isolated = props.config.isolated;
     this.driver = props.config.driver;
     this.description = props.config.description;
