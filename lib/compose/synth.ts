@@ -1,4 +1,4 @@
-import type { HostPort } from '../model/host-ports.js';
+import { hostPorts, type HostPort } from '../model/host-ports.js';
 import type { Platform } from '../model/platform.js';
 import type { Secret } from '../model/secret.js';
 import { generatedHeader, toYaml } from '../output/yaml.js';
@@ -15,7 +15,6 @@ import {
 } from './service.js';
 import {
   composeUnits,
-  publishedOn,
   sameFileDependencies,
   secretUsage,
   serviceNetworks,
@@ -91,7 +90,7 @@ export function synthCompose(platform: Platform, options: ComposeSynthOptions): 
   const units = composeUnits(platform);
   const usage = secretUsage(units);
   const files: RenderedFile[] = [];
-  const publishedByNode = new Map(platform.deployedNodes.map((n) => [n, publishedOn(platform, n)]));
+  const publishedByNode = new Map(platform.deployedNodes.map((n) => [n, hostPorts(platform, n)]));
 
   for (const node of platform.deployedNodes) {
     const nodeUnits = units.filter((u) => u.node === node);

@@ -1,4 +1,4 @@
-import { hostPorts, type HostPort } from '../model/host-ports.js';
+import type { HostPort } from '../model/host-ports.js';
 import type { Node } from '../model/node.js';
 import type { Platform } from '../model/platform.js';
 import type { Secret } from '../model/secret.js';
@@ -101,8 +101,4 @@ export function unitSecrets(unit: ComposeUnit): Secret[] {
   const byName = new Map<string, Secret>();
   for (const service of unit.services) for (const s of service.secrets) byName.set(s.name, s);
   return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
-}
-
-export function publishedOn(platform: Platform, node: Node): HostPort[] {
-  return hostPorts(platform, node);
 }
