@@ -16,6 +16,16 @@ function platform(args: string[], cwd = scratch) {
   return execa('node', [CLI, ...args], { cwd, reject: false });
 }
 
+describe('the platform command', () => {
+  it('runs as `npx platform`, the README quick start', async () => {
+    const out = join(scratch, 'npx');
+    const result = await execa('npx', ['--offline', 'platform', 'synth', '--out', out, '--quiet'], { cwd: ROOT, reject: false });
+    expect(result.stderr.replace(/^npm warn .*\n?/gm, '')).toBe('');
+    expect(result.exitCode).toBe(0);
+    expect(existsSync(join(out, 'compose/README.md'))).toBe(true);
+  });
+});
+
 describe('platform synth', () => {
   it('renders the embedded reference platform with no config and prints a summary', async () => {
     const out = join(scratch, 'reference');
