@@ -4,14 +4,7 @@
  * same address. The subnet is split into power-of-two blocks; block 0 stays for the router and
  * other hosts on the VLAN, node i allocates from block i + 1.
  */
-
-function toInt(ip: string): number {
-  return ip.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
-}
-
-function toIp(n: number): string {
-  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
-}
+import { cidrRange, intToIp } from '../model/ipv4.js';
 
 /** Blocks needed for `nodeCount` nodes plus the reserved block 0. */
 function blockBits(nodeCount: number): number {
@@ -30,11 +23,10 @@ export interface MacvlanPlan {
 }
 
 export function macvlanPlan(subnet: string, nodeIndex: number, nodeCount: number, gateway?: string): MacvlanPlan {
-  const [ip, bitsText] = subnet.split('/') as [string, string];
-  const prefix = Number(bitsText);
-  const base = Math.floor(toInt(ip) / 2 ** (32 - prefix)) * 2 ** (32 - prefix);
+  const prefix = Number(subnet.split('/')[1]);
+  const [base] = cidrRange(subnet);
   const rangePrefix = prefix + blockBits(nodeCount);
   if (rangePrefix > 30) throw new Error(`subnet ${subnet} is too small to split between ${nodeCount} nodes`);
   const blockSize = 2 ** (32 - rangePrefix);
-  return { gateway: gateway ?? toIp(base + 1), ipRange: `${toIp(base + (nodeIndex + 1) * blockSize)}/${rangePrefix}` };
+  return { gateway: gateway ?? intToIp(base + 1), ipRange: `${intToIp(base + (nodeIndex + 1) * blockSize)}/${rangePrefix}` };
 }

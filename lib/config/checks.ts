@@ -1,5 +1,6 @@
 import { largestPrefixFor } from '../compose/macvlan.js';
 import { FLOATING_TAGS } from '../images.js';
+import { cidrRange, ipToInt } from '../model/ipv4.js';
 import { envPrefix, SERVICE_NAMES } from '../services/names.js';
 import type { ConfigIssue } from './errors.js';
 import type { PlatformConfig } from './schema.js';
@@ -9,14 +10,6 @@ import type { PlatformConfig } from './schema.js';
  * one, host-port clashes, duplicate routes) run when the construct tree is built, with the same
  * issue shape, so the user sees one kind of message either way.
  */
-
-function cidrRange(cidr: string): [number, number] {
-  const [ip, bits] = cidr.split('/') as [string, string];
-  const base = ip.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
-  const size = 2 ** (32 - Number(bits));
-  const start = Math.floor(base / size) * size;
-  return [start, start + size - 1];
-}
 
 /** `true` when an image reference carries a concrete version tag (or a digest). */
 export function hasConcreteTag(image: string): boolean {
@@ -96,7 +89,7 @@ export function checkConfig(config: PlatformConfig): ConfigIssue[] {
     }
     if (zone.gateway && zone.subnet) {
       const [start, end] = cidrRange(zone.subnet);
-      const gw = cidrRange(`${zone.gateway}/32`)[0];
+      const gw = ipToInt(zone.gateway);
       if (gw < start || gw > end) issues.push({ path: ['zones', name, 'gateway'], message: `${zone.gateway} is outside the zone subnet ${zone.subnet}` });
     }
     if (zone.subnet) {

@@ -55,7 +55,7 @@ export function renderStarterConfig(profile: ProfileName): string {
   const shown = ['domain', 'acmeEmail', 'exposure', 'tls', 'nodes', 'zones', 'services', 'models', 'storage', 'coolify', 'apps'];
   const full: Record<string, unknown> = {};
   for (const key of shown) {
-    const value = given[key] ?? (key === 'tls' ? undefined : (defaults as Record<string, unknown>)[key]);
+    const value = given[key] ?? (defaults as Record<string, unknown>)[key];
     if (value !== undefined) full[key] = value;
   }
   const doc = new Document(full);
