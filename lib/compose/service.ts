@@ -35,8 +35,10 @@ const MAGIC_PREFIX: Partial<Record<Secret['generate'], string>> = {
 /** Coolify's generated variable for a secret (`PG_PASSWORD` -> `SERVICE_PASSWORD_PGPASSWORD`), if it has one. */
 export function magicVariable(secret: Secret): string | undefined {
   const prefix = MAGIC_PREFIX[secret.generate];
+  // Coolify's generated values carry no prefix, so a key that needs one is set by hand.
+  if (!prefix || secret.prefix !== undefined) return undefined;
   // Coolify reads <ID> as one token: no underscores.
-  return prefix ? `${prefix}${secret.name.replace(/_/g, '')}` : undefined;
+  return `${prefix}${secret.name.replace(/_/g, '')}`;
 }
 
 function envValue(value: EnvValue, resolver: ComposeResolver, secretStyle: SecretStyle): string {

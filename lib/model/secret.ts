@@ -23,6 +23,8 @@ export interface SecretProps {
   readonly generate: SecretGenerator;
   /** One line: what it is for; goes into .env.example and READMEs. */
   readonly description: string;
+  /** A prefix the consumer requires (LiteLLM keys start with `sk-`). @default none */
+  readonly prefix?: string;
 }
 
 /** A secret by name. Renderers reference it (`${NAME:?}`, secretKeyRef); none ever sees a value. */
@@ -30,6 +32,7 @@ export class Secret extends Construct {
   readonly name: string;
   readonly generate: SecretGenerator;
   readonly description: string;
+  readonly prefix?: string;
 
   constructor(scope: Construct, name: string, props: SecretProps) {
     super(scope, name);
@@ -39,10 +42,12 @@ export class Secret extends Construct {
     this.name = name;
     this.generate = props.generate;
     this.description = props.description;
+    this.prefix = props.prefix;
   }
 
   /** How to make a value, for .env.example comments. */
   get howToGenerate(): string {
+    if (this.prefix !== undefined && this.generate === 'password') return `echo "${this.prefix}$(openssl rand -hex 24)"`;
     switch (this.generate) {
       case 'password':
         return 'openssl rand -base64 24';

@@ -1,4 +1,5 @@
 import { Platform } from '../model/platform.js';
+import type { Secret } from '../model/secret.js';
 import { Service } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
 import { interpolate, type EnvValue } from '../model/values.js';
@@ -6,6 +7,11 @@ import { renderLitellmConfig } from '../configs/litellm.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
 
 export const LITELLM_PORT = 4000;
+
+/** The gateway's master key: LiteLLM reads it, its clients (Open WebUI, apps) present it. */
+export function litellmApiKey(platform: Platform): Secret {
+  return platform.secret('LITELLM_API_KEY', { generate: 'password', prefix: 'sk-', description: 'LiteLLM master key (must start with sk-)' });
+}
 
 export interface LitellmProps extends CatalogServiceProps {
   readonly ollama: Service;
@@ -20,7 +26,7 @@ export class Litellm extends Service {
   constructor(stack: Stack, props: LitellmProps) {
     const platform = Platform.of(stack);
     const env: Record<string, EnvValue> = {
-      LITELLM_MASTER_KEY: platform.secret('LITELLM_API_KEY', { generate: 'password', description: 'LiteLLM master key (sk-...)' }),
+      LITELLM_MASTER_KEY: litellmApiKey(platform),
       LITELLM_LOG: 'INFO',
     };
     if (props.postgres) {

@@ -2,7 +2,7 @@ import { Platform } from '../model/platform.js';
 import { Service } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
-import { LITELLM_PORT } from './litellm.js';
+import { LITELLM_PORT, litellmApiKey } from './litellm.js';
 import { SEARXNG_PORT } from './searxng.js';
 
 export interface OpenWebUiProps extends CatalogServiceProps {
@@ -22,7 +22,7 @@ export class OpenWebUi extends Service {
         description: 'Chat UI (Open WebUI) over the LiteLLM gateway',
         env: {
           OPENAI_API_BASE_URL: (r) => r.url(props.litellm, LITELLM_PORT, '/v1'),
-          OPENAI_API_KEY: platform.secret('LITELLM_API_KEY', { generate: 'password', description: 'LiteLLM master key (sk-...)' }),
+          OPENAI_API_KEY: litellmApiKey(platform),
           ENABLE_OLLAMA_API: 'false',
           WEBUI_URL: `https://${platform.fqdn('chat')}`,
           WEBUI_SECRET_KEY: platform.secret('WEBUI_SECRET_KEY', { generate: 'password64', description: 'Open WebUI session signing key' }),
