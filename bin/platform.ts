@@ -9,7 +9,7 @@ import { loadConfigFile, referenceConfig, type LoadedConfig } from '../lib/confi
 import { PROFILE_NAMES, type ProfileName } from '../lib/config/profiles.js';
 import { configJsonSchema } from '../lib/config/schema.js';
 import type { ComposeFlavor } from '../lib/compose/service.js';
-import { summarize, synthesize, type SynthTarget } from '../lib/synth.js';
+import { summarize, synthesize, SYNTH_TARGETS, type SynthTarget } from '../lib/synth.js';
 
 /** Exit codes: 0 done, 1 unexpected failure, 2 bad input (config, arguments). */
 const EXIT_BAD_INPUT = 2;
@@ -32,14 +32,14 @@ program
   .command('synth')
   .description('Render the platform (the embedded reference platform when no --config is given).')
   .option('-c, --config <file>', 'platform.yaml to render')
-  .addOption(new Option('-t, --target <target>', 'what to render').choices(['compose']).default('compose'))
+  .addOption(new Option('-t, --target <target>', 'what to render: Compose files, k3s manifests, or both').choices(SYNTH_TARGETS).default('all'))
   .addOption(new Option('-f, --flavor <flavor>', 'compose flavour').choices(['coolify', 'plain']).default('coolify'))
-  .option('-o, --out <dir>', 'output folder (the target writes into <dir>/<target>)', 'dist')
+  .option('-o, --out <dir>', 'output folder (each target writes into <dir>/<target>)', 'dist')
   .option('-q, --quiet', 'print nothing on success')
-  .action((opts: { config?: string; target: SynthTarget; flavor: ComposeFlavor; out: string; quiet?: boolean }) => {
+  .action(async (opts: { config?: string; target: SynthTarget; flavor: ComposeFlavor; out: string; quiet?: boolean }) => {
     const started = performance.now();
     const loaded = load(opts.config);
-    const result = synthesize(loaded, { target: opts.target, flavor: opts.flavor, outDir: opts.out }, started);
+    const result = await synthesize(loaded, { target: opts.target, flavor: opts.flavor, outDir: opts.out }, started);
     if (!opts.quiet) process.stdout.write(`${summarize(result, opts.flavor, loaded.source.file)}\n`);
   });
 

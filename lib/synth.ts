@@ -6,65 +6,108 @@ import type { ComposeUnit } from './compose/units.js';
 import { ConfigError, ConfigIssues } from './config/errors.js';
 import type { LoadedConfig } from './config/load.js';
 import type { Platform } from './model/platform.js';
+import type { Target } from './model/service.js';
 import { writeTree, type RenderedFile } from './output/writer.js';
 
-export type SynthTarget = 'compose';
+/** What `platform synth --target` accepts: one target, or both. */
+export type SynthTarget = Target | 'all';
+export const SYNTH_TARGETS: readonly SynthTarget[] = ['all', 'compose', 'k3s'];
 
 export interface SynthOptions {
   readonly target: SynthTarget;
   readonly flavor: ComposeFlavor;
-  /** Output root; the target writes into `<outDir>/<target>`. */
+  /** Output root; each target writes into `<outDir>/<target>`. */
   readonly outDir: string;
+}
+
+/** One target's rendered tree. */
+export interface TargetOutput {
+  readonly target: Target;
+  readonly files: readonly RenderedFile[];
+  /** Compose files (compose target). */
+  readonly units?: readonly ComposeUnit[];
+  /** Kubernetes objects (k3s target). */
+  readonly objects?: number;
+  /** What this target does differently (GPU time-slicing on k3s). */
+  readonly notes?: readonly string[];
 }
 
 export interface SynthResult {
   readonly platform: Platform;
-  readonly files: readonly RenderedFile[];
-  readonly units: readonly ComposeUnit[];
-  readonly outputPath: string;
+  readonly outputs: readonly TargetOutput[];
+  readonly outDir: string;
   readonly elapsedMs: number;
 }
 
-/** Build the construct tree; placement problems come back as a ConfigError pointing into the file. */
-export function buildPlatform(loaded: LoadedConfig): Platform {
+/** Turn issues found while building or rendering into a ConfigError that points into the file. */
+function withSource<T>(loaded: LoadedConfig, build: () => T): T {
   try {
-    return buildReferencePlatform(loaded.config);
+    return build();
   } catch (err) {
     if (err instanceof ConfigIssues) throw new ConfigError(err.issues, loaded.source);
     throw err;
   }
 }
 
-/** Render the target in memory. */
+/** Build the construct tree; placement problems come back as a ConfigError pointing into the file. */
+export function buildPlatform(loaded: LoadedConfig): Platform {
+  return withSource(loaded, () => buildReferencePlatform(loaded.config));
+}
+
+/** Render the Compose target in memory. */
 export function render(loaded: LoadedConfig, flavor: ComposeFlavor): { platform: Platform; files: RenderedFile[]; units: readonly ComposeUnit[] } {
   const platform = buildPlatform(loaded);
   const { files, units } = synthCompose(platform, { flavor });
   return { platform, files, units };
 }
 
-/** Render and write atomically. Nothing is written when the config is invalid. */
-export function synthesize(loaded: LoadedConfig, options: SynthOptions, started = performance.now()): SynthResult {
-  const { platform, files, units } = render(loaded, options.flavor);
-  writeTree(options.outDir, options.target, files);
-  return { platform, files, units, outputPath: `${options.outDir}/${options.target}`, elapsedMs: performance.now() - started };
+/** Render the k3s target in memory. cdk8s is loaded here, only when k3s is asked for. */
+export async function renderK3s(loaded: LoadedConfig, platform = buildPlatform(loaded)): Promise<{ platform: Platform; output: TargetOutput }> {
+  const { synthK3s } = await import('./k3s/synth.js');
+  const result = withSource(loaded, () => synthK3s(platform));
+  return { platform, output: { target: 'k3s', files: result.files, objects: result.manifests.size, notes: result.notes } };
+}
+
+/** Render every asked-for target in memory; nothing is written until all of them rendered. */
+export async function renderTargets(loaded: LoadedConfig, target: SynthTarget, flavor: ComposeFlavor): Promise<{ platform: Platform; outputs: TargetOutput[] }> {
+  const platform = buildPlatform(loaded);
+  const outputs: TargetOutput[] = [];
+  if (target === 'compose' || target === 'all') {
+    const { files, units } = synthCompose(platform, { flavor });
+    outputs.push({ target: 'compose', files, units });
+  }
+  if (target === 'k3s' || target === 'all') outputs.push((await renderK3s(loaded, platform)).output);
+  return { platform, outputs };
+}
+
+/** Render and write. Nothing is written when the config is invalid; each target folder is swapped in whole. */
+export async function synthesize(loaded: LoadedConfig, options: SynthOptions, started = performance.now()): Promise<SynthResult> {
+  const { platform, outputs } = await renderTargets(loaded, options.target, options.flavor);
+  for (const output of outputs) writeTree(options.outDir, output.target, output.files);
+  return { platform, outputs, outDir: options.outDir, elapsedMs: performance.now() - started };
 }
 
 /** The short summary `platform synth` prints. */
 export function summarize(result: SynthResult, flavor: ComposeFlavor, configName: string): string {
-  const { platform, units } = result;
+  const { platform, outputs } = result;
   const nodes = [...platform.nodes.values()]
     .map((n) => `${n.name} (${n.deployed ? n.bindAddress : `${n.address}, external`}${n.hasGpu ? `, ${n.describeGpus()}` : ''})`)
     .join(', ');
-  const stacks = new Set(units.map((u) => u.stack.name));
   const services = platform.services;
   const gpu = services
     .filter((s) => s.gpu)
     .flatMap((s) => s.nodes.map((n) => `${s.name} -> ${n.name}${n.deployed ? ` GPU ${platform.gpuDevices(s, n).join('+')}` : ' (external)'}`));
-  return [
-    `platform synth: ${result.outputPath} (${flavor}) for ${platform.domain} from ${configName}`,
+  const lines = [
+    `platform synth: ${outputs.map((o) => `${result.outDir}/${o.target}${o.target === 'compose' ? ` (${flavor})` : ''}`).join(', ')} for ${platform.domain} from ${configName}`,
     `  nodes:   ${nodes}`,
-    `  stacks:  ${stacks.size} stacks, ${services.length} services, ${units.length} compose files`,
+    `  stacks:  ${platform.stacks.length} stacks, ${services.length} services`,
     `  GPU:     ${gpu.length > 0 ? gpu.join('; ') : 'none'}`,
-    `  wrote ${result.files.length} files in ${Math.round(result.elapsedMs)} ms`,
-  ].join('\n');
+  ];
+  for (const output of outputs) {
+    const what = output.target === 'compose' ? `${output.units?.length ?? 0} compose files` : `${output.objects ?? 0} Kubernetes objects`;
+    lines.push(`  ${`${output.target}:`.padEnd(8)} ${what}, ${output.files.length} files`);
+    for (const note of output.notes ?? []) lines.push(`           note: ${note}`);
+  }
+  lines.push(`  wrote ${outputs.reduce((n, o) => n + o.files.length, 0)} files in ${Math.round(result.elapsedMs)} ms`);
+  return lines.join('\n');
 }

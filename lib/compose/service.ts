@@ -131,7 +131,7 @@ export function renderComposeService(service: Service, ctx: ComposeServiceContex
     out.depends_on = deps;
   }
 
-  const volumes: Record<string, unknown>[] = service.volumes.map((v) => volumeEntry(platform, service, v));
+  const volumes: Record<string, unknown>[] = service.volumesFor('compose').map((v) => volumeEntry(platform, service, v));
   for (const file of service.configFiles) {
     const entry: Record<string, unknown> = { type: 'bind', source: `./${configFilePath(service, file.name)}`, target: file.mountPath };
     if (file.readOnly ?? true) entry.read_only = true;
@@ -154,7 +154,8 @@ export function renderComposeService(service: Service, ctx: ComposeServiceContex
       .map((p) => ({ target: p.port, published: String(p.port), host_ip: node.bindAddress, protocol: p.protocol }));
   }
   out.networks = [...ctx.networks].sort();
-  if (service.command) out.command = service.command.map(escapeDollars);
+  const command = service.commandFor('compose');
+  if (command) out.command = command.map(escapeDollars);
   if (service.entrypoint) out.entrypoint = service.entrypoint.map(escapeDollars);
   out.restart = service.oneShot ? 'no' : 'unless-stopped';
   if (service.healthCheck) {

@@ -56,7 +56,7 @@ function renderUnit(platform: Platform, unit: ComposeUnit, flavor: ComposeFlavor
     const joined = serviceNetworks(platform, service, unit.node, published);
     joined.forEach((n) => networks.add(n));
     if (platform.config.storage.mode === 'volume') {
-      for (const v of service.volumes) if (!('hostPath' in v)) volumes.add(v.name);
+      for (const v of service.volumesFor('compose')) if (!('hostPath' in v)) volumes.add(v.name);
     }
     services[service.name] = renderComposeService(service, {
       platform,

@@ -20,6 +20,9 @@ export function hasConcreteTag(image: string): boolean {
   return !FLOATING_TAGS.includes(last.slice(colon + 1));
 }
 
+/** Namespaces a zone cannot become. */
+const RESERVED_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
 export function checkConfig(config: PlatformConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const nodeNames = Object.keys(config.nodes);
@@ -39,6 +42,8 @@ export function checkConfig(config: PlatformConfig): ConfigIssue[] {
       issues.push({ path, message: `no zone is named "${zone}"; zones: ${list(zoneNames)}` });
     }
   };
+
+  for (const zone of Object.keys(config.k3s.quotas)) mustBeZone(['k3s', 'quotas', zone], zone);
 
   if (!Object.values(config.nodes).some((n) => n.role === 'server')) {
     issues.push({ path: ['nodes'], message: 'at least one node must have role server (it runs everything that needs no GPU)' });
@@ -74,6 +79,15 @@ export function checkConfig(config: PlatformConfig): ConfigIssue[] {
       const other = vlans.get(zone.vlan);
       if (other) issues.push({ path: ['zones', name, 'vlan'], message: `VLAN ${zone.vlan} is already used by zone "${other}"` });
       vlans.set(zone.vlan, name);
+    }
+    if (RESERVED_NAMESPACES.includes(name) || name === config.k3s.argocd.namespace) {
+      issues.push({
+        path: ['zones', name],
+        message: `zone "${name}" would be the Kubernetes namespace ${name}, which ${name === config.k3s.argocd.namespace ? 'ArgoCD runs in' : 'Kubernetes reserves'}; rename the zone`,
+      });
+    }
+    if (zone.multus && (zone.vlan === undefined || zone.subnet === undefined)) {
+      issues.push({ path: ['zones', name, 'multus'], message: `Multus attaches pods to a VLAN: zone "${name}" needs both vlan and subnet` });
     }
     if (zone.driver === 'macvlan' && (zone.vlan === undefined || zone.subnet === undefined)) {
       issues.push({ path: ['zones', name, 'driver'], message: `macvlan needs both vlan and subnet on zone "${name}"` });

@@ -91,6 +91,13 @@ const zoneSchema = strictObject({
         '(parent `<interface>.<vlan>`); needs vlan and subnet, and Docker cannot publish ports from it.',
     ),
   description: z.string().optional().describe('What lives in this zone; shown in generated READMEs.'),
+  multus: z
+    .boolean()
+    .default(false)
+    .describe(
+      'k3s: attach the zone\'s pods to the VLAN as a second interface (Multus macvlan on `<interface>.<vlan>`, ' +
+        'whereabouts IPAM from the subnet). Needs vlan and subnet.',
+    ),
 });
 
 const serviceSettingsSchema = strictObject({
@@ -161,6 +168,47 @@ const appSchema = strictObject({
   memoryGb: positive('GB').default(1).describe('Memory limit in GB.'),
 });
 
+const quotaSchema = strictObject({
+  cpuRequests: positive('CPU cores').optional().describe('requests.cpu of the namespace, in cores.'),
+  cpuLimits: positive('CPU cores').optional().describe('limits.cpu of the namespace, in cores.'),
+  memoryRequestsGb: positive('GB').optional().describe('requests.memory of the namespace, in GB.'),
+  memoryLimitsGb: positive('GB').optional().describe('limits.memory of the namespace, in GB.'),
+});
+
+const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: 'must be a Kubernetes name: lowercase letters, digits and "-"' });
+
+const k3sSchema = strictObject({
+  storageClass: dnsLabel.default('local-path').describe('StorageClass of every PersistentVolumeClaim (k3s ships local-path).'),
+  argocd: strictObject({
+    repoURL: z.string().min(1).default('https://github.com/example/homelab.git').describe('Git repository ArgoCD reads the synthesized manifests from.'),
+    targetRevision: z.string().min(1).default('main').describe('Branch, tag or commit ArgoCD follows.'),
+    path: z
+      .string()
+      .regex(/^[^/].*[^/]$|^[^/]$/, { error: 'must be a path inside the repository, without leading or trailing "/"' })
+      .default('dist/k3s')
+      .describe('Folder of the k3s output inside that repository.'),
+    namespace: dnsLabel.default('argocd').describe('Namespace ArgoCD runs in.'),
+    project: dnsLabel.default('default').describe('ArgoCD project of every Application.'),
+  })
+    .default({ repoURL: 'https://github.com/example/homelab.git', targetRevision: 'main', path: 'dist/k3s', namespace: 'argocd', project: 'default' })
+    .describe('Where ArgoCD finds the manifests.'),
+  quotas: z
+    .record(nameSchema, quotaSchema)
+    .default({})
+    .describe("ResourceQuota per zone namespace, overriding seed 004's figures (never below what the zone's pods ask for)."),
+  sealedSecretsPath: z
+    .string()
+    .regex(/^[^/].*[^/]$|^[^/]$/, { error: 'must be a path inside the repository, without leading or trailing "/"' })
+    .optional()
+    .describe('Folder of SealedSecrets in the repository: adds an ArgoCD Application that syncs it before the stacks.'),
+})
+  .default({
+    storageClass: 'local-path',
+    argocd: { repoURL: 'https://github.com/example/homelab.git', targetRevision: 'main', path: 'dist/k3s', namespace: 'argocd', project: 'default' },
+    quotas: {},
+  })
+  .describe('k3s target: storage, ArgoCD, quotas.');
+
 const REFERENCE_NODES = {
   homelab: { role: 'server' as const, address: '192.168.1.10', interface: 'eth0', cpus: 16, memoryGb: 128, diskGb: 2000, gpus: [] },
   rtx: {
@@ -175,11 +223,11 @@ const REFERENCE_NODES = {
 };
 
 const REFERENCE_ZONES = {
-  dmz: { vlan: 10, subnet: '10.0.10.0/24', isolated: false, driver: 'bridge' as const, description: 'edge DNS' },
-  edge: { vlan: 20, subnet: '10.0.20.0/24', isolated: false, driver: 'bridge' as const, description: 'proxy, gateways, user-facing apps' },
-  gpu: { vlan: 30, subnet: '10.0.30.0/24', isolated: true, driver: 'bridge' as const, description: 'isolated GPU inference' },
-  services: { vlan: 40, subnet: '10.0.40.0/24', isolated: true, driver: 'bridge' as const, description: 'data and search' },
-  monitoring: { vlan: 50, subnet: '10.0.50.0/24', isolated: true, driver: 'bridge' as const, description: 'observability' },
+  dmz: { vlan: 10, subnet: '10.0.10.0/24', isolated: false, driver: 'bridge' as const, multus: false, description: 'edge DNS' },
+  edge: { vlan: 20, subnet: '10.0.20.0/24', isolated: false, driver: 'bridge' as const, multus: false, description: 'proxy, gateways, user-facing apps' },
+  gpu: { vlan: 30, subnet: '10.0.30.0/24', isolated: true, driver: 'bridge' as const, multus: false, description: 'isolated GPU inference' },
+  services: { vlan: 40, subnet: '10.0.40.0/24', isolated: true, driver: 'bridge' as const, multus: false, description: 'data and search' },
+  monitoring: { vlan: 50, subnet: '10.0.50.0/24', isolated: true, driver: 'bridge' as const, multus: false, description: 'observability' },
 };
 
 export const configSchema = strictObject({
@@ -271,6 +319,7 @@ export const configSchema = strictObject({
     .default({ magicSecrets: false })
     .describe('Coolify options.'),
   apps: z.record(nameSchema, appSchema).default({}).describe('Your own apps (Hono API, React SPA, workers), by name.'),
+  k3s: k3sSchema,
 });
 
 /** What the user writes (defaults optional). */
@@ -282,6 +331,7 @@ export type ZoneConfig = PlatformConfig['zones'][string];
 export type AppConfig = PlatformConfig['apps'][string];
 export type OllamaModelConfig = PlatformConfig['models']['ollama'][number];
 export type ServiceSettings = z.output<typeof serviceSettingsSchema>;
+export type QuotaConfig = z.output<typeof quotaSchema>;
 
 /** The JSON Schema of platform.yaml, for editors (yaml-language-server) and `platform schema`. */
 export function configJsonSchema(): Record<string, unknown> {

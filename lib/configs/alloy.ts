@@ -2,8 +2,58 @@ import type { Service } from '../model/service.js';
 import type { Resolver } from '../model/values.js';
 import { generatedHeader } from '../output/yaml.js';
 
-/** Alloy config: discover this node's containers through the Docker socket, push their logs to Loki. */
+/**
+ * Alloy config: discover this node's containers (through the Docker socket under Compose, from the
+ * kubelet's log folder under k3s) and push their logs to Loki, labelled with the node.
+ */
 export function renderAlloyConfig(resolve: Resolver, loki: Service): string {
+  return resolve.target === 'k3s' ? renderPodLogsConfig(resolve, loki) : renderDockerLogsConfig(resolve, loki);
+}
+
+function lokiWrite(resolve: Resolver, loki: Service, node: string): string {
+  return `loki.write "default" {
+  endpoint {
+    url = "${resolve.url(loki, 3100, '/loki/api/v1/push')}"
+  }
+  external_labels = { node = ${node} }
+}
+`;
+}
+
+/** One DaemonSet config for every node: the node name comes from the pod's NODE_NAME (downward API). */
+function renderPodLogsConfig(resolve: Resolver, loki: Service): string {
+  const label = (name: string, group: number) => `  rule {
+    source_labels = ["__path__"]
+    regex         = "/var/log/pods/([^_]+)_([^_]+)_[^/]+/([^/]+)/.*"
+    target_label  = "${name}"
+    replacement   = "$${group}"
+  }
+`;
+  return `${generatedHeader('Alloy config', '//')}local.file_match "pods" {
+  path_targets = [{ "__path__" = "/var/log/pods/*/*/*.log" }]
+}
+
+discovery.relabel "pods" {
+  targets = local.file_match.pods.targets
+
+${label('namespace', 1)}
+${label('pod', 2)}
+${label('container', 3)}}
+
+loki.source.file "pods" {
+  targets    = discovery.relabel.pods.output
+  forward_to = [loki.process.pods.receiver]
+}
+
+loki.process "pods" {
+  stage.cri {}
+  forward_to = [loki.write.default.receiver]
+}
+
+${lokiWrite(resolve, loki, 'sys.env("NODE_NAME")')}`;
+}
+
+function renderDockerLogsConfig(resolve: Resolver, loki: Service): string {
   return `${generatedHeader('Alloy config', '//')}discovery.docker "containers" {
   host = "unix:///var/run/docker.sock"
 }
@@ -30,11 +80,5 @@ loki.source.docker "containers" {
   forward_to    = [loki.write.default.receiver]
 }
 
-loki.write "default" {
-  endpoint {
-    url = "${resolve.url(loki, 3100, '/loki/api/v1/push')}"
-  }
-  external_labels = { node = "${resolve.node.name}" }
-}
-`;
+${lokiWrite(resolve, loki, `"${resolve.node.name}"`)}`;
 }

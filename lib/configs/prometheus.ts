@@ -1,6 +1,7 @@
 import type { Platform } from '../model/platform.js';
 import type { Service } from '../model/service.js';
 import type { Resolver } from '../model/values.js';
+import { NAME_LABEL } from '../k3s/names.js';
 import { generatedHeader, toYaml } from '../output/yaml.js';
 
 interface ScrapeTargets {
@@ -15,12 +16,19 @@ export function renderPrometheusConfig(platform: Platform, resolve: Resolver, ta
   for (const service of [...targets.scraped].sort((a, b) => a.name.localeCompare(b.name))) {
     const metrics = service.metrics;
     if (!metrics) continue;
-    const instances = resolve.instances(service, metrics.port);
-    jobs.push({
-      job_name: service.name,
-      ...(metrics.path !== '/metrics' ? { metrics_path: metrics.path } : {}),
-      static_configs: instances.map((i) => ({ targets: [`${i.host}:${i.port}`], labels: { node: i.node.name } })),
-    });
+    const job: Record<string, unknown> = { job_name: service.name, ...(metrics.path !== '/metrics' ? { metrics_path: metrics.path } : {}) };
+    if (resolve.target === 'k3s' && service.perNode) {
+      // DaemonSet pods have no stable address: find them through the API, label each with its node.
+      job.kubernetes_sd_configs = [{ role: 'pod', namespaces: { names: [service.zone.namespace] }, selectors: [{ role: 'pod', label: `${NAME_LABEL}=${service.name}` }] }];
+      job.relabel_configs = [
+        { source_labels: ['__meta_kubernetes_pod_container_port_number'], regex: String(metrics.port), action: 'keep' },
+        { source_labels: ['__meta_kubernetes_pod_node_name'], target_label: 'node' },
+      ];
+    } else {
+      const instances = resolve.instances(service, metrics.port);
+      job.static_configs = instances.map((i) => ({ targets: [`${i.host}:${i.port}`], labels: { node: i.node.name } }));
+    }
+    jobs.push(job);
   }
   if (targets.blackbox) {
     const blackbox = resolve.address(targets.blackbox, 9115);

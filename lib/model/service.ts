@@ -67,6 +67,11 @@ export interface HealthCheckSpec {
   readonly timeoutSeconds?: number;
   /** @default 3 */
   readonly retries?: number;
+  /**
+   * The endpoint listens on 127.0.0.1 only (Caddy's admin API): Kubernetes probes the pod address,
+   * so it runs the in-image check as an exec probe instead. @default false
+   */
+  readonly loopbackOnly?: boolean;
   /** Grace time after start. @default 30 */
   readonly startPeriodSeconds?: number;
 }
@@ -99,6 +104,31 @@ export interface SecuritySpec {
   readonly hostPid?: boolean;
   /** Run as this uid:gid. */
   readonly user?: string;
+  /**
+   * The image runs as this non-root uid out of the box (Kubernetes sets runAsNonRoot and fsGroup).
+   * @default root, or whatever `user` says
+   */
+  readonly nonRootUid?: number;
+}
+
+/** Horizontal scaling where the target supports it (a HorizontalPodAutoscaler on k3s). */
+export interface ScalingSpec {
+  /** @default 1 */
+  readonly minReplicas?: number;
+  readonly maxReplicas: number;
+  /** Average CPU utilisation that adds a replica. @default 70 */
+  readonly cpuPercent?: number;
+}
+
+/** The targets a service is rendered for. */
+export type Target = 'compose' | 'k3s';
+
+/** What a runtime forces to differ (Docker socket vs containerd, /var/lib/docker vs /var/log/pods). */
+export interface TargetSpecifics {
+  /** Replaces `command` on this target. @default the common command */
+  readonly command?: readonly string[];
+  /** Added to the common volumes on this target. @default none */
+  readonly volumes?: readonly VolumeSpec[];
 }
 
 export interface ServiceProps {
@@ -144,6 +174,10 @@ export interface ServiceProps {
   readonly security?: SecuritySpec;
   /** Reads telemetry of every GPU of its node (exporters) without taking a share in GPU placement. @default false */
   readonly gpuTelemetry?: boolean;
+  /** Replicas scale with load where the target can (k3s HPA); Compose runs one. @default one replica */
+  readonly scaling?: ScalingSpec;
+  /** Per-target command and volumes, for what the container runtime forces. @default none */
+  readonly onTarget?: Partial<Record<Target, TargetSpecifics>>;
 }
 
 export interface ConnectOptions {
@@ -195,6 +229,8 @@ export class Service extends Construct {
   readonly metrics?: { readonly port: number; readonly path: string };
   readonly security: SecuritySpec;
   readonly gpuTelemetry: boolean;
+  readonly scaling?: Required<ScalingSpec>;
+  private readonly onTarget: Partial<Record<Target, TargetSpecifics>>;
   private readonly connectionList: Connection[] = [];
 
   constructor(scope: Construct, name: string, props: ServiceProps) {
@@ -224,6 +260,22 @@ export class Service extends Construct {
     this.metrics = props.metrics ? { port: props.metrics.port, path: props.metrics.path ?? '/metrics' } : undefined;
     this.security = props.security ?? {};
     this.gpuTelemetry = props.gpuTelemetry ?? false;
+    if (props.scaling) {
+      const { minReplicas = 1, maxReplicas, cpuPercent = 70 } = props.scaling;
+      if (maxReplicas < minReplicas) throw new Error(`service ${name}: maxReplicas ${maxReplicas} is below minReplicas ${minReplicas}`);
+      this.scaling = { minReplicas, maxReplicas, cpuPercent };
+    }
+    this.onTarget = props.onTarget ?? {};
+  }
+
+  /** The command on `target`. */
+  commandFor(target: Target): readonly string[] | undefined {
+    return this.onTarget[target]?.command ?? this.command;
+  }
+
+  /** Common volumes, then those only `target` needs. */
+  volumesFor(target: Target): readonly VolumeSpec[] {
+    return [...this.volumes, ...(this.onTarget[target]?.volumes ?? [])];
   }
 
   /** Environment variables, by name: literals, secret references, and values resolved per target. */

@@ -1,6 +1,6 @@
 import type { Node } from './node.js';
 import type { Secret } from './secret.js';
-import type { Service } from './service.js';
+import type { Service, Target } from './service.js';
 
 /**
  * How one service reaches another, answered by the target being rendered: a compose service name
@@ -8,7 +8,7 @@ import type { Service } from './service.js';
  * values that name another service are functions of it, so the service is described once.
  */
 export interface Resolver {
-  readonly target: 'compose' | 'k3s';
+  readonly target: Target;
   /** The service whose files and environment are being rendered. */
   readonly from: Service;
   /** The node of the instance being rendered (per-node services render once per node). */

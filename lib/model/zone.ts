@@ -19,6 +19,8 @@ export class Zone extends Construct {
   /** No route out of the zone: egress only for services that declare it. */
   readonly isolated: boolean;
   readonly driver: ZoneConfig['driver'];
+  /** k3s: pods also join the VLAN through Multus. */
+  readonly multus: boolean;
   readonly description?: string;
 
   constructor(scope: Construct, name: string, props: ZoneProps) {
@@ -29,7 +31,13 @@ export class Zone extends Construct {
     this.gateway = props.config.gateway;
     this.isolated = props.config.isolated;
     this.driver = props.config.driver;
+    this.multus = props.config.multus;
     this.description = props.config.description;
+  }
+
+  /** Kubernetes namespace of this zone. */
+  get namespace(): string {
+    return this.name;
   }
 
   /** Name of the Docker network of this zone on every node. */

@@ -26,6 +26,7 @@ export class Alertmanager extends Service {
         ],
         healthCheck: { http: { port: 9093, path: '/-/healthy' } },
         resources: { cpus: 0.5, memoryGb: 0.5 },
+        security: { nonRootUid: 65534 },
         metrics: { port: 9093 },
       }),
     );

@@ -18,10 +18,12 @@ export class Alloy extends Service {
         perNode: true,
         command: ['run', '--server.http.listen-addr=0.0.0.0:12345', '--storage.path=/var/lib/alloy/data', '/etc/alloy/config.alloy'],
         ports: [{ port: 12345, name: 'http' }],
-        volumes: [
-          { name: 'alloy-data', mountPath: '/var/lib/alloy/data', sizeGb: 1 },
-          { hostPath: '/var/run/docker.sock', mountPath: '/var/run/docker.sock', readOnly: true },
-        ],
+        volumes: [{ name: 'alloy-data', mountPath: '/var/lib/alloy/data', sizeGb: 1 }],
+        onTarget: {
+          compose: { volumes: [{ hostPath: '/var/run/docker.sock', mountPath: '/var/run/docker.sock', readOnly: true }] },
+          // Under k3s the kubelet writes every container's log below /var/log/pods.
+          k3s: { volumes: [{ hostPath: '/var/log/pods', mountPath: '/var/log/pods', readOnly: true }] },
+        },
         configFiles: [{ name: 'config.alloy', mountPath: '/etc/alloy/config.alloy', content: (r) => renderAlloyConfig(r, props.loki) }],
         healthCheck: { tcp: { port: 12345 }, via: 'bash' },
         resources: { cpus: 0.5, memoryGb: 0.5 },

@@ -20,6 +20,7 @@ export class BlackboxExporter extends Service {
         configFiles: [{ name: 'blackbox.yml', mountPath: '/etc/blackbox/blackbox.yml', content: () => renderBlackboxConfig(platform) }],
         healthCheck: { http: { port: BLACKBOX_PORT, path: '/-/healthy' } },
         resources: { cpus: 0.25, memoryGb: 0.25 },
+        security: { nonRootUid: 65534 },
         // Probes the sites the way a browser does: through the edge, from outside the zone.
         egress: platform.routes.map((r) => ({ host: platform.fqdn(r.host), why: 'HTTPS probe' })),
       }),

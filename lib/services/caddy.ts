@@ -38,7 +38,7 @@ export class Caddy extends Service {
           ...staticSites,
         ],
         configFiles: [{ name: 'Caddyfile', mountPath: '/etc/caddy/Caddyfile', content: (r) => renderCaddyfile(platform, r) }],
-        healthCheck: { http: { port: 2019, path: '/config/' } },
+        healthCheck: { http: { port: 2019, path: '/config/' }, loopbackOnly: true },
         resources: { cpus: 1, memoryGb: 0.5 },
         metrics: { port: CADDY_METRICS_PORT },
         security: { capDrop: ['ALL'], capAdd: ['NET_BIND_SERVICE'] },

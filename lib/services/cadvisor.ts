@@ -17,9 +17,20 @@ export class Cadvisor extends Service {
           { hostPath: '/', mountPath: '/rootfs', readOnly: true },
           { hostPath: '/var/run', mountPath: '/var/run', readOnly: true },
           { hostPath: '/sys', mountPath: '/sys', readOnly: true },
-          { hostPath: '/var/lib/docker', mountPath: '/var/lib/docker', readOnly: true },
-          { hostPath: '/dev/disk', mountPath: '/dev/disk', readOnly: true },
         ],
+        onTarget: {
+          compose: {
+            volumes: [
+              { hostPath: '/var/lib/docker', mountPath: '/var/lib/docker', readOnly: true },
+              { hostPath: '/dev/disk', mountPath: '/dev/disk', readOnly: true },
+            ],
+          },
+          // k3s runs containers in its own containerd, not Docker.
+          k3s: {
+            command: ['--docker_only=false', '--containerd=/var/run/k3s/containerd/containerd.sock', '--housekeeping_interval=30s'],
+            volumes: [{ hostPath: '/dev/disk', mountPath: '/dev/disk', readOnly: true }],
+          },
+        },
         healthCheck: { http: { port: 8080, path: '/healthz' } },
         resources: { cpus: 0.5, memoryGb: 0.5 },
         metrics: { port: 8080 },

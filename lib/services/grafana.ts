@@ -37,6 +37,7 @@ export class Grafana extends Service {
         ],
         healthCheck: { http: { port: 3000, path: '/api/health' } },
         resources: { cpus: 1, memoryGb: 1 },
+        security: { nonRootUid: 472 },
         metrics: { port: 3000 },
       }),
     );

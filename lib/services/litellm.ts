@@ -57,6 +57,8 @@ export class Litellm extends Service {
         ],
         healthCheck: { http: { port: LITELLM_PORT, path: '/health/liveliness' }, via: 'python', startPeriodSeconds: 60 },
         resources: { cpus: 2, memoryGb: 2 },
+        // Seed 004: 1-3 replicas at 70% CPU.
+        scaling: { minReplicas: 1, maxReplicas: 3, cpuPercent: 70 },
       }),
     );
     this.connect(props.ollama, { ordering: true });

@@ -18,6 +18,7 @@ export class Loki extends Service {
         // Loki 3.6 images dropped busybox; the pinned 3.5 still has wget.
         healthCheck: { http: { port: LOKI_PORT, path: '/ready' }, startPeriodSeconds: 60 },
         resources: { cpus: 1, memoryGb: 2 },
+        security: { nonRootUid: 10001 },
         metrics: { port: LOKI_PORT },
       }),
     );

@@ -17,7 +17,7 @@ export class NodeExporter extends Service {
         healthCheck: { http: { port: 9100, path: '/' } },
         resources: { cpus: 0.25, memoryGb: 0.25 },
         metrics: { port: 9100 },
-        security: { hostPid: true },
+        security: { hostPid: true, nonRootUid: 65534 },
       }),
     );
   }

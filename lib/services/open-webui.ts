@@ -42,6 +42,8 @@ export class OpenWebUi extends Service {
         volumes: [{ name: 'open-webui-data', mountPath: '/app/backend/data', sizeGb: 10 }],
         healthCheck: { http: { port: 8080, path: '/health' }, via: 'curl', startPeriodSeconds: 60 },
         resources: { cpus: 2, memoryGb: 2 },
+        // Seed 004: 1-3 replicas at 70% CPU.
+        scaling: { minReplicas: 1, maxReplicas: 3, cpuPercent: 70 },
       }),
     );
     this.connect(props.litellm, { ordering: true });

@@ -39,9 +39,15 @@ export class Prometheus extends Service {
         ],
         healthCheck: { http: { port: PROMETHEUS_PORT, path: '/-/healthy' } },
         resources: { cpus: 2, memoryGb: 4 },
+        security: { nonRootUid: 65534 },
         metrics: { port: PROMETHEUS_PORT },
       }),
     );
+  }
+
+  /** Services whose metrics it scrapes. */
+  get targets(): readonly Service[] {
+    return this.scraped;
   }
 
   /** Scrape `service`'s metrics endpoint (every instance of a per-node service). */

@@ -1,0 +1,188 @@
+import { ApiObject } from 'cdk8s';
+import type { Construct } from 'constructs';
+import * as k8s from '../lib/k3s/k8s.js';
+import { GPU_PRESENT_LABEL, GPU_RESOURCE, SYNC_WAVE } from '../lib/k3s/names.js';
+import { stackWaves } from '../lib/k3s/waves.js';
+import { toYaml } from '../lib/output/yaml.js';
+import type { K3sContext } from './context.js';
+import { OutputChart, type Manifest } from './output-chart.js';
+
+/** Pinned Helm charts of the platform pieces (DESIGN.md: device plugin 0.17+, rke2-multus with k3s paths). */
+export const HELM_CHARTS = {
+  nvidiaDevicePlugin: { repoURL: 'https://nvidia.github.io/k8s-device-plugin', chart: 'nvidia-device-plugin', version: '0.17.1' },
+  multus: { repoURL: 'https://rke2-charts.rancher.io', chart: 'rke2-multus', version: 'v4.2.401' },
+} as const;
+
+/** Waves of the platform pieces; stacks start at 0. */
+export const PLATFORM_WAVES = { namespaces: -4, cni: -3, gpu: -3, vlans: -2, secrets: -2, networkPolicies: -1 } as const;
+
+/** The Lua health check that makes a parent Application wait for its children (removed from ArgoCD in 1.8). */
+export const APPLICATION_HEALTH_LUA = `hs = {}
+hs.status = "Progressing"
+hs.message = ""
+if obj.status ~= nil then
+  if obj.status.health ~= nil then
+    hs.status = obj.status.health.status
+    if obj.status.health.message ~= nil then
+      hs.message = obj.status.health.message
+    end
+  end
+end
+return hs
+`;
+
+const K3S_CNI = {
+  confDir: '/var/lib/rancher/k3s/agent/etc/cni/net.d',
+  binDir: '/var/lib/rancher/k3s/data/cni/',
+};
+
+/** A child Application: what it syncs and where. */
+export interface ChildApp {
+  readonly name: string;
+  readonly wave: number;
+  /** Namespace the Application deploys to by default (objects name their own). */
+  readonly namespace: string;
+  /** A folder of the k3s output, or a Helm chart. */
+  readonly source: { readonly folder: string } | { readonly helm: { readonly repoURL: string; readonly chart: string; readonly version: string; readonly releaseName: string; readonly values: Record<string, unknown> } } | { readonly repoPath: string };
+  /** Delete the app's objects when the Application goes (stacks); platform pieces stay. @default false */
+  readonly cascade?: boolean;
+}
+
+/** The time-slicing config of the device plugin, one named config per distinct replica count. */
+export function devicePluginValues(context: K3sContext): { values: Record<string, unknown>; nodeConfigs: Map<string, string> } {
+  const configs: Record<string, string> = { 'no-sharing': toYaml({ version: 'v1' }) };
+  const nodeConfigs = new Map<string, string>();
+  for (const s of context.gpuSharing) {
+    if (s.replicas <= 1) {
+      nodeConfigs.set(s.node.name, 'no-sharing');
+      continue;
+    }
+    const name = `time-slicing-${s.replicas}`;
+    configs[name] = toYaml({
+      version: 'v1',
+      sharing: { timeSlicing: { failRequestsGreaterThanOne: true, resources: [{ name: GPU_RESOURCE, replicas: s.replicas }] } },
+    });
+    nodeConfigs.set(s.node.name, name);
+  }
+  const first = context.gpuSharing[0];
+  const defaultConfig = first ? (nodeConfigs.get(first.node.name) as string) : 'no-sharing';
+  return {
+    values: {
+      runtimeClassName: 'nvidia',
+      nodeSelector: { [GPU_PRESENT_LABEL]: 'true' },
+      tolerations: [{ key: GPU_RESOURCE, operator: 'Exists', effect: 'NoSchedule' }],
+      config: { map: Object.fromEntries(Object.entries(configs).sort(([a], [b]) => a.localeCompare(b))), default: defaultConfig },
+    },
+    nodeConfigs,
+  };
+}
+
+/** Every child Application, platform pieces first, then one per stack in wave order. */
+export function childApps(context: K3sContext): ChildApp[] {
+  const { platform } = context;
+  const apps: ChildApp[] = [{ name: 'namespaces', wave: PLATFORM_WAVES.namespaces, namespace: 'kube-system', source: { folder: 'apps/namespaces' } }];
+  if ([...platform.zones.values()].some((z) => z.multus)) {
+    apps.push({
+      name: 'multus',
+      wave: PLATFORM_WAVES.cni,
+      namespace: 'kube-system',
+      source: {
+        helm: {
+          ...HELM_CHARTS.multus,
+          releaseName: 'multus',
+          values: {
+            config: { fullnameOverride: 'multus', cni_conf: { ...K3S_CNI, kubeconfig: `${K3S_CNI.confDir}/multus.d/multus.kubeconfig` } },
+            'rke2-whereabouts': { enabled: true, fullnameOverride: 'whereabouts', cniConf: K3S_CNI },
+          },
+        },
+      },
+    });
+    apps.push({ name: 'vlans', wave: PLATFORM_WAVES.vlans, namespace: 'kube-system', source: { folder: 'apps/vlans' } });
+  }
+  if (context.gpuSharing.length > 0) {
+    apps.push({
+      name: 'nvidia-device-plugin',
+      wave: PLATFORM_WAVES.gpu,
+      namespace: 'kube-system',
+      source: { helm: { ...HELM_CHARTS.nvidiaDevicePlugin, releaseName: 'nvidia-device-plugin', values: devicePluginValues(context).values } },
+    });
+  }
+  const sealed = platform.config.k3s.sealedSecretsPath;
+  if (sealed) apps.push({ name: 'sealed-secrets', wave: PLATFORM_WAVES.secrets, namespace: 'kube-system', source: { repoPath: sealed } });
+  apps.push({ name: 'network-policies', wave: PLATFORM_WAVES.networkPolicies, namespace: 'kube-system', source: { folder: 'apps/network-policies' } });
+  const waves = stackWaves(platform);
+  const stacks = platform.stacks
+    .filter((s) => s.services.length > 0)
+    .map((s) => ({ stack: s, wave: waves.get(s) ?? 0 }))
+    .sort((a, b) => a.wave - b.wave);
+  for (const { stack, wave } of stacks) {
+    apps.push({ name: stack.name, wave, namespace: (stack.services[0] as { zone: { namespace: string } }).zone.namespace, source: { folder: `apps/${stack.name}` }, cascade: true });
+  }
+  return apps;
+}
+
+/**
+ * ArgoCD: the root app-of-apps (which also keeps itself and the health check in sync), one child
+ * Application per stack and platform piece, and the `argocd-cm` health customization that makes
+ * the root wait for each wave's children to be healthy before the next.
+ */
+export class ArgoCdChart extends OutputChart {
+  private readonly files = new Map<ApiObject, string>();
+
+  constructor(scope: Construct, context: K3sContext) {
+    super(scope, 'argocd', { folder: 'argocd' });
+    const { argocd } = context.platform.config.k3s;
+    const syncPolicy = {
+      automated: { prune: true, selfHeal: true },
+      syncOptions: ['CreateNamespace=true', 'ServerSideApply=true'],
+    };
+    const application = (id: string, file: string, name: string, wave: number | undefined, cascade: boolean, spec: Record<string, unknown>) => {
+      const obj = new ApiObject(this, id, {
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'Application',
+        metadata: {
+          name,
+          namespace: argocd.namespace,
+          annotations: wave === undefined ? undefined : { [SYNC_WAVE]: String(wave) },
+          finalizers: cascade ? ['resources-finalizer.argocd.argoproj.io'] : undefined,
+        },
+        spec: { project: argocd.project, ...spec, syncPolicy },
+      });
+      this.files.set(obj, file);
+    };
+
+    application('root', 'root.yaml', 'platform', undefined, false, {
+      source: { repoURL: argocd.repoURL, targetRevision: argocd.targetRevision, path: `${argocd.path}/argocd`, directory: { recurse: true } },
+      destination: { server: 'https://kubernetes.default.svc', namespace: argocd.namespace },
+    });
+
+    for (const app of childApps(context)) {
+      let source: Record<string, unknown>;
+      if ('folder' in app.source) {
+        source = { repoURL: argocd.repoURL, targetRevision: argocd.targetRevision, path: `${argocd.path}/${app.source.folder}`, directory: { recurse: true } };
+      } else if ('repoPath' in app.source) {
+        source = { repoURL: argocd.repoURL, targetRevision: argocd.targetRevision, path: app.source.repoPath, directory: { recurse: true } };
+      } else {
+        const helm = app.source.helm;
+        source = { repoURL: helm.repoURL, chart: helm.chart, targetRevision: helm.version, helm: { releaseName: helm.releaseName, valuesObject: helm.values } };
+      }
+      application(`app-${app.name}`, `apps/${app.name}.yaml`, app.name, app.wave, app.cascade ?? false, {
+        source,
+        destination: { server: 'https://kubernetes.default.svc', namespace: app.namespace },
+      });
+    }
+
+    const cm = new k8s.KubeConfigMap(this, 'argocd-cm', {
+      metadata: { name: 'argocd-cm', namespace: argocd.namespace, labels: { 'app.kubernetes.io/name': 'argocd-cm', 'app.kubernetes.io/part-of': 'argocd' } },
+      data: { 'resource.customizations.health.argoproj.io_Application': APPLICATION_HEALTH_LUA },
+    });
+    this.files.set(cm, 'argocd-cm.yaml');
+  }
+
+  override fileName(manifest: Manifest): string {
+    for (const [obj, file] of this.files) {
+      if (obj.kind === manifest.kind && obj.name === manifest.metadata.name) return file;
+    }
+    return super.fileName(manifest);
+  }
+}

@@ -1,0 +1,199 @@
+import { childApps, devicePluginValues } from '../../charts/argocd-chart.js';
+import { isExternal, type K3sContext } from '../../charts/context.js';
+import { workloadKind } from '../../charts/service-workload.js';
+import type { Platform } from '../model/platform.js';
+import type { Secret } from '../model/secret.js';
+import { GPU_PRESENT_LABEL, GPU_RESOURCE, secretObjectName } from './names.js';
+
+/** Every Kubernetes Secret the pods read: one per platform secret and namespace that uses it. */
+export function k3sSecrets(platform: Platform): { namespace: string; secret: Secret; users: string[] }[] {
+  const byKey = new Map<string, { namespace: string; secret: Secret; users: string[] }>();
+  for (const service of platform.services) {
+    if (isExternal(service)) continue;
+    for (const secret of service.secrets) {
+      const key = `${service.zone.namespace}/${secret.name}`;
+      const entry = byKey.get(key) ?? { namespace: service.zone.namespace, secret, users: [] };
+      entry.users.push(service.name);
+      byKey.set(key, entry);
+    }
+  }
+  return [...byKey.values()].sort((a, b) => a.namespace.localeCompare(b.namespace) || a.secret.name.localeCompare(b.secret.name));
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+export function renderSecretsReadme(platform: Platform): string {
+  const secrets = k3sSecrets(platform);
+  const sealed = platform.config.k3s.sealedSecretsPath;
+  return `# Secrets of the k3s target
+
+Rendered by \`platform synth\`. Pods read these with \`secretKeyRef\`; the Secrets themselves are
+never rendered and never committed with values. Each is one Kubernetes Secret holding one key,
+created in every namespace whose pods use it.
+
+${table(
+  ['namespace', 'Secret', 'key', 'used by', 'what', 'how to make a value'],
+  secrets.map((s) => [s.namespace, secretObjectName(s.secret), s.secret.name, s.users.join(', '), s.secret.description, `\`${s.secret.howToGenerate.replace(/\|/g, '\\|')}\``]),
+)}
+
+## Create them
+
+Export each variable in your shell (the same names as the Compose \`.env\` files), then:
+
+\`\`\`sh
+./create-secrets.sh          # kubectl apply, straight into the cluster
+./create-secrets.sh seal     # SealedSecrets for git (needs kubeseal and the controller)
+\`\`\`
+
+The script reads values from the environment and pipes them to kubectl on stdin: they never
+appear in its arguments, its output or a file outside the sealed folder.
+${
+  sealed
+    ? `\nSealed secrets are written to \`${sealed}\` (\`k3s.sealedSecretsPath\`), which the
+\`sealed-secrets\` Application syncs before the stacks. Keep that folder outside the rendered output:
+\`platform synth\` replaces \`dist/k3s\` on every run.\n`
+    : `\nTo keep SealedSecrets in git, set \`k3s.sealedSecretsPath\` (a folder outside \`dist/k3s\`): an
+Application then syncs it before the stacks, and \`seal\` writes there.\n`
+}`;
+}
+
+export function renderSecretsScript(platform: Platform): string {
+  const sealed = platform.config.k3s.sealedSecretsPath;
+  const lines = k3sSecrets(platform).map((s) => `make_secret ${s.namespace} ${secretObjectName(s.secret)} ${s.secret.name}`);
+  return `#!/bin/sh
+# Secrets of the k3s target: rendered by \`platform synth\` from platform.yaml. Edit the config, not this file.
+# Values come from the environment; none is ever written here. See README.md beside this script.
+set -eu
+
+mode="\${1:-apply}"
+case "$mode" in
+  apply | seal) ;;
+  *) echo "usage: $0 [apply|seal]" >&2; exit 2 ;;
+esac
+sealed_dir="\${SEALED_DIR:-${sealed ?? ''}}"
+
+# make_secret <namespace> <secret> <variable>: one Secret with one key, the value read from $<variable>.
+make_secret() {
+  namespace=$1 name=$2 key=$3
+  value=$(printenv "$key" || true)
+  if [ -z "$value" ]; then
+    echo "error: $key is not set; export it first (see README.md for how to make one)" >&2
+    exit 1
+  fi
+  manifest=$(printf '%s' "$value" | kubectl create secret generic "$name" --namespace "$namespace" \\
+    --from-file="$key=/dev/stdin" --dry-run=client --output yaml)
+  if [ "$mode" = seal ]; then
+    if [ -z "$sealed_dir" ]; then
+      echo "error: set SEALED_DIR (or k3s.sealedSecretsPath in platform.yaml)" >&2
+      exit 1
+    fi
+    mkdir -p "$sealed_dir"
+    printf '%s\\n' "$manifest" | kubeseal --format yaml > "$sealed_dir/$namespace-$name.yaml"
+    echo "sealed $namespace/$name"
+  else
+    printf '%s\\n' "$manifest" | kubectl apply --filename - > /dev/null
+    echo "applied $namespace/$name"
+  fi
+}
+
+${lines.join('\n')}
+`;
+}
+
+export function renderK3sReadme(context: K3sContext, notes: readonly string[]): string {
+  const { platform } = context;
+  const { argocd } = platform.config.k3s;
+  const apps = childApps(context);
+  const gpuNodes = context.gpuSharing.map((s) => s.node);
+  const { nodeConfigs } = devicePluginValues(context);
+  const defaultConfig = context.gpuSharing[0] ? nodeConfigs.get(context.gpuSharing[0].node.name) : undefined;
+  const external = platform.services.filter(isExternal);
+  const entries = platform.services.filter((s) => !isExternal(s) && s.ports.some((p) => p.entry));
+  const workloads = platform.services
+    .filter((s) => !isExternal(s))
+    .map((s) => [s.name, s.stackName, s.zone.namespace, workloadKind(s), s.perNode ? s.nodes.map((n) => n.name).join(', ') : s.homeNode.name]);
+
+  const labelCommands = gpuNodes.flatMap((n) => {
+    const commands = [`kubectl label node ${n.name} ${GPU_PRESENT_LABEL}=true`];
+    // A server also runs CoreDNS and ArgoCD, which do not tolerate the taint: only dedicated GPU nodes get it.
+    if (n.role === 'gpu') commands.push(`kubectl taint node ${n.name} ${GPU_RESOURCE}=present:NoSchedule`);
+    const config = nodeConfigs.get(n.name);
+    if (config && config !== defaultConfig) commands.push(`kubectl label node ${n.name} nvidia.com/device-plugin.config=${config}`);
+    return commands;
+  });
+
+  return `# k3s manifests for ${platform.domain}
+
+Rendered by \`platform synth\` from platform.yaml (edit the config, not these files). ArgoCD syncs
+them from \`${argocd.repoURL}\` at \`${argocd.targetRevision}\`, folder \`${argocd.path}\`.
+
+## Layout
+- \`argocd/root.yaml\`: the app-of-apps. It syncs this \`argocd/\` folder: the child Applications in
+  \`argocd/apps/\` and \`argocd/argocd-cm.yaml\` (the Application health check that makes waves wait).
+- \`apps/<name>/\`: one folder per Application, one file per object.
+- \`secrets/\`: the Secrets the pods read, by name only, and a script that creates or seals them.
+
+## Prepare the cluster
+1. k3s without Traefik (Caddy is the edge): on the server
+   \`curl -sfL https://get.k3s.io | sh -s - server --disable traefik\`, agents joined as usual.
+   Node names must be the node names of platform.yaml (${[...platform.nodes.values()].filter((n) => n.deployed).map((n) => `\`${n.name}\``).join(', ')}): pods are placed by \`kubernetes.io/hostname\`.
+${
+  gpuNodes.length > 0
+    ? `2. GPU nodes: install the NVIDIA driver and container toolkit before k3s starts, so k3s finds the
+   \`nvidia\` runtime (it ships the \`nvidia\` RuntimeClass itself). Then label and taint them:
+   \`\`\`sh
+   ${labelCommands.join('\n   ')}
+   \`\`\`
+`
+    : '2. No GPU node is deployed: nothing to label.\n'
+}3. ArgoCD in namespace \`${argocd.namespace}\`, with read access to the repository.
+4. Secrets: export the values and run \`secrets/create-secrets.sh\` (see \`secrets/README.md\`).
+   Pods that read a missing Secret wait in \`CreateContainerConfigError\` until it exists.
+
+## Bootstrap
+\`\`\`sh
+kubectl apply -f ${argocd.path}/argocd/root.yaml
+\`\`\`
+From then on, ArgoCD follows git: commit the output of \`platform synth\` and it syncs.
+
+## Applications and sync waves
+A stack syncs after every stack it connects to; stacks that reach each other share a wave.
+
+${table(
+  ['wave', 'Application', 'source'],
+  apps.map((a) => [
+    String(a.wave),
+    a.name,
+    'folder' in a.source ? `\`${a.source.folder}\`` : 'repoPath' in a.source ? `\`${a.source.repoPath}\`` : `Helm ${a.source.helm.chart} ${a.source.helm.version}`,
+  ]),
+)}
+
+## Workloads
+${table(['service', 'stack', 'namespace', 'kind', 'node'], workloads)}
+${
+  external.length > 0
+    ? `\nOn machines outside the cluster (reached through a Service with a manual EndpointSlice to their
+LAN address; NetworkPolicies allow exactly that address):\n\n${table(
+        ['service', 'namespace', 'address'],
+        external.map((s) => [s.name, s.zone.namespace, s.nodes.map((n) => `${n.address}:${s.ports.map((p) => p.port).join(',')}`).join(' ')]),
+      )}\n`
+    : ''
+}
+## Entry points
+${entries.map((s) => `- \`${s.name}-entry\` (LoadBalancer, ServiceLB): ${s.ports.filter((p) => p.entry).map((p) => `${p.port}/${p.protocol}`).join(', ')}`).join('\n')}
+
+ServiceLB binds these ports on the nodes; forward them from the router to ${entries.map((s) => s.nodes.map((n) => `${n.name} (${n.address})`).join(', ')).join(', ')}.
+
+## Networks
+Every zone namespace denies all traffic by default and allows DNS to CoreDNS; each declared
+connection then gets an egress rule at the consumer and an ingress rule at the provider, on the
+dialled port only. Internet egress (80/443 outside private ranges) is open only to the services that
+declare it. See \`apps/network-policies/\`.
+
+## Storage
+Every claim uses StorageClass \`${platform.config.k3s.storageClass}\` and is kept when its Application
+is deleted (\`Delete=false\`).
+${notes.length > 0 ? `\n## GPU sharing\n${notes.map((n) => `- ${n}`).join('\n')}\n` : ''}`;
+}

@@ -1,0 +1,46 @@
+import type { Secret } from '../model/secret.js';
+import type { Service } from '../model/service.js';
+
+/*
+ * Names and labels every k3s object agrees on. Kept free of cdk8s so rendered configs
+ * (Prometheus service discovery) can use them without loading the k3s target.
+ */
+
+/** Selects the pods of one service. */
+export const NAME_LABEL = 'app.kubernetes.io/name';
+export const PART_OF_LABEL = 'app.kubernetes.io/part-of';
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY = 'platform';
+export const ZONE_LABEL = 'homelab.platform/zone';
+export const VLAN_LABEL = 'homelab.platform/vlan';
+/** Immutable label Kubernetes puts on every namespace; NetworkPolicies select namespaces by it. */
+export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
+export const HOSTNAME_LABEL = 'kubernetes.io/hostname';
+/** Label and taint of GPU nodes (REFERENCE.md). */
+export const GPU_PRESENT_LABEL = 'nvidia.com/gpu.present';
+export const GPU_RESOURCE = 'nvidia.com/gpu';
+export const GPU_RUNTIME_CLASS = 'nvidia';
+export const SYNC_WAVE = 'argocd.argoproj.io/sync-wave';
+
+/** In-cluster DNS name of a service. */
+export function serviceDns(service: Service): string {
+  return `${service.name}.${service.zone.namespace}.svc.cluster.local`;
+}
+
+/** Kubernetes Secret holding one platform secret: `PG_PASSWORD` -> `pg-password`, key `PG_PASSWORD`. */
+export function secretObjectName(secret: Secret): string {
+  return secret.name.toLowerCase().replace(/_/g, '-');
+}
+
+export function selectorLabels(service: Service): Record<string, string> {
+  return { [NAME_LABEL]: service.name };
+}
+
+export function podLabels(service: Service): Record<string, string> {
+  return {
+    ...selectorLabels(service),
+    [PART_OF_LABEL]: service.stackName,
+    [MANAGED_BY_LABEL]: MANAGED_BY,
+    [ZONE_LABEL]: service.zone.name,
+  };
+}

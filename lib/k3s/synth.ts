@@ -1,0 +1,62 @@
+import { App } from 'cdk8s';
+import { ArgoCdChart } from '../../charts/argocd-chart.js';
+import type { K3sContext } from '../../charts/context.js';
+import { NamespacesChart } from '../../charts/namespaces-chart.js';
+import { NetworkPoliciesChart } from '../../charts/network-policies-chart.js';
+import type { Manifest, OutputChart } from '../../charts/output-chart.js';
+import { StackChart } from '../../charts/stack-chart.js';
+import { multusZones, VlansChart } from '../../charts/vlans.js';
+import { ConfigIssues, type ConfigIssue } from '../config/errors.js';
+import type { Platform } from '../model/platform.js';
+import type { RenderedFile } from '../output/writer.js';
+import { generatedHeader, toYaml } from '../output/yaml.js';
+import { renderK3sReadme, renderSecretsReadme, renderSecretsScript } from './docs.js';
+import { gpuSharing, gpuSharingNotes } from './gpu-sharing.js';
+
+export interface K3sSynthResult {
+  readonly files: RenderedFile[];
+  /** Every rendered object, by file path. */
+  readonly manifests: ReadonlyMap<string, Manifest>;
+  /** What the k3s output does differently from Compose (GPU sharing), for the summary and README. */
+  readonly notes: readonly string[];
+}
+
+/** The cdk8s app of the platform: platform charts, then one chart per stack. */
+export function buildK3sApp(platform: Platform): { app: App; charts: OutputChart[]; context: K3sContext } {
+  const issues: ConfigIssue[] = [];
+  const context: K3sContext = { platform, gpuSharing: gpuSharing(platform) };
+  const app = new App();
+  const charts: OutputChart[] = [new NamespacesChart(app, platform, issues), new NetworkPoliciesChart(app, platform)];
+  if (multusZones(platform).length > 0) charts.push(new VlansChart(app, platform, issues));
+  for (const stack of platform.stacks) {
+    if (stack.services.length > 0) charts.push(new StackChart(app, stack, context));
+  }
+  charts.push(new ArgoCdChart(app, context));
+  if (issues.length > 0) throw new ConfigIssues(issues);
+  return { app, charts, context };
+}
+
+function describe(manifest: Manifest): string {
+  const ns = manifest.metadata.namespace;
+  return `${manifest.kind} ${ns ? `${ns}/` : ''}${manifest.metadata.name}`;
+}
+
+/** Render the k3s tree in memory: one file per object, READMEs, the secrets template. */
+export function synthK3s(platform: Platform): K3sSynthResult {
+  const { charts, context } = buildK3sApp(platform);
+  const files: RenderedFile[] = [];
+  const manifests = new Map<string, Manifest>();
+  for (const chart of charts) {
+    for (const manifest of chart.toJson() as Manifest[]) {
+      const path = `${chart.folder}/${chart.fileName(manifest)}`;
+      if (manifests.has(path)) throw new Error(`two objects render to ${path}`);
+      manifests.set(path, manifest);
+      files.push({ path, content: generatedHeader(describe(manifest)) + toYaml(manifest) });
+    }
+  }
+  const notes = gpuSharingNotes(platform, context.gpuSharing);
+  files.push({ path: 'README.md', content: renderK3sReadme(context, notes) });
+  files.push({ path: 'secrets/README.md', content: renderSecretsReadme(platform) });
+  files.push({ path: 'secrets/create-secrets.sh', content: renderSecretsScript(platform), mode: 0o755 });
+  return { files, manifests, notes };
+}
