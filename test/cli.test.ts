@@ -32,10 +32,48 @@ describe('platform synth', () => {
     const result = await platform(['synth', '--out', out]);
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('for example.com from <embedded reference platform>');
-    expect(result.stdout).toMatch(/stacks: +9 stacks, 26 services, 11 compose files/);
+    expect(result.stdout).toMatch(/stacks: +9 stacks, 26 services/);
+    expect(result.stdout).toMatch(/compose: +11 compose files, 36 files/);
+    expect(result.stdout).toMatch(/k3s: +145 Kubernetes objects, 148 files/);
+    expect(result.stdout).toContain('note: rtx: 4 GPU services on 1 GPU(s), so the device plugin time-slices each GPU into 4');
     expect(result.stdout).toContain('GPU:     ollama -> rtx GPU 0');
-    expect(result.stdout).toMatch(/wrote 36 files in \d+ ms/);
+    expect(result.stdout).toMatch(/wrote 184 files in \d+ ms/);
+    // --target all is the default: both trees.
     expect(existsSync(join(out, 'compose/homelab/edge/compose.yaml'))).toBe(true);
+    expect(existsSync(join(out, 'k3s/argocd/root.yaml'))).toBe(true);
+  });
+
+  it('--target k3s writes only the k3s tree and leaves an existing compose tree alone', async () => {
+    const out = join(scratch, 'k3s-only');
+    expect((await platform(['synth', '--target', 'compose', '--out', out, '--quiet'])).exitCode).toBe(0);
+    const compose = readFileSync(join(out, 'compose/homelab/edge/compose.yaml'), 'utf8');
+    const result = await platform(['synth', '--target', 'k3s', '--out', out]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).not.toContain('compose:');
+    expect(readFileSync(join(out, 'compose/homelab/edge/compose.yaml'), 'utf8')).toBe(compose);
+    expect(readdirSync(join(out, 'k3s')).sort()).toEqual(['README.md', 'apps', 'argocd', 'secrets']);
+    expect((await platform(['synth', '--target', 'swarm'])).stderr).toContain('Allowed choices are all, compose, k3s.');
+  });
+
+  it('`cdk8s synth` through cdk8s.yaml writes exactly what `platform synth --target k3s` writes', async () => {
+    const viaCdk8s = join(scratch, 'cdk8s', 'k3s');
+    const cdk8s = await execa('npx', ['--offline', 'cdk8s', 'synth', '--output', viaCdk8s], {
+      cwd: ROOT,
+      reject: false,
+      env: { PLATFORM_CONFIG: 'test/fixtures/valid/optimal.yaml' },
+    });
+    expect(cdk8s.exitCode, cdk8s.stderr).toBe(0);
+    const viaPlatform = join(scratch, 'platform-k3s');
+    expect((await platform(['synth', '-t', 'k3s', '-c', 'test/fixtures/valid/optimal.yaml', '--out', viaPlatform, '-q'], ROOT)).exitCode).toBe(0);
+    const tree = (dir: string) =>
+      (readdirSync(dir, { recursive: true, withFileTypes: true }) as import('node:fs').Dirent[])
+        .filter((e) => e.isFile())
+        .map((e) => join(e.parentPath, e.name).slice(dir.length))
+        .sort();
+    const files = tree(viaCdk8s);
+    expect(files).toEqual(tree(join(viaPlatform, 'k3s')));
+    expect(files.length).toBeGreaterThan(100);
+    for (const file of files) expect(readFileSync(join(viaCdk8s, file), 'utf8'), file).toBe(readFileSync(join(viaPlatform, 'k3s', file), 'utf8'));
   });
 
   it('exits 2 on a bad config, names file, line, key and value, and writes nothing', async () => {
@@ -52,10 +90,18 @@ describe('platform synth', () => {
     const out = join(scratch, 'keep');
     expect((await platform(['synth', '--out', out])).exitCode).toBe(0);
     const before = readFileSync(join(out, 'compose/homelab/edge/compose.yaml'), 'utf8');
+    const beforeK3s = readFileSync(join(out, 'k3s/apps/edge/deployment-edge-caddy.yaml'), 'utf8');
     const bad = join(scratch, 'bad.yaml');
     writeFileSync(bad, 'exposure: internet\n');
     expect((await platform(['synth', '--config', bad, '--out', out])).exitCode).toBe(2);
     expect(readFileSync(join(out, 'compose/homelab/edge/compose.yaml'), 'utf8')).toBe(before);
+    // A config that only the k3s render rejects writes neither tree.
+    writeFileSync(bad, 'k3s:\n  quotas:\n    gpu: { memoryLimitsGb: 8 }\n');
+    const k3sOnly = await platform(['synth', '--config', bad, '--out', out]);
+    expect(k3sOnly.exitCode).toBe(2);
+    expect(k3sOnly.stderr).toContain('k3s.quotas.gpu.memoryLimitsGb: got 8; the pods of zone "gpu" need');
+    expect(readFileSync(join(out, 'compose/homelab/edge/compose.yaml'), 'utf8')).toBe(before);
+    expect(readFileSync(join(out, 'k3s/apps/edge/deployment-edge-caddy.yaml'), 'utf8')).toBe(beforeK3s);
   });
 
   it('exits 2 for a missing config file and an unknown flavour', async () => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../lib/config/errors.js';
 import { referenceConfig } from '../lib/config/load.js';
 import { configJsonSchema } from '../lib/config/schema.js';
-import { buildPlatform } from '../lib/synth.js';
+import { buildPlatform, renderTargets } from '../lib/synth.js';
 import { fixtureNames, FIXTURES, inlineConfig, loadFixture } from './support/render.js';
 
 describe('valid fixtures', () => {
@@ -15,13 +15,13 @@ describe('valid fixtures', () => {
 });
 
 describe('invalid fixtures: the exact message the user sees', () => {
-  it.each(fixtureNames('invalid'))('%s', (name) => {
+  it.each(fixtureNames('invalid'))('%s', async (name) => {
     const expected = readFileSync(join(FIXTURES, 'invalid', `${name}.error`), 'utf8').trimEnd();
     let error: unknown;
     try {
-      // Relative path, as a user on the command line would give it: the message names it.
+      // Every check a `platform synth` runs, both targets included.
       const loaded = loadFixture('invalid', name);
-      buildPlatform(loaded);
+      await renderTargets(loaded, 'all', 'coolify');
     } catch (err) {
       error = err;
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { referenceConfig } from '../lib/config/load.js';
-import { render } from '../lib/synth.js';
+import { render, renderK3s } from '../lib/synth.js';
 import { fixtureNames, loadFixture } from './support/render.js';
 
 /*
@@ -27,5 +27,12 @@ describe('compose output', () => {
 
   it('reference (plain)', async () => {
     await expect(serialize(render(referenceConfig(), 'plain').files)).toMatchFileSnapshot('__snapshots__/compose/reference.plain.txt');
+  });
+});
+
+describe('k3s output', () => {
+  it.each(configs)('$name', async ({ name, load }) => {
+    const { output } = await renderK3s(load());
+    await expect(serialize([...output.files])).toMatchFileSnapshot(`__snapshots__/k3s/${name}.txt`);
   });
 });

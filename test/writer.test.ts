@@ -31,29 +31,30 @@ function snapshotDir(root: string): Record<string, string> {
 }
 
 describe('writeTree', () => {
-  it('gives byte-identical output for the same input', () => {
+  it('gives byte-identical output for the same input, both targets', async () => {
     const a = scratch();
     const b = scratch();
-    synthesize(referenceConfig(), { target: 'compose', flavor: 'coolify', outDir: a });
-    synthesize(referenceConfig(), { target: 'compose', flavor: 'coolify', outDir: b });
+    await synthesize(referenceConfig(), { target: 'all', flavor: 'coolify', outDir: a });
+    await synthesize(referenceConfig(), { target: 'all', flavor: 'coolify', outDir: b });
     expect(snapshotDir(a)).toEqual(snapshotDir(b));
-    expect(Object.keys(snapshotDir(a)).length).toBeGreaterThan(30);
+    expect(Object.keys(snapshotDir(a)).length).toBeGreaterThan(180);
   });
 
-  it('makes networks.sh executable', () => {
+  it('makes networks.sh and create-secrets.sh executable', async () => {
     const out = scratch();
-    synthesize(referenceConfig(), { target: 'compose', flavor: 'coolify', outDir: out });
+    await synthesize(referenceConfig(), { target: 'all', flavor: 'coolify', outDir: out });
     expect(statSync(join(out, 'compose/homelab/networks.sh')).mode & 0o777).toBe(0o755);
+    expect(statSync(join(out, 'k3s/secrets/create-secrets.sh')).mode & 0o777).toBe(0o755);
   });
 
-  it('prunes stale files inside its folder and touches nothing beside it', () => {
+  it('prunes stale files inside its folder and touches nothing beside it', async () => {
     const out = scratch();
     writeFileSync(join(out, 'keep-me.txt'), 'mine');
     mkdirSync(join(out, 'k3s'));
     writeFileSync(join(out, 'k3s/other-target.yaml'), 'x');
-    synthesize(loadFixture('valid', 'optimal'), { target: 'compose', flavor: 'coolify', outDir: out });
+    await synthesize(loadFixture('valid', 'optimal'), { target: 'compose', flavor: 'coolify', outDir: out });
     expect(existsSync(join(out, 'compose/gpu-b/video/compose.yaml'))).toBe(true);
-    synthesize(referenceConfig(), { target: 'compose', flavor: 'coolify', outDir: out });
+    await synthesize(referenceConfig(), { target: 'compose', flavor: 'coolify', outDir: out });
     expect(existsSync(join(out, 'compose/gpu-b'))).toBe(false);
     expect(readFileSync(join(out, 'keep-me.txt'), 'utf8')).toBe('mine');
     expect(readFileSync(join(out, 'k3s/other-target.yaml'), 'utf8')).toBe('x');

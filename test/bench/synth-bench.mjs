@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Times `platform synth` on the reference platform from the command line, as a user runs it:
 // a fresh Node process each time, compiled JavaScript, output written to a temporary folder.
-// Usage: npm run bench [-- --runs 21 --target compose --flavor coolify]
+// Usage: npm run bench [-- --runs 21 --target compose,k3s,all --flavor coolify]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,16 +12,16 @@ import { parseArgs } from 'node:util';
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '21' },
-    target: { type: 'string', default: 'compose' },
+    target: { type: 'string', default: 'compose,k3s,all' },
     flavor: { type: 'string', default: 'coolify' },
   },
 });
 const runs = Number(values.runs);
 const cli = resolve(import.meta.dirname, '..', '..', 'build', 'bin', 'platform.js');
 const out = mkdtempSync(join(tmpdir(), 'platform-bench-'));
-const args = [cli, 'synth', '--target', values.target, '--flavor', values.flavor, '--out', out, '--quiet'];
-
-try {
+/** Median, min and max of `runs` fresh CLI runs for one target. */
+function bench(target) {
+  const args = [cli, 'synth', '--target', target, '--flavor', values.flavor, '--out', out, '--quiet'];
   execFileSync('node', args); // warm the file cache
   const times = [];
   for (let i = 0; i < runs; i++) {
@@ -30,10 +30,13 @@ try {
     times.push(performance.now() - start);
   }
   times.sort((a, b) => a - b);
-  const median = times[Math.floor(times.length / 2)];
   const fmt = (ms) => `${ms.toFixed(0)} ms`;
-  console.log(`platform synth --target ${values.target} --flavor ${values.flavor} (reference platform), ${runs} runs`);
-  console.log(`  median ${fmt(median)}, min ${fmt(times[0])}, max ${fmt(times[times.length - 1])}`);
+  console.log(`platform synth --target ${target} --flavor ${values.flavor} (reference platform), ${runs} runs`);
+  console.log(`  median ${fmt(times[Math.floor(times.length / 2)])}, min ${fmt(times[0])}, max ${fmt(times[times.length - 1])}`);
+}
+
+try {
+  for (const target of values.target.split(',')) bench(target);
 } finally {
   rmSync(out, { recursive: true, force: true });
 }

@@ -1,0 +1,395 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../lib/config/errors.js';
+import { stackWaves } from '../lib/k3s/waves.js';
+import { NAME_LABEL } from '../lib/k3s/names.js';
+import type { Service } from '../lib/model/service.js';
+import { buildPlatform, renderK3s } from '../lib/synth.js';
+import { fixtureNames, inlineConfig, loadFixture } from './support/render.js';
+import { podSpec, renderK3sTree, WORKLOAD_KINDS, type AnyObject, type K3sTree } from './support/k3s.js';
+import { connectionAllowed, type PodRef } from './support/network-policy.js';
+
+const reference = await renderK3sTree();
+
+function workloadOf(tree: K3sTree, service: Service): AnyObject {
+  for (const kind of WORKLOAD_KINDS) {
+    const found = tree.find(kind, service.zone.namespace, service.name);
+    if (found) return found;
+  }
+  throw new Error(`no workload for ${service.name}`);
+}
+
+function podRef(service: Service): PodRef {
+  return { namespace: service.zone.namespace, labels: { [NAME_LABEL]: service.name }, ip: '10.42.0.10' };
+}
+
+describe('k3s: GPU pods', () => {
+  it.each(['reference', ...fixtureNames('valid')])('%s: every GPU pod has the limit, runtime class, node and toleration', async (name) => {
+    const tree = name === 'reference' ? reference : await renderK3sTree(loadFixture('valid', name));
+    const gpuServices = tree.platform.services.filter((s) => s.gpu && s.nodes.every((n) => n.deployed));
+    for (const service of gpuServices) {
+      const spec = podSpec(workloadOf(tree, service));
+      const container = spec.containers[0];
+      expect(container.resources.limits['nvidia.com/gpu'], service.name).toBeGreaterThanOrEqual(1);
+      expect(spec.runtimeClassName, service.name).toBe('nvidia');
+      expect(spec.nodeSelector, service.name).toEqual({ 'kubernetes.io/hostname': service.homeNode.name, 'nvidia.com/gpu.present': 'true' });
+      expect(spec.tolerations, service.name).toContainEqual({ key: 'nvidia.com/gpu', operator: 'Equal', value: 'present', effect: 'NoSchedule' });
+    }
+    // No pod without a GPU request asks for one.
+    for (const service of tree.platform.services.filter((s) => !s.gpu && s.nodes.every((n) => n.deployed))) {
+      expect(podSpec(workloadOf(tree, service)).containers[0].resources.limits['nvidia.com/gpu'], service.name).toBeUndefined();
+    }
+  });
+
+  it('never emits the RuntimeClass k3s ships', () => {
+    expect(reference.all('RuntimeClass')).toEqual([]);
+  });
+
+  it('time-slices the reference 4090 into 4 (ollama, comfyui, mochi, cogvideox on one GPU), failing requests over one', () => {
+    const app = reference.get('Application', 'argocd', 'nvidia-device-plugin');
+    const values = app.spec.source.helm.valuesObject;
+    expect(app.spec.source).toMatchObject({ chart: 'nvidia-device-plugin', targetRevision: '0.17.1', repoURL: 'https://nvidia.github.io/k8s-device-plugin' });
+    expect(values.runtimeClassName).toBe('nvidia');
+    expect(values.config.default).toBe('time-slicing-4');
+    expect(values.config.map['time-slicing-4']).toBe(
+      'version: v1\nsharing:\n  timeSlicing:\n    failRequestsGreaterThanOne: true\n    resources:\n      - name: nvidia.com/gpu\n        replicas: 4\n',
+    );
+    const mochi = podSpec(reference.get('StatefulSet', 'gpu', 'mochi')).containers[0];
+    expect(mochi.resources.limits['nvidia.com/gpu']).toBe(1);
+  });
+
+  it('does not share a GPU that only one service uses', async () => {
+    const tree = await renderK3sTree(
+      inlineConfig({ services: { comfyui: { enabled: false }, 'comfyui-models': { enabled: false }, mochi: { enabled: false }, cogvideox: { enabled: false } } }),
+    );
+    const values = tree.get('Application', 'argocd', 'nvidia-device-plugin').spec.source.helm.valuesObject;
+    expect(values.config).toEqual({ default: 'no-sharing', map: { 'no-sharing': 'version: v1\n' } });
+    expect(tree.notes).toEqual([]);
+  });
+
+  it('optimal: a two-GPU service on a time-sliced node gets one shared GPU, and the README says so', async () => {
+    const tree = await renderK3sTree(loadFixture('valid', 'optimal'));
+    expect(podSpec(tree.get('StatefulSet', 'gpu', 'mochi')).containers[0].resources.limits['nvidia.com/gpu']).toBe(1);
+    expect(tree.notes).toContain('mochi asks for 2 GPUs on gpu-a; time-sliced GPUs are granted one per pod, so on k3s it gets one shared GPU.');
+    // gpu-b runs cogvideox alone: its own config, labelled in the README.
+    expect(tree.files.get('README.md')).toContain('kubectl label node gpu-b nvidia.com/device-plugin.config=no-sharing');
+  });
+
+  it('gpu-over-lan: Ollama and ComfyUI are Services with an EndpointSlice to the workstation, and only that egress is open', async () => {
+    const tree = await renderK3sTree(loadFixture('valid', 'gpu-over-lan'));
+    const workstation = tree.platform.nodes.get('workstation');
+    for (const name of ['ollama', 'comfyui']) {
+      const service = tree.get('Service', 'gpu', name);
+      expect(service.spec.selector).toBeUndefined();
+      const slice = tree.get('EndpointSlice', 'gpu', `${name}-lan`);
+      expect(slice.metadata.labels['kubernetes.io/service-name']).toBe(name);
+      expect(slice.endpoints).toEqual([{ addresses: [workstation?.address] }]);
+      expect(tree.find('StatefulSet', 'gpu', name)).toBeUndefined();
+    }
+    const policies = tree.all('NetworkPolicy');
+    const litellm = tree.platform.service('litellm') as Service;
+    const lan = { namespace: 'gpu', labels: {}, ip: workstation?.address };
+    expect(connectionAllowed(policies, podRef(litellm), lan, 11434, 'TCP', false)).toBe(true);
+    expect(connectionAllowed(policies, podRef(litellm), lan, 22, 'TCP', false)).toBe(false);
+    const grafana = tree.platform.service('grafana') as Service;
+    expect(connectionAllowed(policies, podRef(grafana), lan, 11434, 'TCP', false)).toBe(false);
+  });
+});
+
+describe('k3s: zones', () => {
+  it('one namespace per zone, labelled with zone and VLAN, with quota and limit range', () => {
+    for (const zone of reference.platform.zones.values()) {
+      const ns = reference.get('Namespace', undefined, zone.name);
+      expect(ns.metadata.labels).toMatchObject({ 'homelab.platform/zone': zone.name, 'homelab.platform/vlan': String(zone.vlan) });
+      expect(reference.get('ResourceQuota', zone.name, 'zone-quota').spec.hard).toHaveProperty('limits.memory');
+      expect(reference.get('LimitRange', zone.name, 'zone-limits').spec.limits[0].type).toBe('Container');
+    }
+  });
+
+  it("uses seed 004's figures where the zone's pods fit, and raises them where they would not", () => {
+    // Monitoring: seed figures, but its pods' CPU limits (both nodes' exporters counted) add up to 8.3 cores.
+    expect(reference.get('ResourceQuota', 'monitoring', 'zone-quota').spec.hard).toEqual({
+      'requests.cpu': '4',
+      'limits.cpu': '8300m',
+      'requests.memory': '8Gi',
+      'limits.memory': '16Gi',
+    });
+    expect(reference.get('ResourceQuota', 'edge', 'zone-quota').spec.hard).toEqual({
+      'requests.cpu': '8',
+      'limits.cpu': '24',
+      'requests.memory': '48Gi',
+      'limits.memory': '64Gi',
+    });
+    // mochi alone has a 64 GB limit: gpu-workloads' 32Gi would reject it.
+    const gpu = reference.get('ResourceQuota', 'gpu', 'zone-quota').spec.hard;
+    expect(gpu['limits.memory']).not.toBe('32Gi');
+    expect(reference.get('LimitRange', 'gpu', 'zone-limits').spec.limits[0].max.memory).toBe('64Gi');
+    expect(reference.get('LimitRange', 'edge', 'zone-limits').spec.limits[0]).toMatchObject({
+      defaultRequest: { cpu: '100m', memory: '256Mi' },
+      default: { cpu: '1', memory: '2Gi' },
+      min: { cpu: '10m', memory: '32Mi' },
+      max: { cpu: '16', memory: '32Gi' },
+    });
+  });
+
+  it('every zone namespace denies all traffic by default and allows DNS to CoreDNS', () => {
+    for (const zone of reference.platform.zones.values()) {
+      expect(reference.get('NetworkPolicy', zone.name, 'default-deny').spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+      const dns = reference.get('NetworkPolicy', zone.name, 'allow-dns').spec;
+      expect(dns.egress[0].to[0]).toEqual({
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+        podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+      });
+      expect(dns.egress[0].ports).toEqual([
+        { port: 53, protocol: 'UDP' },
+        { port: 53, protocol: 'TCP' },
+      ]);
+    }
+  });
+
+  const policies = reference.all('NetworkPolicy');
+  const connections = reference.platform.connections.filter((c) => c.from.nodes.every((n) => n.deployed) && c.to.nodes.every((n) => n.deployed));
+  it.each(connections.map((c) => [`${c.from.name} -> ${c.to.name}:${c.port}/${c.protocol}`, c] as const))('allows the declared %s', (_, c) => {
+    expect(connectionAllowed(policies, podRef(c.from), podRef(c.to), c.port, c.protocol.toUpperCase())).toBe(true);
+  });
+
+  const service = (name: string) => reference.platform.service(name) as Service;
+  it.each([
+    ['open-webui', 'ollama', 11434, 'the chat UI talks to LiteLLM, never to Ollama'],
+    ['caddy', 'ollama', 11434, 'inference is not reachable from the edge'],
+    ['caddy', 'postgres', 5432, 'the edge never reaches the database'],
+    ['searxng', 'postgres', 5432, 'search has no database'],
+    ['comfyui', 'minio', 9000, 'GPU zone has no way into data'],
+    ['ollama', 'litellm', 4000, 'connections are one-way'],
+    ['grafana', 'loki', 9999, 'only the dialled port'],
+    ['litellm', 'ollama', 22, 'only the dialled port'],
+  ])('denies %s -> %s:%i (%s)', (from, to, port) => {
+    expect(connectionAllowed(policies, podRef(service(from)), podRef(service(to)), port)).toBe(false);
+  });
+
+  it('opens the internet (80/443 outside private ranges) only to services that declare egress', () => {
+    const internet = { namespace: 'x', labels: {}, ip: '1.1.1.1' };
+    for (const s of reference.platform.services) {
+      expect(connectionAllowed(policies, podRef(s), internet, 443, 'TCP', false), s.name).toBe(s.egress.length > 0);
+    }
+    // Not even egress services reach the LAN through that rule.
+    expect(connectionAllowed(policies, podRef(service('searxng')), { namespace: 'x', labels: {}, ip: '192.168.1.50' }, 443, 'TCP', false)).toBe(false);
+  });
+
+  it('lets the world reach the entry ports and nothing else', () => {
+    const world = { namespace: 'outside', labels: {}, ip: '203.0.113.7' };
+    // A client outside the cluster has no egress policy: only the destination's ingress decides.
+    const ingressOnly = (to: string, port: number, protocol = 'TCP') => {
+      const target = podRef(service(to));
+      return connectionAllowed(policies.filter((p: AnyObject) => p.metadata.namespace === target.namespace), world, target, port, protocol);
+    };
+    expect(ingressOnly('caddy', 443)).toBe(true);
+    expect(ingressOnly('caddy', 443, 'UDP')).toBe(true);
+    expect(ingressOnly('caddy', 80)).toBe(true);
+    expect(ingressOnly('technitium', 53, 'UDP')).toBe(true);
+    expect(ingressOnly('technitium', 5380)).toBe(false);
+    expect(ingressOnly('grafana', 3000)).toBe(false);
+    expect(ingressOnly('ollama', 11434)).toBe(false);
+  });
+});
+
+describe('k3s: workloads', () => {
+  const kindOf = (name: string) => WORKLOAD_KINDS.find((kind) => reference.all(kind).some((o: AnyObject) => o.metadata.name === name));
+
+  it('StatefulSets for the services that own data, Deployments for the edge and scaled ones, Jobs and DaemonSets', () => {
+    for (const name of ['postgres', 'valkey', 'minio', 'prometheus', 'loki', 'grafana', 'ollama']) expect(kindOf(name), name).toBe('StatefulSet');
+    for (const name of ['caddy', 'technitium', 'litellm', 'open-webui', 'searxng']) expect(kindOf(name), name).toBe('Deployment');
+    for (const name of ['ollama-init', 'comfyui-models']) expect(kindOf(name), name).toBe('Job');
+    for (const name of ['node-exporter', 'cadvisor', 'alloy', 'gpu-exporter']) expect(kindOf(name), name).toBe('DaemonSet');
+  });
+
+  it('every long-running container has probes, requests and limits; every container drops capabilities or is privileged on purpose', () => {
+    for (const kind of WORKLOAD_KINDS) {
+      for (const workload of reference.all(kind)) {
+        const container = podSpec(workload).containers[0];
+        const name = workload.metadata.name;
+        expect(container.resources.requests, name).toHaveProperty('cpu');
+        expect(container.resources.limits, name).toHaveProperty('memory');
+        if (kind !== 'Job') {
+          expect(container.livenessProbe, name).toBeDefined();
+          expect(container.readinessProbe, name).toBeDefined();
+        }
+        if (name === 'cadvisor') {
+          expect(container.securityContext).toEqual({ privileged: true });
+          continue;
+        }
+        expect(container.securityContext.allowPrivilegeEscalation, name).toBe(false);
+        expect(container.securityContext.capabilities.drop, name).toEqual(['ALL']);
+      }
+    }
+  });
+
+  it('runs the images that allow it as non-root', () => {
+    for (const [name, uid] of [
+      ['prometheus', 65534],
+      ['grafana', 472],
+      ['loki', 10001],
+    ] as const) {
+      expect(podSpec(reference.get('StatefulSet', 'monitoring', name)).securityContext).toEqual({ runAsNonRoot: true, runAsUser: uid, runAsGroup: uid, fsGroup: uid });
+    }
+    expect(podSpec(reference.get('Deployment', 'edge', 'caddy')).containers[0].securityContext.capabilities).toEqual({ drop: ['ALL'], add: ['NET_BIND_SERVICE'] });
+  });
+
+  it('autoscales LiteLLM and Open WebUI 1-3 at 70% CPU, and leaves their replicas to the HPA', () => {
+    for (const name of ['litellm', 'open-webui']) {
+      const hpa = reference.get('HorizontalPodAutoscaler', 'edge', name);
+      expect(hpa.spec).toMatchObject({ minReplicas: 1, maxReplicas: 3, scaleTargetRef: { kind: 'Deployment', name } });
+      expect(hpa.spec.metrics[0].resource).toEqual({ name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } });
+      expect(reference.get('Deployment', 'edge', name).spec.replicas).toBeUndefined();
+    }
+  });
+
+  it('puts Caddy (80/443 TCP, 443 UDP) and Technitium (53 UDP+TCP) behind ServiceLB', () => {
+    const ports = (name: string, ns: string) => reference.get('Service', ns, `${name}-entry`).spec.ports.map((p: AnyObject) => `${p.port}/${p.protocol}`);
+    expect(reference.get('Service', 'edge', 'caddy-entry').spec.type).toBe('LoadBalancer');
+    expect(ports('caddy', 'edge')).toEqual(['80/TCP', '443/TCP', '443/UDP']);
+    expect(ports('technitium', 'dmz')).toEqual(['53/UDP', '53/TCP']);
+    expect(reference.files.get('README.md')).toContain('--disable traefik');
+  });
+
+  it('claims storage from the configured class, and keeps the claims when an app goes', async () => {
+    const tree = await renderK3sTree(inlineConfig({ k3s: { storageClass: 'longhorn' } }));
+    const templates = tree.get('StatefulSet', 'services', 'postgres').spec.volumeClaimTemplates;
+    expect(templates[0].spec.storageClassName).toBe('longhorn');
+    const claim = tree.get('PersistentVolumeClaim', 'edge', 'caddy-data');
+    expect(claim.spec.storageClassName).toBe('longhorn');
+    expect(claim.metadata.annotations['argocd.argoproj.io/sync-options']).toBe('Delete=false');
+    expect(reference.get('PersistentVolumeClaim', 'edge', 'caddy-data').spec.storageClassName).toBe('local-path');
+  });
+
+  it('renders configs with cluster DNS names, the same files as Compose', () => {
+    const caddyfile = reference.get('ConfigMap', 'edge', 'caddy-config').data.Caddyfile;
+    expect(caddyfile).toContain('reverse_proxy open-webui.edge.svc.cluster.local:8080');
+    const litellm = reference.get('ConfigMap', 'edge', 'litellm-config').data['config.yaml'];
+    expect(litellm).toContain('http://ollama.gpu.svc.cluster.local:11434');
+    const prometheus = reference.get('ConfigMap', 'monitoring', 'prometheus-config').data['prometheus.yml'];
+    expect(prometheus).toContain('kubernetes_sd_configs');
+    expect(prometheus).toContain('caddy.edge.svc.cluster.local:9180');
+  });
+
+  it('one-shots are PostSync hook Jobs that run after their Application is healthy', () => {
+    const job = reference.get('Job', 'gpu', 'ollama-init');
+    expect(job.metadata.annotations).toEqual({ 'argocd.argoproj.io/hook': 'PostSync', 'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation' });
+    expect(podSpec(job).restartPolicy).toBe('OnFailure');
+  });
+
+  it('gives Prometheus read access to pods only where it discovers exporters', () => {
+    const role = reference.get('Role', 'monitoring', 'prometheus-discovery');
+    expect(role.rules).toEqual([{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] }]);
+    expect(podSpec(reference.get('StatefulSet', 'monitoring', 'prometheus')).serviceAccountName).toBe('prometheus');
+    expect(podSpec(reference.get('StatefulSet', 'services', 'postgres')).automountServiceAccountToken).toBe(false);
+  });
+});
+
+describe('k3s: secrets', () => {
+  it('renders no Secret and reads every secret by secretKeyRef from a Secret the template lists', () => {
+    expect(reference.all('Secret')).toEqual([]);
+    const script = reference.files.get('secrets/create-secrets.sh') ?? '';
+    const readme = reference.files.get('secrets/README.md') ?? '';
+    for (const kind of WORKLOAD_KINDS) {
+      for (const workload of reference.all(kind)) {
+        for (const env of podSpec(workload).containers[0].env ?? []) {
+          const ref = env.valueFrom?.secretKeyRef;
+          if (!ref) continue;
+          expect(script).toContain(`make_secret ${workload.metadata.namespace} ${ref.name} ${ref.key}\n`);
+          expect(readme).toContain(`| ${workload.metadata.namespace} | ${ref.name} | ${ref.key} |`);
+        }
+      }
+    }
+  });
+
+  it('composes connection strings from secret variables, never from values', async () => {
+    const tree = await renderK3sTree(loadFixture('valid', 'optimal'));
+    const env = podSpec(tree.get('Deployment', 'edge', 'litellm')).containers[0].env;
+    const names = env.map((e: AnyObject) => e.name);
+    expect(env.find((e: AnyObject) => e.name === 'DATABASE_URL').value).toBe(
+      'postgresql://$(PG_USER):$(PG_PASSWORD)@postgres.services.svc.cluster.local:5432/litellm',
+    );
+    // Kubernetes expands $(NAME) only for variables defined earlier in the list.
+    expect(names.indexOf('PG_PASSWORD')).toBeLessThan(names.indexOf('DATABASE_URL'));
+  });
+});
+
+describe('k3s: ArgoCD', () => {
+  it('a root app-of-apps over the argocd folder, from the configured repository', async () => {
+    const tree = await renderK3sTree(inlineConfig({ k3s: { argocd: { repoURL: 'https://git.home.arpa/me/homelab.git', targetRevision: 'live', path: 'deploy/k3s' } } }));
+    const root = tree.get('Application', 'argocd', 'platform');
+    expect(root.spec.source).toEqual({ repoURL: 'https://git.home.arpa/me/homelab.git', targetRevision: 'live', path: 'deploy/k3s/argocd', directory: { recurse: true } });
+    expect(tree.get('Application', 'argocd', 'llm').spec.source.path).toBe('deploy/k3s/apps/llm');
+    expect(tree.files.has('argocd/root.yaml')).toBe(true);
+  });
+
+  it('every child syncs automatically with prune, self-heal, CreateNamespace and ServerSideApply', () => {
+    for (const app of reference.all('Application')) {
+      expect(app.spec.syncPolicy, app.metadata.name).toEqual({
+        automated: { prune: true, selfHeal: true },
+        syncOptions: ['CreateNamespace=true', 'ServerSideApply=true'],
+      });
+      expect(app.spec.destination.server).toBe('https://kubernetes.default.svc');
+    }
+  });
+
+  it('sync waves: platform pieces first, and no stack before a stack it connects to', () => {
+    const wave = (name: string) => Number(reference.get('Application', 'argocd', name).metadata.annotations['argocd.argoproj.io/sync-wave']);
+    const waves = stackWaves(reference.platform);
+    for (const c of reference.platform.connections) {
+      if (c.from.stackName === c.to.stackName) continue;
+      expect(wave(c.from.stackName), `${c.from.name} -> ${c.to.name}`).toBeGreaterThanOrEqual(wave(c.to.stackName));
+    }
+    for (const stack of waves.keys()) expect(wave(stack.name)).toBeGreaterThan(wave('network-policies'));
+    expect(wave('namespaces')).toBeLessThan(wave('nvidia-device-plugin'));
+    expect(wave('nvidia-device-plugin')).toBeLessThan(wave('network-policies'));
+    // data and llm do not reach each other: llm (which reaches the GPU zone only) and data start together; chat waits for llm.
+    expect(wave('chat')).toBeGreaterThan(wave('llm'));
+    expect(wave('search')).toBeGreaterThan(wave('data'));
+  });
+
+  it('ships the argocd-cm Application health check so app-of-apps waves wait', () => {
+    const cm = reference.get('ConfigMap', 'argocd', 'argocd-cm');
+    expect(cm.data['resource.customizations.health.argoproj.io_Application']).toContain('hs.status = obj.status.health.status');
+  });
+});
+
+describe('k3s: VLANs through Multus', () => {
+  it('a zone with multus gets a macvlan NetworkAttachmentDefinition, its pods join it, and Multus is installed with k3s paths', async () => {
+    const tree = await renderK3sTree(loadFixture('valid', 'multus'));
+    const nad = tree.get('NetworkAttachmentDefinition', 'gpu', 'vlan-30');
+    expect(JSON.parse(nad.spec.config)).toEqual({
+      cniVersion: '0.3.1',
+      name: 'vlan-30',
+      type: 'macvlan',
+      master: 'eth0.30',
+      mode: 'bridge',
+      ipam: { type: 'whereabouts', range: '10.0.30.0/24', exclude: ['10.0.30.1/32'] },
+    });
+    expect(podSpec(tree.get('StatefulSet', 'gpu', 'ollama'))).toBeDefined();
+    expect(tree.get('StatefulSet', 'gpu', 'ollama').spec.template.metadata.annotations['k8s.v1.cni.cncf.io/networks']).toBe('vlan-30');
+    expect(tree.get('Deployment', 'edge', 'caddy').spec.template.metadata.annotations?.['k8s.v1.cni.cncf.io/networks']).toBeUndefined();
+    const multus = tree.get('Application', 'argocd', 'multus');
+    expect(multus.spec.source).toMatchObject({ chart: 'rke2-multus', repoURL: 'https://rke2-charts.rancher.io' });
+    expect(multus.spec.source.helm.valuesObject.config.cni_conf).toEqual({
+      confDir: '/var/lib/rancher/k3s/agent/etc/cni/net.d',
+      binDir: '/var/lib/rancher/k3s/data/cni/',
+      kubeconfig: '/var/lib/rancher/k3s/agent/etc/cni/net.d/multus.d/multus.kubeconfig',
+    });
+    expect(reference.find('Application', 'argocd', 'multus')).toBeUndefined();
+  });
+
+  it('refuses one definition for nodes with different interface names', async () => {
+    const loaded = inlineConfig({
+      nodes: {
+        homelab: { role: 'server', address: '192.168.1.10', interface: 'enp3s0' },
+        rtx: { role: 'gpu', address: '192.168.1.11', gpus: [{ model: 'RTX 4090', vramGb: 24 }] },
+      },
+      zones: { ...loadFixture('valid', 'multus').config.zones },
+    });
+    await expect(renderK3s(loaded, buildPlatform(loaded))).rejects.toThrow(ConfigError);
+    await expect(renderK3s(loaded, buildPlatform(loaded))).rejects.toThrow(
+      'zones.gpu.multus: one NetworkAttachmentDefinition names one parent interface, but nodes use enp3s0 (homelab), eth0 (rtx); give every node the same interface name',
+    );
+  });
+});
