@@ -116,7 +116,8 @@ export function childApps(context: K3sContext): ChildApp[] {
     .map((s) => ({ stack: s, wave: waves.get(s) ?? 0 }))
     .sort((a, b) => a.wave - b.wave);
   for (const { stack, wave } of stacks) {
-    apps.push({ name: stack.name, wave, namespace: (stack.services[0] as { zone: { namespace: string } }).zone.namespace, source: { folder: `apps/${stack.name}` }, cascade: true });
+    const home = stack.services[0]?.zone.namespace ?? 'default';
+    apps.push({ name: stack.name, wave, namespace: home, source: { folder: `apps/${stack.name}` }, cascade: true });
   }
   return apps;
 }
@@ -173,7 +174,13 @@ export class ArgoCdChart extends OutputChart {
     }
 
     const cm = new k8s.KubeConfigMap(this, 'argocd-cm', {
-      metadata: { name: 'argocd-cm', namespace: argocd.namespace, labels: { 'app.kubernetes.io/name': 'argocd-cm', 'app.kubernetes.io/part-of': 'argocd' } },
+      metadata: {
+        name: 'argocd-cm',
+        namespace: argocd.namespace,
+        labels: { 'app.kubernetes.io/name': 'argocd-cm', 'app.kubernetes.io/part-of': 'argocd' },
+        // Before any child, so the root already waits on the first wave. Server-side apply owns only this key.
+        annotations: { [SYNC_WAVE]: String(PLATFORM_WAVES.namespaces - 1) },
+      },
       data: { 'resource.customizations.health.argoproj.io_Application': APPLICATION_HEALTH_LUA },
     });
     this.files.set(cm, 'argocd-cm.yaml');

@@ -50,7 +50,6 @@ export interface ServiceWorkloadProps {
 }
 
 type DataVolume = Extract<VolumeSpec, { name: string }>;
-type HostVolume = Extract<VolumeSpec, { hostPath: string }>;
 
 /**
  * Everything one service becomes on k3s: its workload, Service (and LoadBalancer for entry
@@ -180,8 +179,9 @@ export class ServiceWorkload extends Construct {
       if (own.has(volume.name)) continue;
       // A shared claim is declared by every user with the same spec; the stack chart keeps one.
       const scope = this.node.scope as Construct;
-      if (scope.node.tryFindChild(`claim-${volume.name}`)) continue;
-      new k8s.KubePersistentVolumeClaim(scope, `claim-${volume.name}`, {
+      const id = `claim-${this.service.zone.namespace}-${volume.name}`;
+      if (scope.node.tryFindChild(id)) continue;
+      new k8s.KubePersistentVolumeClaim(scope, id, {
         metadata: {
           name: volume.name,
           namespace: this.service.zone.namespace,
@@ -196,7 +196,6 @@ export class ServiceWorkload extends Construct {
 
   private podTemplate(configData: Record<string, string>): k8s.PodTemplateSpec {
     const { service } = this;
-    const { platform } = this.props.context;
     const annotations: Record<string, string> = {};
     if (Object.keys(configData).length > 0) annotations[CONFIG_CHECKSUM] = checksum(configData);
     if (service.zone.multus) annotations['k8s.v1.cni.cncf.io/networks'] = multusNetworkName(service.zone);
@@ -307,8 +306,11 @@ export class ServiceWorkload extends Construct {
       if (secretNames.has(name)) throw new Error(`${service.name}: ${name} is both a secret and a variable`);
       values.push({ name, value: envValue(value, resolver) });
     }
-    const node: k8s.EnvVar[] = service.perNode ? [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }] : [];
-    return [...fromSecrets, ...node, ...values];
+    const runtime: k8s.EnvVar[] = [];
+    if (service.perNode) runtime.push({ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } });
+    // Telemetry reads every GPU of the node without taking one from the device plugin.
+    if (service.gpuTelemetry) runtime.push({ name: 'NVIDIA_VISIBLE_DEVICES', value: 'all' });
+    return [...fromSecrets, ...runtime, ...values];
   }
 
   private volumeMounts(): k8s.VolumeMount[] | undefined {
@@ -447,4 +449,3 @@ function checksum(data: Record<string, string>): string {
   return hash.digest('hex');
 }
 
-export type { HostVolume };

@@ -92,6 +92,8 @@ describe('k3s: GPU pods', () => {
     expect(connectionAllowed(policies, podRef(litellm), lan, 22, 'TCP', false)).toBe(false);
     const grafana = tree.platform.service('grafana') as Service;
     expect(connectionAllowed(policies, podRef(grafana), lan, 11434, 'TCP', false)).toBe(false);
+    // No GPU node in the cluster: no device plugin, no time-slicing.
+    expect(tree.find('Application', 'argocd', 'nvidia-device-plugin')).toBeUndefined();
   });
 });
 
@@ -150,6 +152,15 @@ describe('k3s: zones', () => {
   const connections = reference.platform.connections.filter((c) => c.from.nodes.every((n) => n.deployed) && c.to.nodes.every((n) => n.deployed));
   it.each(connections.map((c) => [`${c.from.name} -> ${c.to.name}:${c.port}/${c.protocol}`, c] as const))('allows the declared %s', (_, c) => {
     expect(connectionAllowed(policies, podRef(c.from), podRef(c.to), c.port, c.protocol.toUpperCase())).toBe(true);
+  });
+
+  it('the evaluator can fail: without the provider\'s ingress rule, or the consumer\'s egress rule, the flow is denied', () => {
+    const openWebui = reference.platform.service('open-webui') as Service;
+    const litellm = reference.platform.service('litellm') as Service;
+    expect(connectionAllowed(policies, podRef(openWebui), podRef(litellm), 4000)).toBe(true);
+    const without = (name: string) => policies.filter((p: AnyObject) => p.metadata.name !== name);
+    expect(connectionAllowed(without('litellm-ingress'), podRef(openWebui), podRef(litellm), 4000)).toBe(false);
+    expect(connectionAllowed(without('open-webui-egress'), podRef(openWebui), podRef(litellm), 4000)).toBe(false);
   });
 
   const service = (name: string) => reference.platform.service(name) as Service;
