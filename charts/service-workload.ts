@@ -15,7 +15,8 @@ import { K3sResolver } from '../lib/k3s/resolver.js';
 import { cpuQuantity, memoryQuantity, podResources } from '../lib/k3s/resources.js';
 import { Secret } from '../lib/model/secret.js';
 import type { HealthCheckSpec, PortSpec, Service, VolumeSpec } from '../lib/model/service.js';
-import { EnvTemplate, type EnvValue } from '../lib/model/values.js';
+import { inImageCheck } from '../lib/model/health.js';
+import { EnvTemplate, escapeDollars, type EnvValue } from '../lib/model/values.js';
 import { podDiscoveryNamespaces, type K3sContext } from './context.js';
 import { multusNetworkName } from './vlans.js';
 
@@ -410,16 +411,11 @@ function probeFor(h: HealthCheckSpec): k8s.Probe {
   if (h.exec) return { exec: { command: [...h.exec] }, ...timing };
   if (h.http && h.loopbackOnly) {
     // The kubelet probes the pod address; an endpoint bound to 127.0.0.1 is checked from inside.
-    return { exec: { command: ['wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${h.http.port}${h.http.path}`] }, ...timing };
+    return { exec: { command: inImageCheck(h) }, ...timing };
   }
   if (h.http) return { httpGet: { port: k8s.IntOrString.fromNumber(h.http.port), path: h.http.path }, ...timing };
   if (h.tcp) return { tcpSocket: { port: k8s.IntOrString.fromNumber(h.tcp.port) }, ...timing };
   throw new Error('health check needs http, tcp or exec');
-}
-
-/** Kubernetes expands `$(NAME)` in values and commands; a literal `$` is written `$$`. */
-export function escapeDollars(text: string): string {
-  return text.replace(/\$/g, '$$$$');
 }
 
 function envValue(value: EnvValue, resolver: K3sResolver): string {

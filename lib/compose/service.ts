@@ -2,15 +2,11 @@ import type { Node } from '../model/node.js';
 import type { Platform } from '../model/platform.js';
 import { Secret } from '../model/secret.js';
 import type { HealthCheckSpec, Service, VolumeSpec } from '../model/service.js';
-import { EnvTemplate, type EnvValue } from '../model/values.js';
+import { EnvTemplate, escapeDollars, type EnvValue } from '../model/values.js';
+import { inImageCheck } from '../model/health.js';
 import { ComposeResolver } from './resolver.js';
 
 export type ComposeFlavor = 'coolify' | 'plain';
-
-/** Compose interpolates `$`: a literal dollar is written `$$`. */
-export function escapeDollars(text: string): string {
-  return text.replace(/\$/g, '$$$$');
-}
 
 /** Memory for Compose: `4G`, or `512M` below a whole GB. */
 export function composeMemory(gb: number): string {
@@ -49,28 +45,7 @@ function envValue(value: EnvValue, resolver: ComposeResolver, secretStyle: Secre
 }
 
 function healthTest(h: HealthCheckSpec): string[] {
-  if (h.exec) return ['CMD', ...h.exec.map(escapeDollars)];
-  const via = h.via ?? 'wget';
-  if (h.http) {
-    const url = `http://127.0.0.1:${h.http.port}${h.http.path}`;
-    switch (via) {
-      case 'curl':
-        return ['CMD', 'curl', '-fsS', '-o', '/dev/null', url];
-      case 'python':
-        return ['CMD', 'python3', '-c', `import urllib.request; urllib.request.urlopen('${url}', timeout=5)`];
-      case 'bash':
-        return ['CMD', 'bash', '-c', `: > /dev/tcp/127.0.0.1/${h.http.port}`];
-      default:
-        return ['CMD', 'wget', '-q', '-O', '/dev/null', url];
-    }
-  }
-  if (h.tcp) {
-    if (via === 'python') {
-      return ['CMD', 'python3', '-c', `import socket; socket.create_connection(('127.0.0.1', ${h.tcp.port}), 5)`];
-    }
-    return ['CMD', 'bash', '-c', `: > /dev/tcp/127.0.0.1/${h.tcp.port}`];
-  }
-  throw new Error('health check needs http, tcp or exec');
+  return ['CMD', ...inImageCheck(h).map(escapeDollars)];
 }
 
 function seconds(n: number): string {

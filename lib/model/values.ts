@@ -21,6 +21,14 @@ export interface Resolver {
   url(to: Service, port: number, path?: string): string;
 }
 
+/**
+ * A literal `$` as both targets write it: Compose interpolates `${X}`, Kubernetes expands `$(X)`
+ * in env values, commands and args, and both read `$$` as one `$`.
+ */
+export function escapeDollars(text: string): string {
+  return text.replace(/\$/g, '$$$$');
+}
+
 /** A value computed at render time from the target's view of the network. */
 export type Lazy = (resolve: Resolver) => string;
 
