@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { ConfigError } from '../lib/config/errors.js';
 import { stackWaves } from '../lib/k3s/waves.js';
 import { NAME_LABEL } from '../lib/k3s/names.js';
@@ -278,7 +279,16 @@ describe('k3s: workloads', () => {
     const litellm = reference.get('ConfigMap', 'edge', 'litellm-config').data['config.yaml'];
     expect(litellm).toContain('http://ollama.gpu.svc.cluster.local:11434');
     const prometheus = reference.get('ConfigMap', 'monitoring', 'prometheus-config').data['prometheus.yml'];
-    expect(prometheus).toContain('kubernetes_sd_configs');
+    const jobs = (parse(prometheus) as { scrape_configs: AnyObject[] }).scrape_configs;
+    const nodeExporter = jobs.find((j) => j.job_name === 'node-exporter');
+    expect(nodeExporter.kubernetes_sd_configs).toEqual([
+      { role: 'pod', namespaces: { names: ['monitoring'] }, selectors: [{ role: 'pod', label: 'app.kubernetes.io/name=node-exporter' }] },
+    ]);
+    expect(nodeExporter.relabel_configs).toEqual([
+      { source_labels: ['__meta_kubernetes_pod_container_port_number'], regex: '9100', action: 'keep' },
+      { source_labels: ['__meta_kubernetes_pod_node_name'], target_label: 'node' },
+    ]);
+    expect(jobs.filter((j) => j.kubernetes_sd_configs).map((j) => j.job_name).sort()).toEqual(['alloy', 'cadvisor', 'gpu-exporter', 'node-exporter']);
     expect(prometheus).toContain('caddy.edge.svc.cluster.local:9180');
   });
 
