@@ -1,3 +1,7 @@
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ConfigError } from '../lib/config/errors.js';
@@ -412,5 +416,54 @@ describe('k3s: VLANs through Multus', () => {
     await expect(renderK3s(loaded, buildPlatform(loaded))).rejects.toThrow(
       'zones.gpu.multus: one NetworkAttachmentDefinition names one parent interface, but nodes use enp3s0 (homelab), eth0 (rtx); give every node the same interface name',
     );
+  });
+});
+
+describe('k3s: create-secrets.sh', () => {
+  const script = reference.files.get('secrets/create-secrets.sh') ?? '';
+
+  async function runScript(env: Record<string, string>, args: string[] = []) {
+    const dir = mkdtempSync(join(tmpdir(), 'secrets-'));
+    // A stand-in kubectl that records its arguments and what it reads on stdin.
+    writeFileSync(join(dir, 'kubectl'), `#!/bin/sh\necho "$*" >> "${dir}/args"\ncat >> "${dir}/stdin"\necho "apiVersion: v1"\n`);
+    chmodSync(join(dir, 'kubectl'), 0o755);
+    writeFileSync(join(dir, 'create-secrets.sh'), script);
+    chmodSync(join(dir, 'create-secrets.sh'), 0o755);
+    const result = await execa(join(dir, 'create-secrets.sh'), args, { env: { PATH: `${dir}:/usr/bin:/bin`, ...env }, extendEnv: false, reject: false });
+    const read = (f: string) => {
+      try {
+        return readFileSync(join(dir, f), 'utf8');
+      } catch {
+        return '';
+      }
+    };
+    return { ...result, args: read('args'), stdin: read('stdin') };
+  }
+
+  const secretNames = [...new Set([...script.matchAll(/^make_secret \S+ \S+ (\S+)$/gm)].map((m) => m[1] as string))];
+  const values = Object.fromEntries(secretNames.map((name, i) => [name, `s3cret-${i}-$x'"`]));
+
+  it('passes values to kubectl on stdin only, and prints none of them', async () => {
+    const result = await runScript(values);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain('applied services/pg-password');
+    for (const value of Object.values(values)) {
+      expect(result.stdout + result.stderr).not.toContain(value);
+      expect(result.args).not.toContain(value);
+      expect(result.stdin).toContain(value);
+    }
+  });
+
+  it('stops at the first variable that is not set, naming it', async () => {
+    const { DNS_ADMIN_PASSWORD: _, ...rest } = values;
+    const result = await runScript(rest);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toBe('error: DNS_ADMIN_PASSWORD is not set; export it first (see README.md for how to make one)');
+  });
+
+  it('refuses to seal without a folder to seal into', async () => {
+    const result = await runScript(values, ['seal']);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toBe('error: set SEALED_DIR (or k3s.sealedSecretsPath in platform.yaml)');
   });
 });

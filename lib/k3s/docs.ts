@@ -184,7 +184,7 @@ LAN address; NetworkPolicies allow exactly that address):\n\n${table(
 ## Entry points
 ${entries.map((s) => `- \`${s.name}-entry\` (LoadBalancer, ServiceLB): ${s.ports.filter((p) => p.entry).map((p) => `${p.port}/${p.protocol}`).join(', ')}`).join('\n')}
 
-ServiceLB binds these ports on the nodes; forward them from the router to ${entries.map((s) => s.nodes.map((n) => `${n.name} (${n.address})`).join(', ')).join(', ')}.
+ServiceLB binds these ports on the nodes; forward them from the router to ${[...new Set(entries.flatMap((s) => s.nodes))].map((n) => `${n.name} (${n.address})`).join(', ')}.
 
 ## Networks
 Every zone namespace denies all traffic by default and allows DNS to CoreDNS; each declared
