@@ -9,10 +9,16 @@ import { loadConfigFile, referenceConfig, type LoadedConfig } from '../lib/confi
 import { PROFILE_NAMES, type ProfileName } from '../lib/config/profiles.js';
 import { configJsonSchema } from '../lib/config/schema.js';
 import type { ComposeFlavor } from '../lib/compose/service.js';
-import { summarize, synthesize, SYNTH_TARGETS, type SynthTarget } from '../lib/synth.js';
+import { summarize, synthesize, SYNTH_TARGETS, ValidationFailed, type SynthTarget } from '../lib/synth.js';
+import { formatFindingLines, formatValidation, REPORT_FORMATS, type ReportFormat } from '../lib/validate/report.js';
+import { validate } from '../lib/validate/validate.js';
+import { GRAPH_FORMATS, renderGraph, type GraphFormat } from '../lib/graph/render.js';
+import { topology } from '../lib/graph/topology.js';
+import { buildPlatform } from '../lib/synth.js';
 
-/** Exit codes: 0 done, 1 unexpected failure, 2 bad input (config, arguments). */
+/** Exit codes: 0 done, 1 findings (validate) or unexpected failure, 2 bad input (config, arguments). */
 const EXIT_BAD_INPUT = 2;
+const EXIT_FINDINGS = 1;
 
 function load(configFile: string | undefined): LoadedConfig {
   return configFile === undefined ? referenceConfig() : loadConfigFile(configFile);
@@ -44,6 +50,30 @@ program
   });
 
 program
+  .command('validate')
+  .description('Check the platform for what would break on the hardware (the embedded reference platform when no --config is given).')
+  .option('-c, --config <file>', 'platform.yaml to check')
+  .addOption(new Option('--format <format>', 'report format').choices(REPORT_FORMATS).default('text'))
+  .option('--strict', 'exit 1 on warnings too')
+  .action(async (opts: { config?: string; format: ReportFormat; strict?: boolean }) => {
+    const result = await validate(() => load(opts.config));
+    process.stdout.write(formatValidation(result, opts.format));
+    if (result.errors > 0 || (opts.strict && result.warnings > 0)) process.exitCode = EXIT_FINDINGS;
+  });
+
+program
+  .command('graph')
+  .description('Draw the topology: zones, machines and GPUs, services, connections with ports, entry points.')
+  .option('-c, --config <file>', 'platform.yaml to draw')
+  .addOption(new Option('--format <format>', 'picture format').choices(GRAPH_FORMATS).default('mermaid'))
+  .option('-o, --out <file>', 'write to this file instead of standard output')
+  .action(async (opts: { config?: string; format: GraphFormat; out?: string }) => {
+    const text = await renderGraph(topology(buildPlatform(load(opts.config))), opts.format);
+    if (opts.out) writeFileSync(opts.out, text);
+    else process.stdout.write(text);
+  });
+
+program
   .command('init')
   .description('Write a commented starter platform.yaml (and its JSON Schema beside it).')
   .addOption(new Option('-p, --profile <profile>', 'hardware profile').choices(PROFILE_NAMES).default('recommended'))
@@ -71,6 +101,10 @@ try {
 } catch (err) {
   if (err instanceof CommanderError) {
     process.exitCode = err.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
+  } else if (err instanceof ValidationFailed) {
+    const errors = err.validation.findings.filter((f) => f.severity === 'error');
+    process.stderr.write(`error: ${err.message}\n${formatFindingLines(errors)}\n`);
+    process.exitCode = EXIT_BAD_INPUT;
   } else if (err instanceof ConfigError) {
     process.stderr.write(`error: invalid config\n${err.message}\n`);
     process.exitCode = EXIT_BAD_INPUT;

@@ -7,16 +7,19 @@ import { basename, dirname } from 'node:path';
 import { ConfigError } from '../lib/config/errors.js';
 import { loadConfigFile, referenceConfig } from '../lib/config/load.js';
 import { writeTree } from '../lib/output/writer.js';
-import { renderK3s } from '../lib/synth.js';
+import { renderTargets, ValidationFailed } from '../lib/synth.js';
+import { formatFindingLines } from '../lib/validate/report.js';
 
 const outdir = process.env.CDK8S_OUTDIR ?? 'dist/k3s';
 const configFile = process.env.PLATFORM_CONFIG;
 
 try {
   const loaded = configFile ? loadConfigFile(configFile) : referenceConfig();
-  const { output } = await renderK3s(loaded);
-  writeTree(dirname(outdir), basename(outdir), output.files);
+  const { outputs } = await renderTargets(loaded, 'k3s', 'coolify');
+  for (const output of outputs) writeTree(dirname(outdir), basename(outdir), output.files);
 } catch (err) {
-  process.stderr.write(err instanceof ConfigError ? `error: invalid config\n${err.message}\n` : `error: ${(err as Error).stack ?? String(err)}\n`);
-  process.exitCode = err instanceof ConfigError ? 2 : 1;
+  if (err instanceof ConfigError) process.stderr.write(`error: invalid config\n${err.message}\n`);
+  else if (err instanceof ValidationFailed) process.stderr.write(`error: ${err.message}\n${formatFindingLines(err.validation.findings.filter((f) => f.severity === 'error'))}\n`);
+  else process.stderr.write(`error: ${(err as Error).stack ?? String(err)}\n`);
+  process.exitCode = err instanceof ConfigError || err instanceof ValidationFailed ? 2 : 1;
 }

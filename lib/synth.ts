@@ -8,6 +8,9 @@ import type { LoadedConfig } from './config/load.js';
 import type { Platform } from './model/platform.js';
 import type { Target } from './model/service.js';
 import { writeTree, type RenderedFile } from './output/writer.js';
+import { checkPlatform, type Validation } from './validate/check.js';
+import { toMermaid, toSvg } from './graph/render.js';
+import { topology } from './graph/topology.js';
 
 /** What `platform synth --target` accepts: one target, or both. */
 export type SynthTarget = Target | 'all';
@@ -32,8 +35,18 @@ export interface TargetOutput {
   readonly notes?: readonly string[];
 }
 
+/** The model rules found errors: nothing is written. */
+export class ValidationFailed extends Error {
+  constructor(readonly validation: Validation) {
+    super(`${validation.errors} error(s) in ${validation.file}; nothing written`);
+    this.name = 'ValidationFailed';
+  }
+}
+
 export interface SynthResult {
   readonly platform: Platform;
+  /** What `platform validate` says of the config (warnings only: errors stop the run). */
+  readonly validation: Validation;
   readonly outputs: readonly TargetOutput[];
   readonly outDir: string;
   readonly elapsedMs: number;
@@ -69,22 +82,38 @@ export async function renderK3s(loaded: LoadedConfig, platform = buildPlatform(l
 }
 
 /** Render every asked-for target in memory; nothing is written until all of them rendered. */
-export async function renderTargets(loaded: LoadedConfig, target: SynthTarget, flavor: ComposeFlavor): Promise<{ platform: Platform; outputs: TargetOutput[] }> {
+export async function renderTargets(
+  loaded: LoadedConfig,
+  target: SynthTarget,
+  flavor: ComposeFlavor,
+): Promise<{ platform: Platform; outputs: TargetOutput[]; validation: Validation }> {
   const platform = buildPlatform(loaded);
+  const validation = checkPlatform(platform, loaded.source);
+  if (validation.errors > 0) throw new ValidationFailed(validation);
   const outputs: TargetOutput[] = [];
   if (target === 'compose' || target === 'all') {
     const { files, units } = synthCompose(platform, { flavor });
     outputs.push({ target: 'compose', files, units });
   }
   if (target === 'k3s' || target === 'all') outputs.push((await renderK3s(loaded, platform)).output);
-  return { platform, outputs };
+  const picture = topology(platform);
+  const [mermaid, svg] = [toMermaid(picture), await toSvg(picture)];
+  return { platform, outputs: outputs.map((o) => withTopology(o, mermaid, svg)), validation };
+}
+
+/** The topology beside each tree, and shown in its README (GitHub renders the Mermaid block). */
+function withTopology(output: TargetOutput, mermaid: string, svg: string): TargetOutput {
+  const section = `\n## Topology\n\n\`\`\`mermaid\n${mermaid}\`\`\`\n\nAlso as [topology.svg](topology.svg); \`platform graph --format dot\` gives the Graphviz source.\n`;
+  const files = output.files.map((f) => (f.path === 'README.md' ? { ...f, content: `${f.content.trimEnd()}\n${section}` } : f));
+  files.push({ path: 'topology.mmd', content: mermaid }, { path: 'topology.svg', content: svg });
+  return { ...output, files };
 }
 
 /** Render and write. Nothing is written when the config is invalid; each target folder is swapped in whole. */
 export async function synthesize(loaded: LoadedConfig, options: SynthOptions, started = performance.now()): Promise<SynthResult> {
-  const { platform, outputs } = await renderTargets(loaded, options.target, options.flavor);
+  const { platform, outputs, validation } = await renderTargets(loaded, options.target, options.flavor);
   for (const output of outputs) writeTree(options.outDir, output.target, output.files);
-  return { platform, outputs, outDir: options.outDir, elapsedMs: performance.now() - started };
+  return { platform, validation, outputs, outDir: options.outDir, elapsedMs: performance.now() - started };
 }
 
 /** The short summary `platform synth` prints. */
@@ -108,6 +137,8 @@ export function summarize(result: SynthResult, flavor: ComposeFlavor, configName
     lines.push(`  ${`${output.target}:`.padEnd(8)} ${what}, ${output.files.length} files`);
     for (const note of output.notes ?? []) lines.push(`           note: ${note}`);
   }
+  const { warnings } = result.validation;
+  lines.push(`  checks:  no errors, ${warnings} warning${warnings === 1 ? '' : 's'}${warnings > 0 ? ' (platform validate shows them)' : ''}`);
   lines.push(`  wrote ${outputs.reduce((n, o) => n + o.files.length, 0)} files in ${Math.round(result.elapsedMs)} ms`);
   return lines.join('\n');
 }

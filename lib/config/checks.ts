@@ -127,6 +127,7 @@ export function checkConfig(config: PlatformConfig): ConfigIssue[] {
       issues.push({
         path: ['images', service],
         message: `"${image}" has no concrete version tag; pin one such as ${service}:1.2.3 (floating tags: ${FLOATING_TAGS.join(', ')})`,
+        rule: 'image-floating-tag',
       });
     }
   }
@@ -162,7 +163,7 @@ export function checkConfig(config: PlatformConfig): ConfigIssue[] {
     if (app.kind === 'container') {
       if (!app.image) issues.push({ path: at('image'), message: 'a container app needs an image with a concrete version tag', got: 'missing' });
       else if (!hasConcreteTag(app.image)) {
-        issues.push({ path: at('image'), message: `"${app.image}" has no concrete version tag; pin one such as my-app:1.2.3` });
+        issues.push({ path: at('image'), message: `"${app.image}" has no concrete version tag; pin one such as my-app:1.2.3`, rule: 'image-floating-tag' });
       }
       if (app.port === undefined) issues.push({ path: at('port'), message: 'a container app needs the port it listens on', got: 'missing' });
       if (app.root !== undefined) issues.push({ path: at('root'), message: 'root is for static apps; a container app serves its own files' });
@@ -179,6 +180,7 @@ export function checkConfig(config: PlatformConfig): ConfigIssue[] {
         issues.push({
           path: at('connects', index),
           message: `no enabled service or app is named "${target}"; apps: ${list(appNames)}; services: ${enabledServices.join(', ')}`,
+          rule: 'connection-dangling',
         });
       } else if (target === name) {
         issues.push({ path: at('connects', index), message: 'an app cannot connect to itself' });

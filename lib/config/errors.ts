@@ -12,6 +12,8 @@ export interface ConfigIssue {
    * `missing` says the key is absent. Cross-field checks put the values into the message themselves.
    */
   readonly got?: 'value' | 'missing';
+  /** The `platform validate` rule this check belongs to. @default 'config' (the schema and its cross-field checks) */
+  readonly rule?: string;
 }
 
 /** The parsed YAML source, kept so issues can name the file and line. */
@@ -24,10 +26,12 @@ export interface ConfigSource {
 /** A config the platform cannot build. Its message is what the user sees; exit code 2. */
 export class ConfigError extends Error {
   readonly issues: readonly ConfigIssue[];
+  readonly source: ConfigSource;
   constructor(issues: readonly ConfigIssue[], source: ConfigSource) {
     super(formatIssues(issues, source));
     this.name = 'ConfigError';
     this.issues = issues;
+    this.source = source;
   }
 
   /** For errors that are not about a key (unreadable file, YAML syntax): the message as given. */
@@ -84,31 +88,34 @@ function nodeAt(doc: Document.Parsed, path: ConfigPath): { node: YamlNode | unde
   return { node: keyNode ?? (valueNode ?? undefined), exact: true, value };
 }
 
+/** Line and column (1-based) of the key at `path`, or of its deepest existing ancestor. */
+export function locate(path: ConfigPath, source: ConfigSource): { line: number; column: number } | undefined {
+  if (!source.doc || !source.lines) return undefined;
+  const offset = nodeAt(source.doc, path).node?.range?.[0];
+  if (offset === undefined) return undefined;
+  const pos = source.lines.linePos(offset);
+  return { line: pos.line, column: pos.col };
+}
+
+/** One issue as the user reads it: where, and what (with the bad value when it is at the path). */
+export function describeIssue(issue: ConfigIssue, source: ConfigSource): { location?: { line: number; column: number }; detail: string } {
+  const location = locate(issue.path, source);
+  const found = source.doc ? nodeAt(source.doc, issue.path) : undefined;
+  let detail = issue.message;
+  if (issue.got === 'missing') detail = `missing; ${issue.message}`;
+  else if (issue.got === 'value' && found?.exact && found.value !== undefined) detail = `got ${formatValue(found.value)}; ${issue.message}`;
+  return { location, detail };
+}
+
 /**
  * `platform.yaml:14:11: zones.gpu.vlan: got 5000; must be a whole number from 1 to 4094`,
  * one line per issue, in file order.
  */
 export function formatIssues(issues: readonly ConfigIssue[], source: ConfigSource): string {
   const rendered = issues.map((issue) => {
-    let where = source.file;
-    let line = Number.MAX_SAFE_INTEGER;
-    let value: unknown;
-    let exact = false;
-    if (source.doc && source.lines) {
-      const found = nodeAt(source.doc, issue.path);
-      exact = found.exact;
-      value = found.value;
-      const offset = found.node?.range?.[0];
-      if (offset !== undefined) {
-        const pos = source.lines.linePos(offset);
-        line = pos.line;
-        where = `${source.file}:${pos.line}:${pos.col}`;
-      }
-    }
-    let detail = issue.message;
-    if (issue.got === 'missing') detail = `missing; ${issue.message}`;
-    else if (issue.got === 'value' && exact && value !== undefined) detail = `got ${formatValue(value)}; ${issue.message}`;
-    return { line, text: `${where}: ${formatPath(issue.path)}: ${detail}` };
+    const { location, detail } = describeIssue(issue, source);
+    const where = location ? `${source.file}:${location.line}:${location.column}` : source.file;
+    return { line: location?.line ?? Number.MAX_SAFE_INTEGER, text: `${where}: ${formatPath(issue.path)}: ${detail}` };
   });
   rendered.sort((a, b) => a.line - b.line);
   const unique = [...new Set(rendered.map((r) => r.text))];

@@ -3,6 +3,13 @@ import type { PlatformConfigInput } from './schema.js';
 /** What a card with 12-16 GB runs well; the video models need a 24 GB card and are turned off. */
 const SMALL_CARD = {
   services: { mochi: { enabled: false }, cogvideox: { enabled: false } },
+  /** A one-box install: Ollama and ComfyUI sized so every pod's requests fit 8 cores and 32 GB. */
+  oneBox: {
+    mochi: { enabled: false },
+    cogvideox: { enabled: false },
+    ollama: { cpus: 4, memoryGb: 12 },
+    comfyui: { cpus: 2, memoryGb: 8 },
+  },
   embedding: { name: 'nomic-embed-text', alias: 'text-embedding-ada-002', vramGb: 0.3, mode: 'embedding' },
 } as const;
 
@@ -29,6 +36,8 @@ export const PROFILES = {
       nodes: {
         homelab: { role: 'server', address: '192.168.1.10', cpus: 8, memoryGb: 64, diskGb: 1000, gpus: [{ model: 'RTX 3090', vramGb: 24 }] },
       },
+      // Everything on 8 cores and 64 GB: the GPU services sized so every pod's requests fit.
+      services: { ollama: { cpus: 4 }, comfyui: { cpus: 2 }, mochi: { cpus: 4, memoryGb: 32 } },
     },
   },
   optimal: {
@@ -73,7 +82,7 @@ export const PROFILES = {
           gpus: [{ model: 'RTX 3060', vramGb: 12 }],
         },
       },
-      services: SMALL_CARD.services,
+      services: SMALL_CARD.oneBox,
       models: {
         ollama: [
           { name: 'llama3.1:8b-instruct-q4_K_M', alias: 'gpt-4', vramGb: 4.9, fallbacks: ['gpt-3.5-turbo'] },

@@ -128,6 +128,8 @@ const ollamaModelSchema = strictObject({
 });
 
 export const COMFYUI_MODEL_SETS = ['sdxl', 'flux-schnell', 'flux-dev'] as const;
+/** Models of the GPU services other than Ollama, as named in the VRAM table. */
+export const GPU_MODEL_NAMES = [...COMFYUI_MODEL_SETS, 'mochi-1', 'cogvideox-5b'] as const;
 
 const REFERENCE_OLLAMA_MODELS = [
   { name: 'llama3.3:70b-instruct-q4_K_M', alias: 'gpt-4', vramGb: 42.5, mode: 'chat' as const, fallbacks: ['gpt-3.5-turbo'] },
@@ -266,8 +268,12 @@ export const configSchema = strictObject({
       .array(z.enum(COMFYUI_MODEL_SETS, { error: `must be one of ${COMFYUI_MODEL_SETS.join(', ')}` }))
       .default(['sdxl'])
       .describe('Model sets comfyui-models downloads (flux-dev is gated: it needs HF_TOKEN).'),
+    vram: z
+      .partialRecord(z.enum(GPU_MODEL_NAMES, { error: `must be one of ${GPU_MODEL_NAMES.join(', ')}` }), positive('GB of VRAM'))
+      .default({})
+      .describe('VRAM in GB of the non-Ollama models, overriding the reference table (e.g. cogvideox-5b: 5 with every optimization).'),
   })
-    .default({ ollama: REFERENCE_OLLAMA_MODELS, comfyui: ['sdxl'] })
+    .default({ ollama: REFERENCE_OLLAMA_MODELS, comfyui: ['sdxl'], vram: {} })
     .describe('Models to pull and serve.'),
   ollama: strictObject({
     numParallel: z.number().int().min(1).default(2).describe('OLLAMA_NUM_PARALLEL: requests served at once per model.'),

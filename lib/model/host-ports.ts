@@ -59,6 +59,7 @@ export function hostPortClashes(platform: Platform): ConfigIssue[] {
           message:
             `${hp.service.name}${why} would publish ${hp.port}/${hp.protocol} on node "${node.name}" (${node.bindAddress}), ` +
             `which ${other.service.name} already publishes; ${fix}`,
+          rule: 'host-port-clash',
         });
       }
       seen.set(key, hp);

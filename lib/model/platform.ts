@@ -164,6 +164,7 @@ export class Platform extends Construct {
         issues.push({
           path: [...route.configPath, 'host'],
           message: `${this.fqdn(route.host)} is already routed by ${other.configPath.join('.')}; each route needs its own host`,
+          rule: 'route-duplicate-host',
         });
       }
       hosts.set(route.host, route);
@@ -181,7 +182,7 @@ export class Platform extends Construct {
     try {
       this.stackOrder();
     } catch (err) {
-      issues.push({ path: ['apps'], message: (err as Error).message });
+      issues.push({ path: ['apps'], message: (err as Error).message, rule: 'connection-cycle' });
     }
     return issues;
   }

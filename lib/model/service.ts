@@ -94,6 +94,8 @@ export interface GpuRequest {
 export interface EgressSpec {
   readonly host: string;
   readonly why: string;
+  /** The config key that names the destination, when there is one. @default the service's */
+  readonly configPath?: ConfigPath;
 }
 
 export interface SecuritySpec {

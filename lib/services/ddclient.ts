@@ -27,7 +27,7 @@ export class Ddclient extends Service {
         ],
         healthCheck: { exec: ['pgrep', '-f', 'ddclient'] },
         resources: { cpus: 0.25, memoryGb: 0.25 },
-        egress: [{ host: lookup.host, why: 'public IP lookup' }],
+        egress: [{ host: lookup.host, why: 'public IP lookup', configPath: ['dns', 'ipLookup'] }],
       }),
     );
     this.connect(props.dns, { port: 53, protocol: 'tcp', ordering: true });

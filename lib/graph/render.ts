@@ -1,0 +1,73 @@
+import type { Topology } from './topology.js';
+
+export type GraphFormat = 'mermaid' | 'dot' | 'svg';
+export const GRAPH_FORMATS: readonly GraphFormat[] = ['mermaid', 'dot', 'svg'];
+
+const id = (prefix: string, name: string) => `${prefix}_${name.replace(/[^A-Za-z0-9]/g, '_')}`;
+
+/** Mermaid flowchart: renders inside GitHub markdown. */
+export function toMermaid(t: Topology): string {
+  const label = (text: string) => `"${text.replace(/"/g, '#quot;').replace(/\n/g, '<br/>')}"`;
+  const lines = ['flowchart LR', `  internet((${label('Internet')}))`];
+  for (const zone of t.zones) {
+    lines.push(`  subgraph ${id('zone', zone.name)}[${label(zone.label)}]`);
+    for (const s of zone.services) {
+      const classes = [s.gpu ? 'gpu' : undefined, s.external ? 'external' : undefined].filter(Boolean);
+      lines.push(`    ${id('svc', s.name)}[${label(s.label)}]${classes.length > 0 ? `:::${classes.join(',')}` : ''}`);
+    }
+    lines.push('  end');
+  }
+  lines.push(`  subgraph machines[${label('Machines')}]`);
+  for (const m of t.machines) lines.push(`    ${id('node', m.name)}[${label(m.label)}]:::machine`);
+  lines.push('  end');
+  for (const e of t.entries) lines.push(`  internet -->|${label(e.label)}| ${id('svc', e.to)}`);
+  for (const e of t.edges) lines.push(`  ${id('svc', e.from)} -->|${label(e.label)}| ${id('svc', e.to)}`);
+  lines.push('  classDef gpu fill:#e8f5e9,stroke:#2e7d32,stroke-width:2px');
+  lines.push('  classDef external stroke-dasharray:5 5');
+  lines.push('  classDef machine fill:#f5f5f5,stroke:#9e9e9e');
+  return `${lines.join('\n')}\n`;
+}
+
+/** Graphviz DOT: zones as clusters, the machines as a cluster of their own. */
+export function toDot(t: Topology): string {
+  const q = (text: string) => `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+  const lines = [
+    'digraph platform {',
+    `  graph [rankdir=LR, fontname="Helvetica", fontsize=12, label=${q(t.title)}, labelloc=t, nodesep=0.3, ranksep=1.1];`,
+    '  node [shape=box, style="rounded,filled", fillcolor="#ffffff", fontname="Helvetica", fontsize=10, margin="0.25,0.08"];',
+    '  edge [fontname="Helvetica", fontsize=9, color="#607d8b", fontcolor="#37474f"];',
+    '  internet [label="Internet", shape=ellipse, fillcolor="#eceff1"];',
+  ];
+  for (const zone of t.zones) {
+    lines.push(`  subgraph ${q(`cluster_${zone.name}`)} {`);
+    lines.push(`    label=${q(zone.label)}; style="rounded,filled"; fillcolor=${q(zone.isolated ? '#fff8e1' : '#e3f2fd')}; color="#90a4ae";`);
+    for (const s of zone.services) {
+      const attrs = [`label=${q(s.label)}`];
+      if (s.gpu) attrs.push('fillcolor="#e8f5e9"', 'color="#2e7d32"', 'penwidth=2');
+      if (s.external) attrs.push('style="rounded,dashed,filled"');
+      lines.push(`    ${q(s.name)} [${attrs.join(', ')}];`);
+    }
+    lines.push('  }');
+  }
+  lines.push('  subgraph "cluster_machines" {');
+  lines.push('    label="Machines"; style="rounded"; color="#bdbdbd";');
+  for (const m of t.machines) lines.push(`    ${q(`node:${m.name}`)} [label=${q(m.label)}, shape=box3d, fillcolor="#f5f5f5"];`);
+  lines.push('  }');
+  for (const e of t.entries) lines.push(`  internet -> ${q(e.to)} [label=${q(e.label)}, color="#c62828", fontcolor="#c62828", penwidth=2];`);
+  for (const e of t.edges) lines.push(`  ${q(e.from)} -> ${q(e.to)} [label=${q(e.label)}];`);
+  lines.push('}');
+  return `${lines.join('\n')}\n`;
+}
+
+/** SVG from the DOT, in-process (Graphviz compiled to WebAssembly; no system binary). */
+export async function toSvg(t: Topology): Promise<string> {
+  const { instance } = await import('@viz-js/viz');
+  const viz = await instance();
+  return viz.renderString(toDot(t), { format: 'svg' });
+}
+
+export async function renderGraph(t: Topology, format: GraphFormat): Promise<string> {
+  if (format === 'mermaid') return toMermaid(t);
+  if (format === 'dot') return toDot(t);
+  return toSvg(t);
+}

@@ -1,0 +1,82 @@
+import { hostPorts } from '../model/host-ports.js';
+import type { Platform } from '../model/platform.js';
+import type { Finding } from './finding.js';
+
+/** Admin UIs with no login of their own: a public route to them needs Caddy's basic auth. */
+export const ADMIN_WITHOUT_LOGIN = ['comfyui', 'prometheus', 'alertmanager', 'blackbox-exporter', 'cadvisor'];
+/** Inference APIs that answer anyone who reaches them. */
+export const INFERENCE_PORTS: Readonly<Record<string, number>> = { ollama: 11434, comfyui: 8188 };
+
+export function adminWithoutAuth(platform: Platform): Finding[] {
+  if (platform.config.exposure !== 'public') return [];
+  return platform.routes
+    .filter((r) => r.service && ADMIN_WITHOUT_LOGIN.includes(r.service.name) && !r.auth)
+    .map((r) => ({
+      rule: 'public-admin-without-auth',
+      severity: 'error' as const,
+      path: [...r.configPath],
+      message: `${platform.fqdn(r.host)} puts ${r.service?.name}'s admin UI, which has no login, on the internet without basic auth`,
+      fix: 'turn on auth for the route, or use exposure tailnet/lan',
+    }));
+}
+
+/**
+ * Ollama and ComfyUI answer anyone: they belong in a zone the edge cannot reach, and a published
+ * port puts them on the node's network.
+ */
+export function inferenceExposure(platform: Platform): Finding[] {
+  const findings: Finding[] = [];
+  const edgeZones = new Set(platform.services.filter((s) => s.ports.some((p) => p.entry)).map((s) => s.zone));
+  for (const [name, port] of Object.entries(INFERENCE_PORTS)) {
+    const service = platform.service(name);
+    if (!service) continue;
+    if (edgeZones.has(service.zone)) {
+      findings.push({
+        rule: 'inference-exposed',
+        severity: 'error',
+        path: [...service.configPath, 'zone'],
+        message: `${name} (${port}, no authentication) is in zone ${service.zone.name}, beside the edge: anything compromised there reaches it directly`,
+        fix: `keep ${name} in an isolated zone (services.${name}.zone: gpu)`,
+      });
+    }
+    for (const node of platform.deployedNodes) {
+      for (const hp of hostPorts(platform, node).filter((h) => h.service === service && h.port === port)) {
+        findings.push({
+          rule: 'inference-exposed',
+          severity: 'warning',
+          path: hp.dialledBy ? [...hp.dialledBy.from.configPath, 'node'] : [...service.configPath],
+          message: `${name}:${port} is published on ${node.name} (${node.bindAddress}) for ${hp.reason.replace('dialled by ', '')} on another node: anyone on that network can use it without a key`,
+          fix: `put ${hp.dialledBy?.from.name ?? 'its clients'} on ${node.name}, use exposure tailnet, or firewall ${node.bindAddress}:${port} to the calling node`,
+        });
+      }
+    }
+  }
+  const origins = platform.service('ollama')?.env.OLLAMA_ORIGINS;
+  if (typeof origins === 'string' && origins.split(',').some((o) => o.trim() === '*')) {
+    findings.push({
+      rule: 'ollama-origins-wildcard',
+      severity: 'error',
+      path: ['services', 'ollama', 'env', 'OLLAMA_ORIGINS'],
+      message: 'OLLAMA_ORIGINS=* lets any web page a user visits call Ollama from their browser',
+      fix: `list the origins that need it, e.g. https://${platform.fqdn('chat')}, or remove the variable`,
+    });
+  }
+  return findings;
+}
+
+/** A node whose published ports would bind every interface. */
+export function bindAllInterfaces(platform: Platform): Finding[] {
+  const findings: Finding[] = [];
+  for (const node of platform.deployedNodes) {
+    if (node.bindAddress !== '0.0.0.0' || hostPorts(platform, node).length === 0) continue;
+    const key = platform.config.exposure === 'tailnet' ? 'tailscaleAddress' : 'address';
+    findings.push({
+      rule: 'bind-all-interfaces',
+      severity: platform.config.exposure === 'public' ? 'warning' : 'error',
+      path: ['nodes', node.name, key],
+      message: `${node.name}'s ${key} is 0.0.0.0, so its published ports (${hostPorts(platform, node).map((h) => `${h.port}/${h.protocol}`).join(', ')}) listen on every interface, not only the ${platform.config.exposure} one`,
+      fix: `set nodes.${node.name}.${key} to the node's ${platform.config.exposure === 'tailnet' ? 'Tailscale (100.x.y.z)' : 'LAN'} address`,
+    });
+  }
+  return findings;
+}

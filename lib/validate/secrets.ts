@@ -1,0 +1,56 @@
+import type { Platform } from '../model/platform.js';
+import type { Finding } from './finding.js';
+
+/** Variable names that carry credentials. */
+const SECRET_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIALS?)$/i;
+/** `${NAME}`, `${NAME:?}`, `$NAME`: what a user writes hoping for interpolation. */
+const REFERENCE = /\$\{?([A-Za-z_][A-Za-z0-9_]*)/g;
+
+/** Every free-form environment block of the config, with where it is. */
+function envBlocks(platform: Platform): { path: (string | number)[]; env: Record<string, string>; declared: readonly string[] }[] {
+  const { config } = platform;
+  return [
+    ...Object.entries(config.services).map(([name, s]) => ({ path: ['services', name, 'env'], env: s?.env ?? {}, declared: [] as string[] })),
+    ...Object.entries(config.apps).map(([name, a]) => ({ path: ['apps', name, 'env'], env: a.env, declared: a.secrets })),
+  ];
+}
+
+/** A credential written as a literal lands in git and in every rendered file. */
+export function literalSecrets(platform: Platform): Finding[] {
+  const findings: Finding[] = [];
+  for (const { path, env } of envBlocks(platform)) {
+    for (const [key, value] of Object.entries(env)) {
+      if (!SECRET_NAME.test(key) || value === '' || /^\$\{[A-Z0-9_]+(:\?)?\}$/.test(value)) continue;
+      findings.push({
+        rule: 'secret-literal',
+        severity: 'error',
+        path: [...path, key],
+        message: `${key} is set to a literal value in platform.yaml; it would be committed and rendered into every output`,
+        fix: path[0] === 'apps' ? `remove it from env and list ${key} under ${path.slice(0, 2).join('.')}.secrets` : 'remove it; set the value in the stack\'s .env or Kubernetes Secret instead',
+      });
+    }
+  }
+  return findings;
+}
+
+/** A `${NAME}` in a value that names no declared secret is never filled: the output escapes it. */
+export function undeclaredSecrets(platform: Platform): Finding[] {
+  const declared = new Set(platform.secrets.map((s) => s.name));
+  const findings: Finding[] = [];
+  for (const { path, env, declared: own } of envBlocks(platform)) {
+    for (const [key, value] of Object.entries(env)) {
+      for (const match of value.matchAll(REFERENCE)) {
+        const name = match[1] as string;
+        if (declared.has(name) || own.includes(name)) continue;
+        findings.push({
+          rule: 'secret-undeclared',
+          severity: 'error',
+          path: [...path, key],
+          message: `${key} uses \${${name}}, but no secret ${name} is declared; the value would be passed on literally`,
+          fix: path[0] === 'apps' ? `declare it: add ${name} to ${path.slice(0, 2).join('.')}.secrets and use it as its own variable` : `drop the reference; services take secrets only from their own declarations`,
+        });
+      }
+    }
+  }
+  return findings;
+}

@@ -1,0 +1,135 @@
+import type { Node } from '../model/node.js';
+import type { Platform } from '../model/platform.js';
+import type { Service } from '../model/service.js';
+import type { Finding } from './finding.js';
+
+/** VRAM of the non-Ollama models (shared/REFERENCE.md): as configured, and with every optimization. */
+export const GPU_MODEL_VRAM: Readonly<Record<string, { vramGb: number; minVramGb: number; label: string }>> = {
+  sdxl: { vramGb: 8, minVramGb: 8, label: 'SDXL base + refiner + VAE' },
+  'flux-schnell': { vramGb: 24, minVramGb: 12, label: 'FLUX.1-schnell' },
+  'flux-dev': { vramGb: 24, minVramGb: 12, label: 'FLUX.1-dev' },
+  'mochi-1': { vramGb: 22, minVramGb: 22, label: 'Mochi 1' },
+  'cogvideox-5b': { vramGb: 26, minVramGb: 5, label: 'CogVideoX-5b' },
+};
+
+/** The GPU model each non-Ollama GPU service loads. */
+const SERVICE_MODELS: Readonly<Record<string, (platform: Platform) => string[]>> = {
+  comfyui: (p) => [...p.config.models.comfyui],
+  mochi: () => ['mochi-1'],
+  cogvideox: () => ['cogvideox-5b'],
+};
+
+export interface ModelNeed {
+  readonly name: string;
+  readonly vramGb: number;
+  readonly minVramGb: number;
+}
+
+function modelNeed(platform: Platform, name: string): ModelNeed {
+  const table = GPU_MODEL_VRAM[name] ?? { vramGb: 0, minVramGb: 0, label: name };
+  const override = platform.config.models.vram[name as keyof typeof platform.config.models.vram];
+  const vramGb = override ?? table.vramGb;
+  return { name, vramGb, minVramGb: Math.min(table.minVramGb, vramGb) };
+}
+
+/** The largest model a GPU service (other than Ollama) keeps resident. */
+export function largestModel(platform: Platform, service: Service): ModelNeed | undefined {
+  const names = SERVICE_MODELS[service.name]?.(platform) ?? [];
+  return names.map((n) => modelNeed(platform, n)).sort((a, b) => b.vramGb - a.vramGb)[0];
+}
+
+/** Ollama's worst case: its `maxLoadedModels` largest models resident at once. */
+export function ollamaResident(platform: Platform): { name: string; vramGb: number }[] {
+  return [...platform.config.models.ollama]
+    .sort((a, b) => b.vramGb - a.vramGb || a.name.localeCompare(b.name))
+    .slice(0, platform.config.ollama.maxLoadedModels)
+    .map((m) => ({ name: m.name, vramGb: m.vramGb }));
+}
+
+const gb = (n: number) => `${Math.round(n * 10) / 10} GB`;
+
+/**
+ * Per GPU, the worst case resident at once: Ollama's largest loaded models (one larger than the
+ * GPU fills it and spills to CPU RAM) plus each other service's largest model. Neither Compose
+ * nor Kubernetes enforces VRAM, and time-slicing shares no memory: this budget is the only guard.
+ */
+export function vramFindings(platform: Platform): Finding[] {
+  const findings: Finding[] = [];
+  for (const node of platform.nodes.values()) {
+    for (const gpu of node.gpus) {
+      const users = platform.services.filter((s) => s.gpu && s.nodes.includes(node) && onGpu(platform, s, node, gpu.index));
+      const parts: string[] = [];
+      let total = 0;
+      for (const service of users) {
+        if (service.name === 'ollama') {
+          for (const model of ollamaResident(platform)) {
+            if (model.vramGb > gpu.vramGb) {
+              findings.push({
+                rule: 'vram-offload',
+                severity: 'warning',
+                path: ['models', 'ollama', platform.config.models.ollama.findIndex((m) => m.name === model.name), 'vramGb'],
+                message: `${model.name} needs ${gb(model.vramGb)} but GPU ${gpu.index} of ${node.name} has ${gb(gpu.vramGb)}: Ollama offloads the rest to CPU RAM (slow)`,
+                fix: 'use a smaller quantization, or a node with more VRAM (or several GPUs) for this model',
+              });
+            }
+            const resident = Math.min(model.vramGb, gpu.vramGb);
+            total += resident;
+            parts.push(`ollama ${model.name} ${gb(resident)}`);
+          }
+          continue;
+        }
+        const model = largestModel(platform, service);
+        if (!model) continue;
+        if (model.minVramGb > gpu.vramGb) {
+          findings.push({
+            rule: 'vram-model-too-large',
+            severity: 'error',
+            path: [...service.configPath, 'node'],
+            message: `${service.name} needs at least ${gb(model.minVramGb)} for ${model.name}, but GPU ${gpu.index} of ${node.name} has ${gb(gpu.vramGb)}: it cannot load`,
+            fix: `place ${service.name} on a node with a larger GPU (services.${service.name}.node), or turn it off (services.${service.name}.enabled: false)`,
+          });
+          continue;
+        }
+        // Too large as configured, but it fits with its optimizations (offload, fp8): count that footprint.
+        const optimized = model.vramGb > gpu.vramGb;
+        const resident = optimized ? model.minVramGb : model.vramGb;
+        total += resident;
+        parts.push(`${service.name} ${model.name} ${gb(resident)}${optimized ? ` (with its optimizations; ${gb(model.vramGb)} without)` : ''}`);
+      }
+      if (total > gpu.vramGb) {
+        findings.push({
+          rule: 'vram-budget',
+          severity: 'warning',
+          path: ['nodes', node.name, 'gpus', gpu.index],
+          message: `GPU ${gpu.index} of ${node.name} (${gpu.model}, ${gb(gpu.vramGb)}) may need ${gb(total)} at once: ${parts.join(' + ')}`,
+          fix:
+            'dedicate GPUs (services.<name>.gpuDevices on a multi-GPU node, or another node), keep fewer models resident ' +
+            '(ollama.maxLoadedModels), or start video on demand (services.mochi.enabled: false; cogvideox runs only with --profile backup)',
+        });
+      }
+    }
+  }
+  return findings;
+}
+
+function onGpu(platform: Platform, service: Service, node: Node, index: number): boolean {
+  return platform.gpuDevices(service, node).includes(index) || (!node.deployed && index === 0);
+}
+
+/** More GPU services on a node than it has GPUs: they share compute (time-slicing on k3s, one device on Compose). */
+export function gpuOversubscription(platform: Platform): Finding[] {
+  const findings: Finding[] = [];
+  for (const node of platform.deployedNodes.filter((n) => n.hasGpu)) {
+    const users = platform.services.filter((s) => s.gpu && s.nodes.includes(node));
+    const slots = users.reduce((n, s) => n + platform.gpuDevices(s, node).length, 0);
+    if (users.length <= node.gpus.length || slots <= node.gpus.length) continue;
+    findings.push({
+      rule: 'gpu-oversubscribed',
+      severity: 'warning',
+      path: ['nodes', node.name, 'gpus'],
+      message: `${users.length} GPU services (${users.map((s) => s.name).join(', ')}) share ${node.gpus.length} GPU(s) of ${node.name}: Compose hands them the same device, k3s time-slices it; compute is shared and VRAM is not isolated`,
+      fix: 'add GPUs or a GPU node and pin services to their own (services.<name>.gpuDevices or .node), or turn some off',
+    });
+  }
+  return findings;
+}
