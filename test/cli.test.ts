@@ -156,3 +156,87 @@ describe('platform schema', () => {
     expect(Object.keys(schema.properties)).toContain('apps');
   });
 });
+
+describe('platform validate', () => {
+  it('checks the embedded reference with no config: warnings only, exit 0; --strict makes them fail', async () => {
+    const result = await platform(['validate']);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('warning vram-budget: nodes.rtx.gpus[0]: GPU 0 of rtx (RTX 4090, 24 GB) may need 82.3 GB at once');
+    expect(result.stdout).toMatch(/\n<embedded reference platform>: 0 errors, 11 warnings$/);
+    expect((await platform(['validate', '--strict'])).exitCode).toBe(1);
+  });
+
+  it('exits 1 on an error finding, with file, line, rule, path, message and fix', async () => {
+    const bad = join(scratch, 'validate-bad.yaml');
+    writeFileSync(bad, 'dns:\n  ipLookup: https://1.1.1.1/cdn-cgi/trace\n');
+    const result = await platform(['validate', '--config', bad, '--format', 'text']);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain(
+      `${bad}:2:3: error sovereignty-third-party: dns.ipLookup: ddclient would talk to 1.1.1.1 (Cloudflare DNS) for public IP lookup: third-party inference and CDNs are ruled out\n  fix: `,
+    );
+  });
+
+  it('reports config errors as findings (exit 1) and an unreadable file as bad input (exit 2)', async () => {
+    const result = await platform(['validate', '--config', 'test/fixtures/invalid/vlan-out-of-range.yaml', '--format', 'json'], ROOT);
+    expect(result.exitCode).toBe(1);
+    expect(JSON.parse(result.stdout).findings).toEqual([
+      {
+        rule: 'config',
+        severity: 'error',
+        path: 'zones.gpu.vlan',
+        message: 'got 5000; must be a whole number from 1 to 4094',
+        fix: 'change the key as the message says',
+        file: 'test/fixtures/invalid/vlan-out-of-range.yaml',
+        line: 3,
+        column: 10,
+      },
+    ]);
+    const missing = await platform(['validate', '--config', 'nope.yaml']);
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toContain('nope.yaml: cannot read the config');
+  });
+
+  it('--format sarif prints a SARIF log', async () => {
+    const result = await platform(['validate', '--format', 'sarif']);
+    const log = JSON.parse(result.stdout);
+    expect(log.version).toBe('2.1.0');
+    expect(log.runs[0].results).toHaveLength(11);
+  });
+});
+
+describe('platform synth runs the same checks', () => {
+  it('refuses to write on an error finding and says why', async () => {
+    const out = join(scratch, 'refused');
+    const bad = join(scratch, 'origins.yaml');
+    writeFileSync(bad, "services:\n  ollama:\n    env: { OLLAMA_ORIGINS: '*' }\n");
+    const result = await platform(['synth', '--config', bad, '--out', out]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toBe(
+      `error: 1 error(s) in ${bad}; nothing written\n${bad}:3:12: error ollama-origins-wildcard: services.ollama.env.OLLAMA_ORIGINS: OLLAMA_ORIGINS=* lets any web page a user visits call Ollama from their browser\n  fix: list the origins that need it, e.g. https://chat.example.com, or remove the variable`,
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('writes the topology beside each tree and shows it in the README', async () => {
+    const out = join(scratch, 'topology');
+    expect((await platform(['synth', '--out', out, '--quiet'])).exitCode).toBe(0);
+    for (const target of ['compose', 'k3s']) {
+      expect(readFileSync(join(out, target, 'topology.mmd'), 'utf8')).toMatch(/^flowchart LR\n/);
+      expect(readFileSync(join(out, target, 'topology.svg'), 'utf8')).toContain('<svg');
+      expect(readFileSync(join(out, target, 'README.md'), 'utf8')).toContain('## Topology\n\n```mermaid\nflowchart LR\n');
+    }
+  });
+});
+
+describe('platform graph', () => {
+  it('prints mermaid by default and writes dot or svg to a file', async () => {
+    const mermaid = await platform(['graph']);
+    expect(mermaid.exitCode).toBe(0);
+    expect(mermaid.stdout).toMatch(/^flowchart LR\n/);
+    const file = join(scratch, 'topology.svg');
+    expect((await platform(['graph', '--format', 'svg', '--out', file])).exitCode).toBe(0);
+    expect(readFileSync(file, 'utf8')).toMatch(/<svg /);
+    const dot = await platform(['graph', '--format', 'dot', '--config', 'test/fixtures/valid/optimal.yaml'], ROOT);
+    expect(dot.stdout).toContain('"mochi" [label="mochi\\ngpu-a\\nGPU 0+1 RTX 4090 24 GB + RTX 4090 24 GB · model VRAM 22 GB"');
+  });
+});

@@ -11,20 +11,23 @@ export function toMermaid(t: Topology): string {
   const lines = ['flowchart LR', `  internet((${label('Internet')}))`];
   for (const zone of t.zones) {
     lines.push(`  subgraph ${id('zone', zone.name)}[${label(zone.label)}]`);
-    for (const s of zone.services) {
-      const classes = [s.gpu ? 'gpu' : undefined, s.external ? 'external' : undefined].filter(Boolean);
-      lines.push(`    ${id('svc', s.name)}[${label(s.label)}]${classes.length > 0 ? `:::${classes.join(',')}` : ''}`);
-    }
+    for (const s of zone.services) lines.push(`    ${id('svc', s.name)}[${label(s.label)}]`);
     lines.push('  end');
   }
   lines.push(`  subgraph machines[${label('Machines')}]`);
-  for (const m of t.machines) lines.push(`    ${id('node', m.name)}[${label(m.label)}]:::machine`);
+  for (const m of t.machines) lines.push(`    ${id('node', m.name)}[${label(m.label)}]`);
   lines.push('  end');
   for (const e of t.entries) lines.push(`  internet -->|${label(e.label)}| ${id('svc', e.to)}`);
   for (const e of t.edges) lines.push(`  ${id('svc', e.from)} -->|${label(e.label)}| ${id('svc', e.to)}`);
   lines.push('  classDef gpu fill:#e8f5e9,stroke:#2e7d32,stroke-width:2px');
   lines.push('  classDef external stroke-dasharray:5 5');
   lines.push('  classDef machine fill:#f5f5f5,stroke:#9e9e9e');
+  // `class` lines rather than `:::`, so one service can be both GPU and external.
+  const services = t.zones.flatMap((z) => z.services);
+  const classLine = (ids: string[], cls: string) => (ids.length > 0 ? [`  class ${ids.join(',')} ${cls}`] : []);
+  lines.push(...classLine(services.filter((s) => s.gpu).map((s) => id('svc', s.name)), 'gpu'));
+  lines.push(...classLine(services.filter((s) => s.external).map((s) => id('svc', s.name)), 'external'));
+  lines.push(...classLine(t.machines.map((m) => id('node', m.name)), 'machine'));
   return `${lines.join('\n')}\n`;
 }
 
