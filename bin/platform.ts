@@ -9,7 +9,10 @@ import { loadConfigFile, referenceConfig, type LoadedConfig } from '../lib/confi
 import { PROFILE_NAMES, type ProfileName } from '../lib/config/profiles.js';
 import { configJsonSchema } from '../lib/config/schema.js';
 import type { ComposeFlavor } from '../lib/compose/service.js';
-import { summarize, synthesize, SYNTH_TARGETS, ValidationFailed, type SynthTarget } from '../lib/synth.js';
+import { checkOutput, summarize, synthesize, SYNTH_TARGETS, ValidationFailed, type SynthTarget } from '../lib/synth.js';
+import { DIFF_FORMATS, formatDiff, type DiffFormat } from '../lib/diff/format.js';
+import { DiffError } from '../lib/diff/git.js';
+import { runDiff } from '../lib/diff/run.js';
 import { formatFindingLines, formatValidation, REPORT_FORMATS, type ReportFormat } from '../lib/validate/report.js';
 import { validate } from '../lib/validate/validate.js';
 import { GRAPH_FORMATS, renderGraph, type GraphFormat } from '../lib/graph/render.js';
@@ -42,9 +45,23 @@ program
   .addOption(new Option('-f, --flavor <flavor>', 'compose flavour').choices(['coolify', 'plain']).default('coolify'))
   .option('-o, --out <dir>', 'output folder (each target writes into <dir>/<target>)', 'dist')
   .option('-q, --quiet', 'print nothing on success')
-  .action(async (opts: { config?: string; target: SynthTarget; flavor: ComposeFlavor; out: string; quiet?: boolean }) => {
+  .option('--check', 'write nothing; exit 1 and name the files when the output on disk differs from what the config renders')
+  .action(async (opts: { config?: string; target: SynthTarget; flavor: ComposeFlavor; out: string; quiet?: boolean; check?: boolean }) => {
     const started = performance.now();
     const loaded = load(opts.config);
+    if (opts.check) {
+      const stale = await checkOutput(loaded, { target: opts.target, flavor: opts.flavor, outDir: opts.out });
+      if (stale.length === 0) {
+        if (!opts.quiet) process.stdout.write(`platform synth --check: ${opts.out} is up to date with ${loaded.source.file}\n`);
+        return;
+      }
+      process.stdout.write(
+        `platform synth --check: ${stale.length} file(s) in ${opts.out} differ from what ${loaded.source.file} renders; run platform synth and commit:\n` +
+          stale.map((s) => `  ${s.status.padEnd(7)} ${s.path}\n`).join(''),
+      );
+      process.exitCode = EXIT_FINDINGS;
+      return;
+    }
     const result = await synthesize(loaded, { target: opts.target, flavor: opts.flavor, outDir: opts.out }, started);
     if (!opts.quiet) process.stdout.write(`${summarize(result, opts.flavor, loaded.source.file)}\n`);
   });
@@ -59,6 +76,26 @@ program
     const result = await validate(() => load(opts.config));
     process.stdout.write(formatValidation(result, opts.format));
     if (result.errors > 0 || (opts.strict && result.warnings > 0)) process.exitCode = EXIT_FINDINGS;
+  });
+
+program
+  .command('diff')
+  .description('Show what a change does to the rendered output: between two git revisions (each rendered by its own code and config), or two rendered folders.')
+  .argument('[dirs...]', 'two rendered output folders to compare instead of revisions')
+  .option('--base <ref>', 'base git revision')
+  .option('--head <ref>', 'head git revision (default: the working tree)')
+  .option('-c, --config <file>', 'platform.yaml, the same path on both sides (default: the embedded reference platform)')
+  .addOption(new Option('--format <format>', 'output format').choices(DIFF_FORMATS).default('text'))
+  .action(async (dirs: string[], opts: { base?: string; head?: string; config?: string; format: DiffFormat }) => {
+    if (dirs.length !== 0 && dirs.length !== 2) throw new CommanderError(2, 'platform.diff', 'error: give two folders, or --base <ref>');
+    if (dirs.length === 0 && !opts.base) throw new CommanderError(2, 'platform.diff', 'error: give --base <git-ref>, or two rendered folders');
+    const { diff, labels } = await runDiff(
+      { dirs: dirs.length === 2 ? [dirs[0] as string, dirs[1] as string] : undefined, base: opts.base, head: opts.head, config: opts.config, cwd: process.cwd() },
+      (line) => process.stderr.write(`${line}\n`),
+    );
+    process.stdout.write(formatDiff(diff, labels, opts.format, opts.format === 'text' && process.stdout.isTTY === true));
+    // Like kubectl diff: 0 no change, 1 changes, >1 error.
+    if (diff.changed) process.exitCode = EXIT_FINDINGS;
   });
 
 program
@@ -100,7 +137,11 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) {
+    if (err.code === 'platform.diff') process.stderr.write(`${err.message}\n`);
     process.exitCode = err.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
+  } else if (err instanceof DiffError) {
+    process.stderr.write(`error: ${err.message}\n`);
+    process.exitCode = EXIT_BAD_INPUT;
   } else if (err instanceof ValidationFailed) {
     const errors = err.validation.findings.filter((f) => f.severity === 'error');
     process.stderr.write(`error: ${err.message}\n${formatFindingLines(errors)}\n`);

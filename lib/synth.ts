@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildReferencePlatform } from '../stacks/reference.js';
 import { synthCompose } from './compose/synth.js';
@@ -9,6 +11,7 @@ import type { Platform } from './model/platform.js';
 import type { Target } from './model/service.js';
 import { writeTree, type RenderedFile } from './output/writer.js';
 import { checkPlatform, type Validation } from './validate/check.js';
+import { listFiles as readTreeFiles } from './output/writer.js';
 import { toMermaid, toSvg } from './graph/render.js';
 import { topology } from './graph/topology.js';
 
@@ -114,6 +117,34 @@ export async function synthesize(loaded: LoadedConfig, options: SynthOptions, st
   const { platform, outputs, validation } = await renderTargets(loaded, options.target, options.flavor);
   for (const output of outputs) writeTree(options.outDir, output.target, output.files);
   return { platform, validation, outputs, outDir: options.outDir, elapsedMs: performance.now() - started };
+}
+
+/** A file whose committed copy differs from what the config renders now. */
+export interface StaleFile {
+  readonly path: string;
+  readonly status: 'changed' | 'missing' | 'extra';
+}
+
+/**
+ * Compare what would be written with what is on disk, byte for byte, without writing: for CI on
+ * repositories that commit the output for ArgoCD.
+ */
+export async function checkOutput(loaded: LoadedConfig, options: SynthOptions): Promise<StaleFile[]> {
+  const { outputs } = await renderTargets(loaded, options.target, options.flavor);
+  const stale: StaleFile[] = [];
+  for (const output of outputs) {
+    const folder = join(options.outDir, output.target);
+    const rendered = new Set(output.files.map((f) => f.path));
+    for (const file of output.files) {
+      const onDisk = join(folder, file.path);
+      if (!existsSync(onDisk)) stale.push({ path: `${output.target}/${file.path}`, status: 'missing' });
+      else if (readFileSync(onDisk, 'utf8') !== file.content) stale.push({ path: `${output.target}/${file.path}`, status: 'changed' });
+    }
+    if (existsSync(folder)) {
+      for (const path of readTreeFiles(folder)) if (!rendered.has(path)) stale.push({ path: `${output.target}/${path}`, status: 'extra' });
+    }
+  }
+  return stale.sort((a, b) => a.path.localeCompare(b.path));
 }
 
 /** The short summary `platform synth` prints. */

@@ -1,5 +1,5 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, normalize, relative, sep } from 'node:path';
 
 /** A file of a rendered tree, by path relative to the tree's root. */
 export interface RenderedFile {
@@ -54,4 +54,19 @@ export function writeTree(outDir: string, subdir: string, files: readonly Render
     throw err;
   }
   if (hadPrevious) rmSync(previous, { recursive: true, force: true });
+}
+
+/** Every file below `dir`, by path relative to it with `/` (the writer's own staging folders left out). */
+export function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (folder: string) => {
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      if (entry.name.startsWith('.') && entry.isDirectory()) continue;
+      const path = join(folder, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else out.push(relative(dir, path).split(sep).join('/'));
+    }
+  };
+  walk(dir);
+  return out.sort();
 }

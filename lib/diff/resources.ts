@@ -1,0 +1,90 @@
+import { parseAllDocuments, parse } from 'yaml';
+import { toYaml } from '../output/yaml.js';
+import { maskObject, maskText } from './mask.js';
+
+/** One comparable unit of a rendered tree. */
+export interface Resource {
+  /** What a reviewer thinks of as one deployable: `k3s/llm`, `compose/homelab/edge`. */
+  readonly app: string;
+  /** Identity across both sides: Kubernetes apiVersion/kind/namespace/name, compose node/stack/service, or path. */
+  readonly key: string;
+  /** Heading: `Deployment edge/litellm`, `service litellm`, `README.md`. */
+  readonly title: string;
+  /** Canonical, masked text: key order and formatting never show as changes. */
+  readonly text: string;
+}
+
+/** Keys sorted at every level, so two renderings of the same object serialize identically. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value as Record<string, unknown>)
+        .sort()
+        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+    );
+  }
+  return value;
+}
+
+const text = (value: unknown, kind?: string) => toYaml(canonical(maskObject(value, undefined, kind)));
+
+/** `k3s/apps/llm/...` -> `k3s/llm`; `k3s/argocd/...` -> `k3s/argocd`; other k3s files -> `k3s`. */
+function k3sApp(path: string): string {
+  const parts = path.split('/');
+  if (parts[1] === 'apps' && parts.length > 3) return `k3s/${parts[2]}`;
+  if (parts[1] === 'argocd') return 'k3s/argocd';
+  return 'k3s';
+}
+
+/** `compose/<node>/<stack>/...` -> `compose/<node>/<stack>`; other compose files -> `compose` or `compose/<node>`. */
+function composeApp(path: string): string {
+  const parts = path.split('/');
+  return parts.length >= 4 ? parts.slice(0, 3).join('/') : parts.slice(0, Math.max(1, parts.length - 1)).join('/');
+}
+
+function appOf(path: string): string {
+  if (path.startsWith('k3s/')) return k3sApp(path);
+  if (path.startsWith('compose/')) return composeApp(path);
+  return path.includes('/') ? (path.split('/')[0] as string) : '.';
+}
+
+type Manifest = { apiVersion?: string; kind?: string; metadata?: { name?: string; namespace?: string } };
+
+/**
+ * Split a rendered tree (`compose/...`, `k3s/...`, by path) into resources. Files that are drawn
+ * from others (the SVG picture of topology.mmd) are left out: their source shows the change.
+ */
+export function resourcesOf(files: ReadonlyMap<string, string>): Map<string, Resource> {
+  const out = new Map<string, Resource>();
+  const add = (r: Resource) => out.set(r.key, r);
+  for (const [path, content] of [...files].sort(([a], [b]) => a.localeCompare(b))) {
+    if (path.endsWith('.svg')) continue;
+    const app = appOf(path);
+    if (path.startsWith('k3s/') && path.endsWith('.yaml')) {
+      for (const doc of parseAllDocuments(content)) {
+        const obj = doc.toJS() as Manifest | null;
+        if (!obj || typeof obj !== 'object' || !obj.kind || !obj.metadata?.name) continue;
+        const ns = obj.metadata.namespace;
+        add({
+          app,
+          key: `k8s ${obj.apiVersion}/${obj.kind}/${ns ?? ''}/${obj.metadata.name}`,
+          title: `${obj.kind} ${ns ? `${ns}/` : ''}${obj.metadata.name}`,
+          text: text(obj, obj.kind),
+        });
+      }
+      continue;
+    }
+    if (path.startsWith('compose/') && path.endsWith('/compose.yaml')) {
+      const doc = (parse(content) ?? {}) as { services?: Record<string, unknown>; [key: string]: unknown };
+      const { services = {}, ...rest } = doc;
+      for (const [name, service] of Object.entries(services)) {
+        add({ app, key: `compose ${app}/service/${name}`, title: `service ${name}`, text: text(service) });
+      }
+      add({ app, key: `compose ${app}/file`, title: 'compose.yaml (name, networks, volumes)', text: text(rest) });
+      continue;
+    }
+    add({ app, key: `file ${path}`, title: path, text: maskText(content) });
+  }
+  return out;
+}

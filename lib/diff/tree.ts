@@ -1,0 +1,18 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { listFiles } from '../output/writer.js';
+
+/** The rendered targets a tree can hold. */
+export const TARGET_FOLDERS = ['compose', 'k3s'];
+
+/** Every file of a rendered output folder (its `compose/` and `k3s/`), by path with `/`. */
+export function readTree(dir: string): Map<string, string> {
+  if (!existsSync(dir)) throw new Error(`${dir}: no such folder`);
+  const targets = TARGET_FOLDERS.filter((t) => existsSync(join(dir, t)) && statSync(join(dir, t)).isDirectory());
+  if (targets.length === 0) throw new Error(`${dir} holds no rendered tree (no ${TARGET_FOLDERS.join('/ or ')}/ folder)`);
+  const files = new Map<string, string>();
+  for (const target of targets) {
+    for (const path of listFiles(join(dir, target))) files.set(`${target}/${path}`, readFileSync(join(dir, target, path), 'utf8'));
+  }
+  return files;
+}
