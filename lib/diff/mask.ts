@@ -7,7 +7,7 @@
 export const MASK = '***';
 
 /** Keys whose values are credentials. */
-const SECRET_KEY = /(pass(word|wd)?|secret|token|api[_-]?key|private[_-]?key|credential|auth[_-]?hash)/i;
+const SECRET_KEY = /(pass(word|wd)?|secret|token|api[_-]?key|private[_-]?key|credential|auth[_-]?hash|[_-]key$)/i;
 /** Values that are credentials whatever their key. */
 const SECRET_VALUE = [
   /^sk-[A-Za-z0-9_-]{12,}/, // OpenAI/LiteLLM-style keys

@@ -1,0 +1,299 @@
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { validateWorkflow } from '@action-validator/core';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TreeDiff } from '../lib/diff/compare.js';
+import { compareResources } from '../lib/diff/compare.js';
+import { formatMarkdown, GITHUB_COMMENT_LIMIT } from '../lib/diff/format.js';
+import { MASK } from '../lib/diff/mask.js';
+import { resourcesOf } from '../lib/diff/resources.js';
+
+/*
+ * Temporary git repositories holding this project's code and a platform.yaml, with a second
+ * commit that changes the config; `platform diff` renders the base commit in a worktree with its
+ * own code and config, the working tree with the running CLI.
+ */
+
+const ROOT = resolve(import.meta.dirname, '..');
+const CLI = join(ROOT, 'build', 'bin', 'platform.js');
+const scratch = mkdtempSync(join(tmpdir(), 'platform-diff-test-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+const BASE_CONFIG = `apps:
+  api:
+    image: ghcr.io/me/api:1.0.0
+    port: 3001
+    connects: [litellm, postgres]
+    secrets: [DB_PASSWORD]
+    route: { host: api }
+`;
+
+async function sh(cwd: string, cmd: string, args: string[]) {
+  const result = await execa(cmd, args, { cwd, reject: false });
+  if (result.exitCode !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${result.stderr}`);
+  return result.stdout;
+}
+
+/** A repository with the project's code (as in this working tree) and `config` committed. */
+async function repoWith(name: string, config: string | undefined): Promise<string> {
+  const repo = join(scratch, name);
+  mkdirSync(repo);
+  const tracked = (await sh(ROOT, 'git', ['ls-files', 'bin', 'charts', 'lib', 'stacks', 'package.json', 'package-lock.json', 'tsconfig.json'])).split('\n');
+  for (const file of tracked) {
+    mkdirSync(dirname(join(repo, file)), { recursive: true });
+    cpSync(join(ROOT, file), join(repo, file));
+  }
+  symlinkSync(join(ROOT, 'node_modules'), join(repo, 'node_modules'), 'dir');
+  writeFileSync(join(repo, '.gitignore'), 'node_modules\nbuild\ndist\n');
+  if (config !== undefined) writeFileSync(join(repo, 'platform.yaml'), config);
+  await sh(repo, 'git', ['init', '--quiet', '--initial-branch', 'main']);
+  await sh(repo, 'git', ['add', '-A']);
+  await sh(repo, 'git', ['-c', 'user.email=ci@example.com', '-c', 'user.name=ci', 'commit', '--quiet', '-m', 'base']);
+  return repo;
+}
+
+async function commit(repo: string, config: string): Promise<void> {
+  writeFileSync(join(repo, 'platform.yaml'), config);
+  await sh(repo, 'git', ['add', 'platform.yaml']);
+  await sh(repo, 'git', ['-c', 'user.email=ci@example.com', '-c', 'user.name=ci', 'commit', '--quiet', '-m', 'change']);
+}
+
+function diff(repo: string, args: string[]) {
+  return execa('node', [CLI, 'diff', ...args], { cwd: repo, reject: false });
+}
+
+/** The `#### ...` headings of one app's section in a markdown comment. */
+function headings(markdown: string, app: string): string[] {
+  const section = markdown.split('<details>').find((s) => s.includes(`<b>${app}</b>`)) ?? '';
+  return [...section.matchAll(/^#### (.+)$/gm)].map((m) => m[1] as string);
+}
+
+describe('platform diff between revisions', () => {
+  let repo: string;
+  beforeAll(async () => {
+    repo = await repoWith('scenarios', BASE_CONFIG);
+  });
+
+  it('no change: exit 0 and says so', async () => {
+    const result = await diff(repo, ['--base', 'HEAD', '--config', 'platform.yaml']);
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe('platform diff HEAD -> working tree\nNo changes.');
+  });
+
+  it('a changed model, a new service, a removed stack, a changed secret reference', async () => {
+    const head = BASE_CONFIG.replace('secrets: [DB_PASSWORD]', 'secrets: [DATABASE_PASSWORD]') +
+      `  worker:
+    image: ghcr.io/me/worker:2.1.0
+    port: 8080
+    connects: [api]
+services:
+  searxng: { enabled: false }
+models:
+  ollama:
+    - { name: qwen2.5:32b-instruct-q5_K_M, alias: gpt-4, vramGb: 23.3 }
+    - { name: nomic-embed-text, alias: text-embedding-ada-002, vramGb: 0.3, mode: embedding }
+`;
+    await commit(repo, head);
+    const result = await diff(repo, ['--base', 'HEAD~1', '--config', 'platform.yaml', '--format', 'markdown']);
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(1);
+    const md = result.stdout;
+    expect(md.split('\n').slice(0, 6)).toEqual([
+      '<!-- platform-diff -->',
+      '### platform diff: `HEAD~1` → `working tree`',
+      '',
+      'Modified (21): ± compose (+14|-21), ± compose/homelab/apps (+40|-4), ± compose/homelab/chat (+1|-7), ± compose/homelab/data (+1|-1), ' +
+        '± compose/homelab/dns (+2|-3), ± compose/homelab/edge (+1|-6), ± compose/homelab/llm (+1|-16), ± compose/homelab/monitoring (+1|-3), ' +
+        '± compose/rtx/image (+1|-1), ± compose/rtx/llm (+2|-4), ± compose/rtx/monitoring (+1|-1), ± compose/rtx/video (+1|-1), ± k3s (+12|-21), ' +
+        '± k3s/apps (+96|-3), ± k3s/argocd (+3|-30), ± k3s/chat (+0|-6), ± k3s/dns (+3|-4), ± k3s/edge (+1|-6), ± k3s/llm (+2|-19), ' +
+        '± k3s/monitoring (+1|-2), ± k3s/network-policies (+32|-130)  ',
+      'Removed (2): - compose/homelab/search (+0|-117), - k3s/search (+0|-164)',
+      '',
+    ]);
+    // The changed model: LiteLLM's config and the Ollama pull list.
+    expect(headings(md, 'k3s/llm')).toEqual([
+      expect.stringMatching(/^~ ConfigMap edge\/litellm-config /),
+      expect.stringMatching(/^~ Deployment edge\/litellm /),
+      expect.stringMatching(/^~ Job gpu\/ollama-init /),
+    ]);
+    expect(md).toContain('-          model: ollama_chat/llama3.3:70b-instruct-q4_K_M\n');
+    // The new service.
+    expect(headings(md, 'k3s/apps')).toEqual([
+      expect.stringMatching(/^~ Deployment edge\/api /),
+      expect.stringMatching(/^\+ Deployment edge\/worker /),
+      expect.stringMatching(/^\+ Service edge\/worker /),
+    ]);
+    // The removed stack.
+    expect(headings(md, 'k3s/search')).toEqual(['- ConfigMap services/searxng-config (+0|-57)', '- Deployment services/searxng (+0|-88)', '- Service services/searxng (+0|-19)']);
+    // The changed secret reference shows, by name.
+    expect(md).toContain('-            - name: DB_PASSWORD\n+            - name: DATABASE_PASSWORD\n');
+    expect(md).toContain('-                  key: DB_PASSWORD\n-                  name: db-password\n+                  key: DATABASE_PASSWORD\n+                  name: database-password\n');
+    expect(md).toContain('-  DB_PASSWORD: ${DB_PASSWORD:?}\n+  DATABASE_PASSWORD: ${DATABASE_PASSWORD:?}\n');
+    expect(md.length).toBeLessThan(GITHUB_COMMENT_LIMIT);
+  });
+
+  it('json gives the same changes as data; --head renders another revision with its own code', async () => {
+    const result = await diff(repo, ['--base', 'HEAD~1', '--head', 'HEAD', '--config', 'platform.yaml', '--format', 'json']);
+    expect(result.exitCode).toBe(1);
+    const json = JSON.parse(result.stdout);
+    expect(json).toMatchObject({ base: 'HEAD~1', head: 'HEAD', changed: true });
+    const search = json.apps.find((a: { app: string }) => a.app === 'k3s/search');
+    expect(search.status).toBe('removed');
+    expect(search.resources.map((r: { status: string }) => r.status)).toEqual(['removed', 'removed', 'removed']);
+  });
+
+  it('exits 2 for a revision that does not exist', async () => {
+    const result = await diff(repo, ['--base', 'no-such-branch']);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain("error: git rev-parse --verify no-such-branch^{commit}: fatal: Needed a single revision");
+  });
+});
+
+describe('a diff too large for one comment', () => {
+  it('keeps the summary whole and cuts the largest sections with a notice', async () => {
+    // The first commit has no platform.yaml: everything is new.
+    const repo = await repoWith('from-nothing', undefined);
+    await commit(repo, BASE_CONFIG);
+    const result = await diff(repo, ['--base', 'HEAD~1', '--config', 'platform.yaml', '--format', 'markdown']);
+    expect(result.exitCode).toBe(1);
+    const md = result.stdout;
+    expect(md.length).toBeLessThanOrEqual(GITHUB_COMMENT_LIMIT);
+    expect(md).toMatch(/^<!-- platform-diff -->\n### platform diff: `HEAD~1` → `working tree`\n\nAdded \(\d+\): \+ compose \(/);
+    expect(md).toMatch(/\n_\d+ of \d+ sections were cut to stay under GitHub's 65,536-character comment limit\._\n/);
+    expect(md).toMatch(/\(cut\)<\/summary>\n\nThis section \([\d,]+ characters\) does not fit in a comment\. See it in full with `platform diff --base HEAD~1 --format text` or in the job log\./);
+    // Every app is still in the summary line.
+    expect(md).toContain('+ k3s/monitoring (');
+  });
+
+  it('formatMarkdown: what is cut is the largest, the rest stays', () => {
+    const app = (name: string, lines: number) => ({
+      app: name,
+      status: 'changed' as const,
+      additions: lines,
+      deletions: 0,
+      resources: [{ key: name, title: `ConfigMap x/${name}`, status: 'changed' as const, additions: lines, deletions: 0, diff: `@@ -0,0 +1,${lines} @@\n${'+line\n'.repeat(lines)}` }],
+    });
+    const diff: TreeDiff = { changed: true, apps: [app('small', 10), app('huge', 5000), app('medium', 100)] };
+    const md = formatMarkdown(diff, { base: 'main', head: 'pr' }, 4000);
+    expect(md.length).toBeLessThanOrEqual(4000);
+    expect(md).toContain('Modified (3): ± small (+10|-0), ± huge (+5000|-0), ± medium (+100|-0)');
+    expect(md).toContain('<b>huge</b> (+5000|-0): 1 changed (cut)');
+    expect(md).toContain('#### ~ ConfigMap x/small (+10|-0)');
+    expect(md).toContain('#### ~ ConfigMap x/medium (+100|-0)');
+  });
+});
+
+describe('platform diff of two folders', () => {
+  const write = (dir: string, files: Record<string, string>) => {
+    for (const [path, content] of Object.entries(files)) {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), content);
+    }
+  };
+  const secretA = 'sk-aaaaaaaaaaaaaaaaaaaaaaaa';
+  const secretB = 'sk-bbbbbbbbbbbbbbbbbbbbbbbb';
+  const a = join(scratch, 'folder-a');
+  const b = join(scratch, 'folder-b');
+  write(a, {
+    'k3s/apps/llm/deployment.yaml': 'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: litellm, namespace: edge }\nspec: { replicas: 1, template: { spec: { containers: [{ name: litellm, env: [{ name: LITELLM_MASTER_KEY, value: hunter2 }] }] } } }\n',
+    'k3s/apps/llm/secret.yaml': `apiVersion: v1\nkind: Secret\nmetadata: { name: keys, namespace: edge }\nstringData: { key: ${secretA} }\n`,
+    'compose/homelab/llm/compose.yaml': `name: llm\nservices:\n  litellm:\n    image: litellm:1\n    environment: { API_KEY: ${secretA}, MODE: a }\n`,
+    'compose/homelab/llm/.env.example': `PG_PASSWORD=${secretA}\n`,
+  });
+  // The same objects with keys reordered and reformatted, and every secret value changed.
+  write(b, {
+    'k3s/apps/llm/all.yaml': 'kind: Deployment\napiVersion: apps/v1\nmetadata:\n  namespace: edge\n  name: litellm\nspec:\n  template: { spec: { containers: [{ env: [{ value: correct-horse, name: LITELLM_MASTER_KEY }], name: litellm }] } }\n  replicas: 2\n',
+    'k3s/apps/llm/secret.yaml': `apiVersion: v1\nkind: Secret\nmetadata: { name: keys, namespace: edge }\nstringData: { key: ${secretB} }\n`,
+    'compose/homelab/llm/compose.yaml': `# a comment\nservices:\n  litellm:\n    environment: { MODE: a, API_KEY: ${secretB} }\n    image: litellm:1\nname: llm\n`,
+    'compose/homelab/llm/.env.example': `PG_PASSWORD=${secretB}\n`,
+  });
+
+  it('matches objects by identity, so key order and formatting never show; only replicas changed', async () => {
+    const result = await execa('node', [CLI, 'diff', a, b], { reject: false });
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toBe(
+      [
+        `platform diff ${a} -> ${b}`,
+        'Modified (1): ± k3s/llm (+1|-1)',
+        '',
+        '± k3s/llm (+1|-1): 1 changed',
+        '  ~ Deployment edge/litellm',
+        '    @@ -4,7 +4,7 @@',
+        '       name: litellm',
+        '       namespace: edge',
+        '     spec:',
+        '    -  replicas: 1',
+        '    +  replicas: 2',
+        '       template:',
+        '         spec:',
+        '           containers:',
+      ].join('\n'),
+    );
+  });
+
+  it.each(['text', 'markdown', 'json'])('never shows a secret value (%s)', async (format) => {
+    const result = await execa('node', [CLI, 'diff', a, b, '--format', format], { reject: false });
+    for (const secret of [secretA, secretB, 'hunter2', 'correct-horse']) expect(result.stdout).not.toContain(secret);
+  });
+
+  it('masks by key, by Secret kind and by value shape, and keeps references visible', () => {
+    const resources = resourcesOf(
+      new Map([
+        ['k3s/apps/x/s.yaml', `apiVersion: v1\nkind: Secret\nmetadata: { name: s }\ndata: { a: c2VjcmV0 }\n`],
+        ['compose/n/s/compose.yaml', 'services:\n  x:\n    environment: { PG_PASSWORD: "${PG_PASSWORD:?}", TOKEN: abc, HASH: "$2a$14$abcdefghijklmnopqrstuv" }\n'],
+      ]),
+    );
+    const texts = [...resources.values()].map((r) => r.text).join('\n');
+    expect(texts).toContain(`a: "${MASK}"`);
+    expect(texts).toContain('PG_PASSWORD: ${PG_PASSWORD:?}');
+    expect(texts).toContain(`TOKEN: "${MASK}"`);
+    expect(texts).toContain(`HASH: "${MASK}"`);
+    expect(compareResources(resources, resources).changed).toBe(false);
+  });
+});
+
+describe('platform synth --check', () => {
+  it('exits 0 on a fresh tree and 1 on a stale one, naming the files', async () => {
+    const out = join(scratch, 'check');
+    const run = (args: string[]) => execa('node', [CLI, 'synth', '--out', out, ...args], { reject: false });
+    expect((await run(['--quiet'])).exitCode).toBe(0);
+    const fresh = await run(['--check']);
+    expect(fresh.exitCode).toBe(0);
+    expect(fresh.stdout).toBe(`platform synth --check: ${out} is up to date with <embedded reference platform>`);
+    writeFileSync(join(out, 'k3s/apps/llm/deployment-edge-litellm.yaml'), 'edited by hand\n');
+    rmSync(join(out, 'compose/homelab/edge/README.md'));
+    writeFileSync(join(out, 'k3s/apps/llm/leftover.yaml'), 'x\n');
+    const before = readFileSync(join(out, 'k3s/apps/llm/deployment-edge-litellm.yaml'), 'utf8');
+    const stale = await run(['--check']);
+    expect(stale.exitCode).toBe(1);
+    expect(stale.stdout).toBe(
+      [
+        `platform synth --check: 3 file(s) in ${out} differ from what <embedded reference platform> renders; run platform synth and commit:`,
+        '  missing compose/homelab/edge/README.md',
+        '  changed k3s/apps/llm/deployment-edge-litellm.yaml',
+        '  extra   k3s/apps/llm/leftover.yaml',
+      ].join('\n'),
+    );
+    // --check writes nothing.
+    expect(readFileSync(join(out, 'k3s/apps/llm/deployment-edge-litellm.yaml'), 'utf8')).toBe(before);
+  });
+});
+
+describe('the GitHub Actions workflow', () => {
+  const workflow = readFileSync(join(ROOT, '.github/workflows/platform-diff.yml'), 'utf8');
+
+  it('is a valid workflow (the schema GitHub publishes)', () => {
+    expect(validateWorkflow(workflow).errors).toEqual([]);
+    expect(validateWorkflow(workflow.replace('runs-on:', 'runs_on:')).errors).not.toEqual([]);
+  });
+
+  it('diffs against the base branch in markdown and updates one comment', () => {
+    expect(workflow).toContain('npx platform diff --base "origin/${{ github.base_ref }}"');
+    expect(workflow).toContain('--format markdown');
+    expect(workflow).toContain("const marker = '<!-- platform-diff -->';");
+    expect(workflow).toContain('fetch-depth: 0');
+  });
+});
