@@ -13,7 +13,7 @@ import { checkOutput, summarize, synthesize, SYNTH_TARGETS, ValidationFailed, ty
 import { DIFF_FORMATS, formatDiff, type DiffFormat } from '../lib/diff/format.js';
 import { DiffError } from '../lib/diff/git.js';
 import { runDiff } from '../lib/diff/run.js';
-import { formatFindingLines, formatValidation, REPORT_FORMATS, type ReportFormat } from '../lib/validate/report.js';
+import { formatRefusal, formatValidation, REPORT_FORMATS, type ReportFormat } from '../lib/validate/report.js';
 import { validate } from '../lib/validate/validate.js';
 import { GRAPH_FORMATS, renderGraph, type GraphFormat } from '../lib/graph/render.js';
 import { topology } from '../lib/graph/topology.js';
@@ -143,8 +143,7 @@ try {
     process.stderr.write(`error: ${err.message}\n`);
     process.exitCode = EXIT_BAD_INPUT;
   } else if (err instanceof ValidationFailed) {
-    const errors = err.validation.findings.filter((f) => f.severity === 'error');
-    process.stderr.write(`error: ${err.message}\n${formatFindingLines(errors)}\n`);
+    process.stderr.write(formatRefusal(err.validation));
     process.exitCode = EXIT_BAD_INPUT;
   } else if (err instanceof ConfigError) {
     process.stderr.write(`error: invalid config\n${err.message}\n`);

@@ -8,7 +8,7 @@ import { ConfigError } from '../lib/config/errors.js';
 import { loadConfigFile, referenceConfig } from '../lib/config/load.js';
 import { writeTree } from '../lib/output/writer.js';
 import { renderTargets, ValidationFailed } from '../lib/synth.js';
-import { formatFindingLines } from '../lib/validate/report.js';
+import { formatRefusal } from '../lib/validate/report.js';
 
 const outdir = process.env.CDK8S_OUTDIR ?? 'dist/k3s';
 const configFile = process.env.PLATFORM_CONFIG;
@@ -19,7 +19,7 @@ try {
   for (const output of outputs) writeTree(dirname(outdir), basename(outdir), output.files);
 } catch (err) {
   if (err instanceof ConfigError) process.stderr.write(`error: invalid config\n${err.message}\n`);
-  else if (err instanceof ValidationFailed) process.stderr.write(`error: ${err.message}\n${formatFindingLines(err.validation.findings.filter((f) => f.severity === 'error'))}\n`);
+  else if (err instanceof ValidationFailed) process.stderr.write(formatRefusal(err.validation));
   else process.stderr.write(`error: ${(err as Error).stack ?? String(err)}\n`);
   process.exitCode = err instanceof ConfigError || err instanceof ValidationFailed ? 2 : 1;
 }

@@ -15,6 +15,11 @@ export function formatFindingLines(findings: readonly LocatedFinding[]): string 
   return findings.map((f) => `${where(f)}: ${f.severity} ${f.rule}: ${formatPath(f.path)}: ${f.message}\n  fix: ${f.fix}`).join('\n');
 }
 
+/** What `platform synth` (and `cdk8s synth`) print when the rules stop them: the errors, with fixes. */
+export function formatRefusal(v: Validation): string {
+  return `error: ${v.errors} error(s) in ${v.file}; nothing written\n${formatFindingLines(v.findings.filter((f) => f.severity === 'error'))}\n`;
+}
+
 function text(v: Validation): string {
   const lines: string[] = [];
   if (v.findings.length > 0) lines.push(formatFindingLines(v.findings), '');
