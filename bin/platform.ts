@@ -11,8 +11,6 @@ import { configJsonSchema } from '../lib/config/schema.js';
 import type { ComposeFlavor } from '../lib/compose/service.js';
 import { checkOutput, summarize, synthesize, SYNTH_TARGETS, ValidationFailed, type SynthTarget } from '../lib/synth.js';
 import { DIFF_FORMATS, formatDiff, type DiffFormat } from '../lib/diff/format.js';
-import { DiffError } from '../lib/diff/git.js';
-import { runDiff } from '../lib/diff/run.js';
 import { formatRefusal, formatValidation, REPORT_FORMATS, type ReportFormat } from '../lib/validate/report.js';
 import { validate } from '../lib/validate/validate.js';
 import { GRAPH_FORMATS, renderGraph, type GraphFormat } from '../lib/graph/render.js';
@@ -89,6 +87,8 @@ program
   .action(async (dirs: string[], opts: { base?: string; head?: string; config?: string; format: DiffFormat }) => {
     if (dirs.length !== 0 && dirs.length !== 2) throw new CommanderError(2, 'platform.diff', 'error: give two folders, or --base <ref>');
     if (dirs.length === 0 && !opts.base) throw new CommanderError(2, 'platform.diff', 'error: give --base <git-ref>, or two rendered folders');
+    // git, execa and jsdiff load only for this command: synth stays quick to start.
+    const { runDiff } = await import('../lib/diff/run.js');
     const { diff, labels } = await runDiff(
       { dirs: dirs.length === 2 ? [dirs[0] as string, dirs[1] as string] : undefined, base: opts.base, head: opts.head, config: opts.config, cwd: process.cwd() },
       (line) => process.stderr.write(`${line}\n`),
@@ -139,7 +139,7 @@ try {
   if (err instanceof CommanderError) {
     if (err.code === 'platform.diff') process.stderr.write(`${err.message}\n`);
     process.exitCode = err.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
-  } else if (err instanceof DiffError) {
+  } else if (err instanceof Error && err.name === 'DiffError') {
     process.stderr.write(`error: ${err.message}\n`);
     process.exitCode = EXIT_BAD_INPUT;
   } else if (err instanceof ValidationFailed) {
