@@ -282,6 +282,8 @@ export class ServiceWorkload extends Construct {
     if (security.privileged) return { privileged: true };
     const nonRoot = security.nonRootUid !== undefined || security.user !== undefined;
     const add = security.capDrop ? [...(security.capAdd ?? [])] : [...(nonRoot ? [] : ENTRYPOINT_CAPABILITIES), ...(security.capAdd ?? [])];
+    // Dropping ALL takes the right to listen below 1024 even from root (Technitium on 53, ntfy on 80).
+    if (this.service.ports.some((p) => p.port < 1024)) add.push('NET_BIND_SERVICE');
     return {
       allowPrivilegeEscalation: false,
       capabilities: { drop: [...(security.capDrop ?? ['ALL'])], add: add.length > 0 ? [...new Set(add)].sort() : undefined },

@@ -250,6 +250,17 @@ describe('k3s: workloads', () => {
     expect(podSpec(reference.get('Deployment', 'edge', 'caddy')).containers[0].securityContext.capabilities).toEqual({ drop: ['ALL'], add: ['NET_BIND_SERVICE'] });
   });
 
+  it('keeps the right to listen below 1024 for services that do (dropping ALL would take it from root too)', () => {
+    for (const [kind, ns, name] of [
+      ['Deployment', 'dmz', 'technitium'],
+      ['StatefulSet', 'monitoring', 'ntfy'],
+      ['Deployment', 'edge', 'caddy'],
+    ] as const) {
+      expect(podSpec(reference.get(kind, ns, name)).containers[0].securityContext.capabilities.add, name).toContain('NET_BIND_SERVICE');
+    }
+    expect(podSpec(reference.get('StatefulSet', 'services', 'postgres')).containers[0].securityContext.capabilities.add).not.toContain('NET_BIND_SERVICE');
+  });
+
   it('autoscales LiteLLM and Open WebUI 1-3 at 70% CPU, and leaves their replicas to the HPA', () => {
     for (const name of ['litellm', 'open-webui']) {
       const hpa = reference.get('HorizontalPodAutoscaler', 'edge', name);
