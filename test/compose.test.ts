@@ -142,7 +142,9 @@ describe('networks and exposure', () => {
   it('joins each service to its zone and the zones of what it dials on the same node', () => {
     expect(reference.service('homelab/chat', 'open-webui').networks).toEqual(['zone-edge', 'zone-services']);
     expect(reference.service('homelab/data', 'postgres').networks).toEqual(['zone-services']);
-    expect(reference.service('rtx/llm', 'ollama-init').networks).toEqual(['uplink', 'zone-gpu']);
+    // ollama-init only asks Ollama to pull; Ollama downloads, so Ollama has the way out.
+    expect(reference.service('rtx/llm', 'ollama-init').networks).toEqual(['zone-gpu']);
+    expect(reference.service('rtx/llm', 'ollama').networks).toEqual(['uplink', 'zone-gpu']);
   });
 
   it('declares every joined network as external', () => {

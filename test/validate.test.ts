@@ -295,7 +295,7 @@ describe('the reference platform', () => {
       'export.arxiv.org <- searxng',
       'html.duckduckgo.com <- searxng',
       'huggingface.co <- comfyui-models',
-      'registry.ollama.ai <- ollama-init',
+      'registry.ollama.ai <- ollama',
       'root and TLD name servers <- technitium',
       'www.google.com <- searxng',
     ]);

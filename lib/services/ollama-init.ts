@@ -8,7 +8,7 @@ export interface OllamaInitProps extends CatalogServiceProps {
   readonly ollama: Service;
 }
 
-/** One-shot: pulls the configured models once Ollama is healthy. */
+/** One-shot: asks Ollama to pull the configured models once it is healthy. */
 export class OllamaInit extends Service {
   constructor(stack: Stack, props: OllamaInitProps) {
     const models = Platform.of(stack).config.models.ollama.map((m) => m.name);
@@ -23,7 +23,7 @@ export class OllamaInit extends Service {
         env: { OLLAMA_HOST: (r) => { const a = r.address(props.ollama, OLLAMA_PORT); return `${a.host}:${a.port}`; } },
         oneShot: true,
         resources: { cpus: 0.5, memoryGb: 0.5 },
-        egress: [{ host: 'registry.ollama.ai', why: 'model downloads' }],
+        // No egress of its own: it asks Ollama to pull, and Ollama downloads.
       }),
     );
     this.connect(props.ollama, { ordering: true });

@@ -27,6 +27,8 @@ export class Ollama extends Service {
         healthCheck: { exec: ['ollama', 'list'], startPeriodSeconds: 60 },
         resources: { cpus: 8, memoryGb: 32 },
         gpu: { count: 1 },
+        // `ollama pull` (sent by ollama-init) makes the server itself download the weights.
+        egress: [{ host: 'registry.ollama.ai', why: 'model downloads (ollama pull)' }],
       }),
     );
   }
