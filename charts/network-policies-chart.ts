@@ -10,6 +10,7 @@ import { OutputChart } from './output-chart.js';
 export const KUBE_API_PORT = 6443;
 /** Where "the internet" is: everything but private, carrier-grade NAT (Tailscale) and link-local ranges. */
 export const INTERNET = { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '100.64.0.0/10', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16'] };
+/** What an egress destination is reached on when it says nothing else. */
 const WEB_PORTS = [
   { port: 80, protocol: 'TCP' },
   { port: 443, protocol: 'TCP' },
@@ -127,7 +128,8 @@ export class NetworkPoliciesChart extends OutputChart {
         flows(ingress, service).add(ANY_POD, entry);
       }
       if (service.egress.length > 0) {
-        flows(egress, service).add(ipPeer(INTERNET.cidr, INTERNET.except), WEB_PORTS);
+        const ports = service.egress.flatMap((e) => e.ports?.map((p) => ({ port: p.port, protocol: p.protocol.toUpperCase() })) ?? WEB_PORTS);
+        flows(egress, service).add(ipPeer(INTERNET.cidr, INTERNET.except), ports);
         // Probes of the platform's own sites come back in through the edge nodes' addresses.
         if (service.egress.some((e) => e.host === platform.domain || e.host.endsWith(`.${platform.domain}`))) {
           for (const node of entryNodes) flows(egress, service).add(ipPeer(`${node.address}/32`), WEB_PORTS);

@@ -182,11 +182,17 @@ describe('k3s: zones', () => {
     expect(connectionAllowed(policies, podRef(service(from)), podRef(service(to)), port)).toBe(false);
   });
 
-  it('opens the internet (80/443 outside private ranges) only to services that declare egress', () => {
+  it('opens the internet (outside private ranges) only to services that declare egress, on their ports', () => {
     const internet = { namespace: 'x', labels: {}, ip: '1.1.1.1' };
     for (const s of reference.platform.services) {
-      expect(connectionAllowed(policies, podRef(s), internet, 443, 'TCP', false), s.name).toBe(s.egress.length > 0);
+      const web = s.egress.some((e) => e.ports === undefined);
+      expect(connectionAllowed(policies, podRef(s), internet, 443, 'TCP', false), s.name).toBe(web);
     }
+    // Technitium resolves recursively: DNS out, and nothing else.
+    const technitium = podRef(reference.platform.service('technitium') as Service);
+    expect(connectionAllowed(policies, technitium, internet, 53, 'UDP', false)).toBe(true);
+    expect(connectionAllowed(policies, technitium, internet, 53, 'TCP', false)).toBe(true);
+    expect(connectionAllowed(policies, technitium, internet, 443, 'TCP', false)).toBe(false);
     // Not even egress services reach the LAN through that rule.
     expect(connectionAllowed(policies, podRef(service('searxng')), { namespace: 'x', labels: {}, ip: '192.168.1.50' }, 443, 'TCP', false)).toBe(false);
   });

@@ -96,6 +96,8 @@ export interface EgressSpec {
   readonly why: string;
   /** The config key that names the destination, when there is one. @default the service's */
   readonly configPath?: ConfigPath;
+  /** Ports it is reached on (k3s egress policies open exactly these). @default 80 and 443 over TCP */
+  readonly ports?: readonly { readonly port: number; readonly protocol: 'tcp' | 'udp' }[];
 }
 
 export interface SecuritySpec {

@@ -43,7 +43,16 @@ export class Technitium extends Service {
         // The image is Debian-based without curl: a TCP check on the admin port.
         healthCheck: { tcp: { port: TECHNITIUM_ADMIN_PORT }, via: 'bash' },
         resources: { cpus: 1, memoryGb: 1 },
-        egress: [{ host: 'root and TLD name servers', why: 'recursive resolution for LAN clients' }],
+        egress: [
+          {
+            host: 'root and TLD name servers',
+            why: 'recursive resolution for LAN clients',
+            ports: [
+              { port: 53, protocol: 'udp' },
+              { port: 53, protocol: 'tcp' },
+            ],
+          },
+        ],
       }),
     );
   }
