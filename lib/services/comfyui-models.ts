@@ -50,7 +50,11 @@ export class ComfyUiModels extends Service {
     const script = [
       'set -e',
       'apk add --no-cache aria2',
-      ...files.map((f) => `aria2c --continue=true --max-connection-per-server=8 --dir=/models/${f.folder} --out=${f.file}${auth} ${f.url}`),
+      // A finished file (no aria2 control file beside it) is not fetched again: the job runs on every deploy or sync.
+      ...files.map((f) => {
+        const path = `/models/${f.folder}/${f.file}`;
+        return `if [ -f ${path} ] && [ ! -f ${path}.aria2 ]; then echo "have ${f.file}"; else aria2c --continue=true --max-connection-per-server=8 --dir=/models/${f.folder} --out=${f.file}${auth} ${f.url}; fi`;
+      }),
       `echo "ComfyUI models ready: ${sets.join(', ')}"`,
     ].join('\n');
     super(
