@@ -302,3 +302,15 @@ describe('macvlan zones on several nodes', () => {
     );
   });
 });
+
+describe('one-shot scripts', () => {
+  it.each(['ollama-init', 'comfyui-models'])('%s is valid sh, and comfyui-models skips what it already has', async (name) => {
+    const { execFileSync } = await import('node:child_process');
+    const platform = buildPlatform(referenceConfig());
+    const script = platform.service(name)?.command?.[0] ?? '';
+    expect(() => execFileSync('sh', ['-n', '-c', script])).not.toThrow();
+    if (name === 'comfyui-models') {
+      expect(script).toContain('if [ -f /models/vae/sdxl_vae.safetensors ] && [ ! -f /models/vae/sdxl_vae.safetensors.aria2 ]; then echo "have sdxl_vae.safetensors"; else aria2c');
+    }
+  });
+});
