@@ -1,4 +1,3 @@
-import type { Node } from '../model/node.js';
 import type { Platform } from '../model/platform.js';
 import type { Service } from '../model/service.js';
 import type { Finding } from './finding.js';
@@ -57,7 +56,7 @@ export function vramFindings(platform: Platform): Finding[] {
   const findings: Finding[] = [];
   for (const node of platform.nodes.values()) {
     for (const gpu of node.gpus) {
-      const users = platform.services.filter((s) => s.gpu && s.nodes.includes(node) && onGpu(platform, s, node, gpu.index));
+      const users = platform.services.filter((s) => s.gpu && s.nodes.includes(node) && platform.gpuDevices(s, node).includes(gpu.index));
       const parts: string[] = [];
       let total = 0;
       for (const service of users) {
@@ -110,10 +109,6 @@ export function vramFindings(platform: Platform): Finding[] {
     }
   }
   return findings;
-}
-
-function onGpu(platform: Platform, service: Service, node: Node, index: number): boolean {
-  return platform.gpuDevices(service, node).includes(index) || (!node.deployed && index === 0);
 }
 
 /** More GPU services on a node than it has GPUs: they share compute (time-slicing on k3s, one device on Compose). */
