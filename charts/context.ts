@@ -10,11 +10,6 @@ export interface K3sContext {
   readonly gpuSharing: readonly NodeGpuSharing[];
 }
 
-/** True when the service runs on no cluster node (gpu-over-lan): it is reached at its machine's address. */
-export function isExternal(service: Service): boolean {
-  return service.nodes.every((n) => !n.deployed);
-}
-
 /**
  * Namespaces in which `service` discovers pods through the Kubernetes API: Prometheus finds the
  * DaemonSet pods of per-node exporters that way, so it needs read access to pods there and egress

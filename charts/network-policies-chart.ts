@@ -3,7 +3,7 @@ import * as k8s from '../lib/k3s/k8s.js';
 import { NAME_LABEL, NAMESPACE_NAME_LABEL } from '../lib/k3s/names.js';
 import type { Platform } from '../lib/model/platform.js';
 import type { Service } from '../lib/model/service.js';
-import { isExternal, podDiscoveryNamespaces } from './context.js';
+import { podDiscoveryNamespaces } from './context.js';
 import { OutputChart } from './output-chart.js';
 
 /** Port of the Kubernetes API on k3s servers (what the `kubernetes` Service forwards to). */
@@ -105,12 +105,12 @@ export class NetworkPoliciesChart extends OutputChart {
       if (!f) map.set(s, (f = new Flows()));
       return f;
     };
-    const deployed = platform.services.filter((s) => !isExternal(s));
+    const deployed = platform.services.filter((s) => !s.external);
 
     for (const c of platform.connections) {
-      if (isExternal(c.from)) continue;
+      if (c.from.external) continue;
       const port = [{ port: c.port, protocol: c.protocol.toUpperCase() }];
-      if (isExternal(c.to)) {
+      if (c.to.external) {
         for (const node of c.to.nodes) flows(egress, c.from).add(ipPeer(`${node.address}/32`), port);
       } else {
         flows(egress, c.from).add(podPeer(c.to), port);

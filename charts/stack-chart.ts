@@ -1,6 +1,6 @@
 import type { Construct } from 'constructs';
 import type { Stack } from '../lib/model/stack.js';
-import { isExternal, type K3sContext } from './context.js';
+import type { K3sContext } from './context.js';
 import { ExternalService } from './external-service.js';
 import { OutputChart } from './output-chart.js';
 import { ServiceWorkload } from './service-workload.js';
@@ -19,7 +19,7 @@ export class StackChart extends OutputChart {
       }
     }
     for (const service of services) {
-      if (isExternal(service)) {
+      if (service.external) {
         new ExternalService(this, service);
         continue;
       }

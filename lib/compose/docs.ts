@@ -204,7 +204,7 @@ export function renderTreeReadme(platform: Platform, units: readonly ComposeUnit
     }
   }
   if (gpuRows.length > 0) lines.push('## GPU placement', '', ...table(['service', 'node', 'devices'], gpuRows), '');
-  const external = platform.services.filter((s) => s.nodes.every((n) => !n.deployed));
+  const external = platform.services.filter((s) => s.external);
   if (external.length > 0) {
     lines.push('## External services', '', 'Not deployed by these stacks; reached over the LAN:', '');
     for (const s of external) lines.push(`- \`${s.name}\` at ${s.nodes[0]?.address}${s.primaryPort ? `:${s.primaryPort.port}` : ''}`);

@@ -46,7 +46,7 @@ export function topology(platform: Platform): Topology {
       services: platform.services
         .filter((s) => s.zone === zone)
         .map((s) => {
-          const external = s.nodes.every((n) => !n.deployed);
+          const external = s.external;
           const lines = [s.name, `${s.nodes.map((n) => n.name).join(', ')}${external ? ' (external)' : ''}`];
           const gpu = gpuLine(platform, s);
           if (gpu) lines.push(gpu);

@@ -1,5 +1,5 @@
 import { childApps, devicePluginValues } from '../../charts/argocd-chart.js';
-import { isExternal, type K3sContext } from '../../charts/context.js';
+import type { K3sContext } from '../../charts/context.js';
 import { workloadKind } from '../../charts/service-workload.js';
 import type { Platform } from '../model/platform.js';
 import type { Secret } from '../model/secret.js';
@@ -9,7 +9,7 @@ import { GPU_PRESENT_LABEL, GPU_RESOURCE, secretObjectName } from './names.js';
 export function k3sSecrets(platform: Platform): { namespace: string; secret: Secret; users: string[] }[] {
   const byKey = new Map<string, { namespace: string; secret: Secret; users: string[] }>();
   for (const service of platform.services) {
-    if (isExternal(service)) continue;
+    if (service.external) continue;
     for (const secret of service.secrets) {
       const key = `${service.zone.namespace}/${secret.name}`;
       const entry = byKey.get(key) ?? { namespace: service.zone.namespace, secret, users: [] };
@@ -109,10 +109,10 @@ export function renderK3sReadme(context: K3sContext, notes: readonly string[]): 
   const gpuNodes = context.gpuSharing.map((s) => s.node);
   const { nodeConfigs } = devicePluginValues(context);
   const defaultConfig = context.gpuSharing[0] ? nodeConfigs.get(context.gpuSharing[0].node.name) : undefined;
-  const external = platform.services.filter(isExternal);
-  const entries = platform.services.filter((s) => !isExternal(s) && s.ports.some((p) => p.entry));
+  const external = platform.services.filter((s) => s.external);
+  const entries = platform.services.filter((s) => !s.external && s.ports.some((p) => p.entry));
   const workloads = platform.services
-    .filter((s) => !isExternal(s))
+    .filter((s) => !s.external)
     .map((s) => [s.name, s.stackName, s.zone.namespace, workloadKind(s), s.perNode ? s.nodes.map((n) => n.name).join(', ') : s.homeNode.name]);
 
   const labelCommands = gpuNodes.flatMap((n) => {

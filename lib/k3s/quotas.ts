@@ -42,7 +42,7 @@ const KEYS = ['cpuRequests', 'cpuLimits', 'memoryRequestsGb', 'memoryLimitsGb'] 
 export function zoneDemand(platform: Platform, zone: Zone): ZoneQuota {
   const demand = { cpuRequests: 0, cpuLimits: 0, memoryRequestsGb: 0, memoryLimitsGb: 0 };
   for (const service of platform.services) {
-    if (service.zone !== zone || !service.nodes.some((n) => n.deployed)) continue;
+    if (service.zone !== zone || service.external) continue;
     const pods = maxPods(service);
     const r = podResources(service.resources);
     demand.cpuRequests += r.cpuRequest * pods;

@@ -298,6 +298,11 @@ export class Service extends Construct {
     return this.node.scope?.node.id ?? '';
   }
 
+  /** Runs on no deployed node (gpu-over-lan): nothing is rendered for it; it is reached at its machine's address. */
+  get external(): boolean {
+    return this.nodes.every((n) => !n.deployed);
+  }
+
   /** The single node of a one-node service. */
   get homeNode(): Node {
     if (this.nodes.length !== 1) throw new Error(`service ${this.name} runs on ${this.nodes.length} nodes; ask for its instances`);
