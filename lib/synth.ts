@@ -9,9 +9,8 @@ import { ConfigError, ConfigIssues } from './config/errors.js';
 import type { LoadedConfig } from './config/load.js';
 import type { Platform } from './model/platform.js';
 import type { Target } from './model/service.js';
-import { writeTree, type RenderedFile } from './output/writer.js';
+import { listFiles, writeTree, type RenderedFile } from './output/writer.js';
 import { checkPlatform, type Validation } from './validate/check.js';
-import { listFiles as readTreeFiles } from './output/writer.js';
 import { toMermaid, toSvg } from './graph/render.js';
 import { topology } from './graph/topology.js';
 
@@ -141,7 +140,7 @@ export async function checkOutput(loaded: LoadedConfig, options: SynthOptions): 
       else if (readFileSync(onDisk, 'utf8') !== file.content) stale.push({ path: `${output.target}/${file.path}`, status: 'changed' });
     }
     if (existsSync(folder)) {
-      for (const path of readTreeFiles(folder)) if (!rendered.has(path)) stale.push({ path: `${output.target}/${path}`, status: 'extra' });
+      for (const path of listFiles(folder)) if (!rendered.has(path)) stale.push({ path: `${output.target}/${path}`, status: 'extra' });
     }
   }
   return stale.sort((a, b) => a.path.localeCompare(b.path));

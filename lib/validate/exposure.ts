@@ -68,13 +68,14 @@ export function inferenceExposure(platform: Platform): Finding[] {
 export function bindAllInterfaces(platform: Platform): Finding[] {
   const findings: Finding[] = [];
   for (const node of platform.deployedNodes) {
-    if (node.bindAddress !== '0.0.0.0' || hostPorts(platform, node).length === 0) continue;
+    const published = hostPorts(platform, node);
+    if (node.bindAddress !== '0.0.0.0' || published.length === 0) continue;
     const key = platform.config.exposure === 'tailnet' ? 'tailscaleAddress' : 'address';
     findings.push({
       rule: 'bind-all-interfaces',
       severity: platform.config.exposure === 'public' ? 'warning' : 'error',
       path: ['nodes', node.name, key],
-      message: `${node.name}'s ${key} is 0.0.0.0, so its published ports (${hostPorts(platform, node).map((h) => `${h.port}/${h.protocol}`).join(', ')}) listen on every interface, not only the ${platform.config.exposure} one`,
+      message: `${node.name}'s ${key} is 0.0.0.0, so its published ports (${published.map((h) => `${h.port}/${h.protocol}`).join(', ')}) listen on every interface, not only the ${platform.config.exposure} one`,
       fix: `set nodes.${node.name}.${key} to the node's ${platform.config.exposure === 'tailnet' ? 'Tailscale (100.x.y.z)' : 'LAN'} address`,
     });
   }

@@ -16,7 +16,8 @@ export function coolifyPorts(platform: Platform): Finding[] {
   const mainHost = platform.deployedNodes.find((n) => n.role === 'server');
   for (const node of platform.deployedNodes) {
     const proxyNoted = new Set<string>();
-    for (const hp of hostPorts(platform, node)) {
+    const published = hostPorts(platform, node);
+    for (const hp of published) {
       if (hp.protocol !== 'tcp') continue;
       if (node === mainHost && COOLIFY_PORTS.includes(hp.port)) {
         findings.push({
@@ -32,7 +33,7 @@ export function coolifyPorts(platform: Platform): Finding[] {
           rule: 'host-port-coolify',
           severity: 'warning',
           path: [...hp.service.configPath],
-          message: `${hp.service.name} publishes ${hostPorts(platform, node).filter((p) => p.service === hp.service && COOLIFY_PROXY_PORTS.includes(p.port)).map((p) => `${p.port}/${p.protocol}`).join(', ')} on ${node.name}, which Coolify's proxy holds unless it is turned off`,
+          message: `${hp.service.name} publishes ${published.filter((p) => p.service === hp.service && COOLIFY_PROXY_PORTS.includes(p.port)).map((p) => `${p.port}/${p.protocol}`).join(', ')} on ${node.name}, which Coolify's proxy holds unless it is turned off`,
           fix: `in Coolify, set the proxy of ${node.name} to None (Servers > Proxy) before deploying ${hp.service.stackName}`,
         });
       }
