@@ -35,10 +35,11 @@ export async function runDiff(request: DiffRequest, log: (line: string) => void)
   if (!request.base) throw new Error('give --base <git-ref>, or two rendered folders');
   const root = await repoRoot(request.cwd);
   const configInRepo = request.config === undefined ? undefined : relative(root, resolve(request.cwd, request.config));
-  const [base, head] = await Promise.all([
-    renderRevision(root, request.base, configInRepo, log),
-    request.head ? renderRevision(root, request.head, configInRepo, log) : workingTree(request.config),
-  ]);
+  // Two worktrees of one repository are added and pruned one after the other (git names and prunes
+  // worktrees under shared locks; concurrent adds can collide); the working tree renders alongside.
+  const basePending = renderRevision(root, request.base, configInRepo, log);
+  const headPending = request.head ? basePending.then(() => renderRevision(root, request.head as string, configInRepo, log)) : workingTree(request.config);
+  const [base, head] = await Promise.all([basePending, headPending]);
   return {
     diff: compareResources(resourcesOf(base), resourcesOf(head)),
     labels: { base: request.base, head: request.head ?? 'working tree' },
