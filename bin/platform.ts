@@ -13,8 +13,8 @@ import { checkOutput, summarize, synthesize, SYNTH_TARGETS, ValidationFailed, ty
 import { DIFF_FORMATS, formatDiff, type DiffFormat } from '../lib/diff/format.js';
 import { formatRefusal, formatValidation, REPORT_FORMATS, type ReportFormat } from '../lib/validate/report.js';
 import { validate } from '../lib/validate/validate.js';
-import { GRAPH_FORMATS, renderGraph, type GraphFormat } from '../lib/graph/render.js';
-import { topology } from '../lib/graph/topology.js';
+import { GRAPH_FORMATS, renderGraph, toMermaid, type GraphFormat } from '../lib/graph/render.js';
+import { readableTopology, topology, TOPOLOGY_DETAILS, type TopologyDetail } from '../lib/graph/topology.js';
 import { buildPlatform } from '../lib/synth.js';
 
 /** Exit codes: 0 done, 1 findings (validate) or unexpected failure, 2 bad input (config, arguments). */
@@ -103,9 +103,16 @@ program
   .description('Draw the topology: zones, machines and GPUs, services, connections with ports, entry points.')
   .option('-c, --config <file>', 'platform.yaml to draw')
   .addOption(new Option('--format <format>', 'picture format').choices(GRAPH_FORMATS).default('mermaid'))
+  .addOption(
+    new Option('--detail <detail>', 'a box per service, per stack within a zone, or per zone; auto: the finest that GitHub still draws')
+      .choices(['auto', ...TOPOLOGY_DETAILS])
+      .default('auto'),
+  )
   .option('-o, --out <file>', 'write to this file instead of standard output')
-  .action(async (opts: { config?: string; format: GraphFormat; out?: string }) => {
-    const text = await renderGraph(topology(buildPlatform(load(opts.config))), opts.format);
+  .action(async (opts: { config?: string; format: GraphFormat; detail: TopologyDetail | 'auto'; out?: string }) => {
+    const platform = buildPlatform(load(opts.config));
+    const picture = opts.detail === 'auto' ? readableTopology(platform, toMermaid).topology : topology(platform, opts.detail);
+    const text = await renderGraph(picture, opts.format);
     if (opts.out) writeFileSync(opts.out, text);
     else process.stdout.write(text);
   });

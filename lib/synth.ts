@@ -11,8 +11,8 @@ import type { Platform } from './model/platform.js';
 import type { Target } from './model/service.js';
 import { listFiles, writeTree, type RenderedFile } from './output/writer.js';
 import { checkPlatform, type Validation } from './validate/check.js';
-import { toMermaid, toSvg } from './graph/render.js';
-import { topology } from './graph/topology.js';
+import { toMermaid } from './graph/render.js';
+import { readableTopology, type Topology } from './graph/topology.js';
 
 /** What `platform synth --target` accepts: one target, or both. */
 export type SynthTarget = Target | 'all';
@@ -98,16 +98,23 @@ export async function renderTargets(
     outputs.push({ target: 'compose', files, units });
   }
   if (target === 'k3s' || target === 'all') outputs.push((await renderK3s(loaded, platform)).output);
-  const picture = topology(platform);
-  const [mermaid, svg] = [toMermaid(picture), await toSvg(picture)];
-  return { platform, outputs: outputs.map((o) => withTopology(o, mermaid, svg)), validation };
+  const picture = readableTopology(platform, toMermaid);
+  return { platform, outputs: outputs.map((o) => withTopology(o, picture.topology, picture.text)), validation };
 }
 
-/** The topology beside each tree, and shown in its README (GitHub renders the Mermaid block). */
-function withTopology(output: TargetOutput, mermaid: string, svg: string): TargetOutput {
-  const section = `\n## Topology\n\n\`\`\`mermaid\n${mermaid}\`\`\`\n\nAlso as [topology.svg](topology.svg); \`platform graph --format dot\` gives the Graphviz source.\n`;
+/**
+ * The topology beside each tree, and shown in its README (GitHub renders the Mermaid block). The
+ * SVG is drawn only by `platform graph`: Graphviz layout grows faster than the platform does.
+ */
+function withTopology(output: TargetOutput, picture: Topology, mermaid: string): TargetOutput {
+  const boxes = picture.zones.reduce((n, z) => n + z.services.length, 0);
+  const coarse =
+    picture.detail === 'services'
+      ? ''
+      : `\nOne box per ${picture.detail === 'stacks' ? 'stack within a zone' : 'zone'} (${boxes} boxes): a box per service would be past the size GitHub draws. \`platform graph --detail services --format svg --out topology.svg\` draws every service.\n`;
+  const section = `\n## Topology\n\n\`\`\`mermaid\n${mermaid}\`\`\`\n${coarse}\n\`platform graph --format svg --out topology.svg\` draws it as a picture; \`--format dot\` gives the Graphviz source.\n`;
   const files = output.files.map((f) => (f.path === 'README.md' ? { ...f, content: `${f.content.trimEnd()}\n${section}` } : f));
-  files.push({ path: 'topology.mmd', content: mermaid }, { path: 'topology.svg', content: svg });
+  files.push({ path: 'topology.mmd', content: mermaid });
   return { ...output, files };
 }
 

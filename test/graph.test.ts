@@ -1,9 +1,11 @@
 import { XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import { referenceConfig } from '../lib/config/load.js';
+import { parseConfig, referenceConfig } from '../lib/config/load.js';
 import { toDot, toMermaid, toSvg } from '../lib/graph/render.js';
-import { topology } from '../lib/graph/topology.js';
+import { MERMAID_LIMITS, readableTopology, topology, TOPOLOGY_DETAILS } from '../lib/graph/topology.js';
+import { generateAppsConfig } from './bench/generate-apps.mjs';
 import { buildPlatform } from '../lib/synth.js';
+import type { Service } from '../lib/model/service.js';
 import { fixtureNames, loadFixture } from './support/render.js';
 
 const platform = buildPlatform(referenceConfig());
@@ -59,5 +61,36 @@ describe('platform graph', () => {
 
   it('the XML check can fail', () => {
     expect(XMLValidator.validate('<svg><g></svg>')).not.toBe(true);
+  });
+});
+
+describe('large platforms', () => {
+  const big = buildPlatform(parseConfig(generateAppsConfig(400) as string, 'apps.yaml'));
+
+  it('a box per service while GitHub can draw it; coarser past its Mermaid limits', () => {
+    expect(readableTopology(platform, toMermaid).topology.detail).toBe('services');
+    const { topology: coarse, text } = readableTopology(big, toMermaid);
+    expect(coarse.detail).not.toBe('services');
+    expect(text.length).toBeLessThanOrEqual(MERMAID_LIMITS.maxTextSize);
+    expect(coarse.edges.length + coarse.entries.length).toBeLessThanOrEqual(MERMAID_LIMITS.maxEdges);
+    // A box per service would not fit: the limit check can fail.
+    const fine = toMermaid(topology(big, 'services'));
+    expect(fine.length > MERMAID_LIMITS.maxTextSize || topology(big, 'services').edges.length > MERMAID_LIMITS.maxEdges).toBe(true);
+  });
+
+  it('every service is in exactly one box, and every connection between boxes is drawn', () => {
+    const keys = { stacks: (s: Service) => `${s.stackName}@${s.zone.name}`, zones: (s: Service) => s.zone.name };
+    for (const detail of TOPOLOGY_DETAILS) {
+      const t = topology(big, detail);
+      const boxes = t.zones.flatMap((z) => z.services);
+      expect(new Set(boxes.map((b) => b.name)).size, detail).toBe(boxes.length);
+      if (detail === 'services') continue;
+      const counted = t.edges.reduce((n, e) => n + Number(/^(\d+) connections/.exec(e.label)?.[1] ?? 1), 0);
+      const crossing = big.connections.filter((c) => keys[detail](c.from) !== keys[detail](c.to)).length;
+      expect(counted, detail).toBe(crossing);
+    }
+    const zones = topology(big, 'zones');
+    expect(zones.zones.map((z) => z.services.map((b) => b.name))).toEqual(zones.zones.map((z) => [z.name]));
+    expect(zones.zones.find((z) => z.name === 'edge')?.services[0]?.label).toMatch(/^edge zone\n\d+ services: caddy, litellm, open-webui, app0000x \+\d+ more$/);
   });
 });
