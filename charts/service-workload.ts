@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { JsonPatch } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as k8s from '../lib/k3s/k8s.js';
 import { gpuLimit } from '../lib/k3s/gpu-sharing.js';
@@ -43,6 +42,21 @@ export function workloadKind(service: Service): WorkloadKind {
   const ownsData = service.volumesFor('k3s').some((v) => !('hostPath' in v));
   const entry = service.ports.some((p) => p.entry);
   return ownsData && !entry && !service.scaling ? 'StatefulSet' : 'Deployment';
+}
+
+/**
+ * A StatefulSet whose volumeClaimTemplates carry `apiVersion: v1` and `kind: PersistentVolumeClaim`,
+ * as the API server returns them (the typed props have no place for either). Without them
+ * server-side apply finds a difference on every comparison and the StatefulSet never leaves
+ * OutOfSync.
+ */
+class StatefulSetWithTypedClaims extends k8s.KubeStatefulSet {
+  override toJson(): any {
+    const json = super.toJson();
+    const templates = json.spec?.volumeClaimTemplates as Record<string, unknown>[] | undefined;
+    if (templates) json.spec.volumeClaimTemplates = templates.map((t) => ({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', ...t }));
+    return json;
+  }
 }
 
 /** How a Deployment replaces its pods: Recreate when a ReadWriteOnce claim cannot be mounted twice. */
@@ -108,7 +122,7 @@ export class ServiceWorkload extends Construct {
       }
       case 'StatefulSet': {
         const claims = this.ownVolumes();
-        const statefulSet = new k8s.KubeStatefulSet(this, 'workload', {
+        new StatefulSetWithTypedClaims(this, 'workload', {
           metadata: this.meta(service.name),
           spec: {
             serviceName: service.name,
@@ -120,13 +134,6 @@ export class ServiceWorkload extends Construct {
               spec: this.claimSpec(v),
             })),
           },
-        });
-        // apiVersion and kind as the API server returns them (the typed props drop both): without
-        // them server-side apply finds a difference on every comparison and the StatefulSet never
-        // leaves OutOfSync.
-        claims.forEach((_, i) => {
-          statefulSet.addJsonPatch(JsonPatch.add(`/spec/volumeClaimTemplates/${i}/apiVersion`, 'v1'));
-          statefulSet.addJsonPatch(JsonPatch.add(`/spec/volumeClaimTemplates/${i}/kind`, 'PersistentVolumeClaim'));
         });
         break;
       }
