@@ -31,10 +31,62 @@ end
 return hs
 `;
 
-const K3S_CNI = {
+/**
+ * Where k3s keeps CNI configs and binaries. rke2-multus >= v4.2.202 runs the thin entrypoint, which
+ * reads the primary CNI config from `multusAutoconfigDir` (default `/etc/cni/net.d`, empty on k3s:
+ * it then exits "cannot find valid master CNI config"), so that directory is k3s's too. k3s
+ * documents these values under "Using Multus" (docs.k3s.io/networking/multus-ipams).
+ */
+export const K3S_CNI = {
   confDir: '/var/lib/rancher/k3s/agent/etc/cni/net.d',
   binDir: '/var/lib/rancher/k3s/data/cni/',
-};
+} as const;
+
+/**
+ * Retry of every Application's sync: a failed sync (a dry run the API server refuses, a model
+ * download hook that exhausts its backoff) is tried again for the same commit instead of waiting
+ * for the next one. A negative limit retries without end (argo-cd v3.5.1
+ * controller/appcontroller.go: `RetryCount < Retry.Limit || Retry.Limit < 0`), backing off to at most 10 minutes.
+ */
+export const SYNC_RETRY = { limit: -1, backoff: { duration: '30s', factor: 2, maxDuration: '10m' } } as const;
+
+/**
+ * ArgoCD's default `resource.exclusions` (argo-cd v3.5.1 manifests/base/config/argocd-cm.yaml)
+ * without `discovery.k8s.io/EndpointSlice`. 3.x excludes Endpoints and EndpointSlices from
+ * management, so a hand-written EndpointSlice (gpu-over-lan: the Services of the workstation) would
+ * be skipped with only a warning and its Service would have no endpoints. Endpoints stay excluded;
+ * the upstream `ignoreResourceUpdates` for EndpointSlice (in the same default argocd-cm) keeps
+ * the controller-made slices from generating churn. Rendered for every platform, so the key's owner
+ * never changes with the config.
+ */
+export const RESOURCE_EXCLUSIONS: readonly { apiGroups: string[]; kinds: string[] }[] = [
+  { apiGroups: [''], kinds: ['Endpoints'] },
+  { apiGroups: ['coordination.k8s.io'], kinds: ['Lease'] },
+  {
+    apiGroups: ['authentication.k8s.io', 'authorization.k8s.io'],
+    kinds: ['SelfSubjectReview', 'TokenReview', 'LocalSubjectAccessReview', 'SelfSubjectAccessReview', 'SelfSubjectRulesReview', 'SubjectAccessReview'],
+  },
+  { apiGroups: ['certificates.k8s.io'], kinds: ['CertificateSigningRequest'] },
+  { apiGroups: ['cert-manager.io'], kinds: ['CertificateRequest'] },
+  { apiGroups: ['cilium.io'], kinds: ['CiliumIdentity', 'CiliumEndpoint', 'CiliumEndpointSlice'] },
+  {
+    apiGroups: ['kyverno.io', 'reports.kyverno.io', 'wgpolicyk8s.io'],
+    kinds: [
+      'PolicyReport',
+      'ClusterPolicyReport',
+      'EphemeralReport',
+      'ClusterEphemeralReport',
+      'AdmissionReport',
+      'ClusterAdmissionReport',
+      'BackgroundScanReport',
+      'ClusterBackgroundScanReport',
+      'UpdateRequest',
+    ],
+  },
+];
+
+/** Finalizer that makes deleting an Application delete what it deployed (objects marked `Delete=false` stay). */
+export const RESOURCES_FINALIZER = 'resources-finalizer.argocd.argoproj.io';
 
 /** A child Application: what it syncs and where. */
 export interface ChildApp {
@@ -44,8 +96,6 @@ export interface ChildApp {
   readonly namespace: string;
   /** A folder of the k3s output, or a Helm chart. */
   readonly source: { readonly folder: string } | { readonly helm: { readonly repoURL: string; readonly chart: string; readonly version: string; readonly releaseName: string; readonly values: Record<string, unknown> } } | { readonly repoPath: string };
-  /** Delete the app's objects when the Application goes (stacks); platform pieces stay. @default false */
-  readonly cascade?: boolean;
 }
 
 /** The time-slicing config of the device plugin, one named config per distinct replica count. */
@@ -91,7 +141,10 @@ export function childApps(context: K3sContext): ChildApp[] {
           ...HELM_CHARTS.multus,
           releaseName: 'multus',
           values: {
-            config: { fullnameOverride: 'multus', cni_conf: { ...K3S_CNI, kubeconfig: `${K3S_CNI.confDir}/multus.d/multus.kubeconfig` } },
+            config: {
+              fullnameOverride: 'multus',
+              cni_conf: { ...K3S_CNI, kubeconfig: `${K3S_CNI.confDir}/multus.d/multus.kubeconfig`, multusAutoconfigDir: K3S_CNI.confDir },
+            },
             'rke2-whereabouts': { enabled: true, fullnameOverride: 'whereabouts', cniConf: K3S_CNI },
           },
         },
@@ -117,7 +170,7 @@ export function childApps(context: K3sContext): ChildApp[] {
     .sort((a, b) => a.wave - b.wave);
   for (const { stack, wave } of stacks) {
     const home = stack.services[0]?.zone.namespace ?? 'default';
-    apps.push({ name: stack.name, wave, namespace: home, source: { folder: `apps/${stack.name}` }, cascade: true });
+    apps.push({ name: stack.name, wave, namespace: home, source: { folder: `apps/${stack.name}` } });
   }
   return apps;
 }
@@ -136,6 +189,7 @@ export class ArgoCdChart extends OutputChart {
     const syncPolicy = {
       automated: { prune: true, selfHeal: true },
       syncOptions: ['CreateNamespace=true', 'ServerSideApply=true'],
+      retry: SYNC_RETRY,
     };
     const application = (id: string, file: string, name: string, wave: number | undefined, cascade: boolean, spec: Record<string, unknown>) => {
       const obj = new ApiObject(this, id, {
@@ -145,13 +199,14 @@ export class ArgoCdChart extends OutputChart {
           name,
           namespace: argocd.namespace,
           annotations: wave === undefined ? undefined : { [SYNC_WAVE]: String(wave) },
-          finalizers: cascade ? ['resources-finalizer.argocd.argoproj.io'] : undefined,
+          finalizers: cascade ? [RESOURCES_FINALIZER] : undefined,
         },
         spec: { project: argocd.project, ...spec, syncPolicy },
       });
       this.files.set(obj, file);
     };
 
+    // The root has no finalizer: deleting it must not take every stack with it.
     application('root', 'root.yaml', 'platform', undefined, false, {
       source: { repoURL: argocd.repoURL, targetRevision: argocd.targetRevision, path: `${argocd.path}/argocd`, directory: { recurse: true } },
       destination: { server: 'https://kubernetes.default.svc', namespace: argocd.namespace },
@@ -167,7 +222,9 @@ export class ArgoCdChart extends OutputChart {
         const helm = app.source.helm;
         source = { repoURL: helm.repoURL, chart: helm.chart, targetRevision: helm.version, helm: { releaseName: helm.releaseName, valuesObject: helm.values } };
       }
-      application(`app-${app.name}`, `apps/${app.name}.yaml`, app.name, app.wave, app.cascade ?? false, {
+      // Every child cascades, platform pieces too (pruning `multus` must not leave its DaemonSet and
+      // NetworkAttachmentDefinitions behind); namespaces and claims are `Delete=false` and stay.
+      application(`app-${app.name}`, `apps/${app.name}.yaml`, app.name, app.wave, true, {
         source,
         destination: { server: 'https://kubernetes.default.svc', namespace: app.namespace },
       });
@@ -178,10 +235,13 @@ export class ArgoCdChart extends OutputChart {
         name: 'argocd-cm',
         namespace: argocd.namespace,
         labels: { 'app.kubernetes.io/name': 'argocd-cm', 'app.kubernetes.io/part-of': 'argocd' },
-        // Before any child, so the root already waits on the first wave. Server-side apply owns only this key.
+        // Before any child, so the root already waits on the first wave. Server-side apply owns only these keys.
         annotations: { [SYNC_WAVE]: String(PLATFORM_WAVES.namespaces - 1) },
       },
-      data: { 'resource.customizations.health.argoproj.io_Application': APPLICATION_HEALTH_LUA },
+      data: {
+        'resource.customizations.health.argoproj.io_Application': APPLICATION_HEALTH_LUA,
+        'resource.exclusions': toYaml(RESOURCE_EXCLUSIONS),
+      },
     });
     this.files.set(cm, 'argocd-cm.yaml');
   }

@@ -14,6 +14,8 @@ export class ExternalService extends Construct {
     super(scope, service.name);
     const namespace = service.zone.namespace;
     const ports = containerPorts(service.ports);
+    // A one-shot on the machine (a model download) is never dialled: a Service needs a port.
+    if (ports.length === 0) return;
     new k8s.KubeService(this, 'service', {
       metadata: { name: service.name, namespace, labels: podLabels(service) },
       spec: { type: 'ClusterIP', ports: ports.map((p) => ({ name: p.name, port: p.port, protocol: p.protocol })) },

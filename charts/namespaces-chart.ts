@@ -16,9 +16,11 @@ export class NamespacesChart extends OutputChart {
     for (const zone of platform.zones.values()) {
       const labels: Record<string, string> = { [ZONE_LABEL]: zone.name, [MANAGED_BY_LABEL]: MANAGED_BY };
       if (zone.vlan !== undefined) labels[VLAN_LABEL] = String(zone.vlan);
-      new k8s.KubeNamespace(this, `ns-${zone.name}`, {
-        metadata: { name: zone.namespace, labels, annotations: zone.description ? { 'homelab.platform/description': zone.description } : undefined },
-      });
+      // Deleting the namespaces Application (its finalizer cascades) must never delete a namespace:
+      // that would take every claim and its data with it.
+      const annotations: Record<string, string> = { 'argocd.argoproj.io/sync-options': 'Delete=false' };
+      if (zone.description) annotations['homelab.platform/description'] = zone.description;
+      new k8s.KubeNamespace(this, `ns-${zone.name}`, { metadata: { name: zone.namespace, labels, annotations } });
       const quota = zoneQuota(platform, zone, issues);
       new k8s.KubeResourceQuota(this, `quota-${zone.name}`, {
         metadata: { name: 'zone-quota', namespace: zone.namespace },

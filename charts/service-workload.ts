@@ -44,6 +44,40 @@ export function workloadKind(service: Service): WorkloadKind {
   return ownsData && !entry && !service.scaling ? 'StatefulSet' : 'Deployment';
 }
 
+/**
+ * A StatefulSet whose volumeClaimTemplates carry `apiVersion: v1` and `kind: PersistentVolumeClaim`,
+ * as the API server returns them (the typed props have no place for either). Without them
+ * server-side apply finds a difference on every comparison and the StatefulSet never leaves
+ * OutOfSync.
+ */
+class StatefulSetWithTypedClaims extends k8s.KubeStatefulSet {
+  override toJson(): any {
+    const json = super.toJson();
+    const templates = json.spec?.volumeClaimTemplates as Record<string, unknown>[] | undefined;
+    if (templates) json.spec.volumeClaimTemplates = templates.map((t) => ({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', ...t }));
+    return json;
+  }
+}
+
+/** How a Deployment replaces its pods: Recreate when a ReadWriteOnce claim cannot be mounted twice. */
+export function deploymentStrategy(service: Service): 'Recreate' | 'RollingUpdate' {
+  const usesClaims = service.volumesFor('k3s').some((v) => !('hostPath' in v));
+  return usesClaims && !service.scaling ? 'Recreate' : 'RollingUpdate';
+}
+
+/**
+ * Extra pods a rolling update runs beside the old ones: a RollingUpdate Deployment surges by its
+ * default maxSurge of 25%, rounded up (kubernetes pkg/controller/deployment/util/deployment_util.go,
+ * ResolveFenceposts), so one pod at 1-4 replicas. Recreate stops the old pods first; a StatefulSet
+ * replaces one pod at a time and a DaemonSet's default maxSurge is 0; a hook Job is deleted before
+ * it is created again (BeforeHookCreation).
+ */
+export function rolloutSurgePods(service: Service): number {
+  if (workloadKind(service) !== 'Deployment' || deploymentStrategy(service) === 'Recreate') return 0;
+  const replicas = service.scaling?.maxReplicas ?? 1;
+  return Math.ceil(replicas * 0.25);
+}
+
 export interface ServiceWorkloadProps {
   readonly context: K3sContext;
   /** Data volume names used by more than one service of the namespace: one shared claim each. */
@@ -73,7 +107,6 @@ export class ServiceWorkload extends Construct {
     const selector = { matchLabels: selectorLabels(service) };
     switch (this.kind) {
       case 'Deployment': {
-        const usesClaims = service.volumesFor('k3s').some((v) => !('hostPath' in v));
         new k8s.KubeDeployment(this, 'workload', {
           metadata: this.meta(service.name),
           spec: {
@@ -81,27 +114,29 @@ export class ServiceWorkload extends Construct {
             replicas: service.scaling ? undefined : (replicas ?? 1),
             selector,
             // A ReadWriteOnce claim cannot be mounted by the old and the new pod at once on different nodes.
-            strategy: usesClaims && !service.scaling ? { type: 'Recreate' } : undefined,
+            strategy: deploymentStrategy(service) === 'Recreate' ? { type: 'Recreate' } : undefined,
             template,
           },
         });
         break;
       }
-      case 'StatefulSet':
-        new k8s.KubeStatefulSet(this, 'workload', {
+      case 'StatefulSet': {
+        const claims = this.ownVolumes();
+        new StatefulSetWithTypedClaims(this, 'workload', {
           metadata: this.meta(service.name),
           spec: {
             serviceName: service.name,
             replicas: replicas ?? 1,
             selector,
             template,
-            volumeClaimTemplates: this.ownVolumes().map((v) => ({
+            volumeClaimTemplates: claims.map((v) => ({
               metadata: { name: v.name, labels: podLabels(service) },
               spec: this.claimSpec(v),
             })),
           },
         });
         break;
+      }
       case 'DaemonSet':
         new k8s.KubeDaemonSet(this, 'workload', { metadata: this.meta(service.name), spec: { selector, template } });
         break;

@@ -26,7 +26,7 @@ const MODELS: Record<string, Record<string, new (data: AnyObject) => { validate(
 function validateNetworkAttachment(object: AnyObject): void {
   const config = JSON.parse(object.spec.config);
   for (const key of ['cniVersion', 'name', 'type', 'master', 'ipam']) if (!(key in config)) throw new Error(`spec.config needs ${key}`);
-  if (!/^[a-zA-Z0-9_.-]+\.\d{1,4}$/.test(config.master)) throw new Error(`master ${config.master} is not <interface>.<vlan>`);
+  if (!/^vlan\d{1,4}$/.test(config.master)) throw new Error(`master ${config.master} is not the VLAN sub-interface vlan<id>`);
 }
 
 function validate(object: AnyObject): void {

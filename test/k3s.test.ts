@@ -113,10 +113,11 @@ describe('k3s: zones', () => {
   });
 
   it("uses seed 004's figures where the zone's pods fit, and raises them where they would not", () => {
-    // Monitoring: seed figures, but its pods' CPU limits (both nodes' exporters counted) add up to 8.3 cores.
+    // Monitoring: seed figures, but its pods' CPU limits (both nodes' exporters counted) add up to 8.3
+    // cores, plus the largest rolling-update surge pod.
     expect(reference.get('ResourceQuota', 'monitoring', 'zone-quota').spec.hard).toEqual({
       'requests.cpu': '4',
-      'limits.cpu': '8300m',
+      'limits.cpu': '8500m',
       'requests.memory': '8Gi',
       'limits.memory': '16Gi',
     });
@@ -365,11 +366,12 @@ describe('k3s: ArgoCD', () => {
     expect(tree.files.has('argocd/root.yaml')).toBe(true);
   });
 
-  it('every child syncs automatically with prune, self-heal, CreateNamespace and ServerSideApply', () => {
+  it('every child syncs automatically with prune, self-heal, CreateNamespace and ServerSideApply, retrying failed syncs', () => {
     for (const app of reference.all('Application')) {
       expect(app.spec.syncPolicy, app.metadata.name).toEqual({
         automated: { prune: true, selfHeal: true },
         syncOptions: ['CreateNamespace=true', 'ServerSideApply=true'],
+        retry: { limit: -1, backoff: { duration: '30s', factor: 2, maxDuration: '10m' } },
       });
       expect(app.spec.destination.server).toBe('https://kubernetes.default.svc');
     }
@@ -404,35 +406,32 @@ describe('k3s: VLANs through Multus', () => {
       cniVersion: '0.3.1',
       name: 'vlan-30',
       type: 'macvlan',
-      master: 'eth0.30',
+      master: 'vlan30',
       mode: 'bridge',
-      ipam: { type: 'whereabouts', range: '10.0.30.0/24', exclude: ['10.0.30.1/32'] },
+      ipam: { type: 'whereabouts', range: '10.0.30.0/24', range_start: '10.0.30.128', range_end: '10.0.30.254' },
     });
-    expect(podSpec(tree.get('StatefulSet', 'gpu', 'ollama'))).toBeDefined();
     expect(tree.get('StatefulSet', 'gpu', 'ollama').spec.template.metadata.annotations['k8s.v1.cni.cncf.io/networks']).toBe('vlan-30');
     expect(tree.get('Deployment', 'edge', 'caddy').spec.template.metadata.annotations?.['k8s.v1.cni.cncf.io/networks']).toBeUndefined();
     const multus = tree.get('Application', 'argocd', 'multus');
     expect(multus.spec.source).toMatchObject({ chart: 'rke2-multus', repoURL: 'https://rke2-charts.rancher.io' });
-    expect(multus.spec.source.helm.valuesObject.config.cni_conf).toEqual({
-      confDir: '/var/lib/rancher/k3s/agent/etc/cni/net.d',
-      binDir: '/var/lib/rancher/k3s/data/cni/',
-      kubeconfig: '/var/lib/rancher/k3s/agent/etc/cni/net.d/multus.d/multus.kubeconfig',
-    });
     expect(reference.find('Application', 'argocd', 'multus')).toBeUndefined();
   });
 
-  it('refuses one definition for nodes with different interface names', async () => {
+  it('one definition serves nodes with different NIC names: each node creates vlan<id> on its own NIC', async () => {
     const loaded = inlineConfig({
       nodes: {
         homelab: { role: 'server', address: '192.168.1.10', interface: 'enp3s0' },
-        rtx: { role: 'gpu', address: '192.168.1.11', gpus: [{ model: 'RTX 4090', vramGb: 24 }] },
+        rtx: { role: 'gpu', address: '192.168.1.11', interface: 'eno1', gpus: [{ model: 'RTX 4090', vramGb: 24 }] },
       },
-      zones: { ...loadFixture('valid', 'multus').config.zones },
+      services: { searxng: { zone: 'gpu' } },
+      zones: { gpu: { isolated: false, multus: true } },
     });
-    await expect(renderK3s(loaded, buildPlatform(loaded))).rejects.toThrow(ConfigError);
-    await expect(renderK3s(loaded, buildPlatform(loaded))).rejects.toThrow(
-      'zones.gpu.multus: one NetworkAttachmentDefinition names one parent interface, but nodes use enp3s0 (homelab), eth0 (rtx); give every node the same interface name',
-    );
+    const tree = await renderK3sTree(loaded);
+    expect(JSON.parse(tree.get('NetworkAttachmentDefinition', 'gpu', 'vlan-30').spec.config).master).toBe('vlan30');
+    expect(tree.files.get('nodes/rtx/vlans.sh')).toContain('nic=eno1\n');
+    expect(tree.files.get('nodes/homelab/vlans.sh')).toContain('nic=enp3s0\n');
+    expect(tree.files.get('nodes/rtx/vlans.sh')).toContain('ensure_vlan vlan30 30 # zone gpu, 10.0.30.0/24');
+    expect(tree.files.get('README.md')).toContain('`rtx` (NIC `eno1`)');
   });
 });
 

@@ -1,3 +1,4 @@
+import { withReferenceZones } from './zones.js';
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
@@ -35,7 +36,7 @@ function zodIssues(issues: readonly z.core.$ZodIssue[]): ConfigIssue[] {
 
 /** Validate an already-parsed object: schema first, then the cross-field checks. */
 export function validateConfig(data: unknown, source: ConfigSource): PlatformConfig {
-  const parsed = configSchema.safeParse(data ?? {}, { reportInput: true });
+  const parsed = configSchema.safeParse(withReferenceZones(data ?? {}), { reportInput: true });
   if (!parsed.success) throw new ConfigError(zodIssues(parsed.error.issues), source);
   const crossField = checkConfig(parsed.data);
   if (crossField.length > 0) throw new ConfigError(crossField, source);

@@ -224,7 +224,7 @@ const REFERENCE_NODES = {
   },
 };
 
-const REFERENCE_ZONES = {
+export const REFERENCE_ZONES = {
   dmz: { vlan: 10, subnet: '10.0.10.0/24', isolated: false, driver: 'bridge' as const, multus: false, description: 'edge DNS' },
   edge: { vlan: 20, subnet: '10.0.20.0/24', isolated: false, driver: 'bridge' as const, multus: false, description: 'proxy, gateways, user-facing apps' },
   gpu: { vlan: 30, subnet: '10.0.30.0/24', isolated: true, driver: 'bridge' as const, multus: false, description: 'isolated GPU inference' },

@@ -3,6 +3,7 @@ import type { K3sContext } from '../../charts/context.js';
 import { workloadKind } from '../../charts/service-workload.js';
 import type { Platform } from '../model/platform.js';
 import type { Secret } from '../model/secret.js';
+import { multusNodes, multusZones, whereaboutsRange } from '../../charts/vlans.js';
 import { GPU_PRESENT_LABEL, GPU_RESOURCE, secretObjectName } from './names.js';
 
 /** Every Kubernetes Secret the pods read: one per platform secret and namespace that uses it. */
@@ -59,8 +60,16 @@ Application then syncs it before the stacks, and \`seal\` writes there.\n`
 }`;
 }
 
+/**
+ * The sealing script writes where the `sealed-secrets` Application reads: `k3s.sealedSecretsPath`
+ * from the repository root, whatever folder it is run from. The root is found from the script's own
+ * place, `<k3s.argocd.path>/secrets/`, never from the working directory.
+ */
 export function renderSecretsScript(platform: Platform): string {
-  const sealed = platform.config.k3s.sealedSecretsPath;
+  const sealed = platform.config.k3s.sealedSecretsPath?.replace(/^\.\/+/, '').replace(/\/+$/, '');
+  const { argocd } = platform.config.k3s;
+  const depth = argocd.path.split('/').filter((part) => part !== '' && part !== '.').length + 1;
+  const upToRoot = Array.from({ length: depth }, () => '..').join('/');
   const lines = k3sSecrets(platform).map((s) => `make_secret ${s.namespace} ${secretObjectName(s.secret)} ${s.secret.name}`);
   return `#!/bin/sh
 # Secrets of the k3s target: rendered by \`platform synth\` from platform.yaml. Edit the config, not this file.
@@ -72,7 +81,10 @@ case "$mode" in
   apply | seal) ;;
   *) echo "usage: $0 [apply|seal]" >&2; exit 2 ;;
 esac
-sealed_dir="\${SEALED_DIR:-${sealed ?? ''}}"
+# The repository root, whatever folder this runs from: git's, else ${argocd.path}/secrets/ upwards.
+script_dir=$(cd "$(dirname "$0")" && pwd)
+repo_root=$(git -C "$script_dir" rev-parse --show-toplevel 2> /dev/null || (cd "$script_dir/${upToRoot}" && pwd))
+sealed_dir="\${SEALED_DIR:-${sealed ? `$repo_root/${sealed}` : ''}}"
 
 # make_secret <namespace> <secret> <variable>: one Secret with one key, the value read from $<variable>.
 make_secret() {
@@ -124,6 +136,38 @@ export function renderK3sReadme(context: K3sContext, notes: readonly string[]): 
     return commands;
   });
 
+  const vlanNodes = multusNodes(platform);
+  const vlanStep =
+    vlanNodes.length > 0
+      ? `2b. VLAN sub-interfaces for Multus: macvlan attaches only to an interface that exists, and nothing in
+   the cluster creates it. On ${vlanNodes.map((n) => `\`${n.name}\` (NIC \`${n.networkInterface}\`)`).join(', ')}, copy
+   \`nodes/<node>/vlans.sh\` to \`/usr/local/sbin/platform-vlans.sh\` and run it at every boot before k3s
+   (the NIC is \`nodes.<node>.interface\` of platform.yaml; \`ip -br link\` lists yours):
+   \`\`\`ini
+   # /etc/systemd/system/platform-vlans.service, then: systemctl enable --now platform-vlans
+   [Unit]
+   Before=k3s.service k3s-agent.service
+   After=network-pre.target
+   [Service]
+   Type=oneshot
+   ExecStart=/bin/sh /usr/local/sbin/platform-vlans.sh
+   RemainAfterExit=yes
+   [Install]
+   WantedBy=multi-user.target
+   \`\`\`
+   The switch port of each node must carry the VLANs tagged.
+`
+      : '';
+  const multusNote =
+    multusZones(platform).length > 0
+      ? `\nMultus zones (${multusZones(platform)
+          .map((z) => `\`${z.name}\` on VLAN ${z.vlan}, pod addresses ${whereaboutsRange(z).range_start}-${whereaboutsRange(z).range_end}`)
+          .join('; ')}): **NetworkPolicies do not cover the VLAN interface.** They filter the pods' primary
+interface only; on the VLAN a pod reaches, and is reached by, every host of that VLAN, and only the
+router's firewall between VLANs stands in the way. That is why an \`isolated\` zone cannot use Multus.
+The lower half of each subnet (the router, the nodes, your DHCP pool) is never handed to a pod.
+`
+      : '';
   return `# k3s manifests for ${platform.domain}
 
 Rendered by \`platform synth\` from platform.yaml (edit the config, not these files). ArgoCD syncs
@@ -148,7 +192,7 @@ ${
    \`\`\`
 `
     : '2. No GPU node is deployed: nothing to label.\n'
-}3. ArgoCD in namespace \`${argocd.namespace}\`, with read access to the repository.
+}${vlanStep}3. ArgoCD in namespace \`${argocd.namespace}\`, with read access to the repository.
 4. Secrets: export the values and run \`secrets/create-secrets.sh\` (see \`secrets/README.md\`).
    Pods that read a missing Secret wait in \`CreateContainerConfigError\` until it exists.
 
@@ -159,7 +203,14 @@ kubectl apply -f ${argocd.path}/argocd/root.yaml
 From then on, ArgoCD follows git: commit the output of \`platform synth\` and it syncs.
 
 ## Applications and sync waves
-A stack syncs after every stack it connects to; stacks that reach each other share a wave.
+A stack syncs after every stack it connects to; stacks that reach each other share a wave. The
+root waits for every Application of a wave to be Healthy before the next. A failed sync is retried
+for the same commit (30 s backoff doubling to 10 minutes, without end), so a model download that
+fails on a flaky line is tried again. Deleting a child Application deletes what it deployed
+(\`resources-finalizer\`), except namespaces and claims (\`Delete=false\`); deleting the root
+leaves the children. \`argocd/argocd-cm.yaml\` also sets \`resource.exclusions\` to ArgoCD's
+defaults without EndpointSlice, so the EndpointSlices written here are applied (ArgoCD 3.x
+excludes them by default); put your own exclusions there too, as that key is replaced whole.
 
 ${table(
   ['wave', 'Application', 'source'],
@@ -191,7 +242,7 @@ Every zone namespace denies all traffic by default and allows DNS to CoreDNS; ea
 connection then gets an egress rule at the consumer and an ingress rule at the provider, on the
 dialled port only. Internet egress (80/443 outside private ranges) is open only to the services that
 declare it. See \`apps/network-policies/\`.
-
+${multusNote}
 ## Storage
 Every claim uses StorageClass \`${platform.config.k3s.storageClass}\` and is kept when its Application
 is deleted (\`Delete=false\`).

@@ -2,6 +2,7 @@ import type { ConfigIssue } from '../config/errors.js';
 import type { QuotaConfig } from '../config/schema.js';
 import type { Platform } from '../model/platform.js';
 import type { Zone } from '../model/zone.js';
+import { rolloutSurgePods } from '../../charts/service-workload.js';
 import { maxPods, podResources } from './resources.js';
 
 export interface ZoneQuota {
@@ -38,9 +39,15 @@ const SEED_LIMIT_RANGE: ZoneLimitRange = {
 
 const KEYS = ['cpuRequests', 'cpuLimits', 'memoryRequestsGb', 'memoryLimitsGb'] as const;
 
-/** What the zone's pods ask for at most (every replica of every HPA, every per-node pod). */
+/**
+ * What the zone's pods ask for at most: every replica of every HPA and every per-node pod, plus
+ * the largest rolling-update surge of one workload (a quota that leaves no room for the surge pod
+ * refuses it, and the rollout stalls). One rollout at a time is what ArgoCD's sync of a commit does
+ * per workload; two workloads surging at once may wait for each other's old pods to go.
+ */
 export function zoneDemand(platform: Platform, zone: Zone): ZoneQuota {
   const demand = { cpuRequests: 0, cpuLimits: 0, memoryRequestsGb: 0, memoryLimitsGb: 0 };
+  const surge = { cpuRequests: 0, cpuLimits: 0, memoryRequestsGb: 0, memoryLimitsGb: 0 };
   for (const service of platform.services) {
     if (service.zone !== zone || service.external) continue;
     const pods = maxPods(service);
@@ -49,7 +56,13 @@ export function zoneDemand(platform: Platform, zone: Zone): ZoneQuota {
     demand.cpuLimits += r.cpuLimit * pods;
     demand.memoryRequestsGb += r.memoryRequestGb * pods;
     demand.memoryLimitsGb += r.memoryLimitGb * pods;
+    const extra = rolloutSurgePods(service);
+    surge.cpuRequests = Math.max(surge.cpuRequests, r.cpuRequest * extra);
+    surge.cpuLimits = Math.max(surge.cpuLimits, r.cpuLimit * extra);
+    surge.memoryRequestsGb = Math.max(surge.memoryRequestsGb, r.memoryRequestGb * extra);
+    surge.memoryLimitsGb = Math.max(surge.memoryLimitsGb, r.memoryLimitGb * extra);
   }
+  for (const key of KEYS) demand[key] += surge[key];
   return demand;
 }
 
@@ -69,7 +82,7 @@ export function zoneQuota(platform: Platform, zone: Zone, issues: ConfigIssue[])
     if (set !== undefined && set < need) {
       issues.push({
         path: ['k3s', 'quotas', zone.name, key],
-        message: `got ${set}; the pods of zone "${zone.name}" need ${need} at most (every replica and per-node pod counted); set at least ${need} or shrink them`,
+        message: `got ${set}; the pods of zone "${zone.name}" need ${need} at most (every replica and per-node pod, and the largest rolling-update surge, counted); set at least ${need} or shrink them`,
       });
     }
     quota[key] = set ?? Math.max(seed[key], need);

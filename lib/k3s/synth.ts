@@ -5,7 +5,7 @@ import { NamespacesChart } from '../../charts/namespaces-chart.js';
 import { NetworkPoliciesChart } from '../../charts/network-policies-chart.js';
 import type { Manifest, OutputChart } from '../../charts/output-chart.js';
 import { StackChart } from '../../charts/stack-chart.js';
-import { multusZones, VlansChart } from '../../charts/vlans.js';
+import { multusNodes, multusZones, nodeVlanScript, VlansChart } from '../../charts/vlans.js';
 import { ConfigIssues, type ConfigIssue } from '../config/errors.js';
 import type { Platform } from '../model/platform.js';
 import type { RenderedFile } from '../output/writer.js';
@@ -58,5 +58,6 @@ export function synthK3s(platform: Platform): K3sSynthResult {
   files.push({ path: 'README.md', content: renderK3sReadme(context, notes) });
   files.push({ path: 'secrets/README.md', content: renderSecretsReadme(platform) });
   files.push({ path: 'secrets/create-secrets.sh', content: renderSecretsScript(platform), mode: 0o755 });
+  for (const node of multusNodes(platform)) files.push({ path: `nodes/${node.name}/vlans.sh`, content: nodeVlanScript(platform, node), mode: 0o755 });
   return { files, manifests, notes };
 }

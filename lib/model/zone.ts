@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import type { ZoneConfig } from '../config/schema.js';
+import { cidrRange, intToIp } from './ipv4.js';
 
 export interface ZoneProps {
   /** The zone as configured. */
@@ -14,7 +15,7 @@ export class Zone extends Construct {
   readonly name: string;
   readonly vlan?: number;
   readonly subnet?: string;
-  /** Router address on the VLAN (macvlan zones). */
+  /** Router address on the VLAN: as configured, else the first address of the subnet. */
   readonly gateway?: string;
   /** No route out of the zone: egress only for services that declare it. */
   readonly isolated: boolean;
@@ -28,7 +29,7 @@ export class Zone extends Construct {
     this.name = name;
     this.vlan = props.config.vlan;
     this.subnet = props.config.subnet;
-    this.gateway = props.config.gateway;
+    this.gateway = props.config.gateway ?? (this.subnet ? intToIp(cidrRange(this.subnet)[0] + 1) : undefined);
     this.isolated = props.config.isolated;
     this.driver = props.config.driver;
     this.multus = props.config.multus;

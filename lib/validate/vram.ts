@@ -1,3 +1,4 @@
+import { describePins, gpuSharing, lostGpuPinning } from '../k3s/gpu-sharing.js';
 import type { Platform } from '../model/platform.js';
 import type { Service } from '../model/service.js';
 import type { Finding } from './finding.js';
@@ -127,4 +128,15 @@ export function gpuOversubscription(platform: Platform): Finding[] {
     });
   }
   return findings;
+}
+
+/** k3s cannot keep the plan's per-GPU placement on a time-sliced multi-GPU node (see lostGpuPinning). */
+export function k3sGpuPlacement(platform: Platform): Finding[] {
+  return lostGpuPinning(platform, gpuSharing(platform)).map((lost) => ({
+    rule: 'gpu-placement-k3s',
+    severity: 'warning' as const,
+    path: ['nodes', lost.node.name, 'gpus'],
+    message: `Compose pins ${describePins(lost.pins)} on ${lost.node.name}; k3s time-slices its ${lost.node.gpus.length} GPUs and the device plugin picks the GPU of each slot, so services kept apart may share one GPU there`,
+    fix: 'on k3s, give services that must not share a GPU a node each (services.<name>.node), or keep one GPU service per GPU so nothing is time-sliced',
+  }));
 }
