@@ -38,7 +38,7 @@ BEGIN
     AND datcollate NOT IN ('C', 'POSIX') AND datcollate NOT LIKE 'C.%';
   IF stale IS NOT NULL THEN
     RAISE EXCEPTION 'databases % have no collation version: they were initialised by a musl (Alpine) build of Postgres, and their text indexes may be out of order under this glibc (Debian) image', stale
-      USING HINT = 'In each of them run REINDEX DATABASE <name>; then ALTER DATABASE <name> REFRESH COLLATION VERSION; (or pg_dumpall from the old image and restore into a new volume), then deploy again.';
+      USING HINT = 'Either pg_dumpall with the old image and restore into a new volume, or in each of them run REINDEX DATABASE <name>; and then, as the superuser, UPDATE pg_database SET datcollversion = pg_database_collation_actual_version(oid) WHERE datname = ''<name>''; (ALTER DATABASE ... REFRESH COLLATION VERSION refuses a missing version). Then deploy again.';
   END IF;
 END
 $check$;`;
@@ -139,6 +139,8 @@ export function renderPostgresProvisioning(databases: readonly ProvisionedDataba
     '\\set ON_ERROR_STOP on',
     '\\set QUIET on',
     COLLATION_CHECK,
+    // Clients have no business in the maintenance databases: only the superuser connects there.
+    'REVOKE ALL ON DATABASE postgres FROM PUBLIC;\nREVOKE ALL ON DATABASE template1 FROM PUBLIC;',
     ...sorted.map(provisionDatabase),
     sorted.length === 0 ? '-- No client uses Postgres yet.' : `\\echo provisioned ${sorted.map((d) => d.name).join(', ')}`,
   ];
