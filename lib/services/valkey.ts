@@ -9,7 +9,7 @@ export const VALKEY_PORT = 6379;
 
 /** The password every Valkey client presents (AUTH). */
 export function valkeyPassword(platform: Platform): Secret {
-  // Hex: SearxNG and apps take Valkey as a URL (redis://:<password>@host), which only a URL-safe
+  // Hex: SearxNG and apps take Valkey as a URL (redis://default:<password>@host), which only a URL-safe
   // alphabet survives unencoded.
   return platform.secret('VALKEY_PASSWORD', { generate: 'hex32', description: 'Valkey password (AUTH), URL-safe' });
 }
@@ -47,7 +47,7 @@ export class Valkey extends Service {
     this.password = password;
   }
 
-  /** An app gets `<PREFIX>_PASSWORD` and `<PREFIX>_URL` (`redis://:<password>@host:port/0`). */
+  /** An app gets `<PREFIX>_PASSWORD` and `<PREFIX>_URL` (`redis://default:<password>@host:port/0`). */
   override clientEnv(_client: Service, prefix: string): Readonly<Record<string, EnvValue>> {
     return {
       [`${prefix}_PASSWORD`]: this.password,
@@ -56,11 +56,12 @@ export class Valkey extends Service {
   }
 }
 
-/** `redis://:<password>@host:port/0` as the client's target sees it; the password stays a reference. */
+/** `redis://default:<password>@host:port/0` as the client's target sees it; the password stays a reference. */
 export function valkeyUrl(valkey: Valkey, scheme = 'redis'): EnvValue {
   const hostPort = (r: Resolver) => {
     const a = r.address(valkey, VALKEY_PORT);
     return `${a.host}:${a.port}/0`;
   };
-  return new EnvTemplate([`${scheme}://:`, valkey.password, '@', hostPort]);
+  // The `default` user: an empty user name makes clients send `AUTH "" <password>`, which fails.
+  return new EnvTemplate([`${scheme}://default:`, valkey.password, '@', hostPort]);
 }
