@@ -268,7 +268,7 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
     if (service) platform.addRoute({ host: route.host, service, port: route.port, auth: route.auth, cors: [], configPath: ['services', route.service] });
   }
   // The S3 API answers signed requests only (the signature is its authentication).
-  if (minio) platform.addRoute({ host: minio.apiHost, service: minio, port: MINIO_API_PORT, auth: false, cors: [], configPath: ['minio', 'host'] });
+  if (minio) platform.addRoute({ host: minio.apiHost, service: minio, port: MINIO_API_PORT, auth: false, cors: [], configPath: ['minio'] });
   for (const [name, app] of Object.entries(config.apps)) {
     if (!app.route) continue;
     const service = apps.get(name);

@@ -2,6 +2,7 @@ import { Platform } from '../model/platform.js';
 import { Service } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
+import { UserApp } from './user-app.js';
 
 export const MINIO_API_PORT = 9000;
 export const MINIO_CONSOLE_PORT = 9001;
@@ -59,13 +60,14 @@ export class Minio extends Service {
 
   /**
    * Route hosts whose pages may call the S3 API: the console's, `minio.cors`, and for each routed
-   * service that connects to MinIO (the API that presigns URLs) its own host and the hosts allowed
-   * to call it (its route's `cors`: the SPA that uploads with those URLs).
+   * app that connects to MinIO (the API that presigns URLs) its own host and the hosts allowed to
+   * call it (its route's `cors`: the SPA that uploads with those URLs). Built-ins that merely
+   * watch MinIO (Uptime Kuma, the edge) hand no URLs to a browser.
    */
   get corsOrigins(): string[] {
     const platform = Platform.of(this);
     const hosts = new Set<string>(this.extraCors);
-    const clients = new Set(platform.consumersOf(this).map((c) => c.from));
+    const clients = new Set(platform.consumersOf(this).map((c) => c.from).filter((s) => s instanceof UserApp));
     for (const route of platform.routes) {
       if (route.service === this) {
         if (route.port === MINIO_CONSOLE_PORT) hosts.add(route.host);
