@@ -19,7 +19,7 @@ import { GpuExporter } from '../lib/services/gpu-exporter.js';
 import { Grafana } from '../lib/services/grafana.js';
 import { Litellm } from '../lib/services/litellm.js';
 import { Loki } from '../lib/services/loki.js';
-import { Minio, MINIO_API_PORT, MINIO_CONSOLE_PORT } from '../lib/services/minio.js';
+import { Minio, MINIO_API_PORT, MINIO_CONSOLE_PORT, MINIO_HEALTH_PATH } from '../lib/services/minio.js';
 import { Mochi } from '../lib/services/mochi.js';
 import type { ServiceName } from '../lib/services/names.js';
 import { NodeExporter } from '../lib/services/node-exporter.js';
@@ -268,7 +268,7 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
     if (service) platform.addRoute({ host: route.host, service, port: route.port, auth: route.auth, cors: [], configPath: ['services', route.service] });
   }
   // The S3 API answers signed requests only (the signature is its authentication).
-  if (minio) platform.addRoute({ host: minio.apiHost, service: minio, port: MINIO_API_PORT, auth: false, cors: [], configPath: ['minio'] });
+  if (minio) platform.addRoute({ host: minio.apiHost, service: minio, port: MINIO_API_PORT, auth: false, cors: [], probePath: MINIO_HEALTH_PATH, configPath: ['minio'] });
   for (const [name, app] of Object.entries(config.apps)) {
     if (!app.route) continue;
     const service = apps.get(name);

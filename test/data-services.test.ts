@@ -57,6 +57,13 @@ describe('MinIO S3 API route', () => {
     });
   });
 
+  it('is probed where MinIO answers without credentials (anonymous GET / is a 403)', () => {
+    const tree = renderTree(loadFixture('valid', 'reference-with-apps'), 'plain');
+    const prometheus = tree.files.get('homelab/monitoring/prometheus/prometheus.yml') as string;
+    expect(prometheus).toContain('- https://s3.example.com/minio/health/live');
+    expect(prometheus).toMatch(/- https:\/\/minio\.example\.com\n/);
+  });
+
   it('takes the host and extra CORS origins from minio:', () => {
     const tree = renderTree(inlineConfig({ minio: { host: 'files', cors: ['chat'] } }), 'plain');
     expect(tree.files.get('homelab/edge/caddy/Caddyfile')).toMatch(/^files\.example\.com \{[^}]*reverse_proxy minio:9000/m);

@@ -172,7 +172,7 @@ export function renderStackReadme(
   }
   if (unit.services.some((s) => s.name === 'uptime-kuma')) {
     lines.push('## Uptime Kuma monitors', '', 'Uptime Kuma keeps its monitors in its own database; add these once:', '');
-    for (const route of [...platform.routes].sort((a, b) => a.host.localeCompare(b.host))) lines.push(`- HTTP(s): https://${platform.fqdn(route.host)}`);
+    for (const route of [...platform.routes].sort((a, b) => a.host.localeCompare(b.host))) lines.push(`- HTTP(s): https://${platform.fqdn(route.host)}${route.probePath ?? ''}`);
     lines.push('');
   }
   return lines.join('\n');

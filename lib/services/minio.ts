@@ -6,6 +6,8 @@ import { UserApp } from './user-app.js';
 
 export const MINIO_API_PORT = 9000;
 export const MINIO_CONSOLE_PORT = 9001;
+/** MinIO's liveness endpoint: 200 without credentials, on the S3 port. */
+export const MINIO_HEALTH_PATH = '/minio/health/live';
 
 export interface MinioProps extends CatalogServiceProps {
   /** Subdomain the S3 API is routed at (`minio.host`). */
@@ -67,7 +69,7 @@ export class Minio extends Service {
   get corsOrigins(): string[] {
     const platform = Platform.of(this);
     const hosts = new Set<string>(this.extraCors);
-    const clients = new Set(platform.consumersOf(this).map((c) => c.from).filter((s) => s instanceof UserApp));
+    const clients = new Set<Service>(platform.consumersOf(this).map((c) => c.from).filter((s) => s instanceof UserApp));
     for (const route of platform.routes) {
       if (route.service === this) {
         if (route.port === MINIO_CONSOLE_PORT) hosts.add(route.host);
