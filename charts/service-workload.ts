@@ -237,7 +237,7 @@ export class ServiceWorkload extends Construct {
     if (service.zone.multus) annotations['k8s.v1.cni.cncf.io/networks'] = multusNetworkName(service.zone);
     const gpuNode = service.nodes.some((n) => n.hasGpu);
     const security = service.security;
-    const nonRoot = security.nonRootUid ?? userId(security.user);
+    const nonRoot = service.runAsUid;
     const needsApi = podDiscoveryNamespaces(service).length > 0;
     return {
       metadata: { labels: podLabels(service), annotations: Object.keys(annotations).length > 0 ? annotations : undefined },
@@ -468,12 +468,6 @@ export function configKey(name: string): string {
 
 function volumeName(volume: VolumeSpec, index: number): string {
   return 'hostPath' in volume ? `host-${index}` : volume.name;
-}
-
-function userId(user: string | undefined): number | undefined {
-  if (user === undefined) return undefined;
-  const uid = Number(user.split(':')[0]);
-  return Number.isInteger(uid) && uid > 0 ? uid : undefined;
 }
 
 function checksum(data: Record<string, string>): string {

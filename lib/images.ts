@@ -20,7 +20,8 @@ export const PINNED_IMAGES: Readonly<Record<ServiceName, string>> = {
   'comfyui-models': 'alpine:3.22.1',
   mochi: 'ghcr.io/genmoai/mochi:1.0.0',
   cogvideox: 'ghcr.io/thudm/cogvideo:1.0.0',
-  postgres: 'postgres:16.10-alpine',
+  // Debian (glibc), like the pgvector image: `postgres.vectors` never changes the C library under a data directory.
+  postgres: 'postgres:16.10-bookworm',
   valkey: 'valkey/valkey:7.2.10-alpine',
   minio: 'minio/minio:RELEASE.2025-09-07T16-13-09Z',
   searxng: 'searxng/searxng:2025.9.20-57ef342',
@@ -37,7 +38,10 @@ export const PINNED_IMAGES: Readonly<Record<ServiceName, string>> = {
   'blackbox-exporter': 'prom/blackbox-exporter:v0.27.0',
 };
 
-/** pgvector's build of Postgres, used when `postgres.vectors` is on. */
+/**
+ * pgvector's build of Postgres, used when `postgres.vectors` is on. Built FROM the official
+ * `postgres:16-bookworm` (pgvector's Dockerfile), the same family as the default image.
+ */
 export const PGVECTOR_IMAGE = 'pgvector/pgvector:0.8.0-pg16';
 
 /** Tags that move: an image pinned to one of these is not reproducible. */

@@ -19,7 +19,7 @@ import { GpuExporter } from '../lib/services/gpu-exporter.js';
 import { Grafana } from '../lib/services/grafana.js';
 import { Litellm } from '../lib/services/litellm.js';
 import { Loki } from '../lib/services/loki.js';
-import { Minio, MINIO_CONSOLE_PORT } from '../lib/services/minio.js';
+import { Minio, MINIO_API_PORT, MINIO_CONSOLE_PORT, MINIO_HEALTH_PATH } from '../lib/services/minio.js';
 import { Mochi } from '../lib/services/mochi.js';
 import type { ServiceName } from '../lib/services/names.js';
 import { NodeExporter } from '../lib/services/node-exporter.js';
@@ -209,10 +209,9 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
 
   const technitium = add('technitium', (s, p) => new Technitium(s, p));
   if (technitium) add('ddclient', (s, p) => new Ddclient(s, { ...p, dns: technitium }));
-  const appDatabases = Object.entries(config.apps).filter(([, a]) => a.connects.includes('postgres')).map(([n]) => n);
-  const postgres = add('postgres', (s, p) => new Postgres(s, { ...p, databases: [...new Set([...(config.litellm.spendLogs ? ['litellm'] : []), ...config.postgres.databases, ...appDatabases])] }));
+  const postgres = add('postgres', (s, p) => new Postgres(s, { ...p, databases: config.postgres.databases, vectors: config.postgres.vectors }));
   const valkey = add('valkey', (s, p) => new Valkey(s, p));
-  add('minio', (s, p) => new Minio(s, p));
+  const minio = add('minio', (s, p) => new Minio(s, { ...p, apiHost: config.minio.host, consoleHost: 'minio', cors: config.minio.cors }));
   const searxng = add('searxng', (s, p) => new Searxng(s, { ...p, valkey }));
   const ollama = add('ollama', (s, p) => new Ollama(s, p));
   if (ollama) {
@@ -268,6 +267,8 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
     const service = built.get(route.service);
     if (service) platform.addRoute({ host: route.host, service, port: route.port, auth: route.auth, cors: [], configPath: ['services', route.service] });
   }
+  // The S3 API answers signed requests only (the signature is its authentication).
+  if (minio) platform.addRoute({ host: minio.apiHost, service: minio, port: MINIO_API_PORT, auth: false, cors: [], probePath: MINIO_HEALTH_PATH, configPath: ['minio'] });
   for (const [name, app] of Object.entries(config.apps)) {
     if (!app.route) continue;
     const service = apps.get(name);
@@ -303,6 +304,23 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
     }
   }
 
+  const routeHosts = new Set(platform.routes.map((r) => r.host));
+  config.minio.cors.forEach((host, index) => {
+    if (!routeHosts.has(host)) {
+      issues.push({ path: ['minio', 'cors', index], message: `no route has host "${host}"; routes: ${[...routeHosts].sort().join(', ')}` });
+    }
+  });
+  if (postgres && Array.isArray(config.postgres.vectors)) {
+    const databases = postgres.databases.map((d) => d.name);
+    config.postgres.vectors.forEach((name, index) => {
+      if (!databases.includes(name)) {
+        issues.push({
+          path: ['postgres', 'vectors', index],
+          message: `no database "${name}": databases are made for apps that connect to postgres and for postgres.databases (now: ${databases.join(', ') || 'none'})`,
+        });
+      }
+    });
+  }
   issues.push(...platform.validate());
   if (issues.length > 0) throw new ConfigIssues(issues);
   return platform;

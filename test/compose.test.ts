@@ -217,7 +217,8 @@ describe('user apps', () => {
   it('hands each app the address of what it connects to', () => {
     const api = tree.service('homelab/apps', 'api');
     expect(api.environment).toMatchObject({ LITELLM_URL: 'http://litellm:4000', MOCHI_URL: 'http://192.168.1.11:8000', VALKEY_HOST: 'valkey', VALKEY_PORT: '6379' });
-    expect(api.environment).not.toHaveProperty('VALKEY_URL'); // not HTTP
+    // Valkey is not HTTP: its URL is the Redis one, with the password (test/valkey.test.ts runs it).
+    expect(api.environment?.VALKEY_URL).toBe('redis://default:${VALKEY_PASSWORD:?}@valkey:6379/0');
   });
 
   it('routes the API with CORS for the SPA, and serves the SPA from its folder', () => {
@@ -228,9 +229,19 @@ describe('user apps', () => {
     expect(mount).toEqual({ type: 'bind', source: '/srv/apps/app/dist', target: '/srv/app', read_only: true });
   });
 
-  it('creates a database for each app that connects to postgres', () => {
-    const init = tree.service('homelab/data', 'postgres').volumes?.find((v) => v.target === '/docker-entrypoint-initdb.d/init.sql')?.content;
-    expect(init).toContain(`CREATE DATABASE "api"`);
+  it('creates a database and login role for each app that connects to postgres, and hands it those', () => {
+    const sql = tree.service('homelab/data', 'postgres-provision').volumes?.find((v) => v.target === '/provision/provision.sql')?.content;
+    expect(sql).toContain(`CREATE DATABASE "api" OWNER "api"`);
+    expect(tree.service('homelab/apps', 'api').environment).toMatchObject({
+      POSTGRES_DB: 'api',
+      POSTGRES_USER: 'api',
+      POSTGRES_PASSWORD: '${PG_API_PASSWORD:?}',
+      PGHOST: 'postgres',
+      PGPORT: '5432',
+      PGDATABASE: 'api',
+      PGUSER: 'api',
+      PGPASSWORD: '${PG_API_PASSWORD:?}',
+    });
   });
 });
 

@@ -349,11 +349,12 @@ describe('k3s: secrets', () => {
     const tree = await renderK3sTree(loadFixture('valid', 'optimal'));
     const env = podSpec(tree.get('Deployment', 'edge', 'litellm')).containers[0].env;
     const names = env.map((e: AnyObject) => e.name);
-    expect(env.find((e: AnyObject) => e.name === 'DATABASE_URL').value).toBe(
-      'postgresql://$(PG_USER):$(PG_PASSWORD)@postgres.services.svc.cluster.local:5432/litellm',
-    );
+    // LiteLLM gets the parts and percent-encodes them itself (test/postgres.test.ts connects that way).
+    expect(env.find((e: AnyObject) => e.name === 'DATABASE_HOST').value).toBe('postgres.services.svc.cluster.local:5432');
+    expect(env.find((e: AnyObject) => e.name === 'DATABASE_PASSWORD').value).toBe('$(PG_LITELLM_PASSWORD)');
     // Kubernetes expands $(NAME) only for variables defined earlier in the list.
-    expect(names.indexOf('PG_PASSWORD')).toBeLessThan(names.indexOf('DATABASE_URL'));
+    expect(names.indexOf('PG_LITELLM_PASSWORD')).toBeLessThan(names.indexOf('DATABASE_PASSWORD'));
+    expect(names).not.toContain('PG_PASSWORD');
   });
 });
 

@@ -86,8 +86,8 @@ const CASES: { rule: string; fail: () => LoadedConfig; pass: () => LoadedConfig;
     fail: inline({ nodes: { homelab: { role: 'server', address: '192.168.1.10', memoryGb: 8 }, rtx: { role: 'gpu', address: '192.168.1.11', gpus: [{ model: 'RTX 4090', vramGb: 24 }] } } }),
     pass: inline({ nodes: { homelab: { role: 'server', address: '192.168.1.10', cpus: 64, memoryGb: 512 }, rtx: { role: 'gpu', address: '192.168.1.11', cpus: 64, memoryGb: 512, gpus: [{ model: 'RTX 4090', vramGb: 24 }] } } }),
     expected: [
-      { severity: 'error', path: 'nodes.homelab.memoryGb', message: 'homelab has 8 GB of memory but its pods request 12.5 (k3s would leave some Pending)' },
-      { severity: 'warning', path: 'nodes.homelab.cpus', message: "homelab has 16 cores of CPU; its services' limits add up to 27 (requests 4.75): overcommitted if all peak at once" },
+      { severity: 'error', path: 'nodes.homelab.memoryGb', message: 'homelab has 8 GB of memory but its pods request 12.63 (k3s would leave some Pending)' },
+      { severity: 'warning', path: 'nodes.homelab.cpus', message: "homelab has 16 cores of CPU; its services' limits add up to 27.25 (requests 4.81): overcommitted if all peak at once" },
       { severity: 'warning', path: 'nodes.rtx.cpus', message: "rtx has 16 cores of CPU; its services' limits add up to 31 (requests 5.75): overcommitted if all peak at once" },
       { severity: 'warning', path: 'nodes.rtx.memoryGb', message: "rtx has 64 GB of memory; its services' limits add up to 146.75 (requests 57.38): overcommitted if all peak at once" },
     ],
@@ -131,6 +131,7 @@ const CASES: { rule: string; fail: () => LoadedConfig; pass: () => LoadedConfig;
     pass: referenceConfig,
     expected: [
       { severity: 'error', path: 'apps.api.route', message: 'api.example.com is routed, but caddy is turned off: nothing serves it' },
+      { severity: 'error', path: 'minio', message: 's3.example.com is routed, but caddy is turned off: nothing serves it' },
       { severity: 'error', path: 'services.comfyui', message: 'comfyui.example.com is routed, but caddy is turned off: nothing serves it' },
       { severity: 'error', path: 'services.grafana', message: 'grafana.example.com is routed, but caddy is turned off: nothing serves it' },
       { severity: 'error', path: 'services.minio', message: 'minio.example.com is routed, but caddy is turned off: nothing serves it' },

@@ -112,7 +112,8 @@ export function renderStackReadme(
   const position = allUnits.indexOf(unit) + 1;
   const before = allUnits.filter((u) => unit.after.includes(u.dir)).map((u) => `\`${u.dir}\``);
   lines.push('## Deploy', '');
-  lines.push(`1. On ${node.name}, run \`../networks.sh\` once (it creates the zone networks this stack joins).`);
+  const storage = platform.config.storage.mode === 'bind' ? ' and, as root, `../storage.sh` (it creates the data folders, owned by each image\'s user)' : '';
+  lines.push(`1. On ${node.name}, run \`../networks.sh\` once (it creates the zone networks this stack joins)${storage}.`);
   lines.push(
     (before.length > 0 ? `2. Deploy first what this stack waits for: ${before.join(', ')}.` : '2. This stack waits for no other stack.') +
       ` It is step ${position} of ${allUnits.length} in ../../README.md.`,
@@ -171,7 +172,7 @@ export function renderStackReadme(
   }
   if (unit.services.some((s) => s.name === 'uptime-kuma')) {
     lines.push('## Uptime Kuma monitors', '', 'Uptime Kuma keeps its monitors in its own database; add these once:', '');
-    for (const route of [...platform.routes].sort((a, b) => a.host.localeCompare(b.host))) lines.push(`- HTTP(s): https://${platform.fqdn(route.host)}`);
+    for (const route of [...platform.routes].sort((a, b) => a.host.localeCompare(b.host))) lines.push(`- HTTP(s): https://${platform.fqdn(route.host)}${route.probePath ?? ''}`);
     lines.push('');
   }
   return lines.join('\n');
@@ -193,7 +194,8 @@ export function renderTreeReadme(platform: Platform, units: readonly ComposeUnit
     ),
     '',
   );
-  lines.push('## Deploy order', '', 'Run each node\'s `networks.sh` once, then deploy the stacks in this order:', '');
+  const scripts = platform.config.storage.mode === 'bind' ? '`networks.sh` and (as root) `storage.sh`' : '`networks.sh`';
+  lines.push('## Deploy order', '', `Run each node's ${scripts} once, then deploy the stacks in this order:`, '');
   units.forEach((u, i) => lines.push(`${i + 1}. \`${u.dir}\`: ${u.services.map((s) => s.name).join(', ')}`));
   lines.push('');
   const gpuRows: string[][] = [];

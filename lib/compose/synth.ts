@@ -5,6 +5,7 @@ import { generatedHeader, toYaml } from '../output/yaml.js';
 import type { RenderedFile } from '../output/writer.js';
 import { renderEnvExample, renderNetworksScript, renderStackReadme, renderTreeReadme } from './docs.js';
 import { ComposeResolver } from './resolver.js';
+import { renderStorageScript } from './storage.js';
 import {
   configFilePath,
   magicVariable,
@@ -101,6 +102,9 @@ export function synthCompose(platform: Platform, options: ComposeSynthOptions): 
       for (const service of unit.services) serviceNetworks(platform, service, node, published).forEach((n) => networkNames.add(n));
     }
     files.push({ path: `${node.name}/networks.sh`, content: renderNetworksScript(platform, node, networkNames), mode: 0o755 });
+    if (platform.config.storage.mode === 'bind') {
+      files.push({ path: `${node.name}/storage.sh`, content: renderStorageScript(platform, node, nodeUnits), mode: 0o755 });
+    }
   }
 
   for (const unit of units) {

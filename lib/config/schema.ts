@@ -289,11 +289,31 @@ export const configSchema = strictObject({
     .default({ spendLogs: false, cache: false })
     .describe('LiteLLM gateway options.'),
   postgres: strictObject({
-    vectors: z.boolean().default(false).describe('Use the pgvector image.'),
-    databases: z.array(nameSchema).default([]).describe('Extra databases init.sql creates (apps that connect get their own).'),
+    vectors: z
+      .union([z.boolean(), z.array(nameSchema)], { error: 'must be true, false or a list of database names' })
+      .default(false)
+      .describe(
+        'pgvector: true creates the vector extension in every database made for an app or listed in databases; ' +
+          'a list creates it in those databases only. Either turns on the pgvector image (Debian, like the default image).',
+      ),
+    databases: z
+      .array(nameSchema)
+      .default([])
+      .describe('Extra databases, each with its own login role and password secret PG_<NAME>_PASSWORD (apps that connect get their own).'),
   })
     .default({ vectors: false, databases: [] })
-    .describe('Postgres options.'),
+    .describe('Postgres options. Every client gets its own database and non-superuser role, created on every deploy.'),
+  minio: strictObject({
+    host: nameSchema.default('s3').describe('Subdomain the S3 API is routed at (presigned URLs point there): <host>.<domain>.'),
+    cors: z
+      .array(nameSchema)
+      .default([])
+      .describe(
+        'Route hosts whose pages may call the S3 API from a browser, beyond those derived from the routed apps that connect to minio (their host and their cors).',
+      ),
+  })
+    .default({ host: 's3', cors: [] })
+    .describe('MinIO options.'),
   monitoring: strictObject({
     retentionDays: z.number().int().min(1).default(30).describe('Prometheus TSDB retention in days.'),
     ntfyTopic: z.string().regex(/^[-_A-Za-z0-9]{1,64}$/, { error: 'must be 1-64 letters, digits, "-" or "_"' }).default('alerts').describe('ntfy topic alerts are sent to.'),

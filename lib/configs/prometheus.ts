@@ -36,7 +36,7 @@ export function renderPrometheusConfig(platform: Platform, resolve: Resolver, ta
       job_name: 'sites',
       metrics_path: '/probe',
       params: { module: ['http_2xx'] },
-      static_configs: [{ targets: [...platform.routes].map((r) => `https://${platform.fqdn(r.host)}`).sort() }],
+      static_configs: [{ targets: [...platform.routes].map((r) => `https://${platform.fqdn(r.host)}${r.probePath ?? ''}`).sort() }],
       relabel_configs: [
         { source_labels: ['__address__'], target_label: '__param_target' },
         { source_labels: ['__param_target'], target_label: 'instance' },

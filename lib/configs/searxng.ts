@@ -1,6 +1,5 @@
 import type { Platform } from '../model/platform.js';
 import type { Service } from '../model/service.js';
-import type { Resolver } from '../model/values.js';
 import { generatedHeader, toYaml } from '../output/yaml.js';
 
 /** The engines the seed enables, with the host each one sends queries to. */
@@ -13,15 +12,15 @@ export const SEARXNG_ENGINES = [
 
 /**
  * settings.yml: JSON format on (Open WebUI and the API read it), limiter on, autocomplete off (it
- * would send every keystroke to a search engine). The secret comes from SEARXNG_SECRET.
+ * would send every keystroke to a search engine). The secret comes from SEARXNG_SECRET and Valkey's
+ * URL, which carries its password, from SEARXNG_VALKEY_URL: nothing secret is in this file.
  */
-export function renderSearxngSettings(platform: Platform, resolve: Resolver, valkey?: Service): string {
+export function renderSearxngSettings(platform: Platform, valkey?: Service): string {
   const settings: Record<string, unknown> = {
     use_default_settings: true,
     general: { instance_name: `${platform.domain} search`, enable_metrics: false },
     search: { safe_search: 0, autocomplete: '', default_lang: 'en', formats: ['html', 'json'] },
     server: { limiter: valkey !== undefined, image_proxy: true, http_protocol_version: '1.1' },
-    ...(valkey ? { valkey: { url: (() => { const a = resolve.address(valkey, 6379); return `valkey://${a.host}:${a.port}/0`; })() } } : {}),
     outgoing: { request_timeout: 6.0, max_request_timeout: 15.0 },
     engines: SEARXNG_ENGINES.map((e) => ({ name: e.name, engine: e.name, shortcut: e.shortcut, disabled: false })),
   };

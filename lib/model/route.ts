@@ -14,6 +14,11 @@ export interface Route {
   readonly auth: boolean;
   /** Route hosts whose pages may call this site (CORS). */
   readonly cors: readonly string[];
+  /**
+   * Path the uptime probes (blackbox, Uptime Kuma) request: one that answers without credentials
+   * (the S3 API refuses anonymous `GET /` with 403). @default the site's root
+   */
+  readonly probePath?: string;
   /** Where the route is configured, for error messages. */
   readonly configPath: ConfigPath;
 }

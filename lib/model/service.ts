@@ -303,6 +303,28 @@ export class Service extends Construct {
     return this.nodes.every((n) => !n.deployed);
   }
 
+  /**
+   * The non-root uid the image's process runs as (`security.nonRootUid`, or the uid of
+   * `security.user`); undefined when it runs as root. Kubernetes security contexts and the
+   * bind-mode folder owners both read it.
+   */
+  get runAsUid(): number | undefined {
+    if (this.security.nonRootUid !== undefined) return this.security.nonRootUid;
+    const user = this.security.user;
+    if (user === undefined) return undefined;
+    const uid = Number(user.split(':')[0]);
+    return Number.isInteger(uid) && uid > 0 ? uid : undefined;
+  }
+
+  /**
+   * What a client needs in its environment beyond host and port to use this service (its own
+   * database and login, a password), for apps that connect. `client` is the connecting service.
+   * @default nothing
+   */
+  clientEnv(_client: Service, _prefix: string): Readonly<Record<string, EnvValue>> {
+    return {};
+  }
+
   /** The single node of a one-node service. */
   get homeNode(): Node {
     if (this.nodes.length !== 1) throw new Error(`service ${this.name} runs on ${this.nodes.length} nodes; ask for its instances`);

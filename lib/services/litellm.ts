@@ -2,9 +2,11 @@ import { Platform } from '../model/platform.js';
 import type { Secret } from '../model/secret.js';
 import { Service } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
-import { interpolate, type EnvValue } from '../model/values.js';
+import type { EnvValue } from '../model/values.js';
 import { renderLitellmConfig } from '../configs/litellm.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
+import { POSTGRES_PORT, type Postgres } from './postgres.js';
+import { VALKEY_PORT, type Valkey } from './valkey.js';
 
 export const LITELLM_PORT = 4000;
 
@@ -16,9 +18,9 @@ export function litellmApiKey(platform: Platform): Secret {
 export interface LitellmProps extends CatalogServiceProps {
   readonly ollama: Service;
   /** Spend logs, when `litellm.spendLogs` is on. @default none */
-  readonly postgres?: Service;
+  readonly postgres?: Postgres;
   /** Response cache, when `litellm.cache` is on. @default none */
-  readonly valkey?: Service;
+  readonly valkey?: Valkey;
 }
 
 /** LiteLLM: the OpenAI-compatible gateway in front of Ollama, with aliases and fallbacks. */
@@ -30,15 +32,21 @@ export class Litellm extends Service {
       LITELLM_LOG: 'INFO',
     };
     if (props.postgres) {
-      const user = platform.secret('PG_USER', { generate: 'user', description: 'Postgres superuser name' });
-      const password = platform.secret('PG_PASSWORD', { generate: 'password', description: 'Postgres superuser password' });
+      // Its own database and role. The parts, not a URL: LiteLLM's proxy_cli (run_server) builds
+      // DATABASE_URL from DATABASE_HOST/USERNAME/PASSWORD/NAME with urllib.parse.quote_plus, so a
+      // password with / + = @ : % reaches Prisma intact.
       const postgres = props.postgres;
-      env.DATABASE_URL = interpolate`postgresql://${user}:${password}@${(r) => { const a = r.address(postgres, 5432); return `${a.host}:${a.port}`; }}/litellm`;
+      const db = postgres.database('litellm', { configPath: ['litellm', 'spendLogs'], builtIn: true });
+      env.DATABASE_HOST = (r) => { const a = r.address(postgres, POSTGRES_PORT); return `${a.host}:${a.port}`; };
+      env.DATABASE_USERNAME = db.role;
+      env.DATABASE_PASSWORD = db.password;
+      env.DATABASE_NAME = db.name;
     }
     if (props.valkey) {
       const valkey = props.valkey;
-      env.REDIS_HOST = (r) => r.address(valkey, 6379).host;
-      env.REDIS_PORT = (r) => String(r.address(valkey, 6379).port);
+      env.REDIS_HOST = (r) => r.address(valkey, VALKEY_PORT).host;
+      env.REDIS_PORT = (r) => String(r.address(valkey, VALKEY_PORT).port);
+      env.REDIS_PASSWORD = valkey.password;
     }
     super(
       stack,

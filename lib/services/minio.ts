@@ -2,13 +2,32 @@ import { Platform } from '../model/platform.js';
 import { Service } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
+import { UserApp } from './user-app.js';
 
 export const MINIO_API_PORT = 9000;
 export const MINIO_CONSOLE_PORT = 9001;
+/** MinIO's liveness endpoint: 200 without credentials, on the S3 port. */
+export const MINIO_HEALTH_PATH = '/minio/health/live';
 
-/** MinIO: S3 storage for generated media. The console is routed by Caddy, never published. */
+export interface MinioProps extends CatalogServiceProps {
+  /** Subdomain the S3 API is routed at (`minio.host`). */
+  readonly apiHost: string;
+  /** Subdomain the console is routed at. */
+  readonly consoleHost: string;
+  /** Extra route hosts whose pages may call the S3 API from a browser (`minio.cors`). @default none */
+  readonly cors?: readonly string[];
+}
+
+/**
+ * MinIO: S3 storage for generated media. The S3 API is routed at `https://<apiHost>.<domain>`, so
+ * the presigned URLs handed to a browser point somewhere it can reach; the console at
+ * `https://<consoleHost>.<domain>`. Neither port is published.
+ */
 export class Minio extends Service {
-  constructor(stack: Stack, props: CatalogServiceProps) {
+  readonly apiHost: string;
+  private readonly extraCors: readonly string[];
+
+  constructor(stack: Stack, props: MinioProps) {
     const platform = Platform.of(stack);
     super(
       stack,
@@ -19,7 +38,9 @@ export class Minio extends Service {
         env: {
           MINIO_ROOT_USER: platform.secret('MINIO_USER', { generate: 'user', description: 'MinIO root user' }),
           MINIO_ROOT_PASSWORD: platform.secret('MINIO_PASSWORD', { generate: 'password', description: 'MinIO root password' }),
-          MINIO_BROWSER_REDIRECT_URL: `https://${platform.fqdn('minio')}`,
+          // The public URL of the S3 API (presigned and shared links) and of the console.
+          MINIO_SERVER_URL: `https://${platform.fqdn(props.apiHost)}`,
+          MINIO_BROWSER_REDIRECT_URL: `https://${platform.fqdn(props.consoleHost)}`,
           // Metrics only; the zone network decides who can reach them.
           MINIO_PROMETHEUS_AUTH_TYPE: 'public',
         },
@@ -33,5 +54,31 @@ export class Minio extends Service {
         metrics: { port: MINIO_API_PORT, path: '/minio/v2/metrics/cluster' },
       }),
     );
+    this.apiHost = props.apiHost;
+    this.extraCors = props.cors ?? [];
+    // MinIO answers CORS (preflights included) itself; left unset it would allow every origin.
+    this.addEnv('MINIO_API_CORS_ALLOW_ORIGIN', () => this.corsOrigins.map((h) => `https://${platform.fqdn(h)}`).join(','));
+  }
+
+  /**
+   * Route hosts whose pages may call the S3 API: the console's, `minio.cors`, and for each routed
+   * app that connects to MinIO (the API that presigns URLs) its own host and the hosts allowed to
+   * call it (its route's `cors`: the SPA that uploads with those URLs). Built-ins that merely
+   * watch MinIO (Uptime Kuma, the edge) hand no URLs to a browser.
+   */
+  get corsOrigins(): string[] {
+    const platform = Platform.of(this);
+    const hosts = new Set<string>(this.extraCors);
+    const clients = new Set<Service>(platform.consumersOf(this).map((c) => c.from).filter((s) => s instanceof UserApp));
+    for (const route of platform.routes) {
+      if (route.service === this) {
+        if (route.port === MINIO_CONSOLE_PORT) hosts.add(route.host);
+        continue;
+      }
+      if (!route.service || !clients.has(route.service)) continue;
+      hosts.add(route.host);
+      route.cors.forEach((h) => hosts.add(h));
+    }
+    return [...hosts].sort();
   }
 }

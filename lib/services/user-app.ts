@@ -48,5 +48,6 @@ export class UserApp extends Service {
     this.addEnv(`${prefix}_HOST`, (r) => r.address(to, connection.port).host);
     this.addEnv(`${prefix}_PORT`, (r) => String(r.address(to, connection.port).port));
     if (to.ports.find((p) => p.port === connection.port)?.http) this.addEnv(`${prefix}_URL`, (r) => r.url(to, connection.port));
+    for (const [name, value] of Object.entries(to.clientEnv(this, prefix))) this.addEnv(name, value);
   }
 }

@@ -1,0 +1,231 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PGVECTOR_IMAGE, PINNED_IMAGES } from '../lib/images.js';
+import { PROVISION_SQL_PATH } from '../lib/services/postgres-provision.js';
+import { inlineConfig, renderTree, type RenderedTree } from './support/render.js';
+import { postgresAvailable, quotePlus, startCluster, type TestCluster } from './support/postgres.js';
+
+/*
+ * The rendered Postgres provisioning, run by a real Postgres (Debian's `postgresql`, started on
+ * 127.0.0.1 in a temp folder) the way the one-shot container runs it: the command and environment
+ * of `postgres-provision` from the rendered compose.yaml, the rendered provision.sql. Clients log in
+ * with the environment the platform renders for them.
+ */
+
+const SUPERUSER = 'platform_admin';
+/** Passwords as owners make them (openssl rand -base64, or by hand): / + = @ : % quotes, `$`, spaces. */
+const PASSWORDS: Record<string, string> = {
+  PG_PASSWORD: `su/+=@:%'"\\$ x`,
+  PG_API_PASSWORD: 'k7/Qx+9w=@a:b%20c',
+  PG_LITELLM_PASSWORD: 'Zq3/+xW8rT0p/+==@:%',
+  PG_WORKER_PASSWORD: `it's "quoted" \\ $HOME ;-- /+=@:%`,
+  PG_ANALYTICS_PASSWORD: '6f1c0e9b2a7d4c3e8f5a1b0c9d2e7f4a',
+};
+const CLIENTS = ['analytics', 'api', 'litellm', 'worker'] as const;
+
+const APP = { image: 'ghcr.io/example/api:1.0.0', port: 3000, connects: ['postgres'], healthPath: '/health' };
+const CONFIG = {
+  litellm: { spendLogs: true },
+  postgres: { databases: ['analytics'], vectors: ['api'] },
+  apps: { api: APP, worker: APP },
+};
+
+const enabled = postgresAvailable();
+let cluster: TestCluster;
+let tree: RenderedTree;
+let scratch: string;
+/** The extension `vectors` asks for: pgvector when the test machine has it, else a contrib extension standing in. */
+let extension = 'vector';
+
+/** `${NAME:?}` references of a rendered environment, filled with the test's values. */
+function fill(env: Record<string, string>, values: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    out[key] = value.replace(/\$\{([A-Z0-9_]+):\?\}/g, (_, name: string) => {
+      const v = values[name];
+      if (v === undefined) throw new Error(`no test value for ${name}`);
+      return v;
+    });
+  }
+  return out;
+}
+
+function provision(passwords: Record<string, string> = PASSWORDS): ReturnType<typeof spawnSync> & { stdout: string; stderr: string } {
+  const job = tree.service('homelab/data', 'postgres-provision');
+  let sql = tree.files.get('homelab/data/postgres-provision/provision.sql') as string;
+  if (extension !== 'vector') sql = sql.replaceAll('CREATE EXTENSION IF NOT EXISTS "vector"', `CREATE EXTENSION IF NOT EXISTS "${extension}"`);
+  const file = join(scratch, 'provision.sql');
+  writeFileSync(file, sql);
+  const env = { ...fill(job.environment ?? {}, { ...passwords, PG_USER: SUPERUSER }), PGHOST: '127.0.0.1', PGPORT: String(cluster.port) };
+  const command = (job.command as string[]).map((arg) => (arg === PROVISION_SQL_PATH ? file : arg));
+  return spawnSync(command[0] as string, command.slice(1), { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env } }) as never;
+}
+
+/** psql as the superuser on `database`. */
+function asSuperuser(database: string, sql: string) {
+  const result = cluster.psql({ PGUSER: SUPERUSER, PGPASSWORD: PASSWORDS.PG_PASSWORD as string, PGDATABASE: database }, ['-v', 'ON_ERROR_STOP=1', '-c', sql]);
+  if (result.status !== 0) throw new Error(result.stderr);
+  return result.stdout.trim();
+}
+
+/** An app's rendered libpq environment (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD), pointed at the test server. */
+function appEnv(app: string, passwords: Record<string, string> = PASSWORDS): Record<string, string> {
+  const env = tree.service('homelab/apps', app).environment ?? {};
+  const pg = Object.fromEntries(Object.entries(env).filter(([k]) => /^PG(HOST|PORT|DATABASE|USER|PASSWORD)$/.test(k)));
+  return { ...fill(pg, passwords), PGHOST: '127.0.0.1', PGPORT: String(cluster.port) };
+}
+
+describe.skipIf(!enabled)('Postgres provisioning on a real Postgres', () => {
+  beforeAll(async () => {
+    tree = renderTree(inlineConfig(CONFIG), 'plain');
+    scratch = mkdtempSync(join(tmpdir(), 'platform-provision-'));
+    cluster = await startCluster(SUPERUSER, PASSWORDS.PG_PASSWORD as string);
+    if (!existsSync(join(cluster.shareDir, 'extension', 'vector.control'))) extension = 'citext';
+    // What an earlier deploy left behind: LiteLLM's database made by init.sql, its tables created as the superuser.
+    asSuperuser('postgres', 'CREATE DATABASE litellm');
+    asSuperuser('litellm', 'CREATE TABLE "LiteLLM_SpendLogs" (id serial PRIMARY KEY, spend numeric); INSERT INTO "LiteLLM_SpendLogs" (spend) VALUES (1.5)');
+  }, 120_000);
+  afterAll(() => {
+    cluster?.stop();
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('runs twice over a live cluster: same result, data kept', () => {
+    const first = provision();
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).toContain('provisioned analytics, api, litellm, worker');
+    const api = appEnv('api');
+    expect(cluster.psql(api, ['-v', 'ON_ERROR_STOP=1', '-c', "CREATE TABLE notes (body text); INSERT INTO notes VALUES ('kept')"]).status).toBe(0);
+    const second = provision();
+    expect(second.status, second.stderr).toBe(0);
+    expect(cluster.psql(api, ['-c', 'SELECT body FROM notes']).stdout.trim()).toBe('kept');
+    expect(asSuperuser('postgres', "SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database WHERE datname NOT LIKE 'template%'")).toBe(
+      'analytics,api,litellm,postgres,worker',
+    );
+  });
+
+  it('gives each client a login role that owns its database and is not superuser', () => {
+    for (const client of CLIENTS) {
+      const env = { PGUSER: client, PGPASSWORD: PASSWORDS[`PG_${client.toUpperCase()}_PASSWORD`] as string, PGDATABASE: client };
+      const who = cluster.psql(env, ['-c', 'SELECT current_user, current_database(), r.rolsuper, r.rolcreaterole, r.rolcreatedb FROM pg_roles r WHERE r.rolname = current_user']);
+      expect(who.status, who.stderr).toBe(0);
+      expect(who.stdout.trim(), client).toBe(`${client}|${client}|f|f|f`);
+      expect(cluster.psql(env, ['-c', 'CREATE ROLE intruder']).stderr).toMatch(/permission denied/);
+      expect(cluster.psql(env, ['-c', 'CREATE DATABASE intruder']).stderr).toMatch(/permission denied/);
+    }
+  });
+
+  it("refuses each client another client's database and the maintenance database", () => {
+    for (const client of CLIENTS) {
+      for (const other of [...CLIENTS.filter((c) => c !== client), 'postgres']) {
+        const env = { PGUSER: client, PGPASSWORD: PASSWORDS[`PG_${client.toUpperCase()}_PASSWORD`] as string, PGDATABASE: other };
+        const result = cluster.psql(env, ['-c', 'SELECT 1']);
+        expect(result.status, `${client} -> ${other}`).not.toBe(0);
+        expect(result.stderr).toContain(`permission denied for database "${other}"`);
+      }
+    }
+  });
+
+  it('hands tables an earlier deploy made as the superuser to the client, rows untouched', () => {
+    const env = { PGUSER: 'litellm', PGPASSWORD: PASSWORDS.PG_LITELLM_PASSWORD as string, PGDATABASE: 'litellm' };
+    expect(cluster.psql(env, ['-c', 'SELECT spend FROM "LiteLLM_SpendLogs"']).stdout.trim()).toBe('1.5');
+    const migrate = cluster.psql(env, ['-v', 'ON_ERROR_STOP=1', '-c', 'ALTER TABLE "LiteLLM_SpendLogs" ADD COLUMN model text; INSERT INTO "LiteLLM_SpendLogs" (spend) VALUES (2)']);
+    expect(migrate.status, migrate.stderr).toBe(0);
+  });
+
+  it('creates the vector extension only in the databases that ask for it', () => {
+    const tree = renderTree(inlineConfig(CONFIG), 'plain');
+    expect(tree.service('homelab/data', 'postgres').image).toBe(PGVECTOR_IMAGE);
+    const sql = tree.files.get('homelab/data/postgres-provision/provision.sql') as string;
+    expect(sql.match(/CREATE EXTENSION IF NOT EXISTS "vector"/g)).toHaveLength(1);
+    for (const db of CLIENTS) {
+      const installed = asSuperuser(db, `SELECT count(*) FROM pg_extension WHERE extname = '${extension}'`);
+      expect(installed, db).toBe(db === 'api' ? '1' : '0');
+    }
+  });
+
+  it('sets a new password on the next run and stops taking the old one', () => {
+    const rotated = { ...PASSWORDS, PG_WORKER_PASSWORD: 'n3w/+=@:%pass' };
+    expect(provision(rotated).status).toBe(0);
+    expect(cluster.psql(appEnv('worker', rotated), ['-c', 'SELECT current_user']).stdout.trim()).toBe('worker');
+    expect(cluster.psql(appEnv('worker'), ['-c', 'SELECT 1']).stderr).toMatch(/password authentication failed/);
+    expect(provision().status).toBe(0);
+  });
+
+  it('fails, naming the variable, when a client password is missing', () => {
+    const result = provision({ ...PASSWORDS, PG_API_PASSWORD: '' });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain('PG_API_PASSWORD is empty or unset: it is the password of role api');
+  });
+
+  it('refuses a data directory initialised by a musl (Alpine) build until it is reindexed', () => {
+    // What an Alpine-initialised cluster looks like in the catalog: a libc collation with no version.
+    asSuperuser('postgres', 'CREATE DATABASE legacy');
+    asSuperuser('postgres', "UPDATE pg_database SET datcollate = 'en_US.utf8', datcollversion = NULL WHERE datname = 'legacy'");
+    const refused = provision();
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain('databases legacy have no collation version');
+    expect(refused.stderr).toContain('REINDEX DATABASE');
+    expect(refused.stderr).toContain('pg_dumpall');
+    // The hint's way out once reindexed (REFRESH COLLATION VERSION refuses a missing version).
+    asSuperuser('postgres', "UPDATE pg_database SET datcollversion = pg_database_collation_actual_version(oid) WHERE datname = 'legacy'");
+    expect(provision().status).toBe(0);
+  });
+
+  describe('connection settings survive any password (issue: / + = @ : % in URLs)', () => {
+    it('apps connect with the rendered libpq variables, the password never inside a URL', () => {
+      for (const app of ['api', 'worker']) {
+        const env = appEnv(app);
+        expect(env.PGPASSWORD).toBe(PASSWORDS[`PG_${app.toUpperCase()}_PASSWORD`]);
+        const result = cluster.psql(env, ['-c', 'SELECT current_user']);
+        expect(result.stdout.trim(), result.stderr).toBe(app);
+      }
+    });
+
+    it("LiteLLM connects through the URL it builds from the rendered parts (proxy_cli's quote_plus)", () => {
+      const rendered = tree.service('homelab/llm', 'litellm').environment ?? {};
+      const env = fill(Object.fromEntries(Object.entries(rendered).filter(([k]) => k.startsWith('DATABASE_'))), PASSWORDS);
+      expect(rendered.DATABASE_URL).toBeUndefined();
+      expect(env.DATABASE_HOST).toBe('postgres:5432');
+      const url = `postgresql://${quotePlus(env.DATABASE_USERNAME as string)}:${quotePlus(env.DATABASE_PASSWORD as string)}@127.0.0.1:${cluster.port}/${quotePlus(env.DATABASE_NAME as string)}`;
+      const result = spawnSync('psql', ['-X', '-A', '-t', url, '-c', 'SELECT current_user'], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+      expect(result.stdout.trim(), result.stderr).toBe('litellm');
+      // What text substitution into a URL did before: the same password breaks it.
+      const naive = `postgresql://litellm:${PASSWORDS.PG_LITELLM_PASSWORD}@127.0.0.1:${cluster.port}/litellm`;
+      expect(spawnSync('psql', ['-X', naive, '-c', 'SELECT 1'], { encoding: 'utf8', env: { PATH: process.env.PATH } }).status).not.toBe(0);
+    });
+
+    it('generates role passwords as hex (URL-safe) and names the generator in .env.example', () => {
+      const example = tree.files.get('homelab/data/.env.example') as string;
+      for (const name of ['PG_API_PASSWORD', 'PG_LITELLM_PASSWORD', 'PG_WORKER_PASSWORD', 'PG_ANALYTICS_PASSWORD']) {
+        expect(example).toMatch(new RegExp(`Make one: openssl rand -hex 16\\n${name}=`));
+      }
+    });
+  });
+});
+
+describe('Postgres clients never see the superuser', () => {
+  const tree = renderTree(inlineConfig(CONFIG), 'plain');
+  it('only the provisioning job and the server reference PG_USER / PG_PASSWORD', () => {
+    for (const dir of tree.composeDirs()) {
+      for (const [name, service] of Object.entries(tree.compose(dir).services)) {
+        const values = Object.values(service.environment ?? {}).join(' ');
+        if (name === 'postgres' || name === 'postgres-provision') continue;
+        expect(values, `${dir}/${name}`).not.toMatch(/\$\{PG_(USER|PASSWORD):\?\}/);
+      }
+    }
+  });
+
+  it('keeps one image family: the default image and the pgvector image are both Debian builds', () => {
+    expect(PINNED_IMAGES.postgres).toMatch(/-bookworm$/);
+    // pgvector's Dockerfile builds FROM postgres:<major>-bookworm; its tags carry the major only.
+    expect(PGVECTOR_IMAGE).toMatch(/^pgvector\/pgvector:[\d.]+-pg16$/);
+    expect(PINNED_IMAGES.postgres).toMatch(/^postgres:16\./);
+    const plain = renderTree(inlineConfig({}), 'plain');
+    expect(plain.service('homelab/data', 'postgres').image).toBe(PINNED_IMAGES.postgres);
+    expect(plain.service('homelab/data', 'postgres-provision').image).toBe(PINNED_IMAGES.postgres);
+  });
+});
