@@ -17,7 +17,7 @@ import { hostPorts } from '../lib/model/host-ports.js';
 import { Secret } from '../lib/model/secret.js';
 import { render } from '../lib/synth.js';
 import { MissingRequiredError, parseDotenv, substitute } from './support/compose-interpolation.js';
-import { coolifyRawDeploy, envLine, type CoolifyVariable, type DeployedService } from './support/coolify.js';
+import { coolifyRawDeploy, coolifyServiceDeploy, envLine, type CoolifyVariable, type DeployedService } from './support/coolify.js';
 import { fixtureNames, inlineConfig, loadFixture } from './support/render.js';
 import { toolAvailable } from './support/tools.js';
 
@@ -36,7 +36,8 @@ const BCRYPT_BASE64 = Buffer.from(BCRYPT).toString('base64');
 function valueFor(secret: Secret | undefined, name: string): string {
   switch (secret?.generate) {
     case 'bcrypt':
-      return BCRYPT_BASE64;
+      // What .env.example tells the owner to make: the hash as printed, or base64-encoded.
+      return secret.howToGenerate.includes('base64') ? BCRYPT_BASE64 : BCRYPT;
     case 'hex32':
       return '0123456789abcdef0123456789abcdef';
     case 'user':
@@ -217,6 +218,46 @@ describe('the Coolify transformation reproduces what broke before', () => {
     expect(deployed.started).toEqual(['init']);
     expect(validateCompose(deployed.compose)).toBe(false);
     expect(JSON.stringify(deployed.compose)).not.toContain('text');
+  });
+});
+
+describe('the same files pasted as a Coolify Service (Docker Compose Empty) lose what the raw application keeps', () => {
+  const { platform, files, units } = render(referenceConfig(), 'coolify');
+  const text = (dir: string) => files.find((f) => f.path === `${dir}/compose.yaml`)?.content as string;
+  const values = (dir: string): Record<string, CoolifyVariable> =>
+    Object.fromEntries([...text(dir).matchAll(REFERENCE)].map((m) => [m[1] as string, { value: valueFor(undefined, m[1] as string) }]));
+  const unitOf = (service: string) => units.find((u) => u.services.some((s) => s.name === service)) as (typeof units)[number];
+
+  it('secrets are written into the compose file, and a bcrypt hash is mangled on the way', () => {
+    const edge = unitOf('caddy');
+    const deployed = coolifyServiceDeploy(text(edge.dir), { COMFYUI_BASIC_AUTH_HASH: { value: BCRYPT }, DNS_BASIC_AUTH_HASH: { value: BCRYPT_BASE64 } });
+    expect(deployed.written).toContain(BCRYPT_BASE64);
+    expect((deployed.compose.services.caddy as DeployedService).environment?.COMFYUI_BASIC_AUTH_HASH).not.toBe(BCRYPT);
+  });
+
+  it('long-syntax read-only binds become read-write', () => {
+    const readOnly = platform.services.flatMap((s) => s.volumesFor('compose').filter((v) => 'hostPath' in v && v.readOnly).map((v) => ({ service: s, v })));
+    expect(readOnly.length).toBeGreaterThan(0);
+    for (const { service, v } of readOnly) {
+      const unit = unitOf(service.name);
+      const volumes = (coolifyServiceDeploy(text(unit.dir), values(unit.dir)).compose.services[service.name] as DeployedService).volumes ?? [];
+      expect(volumes, `${service.name} ${v.mountPath}`).toContain(`${(v as { hostPath: string }).hostPath}:${v.mountPath}`);
+    }
+  });
+
+  it('every container joins every network of its file and a non-internal one of Coolify', () => {
+    const data = unitOf('postgres');
+    const deployed = coolifyServiceDeploy(text(data.dir), values(data.dir));
+    const postgres = deployed.compose.services.postgres as DeployedService;
+    expect(platform.services.find((s) => s.name === 'postgres')?.zone.isolated).toBe(true);
+    expect(postgres.networks).toContain('k8s0c0olify0uuid');
+    expect(deployed.compose.networks?.['k8s0c0olify0uuid']).toEqual({ name: 'k8s0c0olify0uuid', external: true });
+  });
+
+  it('every container gets the whole .env', () => {
+    for (const unit of units) {
+      for (const service of Object.values(coolifyServiceDeploy(text(unit.dir), values(unit.dir)).compose.services)) expect(service.env_file).toEqual(['.env']);
+    }
   });
 });
 

@@ -4,7 +4,7 @@
  * encodes coollabsio/coolify at commit 379abb252621f34b318190bd49b614aed9818716 (config/constants.php
  * line 5: version 4.3.11), each step citing the file and line it follows.
  */
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { interpolate, parseDotenv } from './compose-interpolation.js';
 
 /** A variable as saved in the application's Environment Variables. */
@@ -25,6 +25,8 @@ export type DeployedService = Record<string, unknown> & {
 };
 
 export interface RawDeployment {
+  /** The compose file Coolify writes on the server, before Compose interpolates it. */
+  readonly written: string;
   /** The .env Coolify writes next to the compose file. */
   readonly envFile: string;
   /** The compose model after Compose's interpolation, as `docker compose up -d` creates it. */
@@ -89,9 +91,60 @@ export function coolifyRawDeploy(composeText: string, variables: Readonly<Record
   const env = parseDotenv(envFile);
   const compose = interpolate(raw, (name) => env.get(name)) as RawDeployment['compose'];
   // Compose starts a service with `profiles` only when one of them is enabled; no --profile is passed.
-  const started = Object.entries(compose.services)
+  const started = startedWithoutProfiles(compose);
+  return { written: stringify(raw), envFile, compose, started };
+}
+
+const startedWithoutProfiles = (compose: RawDeployment['compose']) =>
+  Object.entries(compose.services)
     .filter(([, s]) => (s.profiles ?? []).length === 0)
     .map(([name]) => name)
     .sort();
-  return { envFile, compose, started };
+
+/**
+ * The other way in: + New > Docker Compose Empty, the file pasted (a Coolify "Service"). Encodes
+ * serviceParser (bootstrap/helpers/parsers.php, lines 1546-2807) and StartService
+ * (app/Actions/Service/StartService.php) at the same commit. The READMEs steer away from this path;
+ * the tests show why.
+ */
+export function coolifyServiceDeploy(composeText: string, variables: Readonly<Record<string, CoolifyVariable>>, uuid = 'k8s0c0olify0uuid'): RawDeployment {
+  const yaml = parse(composeText) as { services: Record<string, DeployedService>; networks?: Record<string, unknown> } & Record<string, unknown>;
+  const topNetworks = { ...(yaml.networks ?? {}) };
+  const workdir = `/data/coolify/services/${uuid}`;
+  for (const service of Object.values(yaml.services)) {
+    // lines 2125-2283: every bind becomes the string `source:target`; the mode comes only from a
+    // short-syntax string (`$parsed['mode']`), so a long-syntax `read_only: true` is dropped.
+    // Relative sources move under the service's folder (replaceLocalSource, shared.php 1651-1666).
+    service.volumes = (service.volumes ?? []).map((volume) => {
+      if (typeof volume === 'string') return volume;
+      if (volume.type !== 'bind') return Object.fromEntries(Object.entries(volume).filter(([k]) => !['content', 'isDirectory', 'is_directory'].includes(k)));
+      const source = String(volume.source).replace(/^\./, workdir);
+      return `${source}:${String(volume.target)}`;
+    });
+    if (service.volumes.length === 0) delete service.volumes;
+    // lines 2289-2320 and 2339-2356: every network of the file, plus the stack's own `<uuid>`
+    // network, which StartService creates without --internal (StartService.php line 40).
+    const own = Array.isArray(service.networks) ? service.networks : Object.keys(service.networks ?? {});
+    service.networks = [...new Set([...own, ...Object.keys(topNetworks).filter((n) => n !== 'default'), uuid])];
+    // lines 2396-2431: `KEY: ${VAR:?}` is replaced by the saved value of VAR (`$environment[$varName] = $envVar->value`).
+    const environment = { ...(service.environment ?? {}) };
+    for (const [key, value] of Object.entries(environment)) {
+      const match = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-?])[^}]*\}$/.exec(value);
+      if (match && !(match[1] as string).startsWith('SERVICE_')) environment[match[1] as string] = variables[match[1] as string]?.value ?? '';
+      if (match && match[1] !== key) environment[key] = value;
+    }
+    if (Object.keys(environment).length > 0) service.environment = environment;
+    // lines 2704-2710: exclude_from_hc is removed; lines 2745-2751: every container gets the whole .env.
+    delete service.exclude_from_hc;
+    service.env_file = ['.env'];
+  }
+  yaml.networks = { ...topNetworks, [uuid]: { name: uuid, external: true } };
+  // app/Models/Service.php saveComposeConfigs, lines 1608-1640: SERVICE_NAME_* and every variable.
+  const lines = Object.keys(yaml.services).map((name) => `SERVICE_NAME_${name.replace(/[-.]/g, '_').toUpperCase()}=${name}`);
+  for (const [key, variable] of Object.entries(variables)) lines.push(envLine(key, variable));
+  const envFile = lines.join('\n');
+  const env = parseDotenv(envFile);
+  // StartService.php line 43: `docker compose --project-directory <workdir> -f docker-compose.yml up -d`.
+  const compose = interpolate(yaml, (name) => env.get(name)) as RawDeployment['compose'];
+  return { written: stringify(yaml), envFile, compose, started: startedWithoutProfiles(compose) };
 }
