@@ -121,9 +121,9 @@ export function renderStackReadme(
   if (flavor === 'coolify') {
     lines.push(
       `3. In Coolify: + New > Private Repository (or Public Repository) on server \`${node.name}\`, the repository you commit the rendered tree to. Build Pack: **Docker Compose**; Base Directory: this folder in the repository (e.g. \`/dist/compose/${unit.dir}\`); Docker Compose Location: \`/compose.yaml\`.`,
-      '4. In the application\'s Configuration > General, turn on **Raw Compose Deployment** (Coolify then deploys this file as written: zone networks, read-only binds and configs stay as rendered). Add no domains: Caddy routes.',
+      '4. In the application\'s Advanced > Docker compose, set **Compose deployment** to **Raw (deploy file as-is)** and keep **Predefined network** on **Isolated network only**: Coolify then deploys this file as written (zone networks, read-only binds and configs as rendered). Add no domains: Caddy routes.',
       secrets.length > 0
-        ? `5. Set the variables of \`.env.example\` in the application's Environment Variables: ${secrets.map((s) => `\`${s.name}\``).join(', ')}. Compose refuses to start while one is empty, however the deploy is triggered (UI, API, webhook).`
+        ? `5. Set the variables of \`.env.example\` in the application's Environment Variables: ${secrets.map((s) => `\`${s.name}\``).join(', ')}. Compose refuses to start while one is empty, however the deploy is triggered (UI, API, webhook). A value of your own with \`$\` in it needs Interpolation: **Literal**.`
         : '5. No variables to set.',
       '6. Deploy. After each `platform synth`, commit and redeploy (or let Coolify\'s webhook do it): every deploy recreates the containers with the configs of that commit.',
     );
@@ -200,6 +200,14 @@ export function renderTreeReadme(platform: Platform, units: readonly ComposeUnit
     '',
   );
   lines.push('## Deploy order', '', 'Run each node\'s `networks.sh` once, then deploy the stacks in this order:', '');
+  if (flavor === 'coolify') {
+    lines.push(
+      'Each `<node>/<stack>` is one Coolify application from this Git repository (Build Pack Docker Compose,',
+      'Compose deployment **Raw**): the stack READMEs give the steps. Pasted as a Docker Compose Empty service',
+      'instead, Coolify rewrites the file and the zone networks, read-only mounts and secrets do not hold.',
+      '',
+    );
+  }
   units.forEach((u, i) => lines.push(`${i + 1}. \`${u.dir}\`: ${u.services.map((s) => s.name).join(', ')}`));
   lines.push('');
   const gpuRows: string[][] = [];
