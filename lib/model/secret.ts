@@ -63,7 +63,7 @@ export class Secret extends Construct {
       case 'user':
         return 'choose a user name';
       case 'bcrypt':
-        return 'printf %s "$(caddy hash-password)" | base64 -w0 (the hash, base64-encoded: no $ left for Compose or Coolify to expand)';
+        return 'printf %s "$(caddy hash-password)" | base64 -w0';
       case 'manual':
         return 'supply it yourself';
     }
