@@ -15,7 +15,7 @@ export interface ComposeUnit {
   /** Compose project name: the stack's, or `<stack>-<profile>` for services split out of a profile. */
   readonly name: string;
   readonly services: readonly Service[];
-  /** `<node>/<stack>` */
+  /** `<node>/<name>` */
   readonly dir: string;
   /** Files that must be deployed before this one (`<node>/<stack>`), from ordering connections. */
   readonly after: string[];
