@@ -6,14 +6,13 @@ import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { DCLinter } from 'dclint';
 import { afterAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { referenceConfig } from '../lib/config/load.js';
-import { fixtureNames, loadFixture, renderTree, stripCoolifyKeys } from './support/render.js';
+import { fixtureNames, loadFixture, renderTree } from './support/render.js';
 
 /*
  * Every compose file, both flavours, checked by the programs that will read it: dclint (which also
- * validates the compose schema) and the compose-spec JSON schema itself. Coolify keys are stripped
- * first, as Coolify does before handing the file to Docker.
+ * validates the compose schema) and the compose-spec JSON schema itself, exactly as written: the
+ * Coolify flavour is deployed raw, so Docker reads the file as it is.
  */
 
 const require = createRequire(import.meta.url);
@@ -35,14 +34,13 @@ describe.each(configs)('$name', ({ name, load }) => {
   describe.each(['coolify', 'plain'] as const)('%s flavour', (flavor) => {
     const tree = renderTree(load(), flavor);
     it.each(tree.composeDirs())('%s passes the compose schema and dclint with zero problems', (dir) => {
-      const doc = flavor === 'coolify' ? stripCoolifyKeys(tree.compose(dir)) : tree.compose(dir);
+      const doc = tree.compose(dir);
       const valid = validateSchema(doc);
       expect(validateSchema.errors ?? [], `${name} ${dir}`).toEqual([]);
       expect(valid).toBe(true);
 
       const file = join(scratch, `${name}-${flavor}-${dir.replace('/', '-')}.yaml`);
-      // The plain file is linted exactly as written; the Coolify one as Coolify hands it to Docker.
-      writeFileSync(file, flavor === 'plain' ? (tree.files.get(`${dir}/compose.yaml`) as string) : stringify(doc, { version: '1.1' }));
+      writeFileSync(file, tree.files.get(`${dir}/compose.yaml`) as string);
       const [result] = linter.lintFiles([file], false);
       const problems = (result?.messages ?? []).map((m) => `${m.type} ${m.rule}: ${m.message}`);
       expect(problems, `${name} ${dir}`).toEqual([]);

@@ -2,7 +2,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { referenceConfig } from '../lib/config/load.js';
 import { buildPlatform } from '../lib/synth.js';
-import { inlineConfig, loadFixture, renderTree, type ComposeService, type RenderedTree } from './support/render.js';
+import { configText, inlineConfig, loadFixture, renderTree, type ComposeService, type RenderedTree } from './support/render.js';
 
 const reference = renderTree();
 const plain = renderTree(referenceConfig(), 'plain');
@@ -21,17 +21,29 @@ describe('Coolify conventions', () => {
     }
   });
 
-  it('inlines config files as Coolify content binds', () => {
+  it('carries config files inline as Compose configs, every $ escaped', () => {
     const caddy = reference.service('homelab/edge', 'caddy');
-    const caddyfile = caddy.volumes?.find((v) => v.target === '/etc/caddy/Caddyfile');
-    expect(caddyfile).toMatchObject({ type: 'bind', source: './caddy/Caddyfile', read_only: true });
-    expect(caddyfile?.content).toContain('chat.example.com {');
+    expect(caddy.configs).toEqual([{ source: 'caddy-Caddyfile', target: '/etc/caddy/Caddyfile' }]);
+    expect(caddy.volumes?.some((v) => v.target === '/etc/caddy/Caddyfile')).toBe(false);
+    const raw = (reference.compose('homelab/edge') as { configs?: Record<string, { content: string }> }).configs?.['caddy-Caddyfile']?.content;
+    expect(raw).toContain('admin {$$COMFYUI_BASIC_AUTH_HASH}');
+    expect(configText(reference, 'homelab/edge', 'caddy', '/etc/caddy/Caddyfile')).toContain('chat.example.com {');
+  });
+
+  it('puts a profiled service in a file of its own, with no profile (Coolify never passes --profile)', () => {
+    expect(reference.composeDirs()).toContain('rtx/video-backup');
+    expect(Object.keys(reference.compose('rtx/video-backup').services)).toEqual(['cogvideox']);
+    expect(reference.service('rtx/video-backup', 'cogvideox')).not.toHaveProperty('profiles');
+    expect(Object.keys(reference.compose('rtx/video').services)).not.toContain('cogvideox');
+    expect(reference.files.get('rtx/video-backup/README.md')).toContain('Deploy it when you want it, stop it in Coolify');
   });
 
   it('marks one-shot containers so they do not make the stack unhealthy', () => {
     const init = reference.service('rtx/llm', 'ollama-init');
     expect(init.restart).toBe('no');
-    expect(init.exclude_from_hc).toBe(true);
+    // Coolify leaves `restart: no` containers out of the status (app/Traits/CalculatesExcludedStatus.php
+    // lines 138-141); `exclude_from_hc` would make Compose reject the raw file.
+    expect(init).not.toHaveProperty('exclude_from_hc');
     expect(init).not.toHaveProperty('healthcheck');
     expect(reference.files.get('rtx/llm/compose.yaml')).toContain('restart: "no"');
   });
@@ -117,7 +129,7 @@ describe('GPU reservations', () => {
     expect(gpuDevices(tree.service('gpu-a/llm', 'ollama'))).toEqual([{ driver: 'nvidia', device_ids: ['0'], capabilities: ['gpu'] }]);
     expect(gpuDevices(tree.service('gpu-a/image', 'comfyui'))).toEqual([{ driver: 'nvidia', device_ids: ['1'], capabilities: ['gpu'] }]);
     expect(gpuDevices(tree.service('gpu-a/video', 'mochi'))).toEqual([{ driver: 'nvidia', device_ids: ['0', '1'], capabilities: ['gpu'] }]);
-    expect(gpuDevices(tree.service('gpu-b/video', 'cogvideox'))).toEqual([{ driver: 'nvidia', count: 1, capabilities: ['gpu'] }]);
+    expect(gpuDevices(tree.service('gpu-b/video-backup', 'cogvideox'))).toEqual([{ driver: 'nvidia', count: 1, capabilities: ['gpu'] }]);
   });
 
   it('honours pinned devices from config', () => {
@@ -167,7 +179,7 @@ describe('networks and exposure', () => {
 
   it('dials across nodes by the other node address', () => {
     const litellm = reference.service('homelab/llm', 'litellm');
-    const config = litellm.volumes?.find((v) => v.target === '/app/config.yaml')?.content as string;
+    const config = configText(reference, 'homelab/llm', 'litellm', '/app/config.yaml') as string;
     expect((parse(config) as { model_list: { litellm_params: { api_base: string } }[] }).model_list[0]?.litellm_params.api_base).toBe(
       'http://192.168.1.11:11434',
     );
@@ -206,8 +218,7 @@ describe('networks and exposure', () => {
   it('renders nothing for an external node and dials its services at its LAN address', () => {
     const tree = renderTree(loadFixture('valid', 'gpu-over-lan'));
     expect(tree.composeDirs().every((d) => d.startsWith('homelab/'))).toBe(true);
-    const litellm = tree.service('homelab/llm', 'litellm');
-    expect(litellm.volumes?.find((v) => v.target === '/app/config.yaml')?.content).toContain('api_base: http://192.168.1.99:11434');
+    expect(configText(tree, 'homelab/llm', 'litellm', '/app/config.yaml')).toContain('api_base: http://192.168.1.99:11434');
   });
 });
 
@@ -222,7 +233,7 @@ describe('user apps', () => {
   });
 
   it('routes the API with CORS for the SPA, and serves the SPA from its folder', () => {
-    const caddyfile = tree.service('homelab/edge', 'caddy').volumes?.find((v) => v.target === '/etc/caddy/Caddyfile')?.content as string;
+    const caddyfile = configText(tree, 'homelab/edge', 'caddy', '/etc/caddy/Caddyfile') as string;
     expect(caddyfile).toContain('header @cors_0 Access-Control-Allow-Origin "https://app.example.com"');
     expect(caddyfile).toMatch(/app\.example\.com \{[^}]*try_files \{path\} \/index\.html/);
     const mount = tree.service('homelab/edge', 'caddy').volumes?.find((v) => v.target === '/srv/app');
@@ -230,7 +241,7 @@ describe('user apps', () => {
   });
 
   it('creates a database and login role for each app that connects to postgres, and hands it those', () => {
-    const sql = tree.service('homelab/data', 'postgres-provision').volumes?.find((v) => v.target === '/provision/provision.sql')?.content;
+    const sql = configText(tree, 'homelab/data', 'postgres-provision', '/provision/provision.sql');
     expect(sql).toContain(`CREATE DATABASE "api" OWNER "api"`);
     expect(tree.service('homelab/apps', 'api').environment).toMatchObject({
       POSTGRES_DB: 'api',

@@ -142,6 +142,18 @@ const CASES: { rule: string; fail: () => LoadedConfig; pass: () => LoadedConfig;
     ],
   },
   {
+    rule: 'coolify-literal-secret',
+    fail: inline({ models: { comfyui: ['flux-dev'] } }),
+    pass: referenceConfig,
+    expected: [
+      {
+        severity: 'warning',
+        path: 'services.comfyui-models',
+        message: "HF_TOKEN (Hugging Face token for gated FLUX.1-dev) is supplied by you: on Coolify, a '$' in its value is expanded by Compose unless the variable is Literal",
+      },
+    ],
+  },
+  {
     rule: 'connection-dangling',
     fail: inline({ apps: { api: { ...API, connects: ['nope'] } } }),
     pass: () => loadFixture('valid', 'reference-with-apps'),

@@ -53,7 +53,7 @@ describe('writeTree', () => {
     mkdirSync(join(out, 'k3s'));
     writeFileSync(join(out, 'k3s/other-target.yaml'), 'x');
     await synthesize(loadFixture('valid', 'optimal'), { target: 'compose', flavor: 'coolify', outDir: out });
-    expect(existsSync(join(out, 'compose/gpu-b/video/compose.yaml'))).toBe(true);
+    expect(existsSync(join(out, 'compose/gpu-b/video-backup/compose.yaml'))).toBe(true);
     await synthesize(referenceConfig(), { target: 'compose', flavor: 'coolify', outDir: out });
     expect(existsSync(join(out, 'compose/gpu-b'))).toBe(false);
     expect(readFileSync(join(out, 'keep-me.txt'), 'utf8')).toBe('mine');

@@ -10,7 +10,7 @@ const GENERATED = 'Rendered by `platform synth` from platform.yaml. Edit the con
 /** `.env.example`: every variable the stack needs, with how to make it, and no value. */
 export function renderEnvExample(unit: ComposeUnit, magic: ReadonlyMap<string, string>): string {
   const lines = [
-    `# Variables of stack ${unit.stack.name} on node ${unit.node.name}. ${GENERATED}`,
+    `# Variables of stack ${unit.name} on node ${unit.node.name}. ${GENERATED}`,
     '# Copy to .env (plain) or set them in Coolify. Never commit the values.',
     '',
   ];
@@ -95,7 +95,7 @@ export function renderStackReadme(
   allUnits: readonly ComposeUnit[],
 ): string {
   const { node, stack } = unit;
-  const lines = [`# Stack \`${stack.name}\` on node \`${node.name}\``, '', `${stack.description}. ${GENERATED}`, ''];
+  const lines = [`# Stack \`${unit.name}\` on node \`${node.name}\``, '', `${stack.description}. ${GENERATED}`, ''];
   lines.push(
     ...table(
       ['service', 'image', 'zone', 'GPU', 'published on ' + node.bindAddress],
@@ -121,11 +121,12 @@ export function renderStackReadme(
   const secrets = unitSecrets(unit).filter((s) => !magic.has(s.name));
   if (flavor === 'coolify') {
     lines.push(
-      `3. In Coolify: + New > Docker Compose Empty on server \`${node.name}\`, paste \`compose.yaml\`.`,
+      `3. In Coolify: + New > Private Repository (or Public Repository) on server \`${node.name}\`, the repository you commit the rendered tree to. Build Pack: **Docker Compose**; Base Directory: this folder in the repository (e.g. \`/dist/compose/${unit.dir}\`); Docker Compose Location: \`/compose.yaml\`.`,
+      '4. In the application\'s Advanced > Docker compose, set **Compose deployment** to **Raw (deploy file as-is)** and keep **Predefined network** on **Isolated network only**: Coolify then deploys this file as written (zone networks, read-only binds and configs as rendered). Add no domains: Caddy routes.',
       secrets.length > 0
-        ? `4. Set the variables of \`.env.example\` in the resource's Environment Variables: ${secrets.map((s) => `\`${s.name}\``).join(', ')}. Coolify blocks the deploy until each is set.`
-        : '4. No variables to set.',
-      '5. Deploy.',
+        ? `5. Set the variables of \`.env.example\` in the application's Environment Variables: ${secrets.map((s) => `\`${s.name}\``).join(', ')}. Compose refuses to start while one is empty, however the deploy is triggered (UI, API, webhook). A value of your own with \`$\` in it needs Interpolation: **Literal**.`
+        : '5. No variables to set.',
+      '6. Deploy. After each `platform synth`, commit and redeploy (or let Coolify\'s webhook do it): every deploy recreates the containers with the configs of that commit.',
     );
   } else {
     lines.push(
@@ -150,7 +151,12 @@ export function renderStackReadme(
   }
   const profiled = unit.services.filter((s) => s.profile);
   for (const s of profiled) {
-    lines.push(`\`${s.name}\` starts only on demand: \`docker compose --profile ${s.profile} up -d ${s.name}\`.`, '');
+    lines.push(
+      flavor === 'coolify'
+        ? `\`${s.name}\` (profile \`${s.profile}\`) starts only on demand: it has this application to itself. Deploy it when you want it, stop it in Coolify when you are done.`
+        : `\`${s.name}\` starts only on demand: \`docker compose --profile ${s.profile} up -d ${s.name}\`.`,
+      '',
+    );
   }
   if (unit.services.some((s) => s.name === 'ddclient')) {
     lines.push(
@@ -196,6 +202,14 @@ export function renderTreeReadme(platform: Platform, units: readonly ComposeUnit
   );
   const scripts = platform.config.storage.mode === 'bind' ? '`networks.sh` and (as root) `storage.sh`' : '`networks.sh`';
   lines.push('## Deploy order', '', `Run each node's ${scripts} once, then deploy the stacks in this order:`, '');
+  if (flavor === 'coolify') {
+    lines.push(
+      'Each `<node>/<stack>` is one Coolify application from this Git repository (Build Pack Docker Compose,',
+      'Compose deployment **Raw**): the stack READMEs give the steps. Pasted as a Docker Compose Empty service',
+      'instead, Coolify rewrites the file and the zone networks, read-only mounts and secrets do not hold.',
+      '',
+    );
+  }
   units.forEach((u, i) => lines.push(`${i + 1}. \`${u.dir}\`: ${u.services.map((s) => s.name).join(', ')}`));
   lines.push('');
   const gpuRows: string[][] = [];

@@ -82,9 +82,34 @@ function volumeEntry(platform: Platform, service: Service, volume: VolumeSpec): 
   return { type: 'volume', source: volume.name, target: volume.mountPath, ...readOnly };
 }
 
-/** Relative path of a config file beside the compose file (plain) or Coolify's copy of it. */
+/** Relative path of a config file beside the compose file (plain flavour). */
 export function configFilePath(service: Service, name: string): string {
   return `${service.name}/${name}`;
+}
+
+/** Name of a config file in the top-level `configs` of a Coolify-flavour compose file: `caddy-Caddyfile`. */
+export function composeConfigName(service: Service, name: string): string {
+  return `${service.name}-${name}`.replace(/[^A-Za-z0-9._-]/g, '-');
+}
+
+/**
+ * Top-level `configs` of a Coolify-flavour compose file: every config file of its services, the
+ * text inline (`content`, Compose 2.23.1 or newer). Compose interpolates `content` like any other
+ * value, so every `$` is doubled and the container receives the text as rendered.
+ *
+ * Why not a bind with Coolify's `content:` key: Coolify writes that file once, when the compose
+ * file is first parsed, and then deletes the key from its stored copy (bootstrap/helpers/parsers.php,
+ * applicationParser: `LocalFileVolume::updateOrCreate` with the content, then "Update
+ * docker_compose_raw to remove content: from volumes only"), so a re-rendered config never reaches
+ * the server.
+ */
+export function composeConfigs(services: readonly Service[], node: Node): Record<string, { content: string }> {
+  const configs: Record<string, { content: string }> = {};
+  for (const service of services) {
+    const resolver = new ComposeResolver(service, node);
+    for (const file of service.configFiles) configs[composeConfigName(service, file.name)] = { content: escapeDollars(file.content(resolver)) };
+  }
+  return Object.fromEntries(Object.entries(configs).sort(([a], [b]) => a.localeCompare(b)));
 }
 
 /**
@@ -107,14 +132,19 @@ export function renderComposeService(service: Service, ctx: ComposeServiceContex
   }
 
   const volumes: Record<string, unknown>[] = service.volumesFor('compose').map((v) => volumeEntry(platform, service, v));
-  for (const file of service.configFiles) {
-    const entry: Record<string, unknown> = { type: 'bind', source: `./${configFilePath(service, file.name)}`, target: file.mountPath };
-    if (file.readOnly ?? true) entry.read_only = true;
-    // Coolify writes `content` to the file and strips the key before Docker sees it.
-    if (flavor === 'coolify') entry.content = file.content(resolver);
-    volumes.push(entry);
+  if (flavor === 'plain') {
+    for (const file of service.configFiles) {
+      const entry: Record<string, unknown> = { type: 'bind', source: `./${configFilePath(service, file.name)}`, target: file.mountPath };
+      if (file.readOnly ?? true) entry.read_only = true;
+      volumes.push(entry);
+    }
   }
   if (volumes.length > 0) out.volumes = volumes;
+  if (flavor === 'coolify' && service.configFiles.length > 0) {
+    // The file's text travels inside the compose file (top-level `configs`, see composeConfigs):
+    // each deploy recreates the container with the text of that deploy.
+    out.configs = service.configFiles.map((file) => ({ source: composeConfigName(service, file.name), target: file.mountPath }));
+  }
 
   const envNames = Object.keys(service.env).sort();
   if (envNames.length > 0) {
@@ -156,10 +186,10 @@ export function renderComposeService(service: Service, ctx: ComposeServiceContex
     },
   };
   out.deploy = deploy;
-  if (service.oneShot && flavor === 'coolify') out.exclude_from_hc = true;
   if (service.security.hostPid) out.pid = 'host';
   if (service.security.privileged) out.privileged = true;
-  if (service.profile) out.profiles = [service.profile];
+  // Coolify never passes --profile: the Coolify flavour puts profiled services in a file of their own instead.
+  if (service.profile && flavor === 'plain') out.profiles = [service.profile];
   if (!service.security.privileged) out.security_opt = ['no-new-privileges:true'];
   return out;
 }

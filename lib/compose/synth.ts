@@ -7,6 +7,7 @@ import { renderEnvExample, renderNetworksScript, renderStackReadme, renderTreeRe
 import { ComposeResolver } from './resolver.js';
 import { renderStorageScript } from './storage.js';
 import {
+  composeConfigs,
   configFilePath,
   magicVariable,
   renderComposeService,
@@ -25,7 +26,11 @@ import {
 } from './units.js';
 
 export interface ComposeSynthOptions {
-  /** coolify: inline config files, Coolify keys. plain: files beside compose.yaml for `docker compose up`. */
+  /**
+   * coolify: for a Coolify Docker Compose application deployed raw (config files inline as Compose
+   * `configs`, no profiles: profiled services in files of their own). plain: config files beside
+   * compose.yaml, profiles, for `docker compose up`.
+   */
   readonly flavor: ComposeFlavor;
 }
 
@@ -70,13 +75,17 @@ function renderUnit(platform: Platform, unit: ComposeUnit, flavor: ComposeFlavor
     });
   }
   const doc: Record<string, unknown> = {
-    name: unit.stack.name,
+    name: unit.name,
     services,
     networks: Object.fromEntries([...networks].sort().map((n) => [n, { external: true }])),
   };
   if (volumes.size > 0) doc.volumes = Object.fromEntries([...volumes].sort().map((v) => [v, {}]));
+  if (flavor === 'coolify') {
+    const configs = composeConfigs(unit.services, unit.node);
+    if (Object.keys(configs).length > 0) doc.configs = configs;
+  }
   const header =
-    generatedHeader(`Stack ${unit.stack.name} on node ${unit.node.name}`) +
+    generatedHeader(`Stack ${unit.name} on node ${unit.node.name}`) +
     `# Networks: run ../networks.sh on ${unit.node.name} first. Variables: see .env.example.\n`;
   return header + toYaml(doc);
 }
@@ -88,7 +97,7 @@ export interface ComposeSynthResult {
 
 /** Render the whole Compose tree: per node a networks.sh, per node and stack a compose.yaml, .env.example and README. */
 export function synthCompose(platform: Platform, options: ComposeSynthOptions): ComposeSynthResult {
-  const units = composeUnits(platform);
+  const units = composeUnits(platform, { splitProfiles: options.flavor === 'coolify' });
   const usage = secretUsage(units);
   const files: RenderedFile[] = [];
   const publishedByNode = new Map(platform.deployedNodes.map((n) => [n, hostPorts(platform, n)]));

@@ -12,11 +12,24 @@ export const UPLINK_NETWORK = 'uplink';
 export interface ComposeUnit {
   readonly node: Node;
   readonly stack: Stack;
+  /** Compose project name: the stack's, or `<stack>-<profile>` for services split out of a profile. */
+  readonly name: string;
   readonly services: readonly Service[];
-  /** `<node>/<stack>` */
+  /** `<node>/<name>` */
   readonly dir: string;
   /** Files that must be deployed before this one (`<node>/<stack>`), from ordering connections. */
   readonly after: string[];
+}
+
+export interface ComposeUnitOptions {
+  /**
+   * Put the services of each compose profile in a file of their own (`<stack>-<profile>`), with no
+   * profile: Coolify starts a compose file with `docker compose up -d` and never passes `--profile`
+   * (ApplicationDeploymentJob.php), so a profiled service would never start there. Deploying or
+   * stopping that file is how it starts on demand.
+   * @default false
+   */
+  readonly splitProfiles?: boolean;
 }
 
 /**
@@ -24,12 +37,19 @@ export interface ComposeUnit {
  * after every file holding a service it has an ordering connection to (litellm on one node waits
  * for ollama on another). Ties keep stack order, then node order.
  */
-export function composeUnits(platform: Platform): ComposeUnit[] {
+export function composeUnits(platform: Platform, options: ComposeUnitOptions = {}): ComposeUnit[] {
   const candidates: ComposeUnit[] = [];
   for (const stack of platform.stackOrder()) {
     for (const node of platform.deployedNodes) {
       const services = stack.services.filter((s) => s.nodes.includes(node)).sort((a, b) => a.name.localeCompare(b.name));
-      if (services.length > 0) candidates.push({ node, stack, services, dir: `${node.name}/${stack.name}`, after: [] });
+      const groups = new Map<string, Service[]>();
+      for (const service of services) {
+        const key = options.splitProfiles && service.profile ? `${stack.name}-${service.profile}` : stack.name;
+        groups.set(key, [...(groups.get(key) ?? []), service]);
+      }
+      for (const [name, group] of [...groups].sort(([a], [b]) => (a === stack.name ? -1 : b === stack.name ? 1 : a.localeCompare(b)))) {
+        candidates.push({ node, stack, name, services: group, dir: `${node.name}/${name}`, after: [] });
+      }
     }
   }
   const holding = (service: Service, near: Node) =>

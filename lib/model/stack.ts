@@ -7,9 +7,9 @@ export interface StackProps {
 }
 
 /**
- * A unit of deployment: one Coolify stack (compose file) per node it spans, one ArgoCD
- * Application on k3s. Small stacks keep Coolify's shared .env from reaching services that
- * should not see a variable.
+ * A unit of deployment: one Coolify application (compose file) per node it spans, one ArgoCD
+ * Application on k3s. Small stacks keep each application's .env down to the variables its own
+ * services read.
  */
 export class Stack extends Construct {
   readonly name: string;

@@ -1,5 +1,6 @@
 import type { Platform } from '../model/platform.js';
 import { nodeCapacity } from './capacity.js';
+import { coolifyLiteralSecrets } from './coolify.js';
 import { adminWithoutAuth, bindAllInterfaces, inferenceExposure } from './exposure.js';
 import type { Finding, Rule } from './finding.js';
 import { coolifyPorts, routeChecks } from './ports.js';
@@ -35,6 +36,7 @@ export const RULES: readonly Rule[] = [
   { id: 'secret-literal', description: 'A credential written as a literal value.', check: literalSecrets },
   { id: 'secret-undeclared', description: 'A secret referenced but never declared.', check: undeclaredSecrets },
   { id: 'image-floating-tag', description: 'An image without a concrete version tag.' },
+  { id: 'coolify-literal-secret', description: "A secret you supply that Coolify's .env would let Compose expand if it holds a '$'.", check: coolifyLiteralSecrets },
   { id: 'sovereignty-third-party', description: 'Traffic to hosted inference or a CDN.', check: sovereignty },
 ];
 

@@ -64,15 +64,14 @@ export function renderTree(loaded: LoadedConfig = referenceConfig(), flavor: Com
   };
 }
 
-/** What Coolify does before Docker sees the file: drop `content`, `is_directory` and `exclude_from_hc`. */
-export function stripCoolifyKeys(doc: ComposeDoc): ComposeDoc {
-  const copy = structuredClone(doc);
-  for (const service of Object.values(copy.services)) {
-    delete service.exclude_from_hc;
-    for (const volume of service.volumes ?? []) {
-      delete volume.content;
-      delete volume.is_directory;
-    }
-  }
-  return copy;
+/**
+ * The text a service reads at `target`: in the Coolify flavour a Compose config inline in the file
+ * (`$$` is Compose's escape for `$`), in the plain flavour the file beside compose.yaml.
+ */
+export function configText(tree: RenderedTree, dir: string, service: string, target: string): string | undefined {
+  const doc = tree.compose(dir) as ComposeDoc & { configs?: Record<string, { content: string }> };
+  const mounted = (tree.service(dir, service).configs as { source: string; target: string }[] | undefined)?.find((c) => c.target === target);
+  if (mounted) return doc.configs?.[mounted.source]?.content.replace(/\$\$/g, '$');
+  const bind = tree.service(dir, service).volumes?.find((v) => v.target === target && v.type === 'bind');
+  return bind ? tree.files.get(`${dir}/${String(bind.source).replace(/^\.\//, '')}`) : undefined;
 }
