@@ -32,9 +32,9 @@ describe('platform synth', () => {
     const result = await platform(['synth', '--out', out]);
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('for example.com from <embedded reference platform>');
-    expect(result.stdout).toMatch(/stacks: +9 stacks, 26 services/);
+    expect(result.stdout).toMatch(/stacks: +9 stacks, 27 services/);
     expect(result.stdout).toMatch(/compose: +11 compose files, 38 files/);
-    expect(result.stdout).toMatch(/k3s: +146 Kubernetes objects, 151 files/);
+    expect(result.stdout).toMatch(/k3s: +149 Kubernetes objects, 154 files/);
     expect(result.stdout).toContain('checks:  no errors, 11 warnings (platform validate shows them)');
     expect(result.stdout).toContain('note: rtx: 4 GPU services on 1 GPU(s), so the device plugin time-slices each GPU into 4');
     expect(result.stdout).toContain('GPU:     ollama -> rtx GPU 0');
