@@ -38,7 +38,7 @@ describe('platform synth', () => {
     expect(result.stdout).toContain('checks:  no errors, 11 warnings (platform validate shows them)');
     expect(result.stdout).toContain('note: rtx: 4 GPU services on 1 GPU(s), so the device plugin time-slices each GPU into 4');
     expect(result.stdout).toContain('GPU:     ollama -> rtx GPU 0');
-    expect(result.stdout).toMatch(/wrote 189 files in \d+ ms/);
+    expect(result.stdout).toMatch(/wrote 192 files in \d+ ms/);
     // --target all is the default: both trees.
     expect(existsSync(join(out, 'compose/homelab/edge/compose.yaml'))).toBe(true);
     expect(existsSync(join(out, 'k3s/argocd/root.yaml'))).toBe(true);
