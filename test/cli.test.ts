@@ -32,13 +32,13 @@ describe('platform synth', () => {
     const result = await platform(['synth', '--out', out]);
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('for example.com from <embedded reference platform>');
-    expect(result.stdout).toMatch(/stacks: +9 stacks, 26 services/);
-    expect(result.stdout).toMatch(/compose: +12 compose files, 41 files/);
-    expect(result.stdout).toMatch(/k3s: +146 Kubernetes objects, 151 files/);
+    expect(result.stdout).toMatch(/stacks: +9 stacks, 27 services/);
+    expect(result.stdout).toMatch(/compose: +12 compose files, 40 files/);
+    expect(result.stdout).toMatch(/k3s: +149 Kubernetes objects, 153 files/);
     expect(result.stdout).toContain('checks:  no errors, 11 warnings (platform validate shows them)');
     expect(result.stdout).toContain('note: rtx: 4 GPU services on 1 GPU(s), so the device plugin time-slices each GPU into 4');
     expect(result.stdout).toContain('GPU:     ollama -> rtx GPU 0');
-    expect(result.stdout).toMatch(/wrote 192 files in \d+ ms/);
+    expect(result.stdout).toMatch(/wrote 193 files in \d+ ms/);
     // --target all is the default: both trees.
     expect(existsSync(join(out, 'compose/homelab/edge/compose.yaml'))).toBe(true);
     expect(existsSync(join(out, 'k3s/argocd/root.yaml'))).toBe(true);

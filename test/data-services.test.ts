@@ -43,6 +43,28 @@ describe('Postgres provisioning on both targets', () => {
   });
 });
 
+describe('postgres.vectors', () => {
+  const app = { image: 'ghcr.io/example/api:1.0.0', port: 3000, connects: ['postgres'], healthPath: '/health' };
+  const sqlOf = (config: object) => renderTree(inlineConfig(config), 'plain').files.get('homelab/data/postgres-provision/provision.sql') as string;
+  /** Databases whose section creates the extension. */
+  const withVector = (sql: string) =>
+    sql
+      .split(/^-- (?=[a-z-]+: database )/m)
+      .filter((part) => part.includes('CREATE EXTENSION IF NOT EXISTS "vector"'))
+      .map((part) => part.split(':')[0]);
+
+  it('true: in every app and extra database, never in a built-in one (LiteLLM)', () => {
+    const sql = sqlOf({ litellm: { spendLogs: true }, postgres: { vectors: true, databases: ['rag'] }, apps: { api: app } });
+    expect(withVector(sql)).toEqual(['api', 'rag']);
+  });
+
+  it('off: no extension and the plain Debian image', () => {
+    const tree = renderTree(inlineConfig({ apps: { api: app } }), 'plain');
+    expect(withVector(tree.files.get('homelab/data/postgres-provision/provision.sql') as string)).toEqual([]);
+    expect(tree.service('homelab/data', 'postgres').image).toMatch(/^postgres:16\.[\d.]+-bookworm$/);
+  });
+});
+
 describe('MinIO S3 API route', () => {
   it('routes the S3 API at s3.<domain> and tells MinIO its public URLs', () => {
     const tree = renderTree(loadFixture('valid', 'reference-with-apps'), 'plain');

@@ -21,16 +21,17 @@ const PASSWORDS: Record<string, string> = {
   PG_PASSWORD: `su/+=@:%'"\\$ x`,
   PG_API_PASSWORD: 'k7/Qx+9w=@a:b%20c',
   PG_LITELLM_PASSWORD: 'Zq3/+xW8rT0p/+==@:%',
-  PG_WORKER_PASSWORD: `it's "quoted" \\ $HOME ;-- /+=@:%`,
+  PG_VIDEO_WORKER_PASSWORD: `it's "quoted" \\ $HOME ;-- /+=@:%`,
   PG_ANALYTICS_PASSWORD: '6f1c0e9b2a7d4c3e8f5a1b0c9d2e7f4a',
 };
-const CLIENTS = ['analytics', 'api', 'litellm', 'worker'] as const;
+const CLIENTS = ['analytics', 'api', 'litellm', 'video-worker'] as const;
+const passwordOf = (client: string) => PASSWORDS[`PG_${client.toUpperCase().replace(/-/g, '_')}_PASSWORD`] as string;
 
 const APP = { image: 'ghcr.io/example/api:1.0.0', port: 3000, connects: ['postgres'], healthPath: '/health' };
 const CONFIG = {
   litellm: { spendLogs: true },
   postgres: { databases: ['analytics'], vectors: ['api'] },
-  apps: { api: APP, worker: APP },
+  apps: { api: APP, 'video-worker': APP },
 };
 
 const enabled = postgresAvailable();
@@ -96,20 +97,20 @@ describe.skipIf(!enabled)('Postgres provisioning on a real Postgres', () => {
   it('runs twice over a live cluster: same result, data kept', () => {
     const first = provision();
     expect(first.status, first.stderr).toBe(0);
-    expect(first.stdout).toContain('provisioned analytics, api, litellm, worker');
+    expect(first.stdout).toContain('provisioned analytics, api, litellm, video-worker');
     const api = appEnv('api');
     expect(cluster.psql(api, ['-v', 'ON_ERROR_STOP=1', '-c', "CREATE TABLE notes (body text); INSERT INTO notes VALUES ('kept')"]).status).toBe(0);
     const second = provision();
     expect(second.status, second.stderr).toBe(0);
     expect(cluster.psql(api, ['-c', 'SELECT body FROM notes']).stdout.trim()).toBe('kept');
     expect(asSuperuser('postgres', "SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database WHERE datname NOT LIKE 'template%'")).toBe(
-      'analytics,api,litellm,postgres,worker',
+      'analytics,api,litellm,postgres,video-worker',
     );
   });
 
   it('gives each client a login role that owns its database and is not superuser', () => {
     for (const client of CLIENTS) {
-      const env = { PGUSER: client, PGPASSWORD: PASSWORDS[`PG_${client.toUpperCase()}_PASSWORD`] as string, PGDATABASE: client };
+      const env = { PGUSER: client, PGPASSWORD: passwordOf(client), PGDATABASE: client };
       const who = cluster.psql(env, ['-c', 'SELECT current_user, current_database(), r.rolsuper, r.rolcreaterole, r.rolcreatedb FROM pg_roles r WHERE r.rolname = current_user']);
       expect(who.status, who.stderr).toBe(0);
       expect(who.stdout.trim(), client).toBe(`${client}|${client}|f|f|f`);
@@ -121,7 +122,7 @@ describe.skipIf(!enabled)('Postgres provisioning on a real Postgres', () => {
   it("refuses each client another client's database and the maintenance database", () => {
     for (const client of CLIENTS) {
       for (const other of [...CLIENTS.filter((c) => c !== client), 'postgres']) {
-        const env = { PGUSER: client, PGPASSWORD: PASSWORDS[`PG_${client.toUpperCase()}_PASSWORD`] as string, PGDATABASE: other };
+        const env = { PGUSER: client, PGPASSWORD: passwordOf(client), PGDATABASE: other };
         const result = cluster.psql(env, ['-c', 'SELECT 1']);
         expect(result.status, `${client} -> ${other}`).not.toBe(0);
         expect(result.stderr).toContain(`permission denied for database "${other}"`);
@@ -148,10 +149,10 @@ describe.skipIf(!enabled)('Postgres provisioning on a real Postgres', () => {
   });
 
   it('sets a new password on the next run and stops taking the old one', () => {
-    const rotated = { ...PASSWORDS, PG_WORKER_PASSWORD: 'n3w/+=@:%pass' };
+    const rotated = { ...PASSWORDS, PG_VIDEO_WORKER_PASSWORD: 'n3w/+=@:%pass' };
     expect(provision(rotated).status).toBe(0);
-    expect(cluster.psql(appEnv('worker', rotated), ['-c', 'SELECT current_user']).stdout.trim()).toBe('worker');
-    expect(cluster.psql(appEnv('worker'), ['-c', 'SELECT 1']).stderr).toMatch(/password authentication failed/);
+    expect(cluster.psql(appEnv('video-worker', rotated), ['-c', 'SELECT current_user']).stdout.trim()).toBe('video-worker');
+    expect(cluster.psql(appEnv('video-worker'), ['-c', 'SELECT 1']).stderr).toMatch(/password authentication failed/);
     expect(provision().status).toBe(0);
   });
 
@@ -177,9 +178,9 @@ describe.skipIf(!enabled)('Postgres provisioning on a real Postgres', () => {
 
   describe('connection settings survive any password (issue: / + = @ : % in URLs)', () => {
     it('apps connect with the rendered libpq variables, the password never inside a URL', () => {
-      for (const app of ['api', 'worker']) {
+      for (const app of ['api', 'video-worker']) {
         const env = appEnv(app);
-        expect(env.PGPASSWORD).toBe(PASSWORDS[`PG_${app.toUpperCase()}_PASSWORD`]);
+        expect(env.PGPASSWORD).toBe(passwordOf(app));
         const result = cluster.psql(env, ['-c', 'SELECT current_user']);
         expect(result.stdout.trim(), result.stderr).toBe(app);
       }
@@ -200,7 +201,7 @@ describe.skipIf(!enabled)('Postgres provisioning on a real Postgres', () => {
 
     it('generates role passwords as hex (URL-safe) and names the generator in .env.example', () => {
       const example = tree.files.get('homelab/data/.env.example') as string;
-      for (const name of ['PG_API_PASSWORD', 'PG_LITELLM_PASSWORD', 'PG_WORKER_PASSWORD', 'PG_ANALYTICS_PASSWORD']) {
+      for (const name of ['PG_API_PASSWORD', 'PG_LITELLM_PASSWORD', 'PG_VIDEO_WORKER_PASSWORD', 'PG_ANALYTICS_PASSWORD']) {
         expect(example).toMatch(new RegExp(`Make one: openssl rand -hex 16\\n${name}=`));
       }
     });
