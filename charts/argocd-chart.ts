@@ -57,7 +57,8 @@ export const SYNC_RETRY = { limit: -1, backoff: { duration: '30s', factor: 2, ma
  * be skipped with only a warning and its Service would have no endpoints. Endpoints stay excluded;
  * the upstream `ignoreResourceUpdates` for EndpointSlice (in the same default argocd-cm) keeps
  * the controller-made slices from generating churn. Rendered for every platform, so the key's owner
- * never changes with the config.
+ * never changes with the config. The install manifest's value is taken over: ArgoCD's server-side
+ * apply forces conflicts (gitops-engine/pkg/utils/kube/resource_ops.go: `ForceConflicts = serverSideApply`).
  */
 export const RESOURCE_EXCLUSIONS: readonly { apiGroups: string[]; kinds: string[] }[] = [
   { apiGroups: [''], kinds: ['Endpoints'] },

@@ -116,20 +116,30 @@ describe('quotas admit one rolling update of any workload on top of the steady s
       const quota = quotaOf(t, zone.namespace);
       if (!quota) continue;
       const services = t.platform.services.filter((s) => s.zone === zone && !s.external);
-      // Steady state: every pod at its most (HPA maximum, one per node for DaemonSets).
+      // Steady state: every pod at its most (HPA maximum, one per node for DaemonSets), read from the
+      // rendered objects.
       const steady: Record<string, number> = {};
       const perPod = new Map<string, Record<string, number>>();
+      const surgeOf = new Map<string, number>();
       for (const service of services) {
         const kind = workloadKind(service);
         const workload = t.get(kind, zone.namespace, service.name) as AnyObject;
         const usage = quotaUsage(podDemand(podSpec(workload)));
         perPod.set(service.name, usage);
-        const pods = kind === 'DaemonSet' ? service.nodes.length : (service.scaling?.maxReplicas ?? 1);
+        const hpa = t.find('HorizontalPodAutoscaler', zone.namespace, service.name);
+        const pods = kind === 'DaemonSet' ? service.nodes.length : (hpa?.spec.maxReplicas ?? workload.spec.replicas ?? 1);
         for (const [k, v] of Object.entries(usage)) steady[k] = (steady[k] ?? 0) + v * pods;
+        // A RollingUpdate Deployment surges by maxSurge (default 25%, rounded up: kubernetes
+        // pkg/controller/deployment/util/deployment_util.go ResolveFenceposts); Recreate, StatefulSets
+        // (one pod replaced at a time), DaemonSets (default maxSurge 0) and hook Jobs do not.
+        const rolling = kind === 'Deployment' && workload.spec.strategy?.type !== 'Recreate';
+        const maxSurge = workload.spec.strategy?.rollingUpdate?.maxSurge ?? '25%';
+        surgeOf.set(service.name, rolling ? Math.ceil((pods * Number.parseInt(String(maxSurge), 10)) / 100) : 0);
       }
       // One rollout at a time: the surge pods of that workload beside every old pod.
       for (const service of services) {
-        const surge = rolloutSurgePods(service);
+        const surge = surgeOf.get(service.name) ?? 0;
+        expect(surge, service.name).toBe(rolloutSurgePods(service));
         for (const [k, v] of Object.entries(perPod.get(service.name) ?? {})) {
           const need = (steady[k] ?? 0) + v * surge;
           if (need > (quota[k] ?? Infinity) + 1e-6) failures.push(`${zone.namespace}: rolling ${service.name} needs ${k} ${need.toFixed(3)} > ${quota[k]}`);

@@ -206,7 +206,9 @@ From then on, ArgoCD follows git: commit the output of \`platform synth\` and it
 A stack syncs after every stack it connects to; stacks that reach each other share a wave. The
 root waits for every Application of a wave to be Healthy before the next. A failed sync is retried
 for the same commit (30 s backoff doubling to 10 minutes, without end), so a model download that
-fails on a flaky line is tried again. Deleting a child Application deletes what it deployed
+fails on a flaky line is tried again. A wave that stays Progressing is not a failed sync (a pod that
+cannot start, a claim no pod uses): \`argocd app get <app>\` names the object that waits; fix the
+cause in platform.yaml and commit, and the root moves on. Deleting a child Application deletes what it deployed
 (\`resources-finalizer\`), except namespaces and claims (\`Delete=false\`); deleting the root
 leaves the children. \`argocd/argocd-cm.yaml\` also sets \`resource.exclusions\` to ArgoCD's
 defaults without EndpointSlice, so the EndpointSlices written here are applied (ArgoCD 3.x

@@ -2,7 +2,7 @@
  * The API server's own validation of the objects the k3s target renders: the rules the OpenAPI
  * schema (what `kubernetes-models` checks) does not encode, so a `kubectl apply --dry-run=server`
  * or an ArgoCD sync would refuse what the schema accepts. Each rule names the function of the
- * upstream source it follows (kubernetes v1.33):
+ * upstream source it follows (as of Kubernetes 1.33):
  *   core:  pkg/apis/core/validation/validation.go
  *   apps:  pkg/apis/apps/validation/validation.go
  *   names: staging/src/k8s.io/apimachinery/pkg/util/validation/validation.go
@@ -137,7 +137,11 @@ function selectorMatches(object: AnyObject, errors: string[]): void {
   }
 }
 
-/** core: ValidateService (validateServicePort, the "spec.ports: Required value" rule, port names). */
+/**
+ * core: ValidateService (validateServicePort, port names) and its rule
+ * `len(service.Spec.Ports) == 0 && !isHeadlessService && service.Spec.Type != core.ServiceTypeExternalName`
+ * -> `field.Required(spec.ports)`; the name: `ValidateServiceName = NameIsDNS1035Label`.
+ */
 function service(object: AnyObject, errors: string[]): void {
   const spec = object.spec ?? {};
   const headless = spec.clusterIP === 'None';
@@ -167,7 +171,8 @@ const NAME_RULES: Record<string, (name: string) => string | undefined> = {
   // core: ValidateNamespaceName (DNS-1123 label); ValidateServiceName (DNS-1035 label).
   Namespace: (name) => dnsLabel(name),
   Service: (name) => (name.length > 63 || !DNS1035_LABEL.test(name) ? 'must be an RFC 1035 label (a letter first, at most 63)' : undefined),
-  // apps: ValidateStatefulSetName: pods get `<name>-<ordinal>` as host name, a label.
+  // The StatefulSet controller makes each pod's hostname `<name>-<ordinal>`, and core's
+  // ValidatePodSpec requires a hostname to be a DNS-1123 label.
   StatefulSet: (name) => dnsLabel(name, 63),
 };
 
