@@ -11,14 +11,28 @@ export function basicAuthSecretName(host: string): string {
   return `${host.toUpperCase().replace(/-/g, '_')}_BASIC_AUTH_HASH`;
 }
 
+/**
+ * The headers every response carries, error responses included. Removing `Server` makes Caddy
+ * defer the whole `header` block to the moment the response is written, and an error (basic
+ * auth's 401, reverse_proxy's 502, file_server's 404) bypasses that writer: so the site also
+ * handles its errors, with the same headers and a plain "<code> <text>" body.
+ */
 const SECURITY_HEADERS = [
-  '(security_headers) {',
+  '(headers) {',
   '\theader {',
   '\t\tStrict-Transport-Security "max-age=31536000; includeSubDomains"',
   '\t\tX-Content-Type-Options "nosniff"',
   '\t\tX-Frame-Options "DENY"',
   '\t\tReferrer-Policy "strict-origin-when-cross-origin"',
   '\t\t-Server',
+  '\t}',
+  '}',
+  '',
+  '(security_headers) {',
+  '\timport headers',
+  '\thandle_errors {',
+  '\t\timport headers',
+  '\t\trespond "{err.status_code} {err.status_text}"',
   '\t}',
   '}',
 ];
