@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { referenceConfig, type LoadedConfig } from '../lib/config/load.js';
 import { ComposeResolver } from '../lib/compose/resolver.js';
+import { LOKI_GATEWAY_USER } from '../lib/configs/caddyfile.js';
+import type { Caddy } from '../lib/services/caddy.js';
 import { render } from '../lib/synth.js';
 import { buildReferencePlatform } from '../stacks/reference.js';
 import { fixtureNames, loadFixture } from './support/render.js';
@@ -72,10 +74,20 @@ interface Reply {
   readonly body: string;
 }
 
-function get(port: number, host: string, options: { auth?: string; method?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
+function get(port: number, host: string, options: { auth?: string; method?: string; path?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
+  const ip = /^[\d.]+$/.test(host);
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, servername: host, path: '/', method: options.method ?? 'GET', rejectUnauthorized: false, auth: options.auth, headers: { host, ...options.headers } },
+      {
+        host: '127.0.0.1',
+        port,
+        servername: ip ? '' : host,
+        path: options.path ?? '/',
+        method: options.method ?? 'GET',
+        rejectUnauthorized: false,
+        auth: options.auth,
+        headers: { host: ip ? `${host}:${port}` : host, ...options.headers },
+      },
       (res) => {
         let body = '';
         res.on('data', (chunk: Buffer) => (body += chunk.toString()));
@@ -106,7 +118,7 @@ async function serve(name: string, loaded: LoadedConfig) {
   if (!file) throw new Error('no Caddyfile rendered');
   const dir = join(scratch, name);
   mkdirSync(dir, { recursive: true });
-  const [httpPort, httpsPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
+  const [httpPort, httpsPort, metricsPort, gatewayPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
 
   const stubs = new Map<string, { port: number; server: Server }>();
   for (const match of file.content.matchAll(/reverse_proxy (\S+)/g)) {
@@ -117,6 +129,8 @@ async function serve(name: string, loaded: LoadedConfig) {
   // Unprivileged ports, no admin endpoint (another test may hold 2019), Caddy's own CA, loopback only.
   text = text.replace(/^\{\n/m, `{\n\thttp_port ${httpPort}\n\thttps_port ${httpsPort}\n\tadmin off\n\tskip_install_trust\n\tlocal_certs\n\tdefault_bind 127.0.0.1\n`);
   text = text.replace(/^http:\/\/:(\d+) \{/m, `http://127.0.0.1:${metricsPort} {`);
+  // The Loki gateway listens on the node's address: here, loopback.
+  text = text.replace(/^https:\/\/[\d.]+:\d+ \{/m, `https://127.0.0.1:${gatewayPort} {`);
   text = text.replace(/root \* \/srv\/(\S+)/g, (_, host: string) => {
     mkdirSync(join(dir, 'srv', host), { recursive: true });
     writeFileSync(join(dir, 'srv', host, 'index.html'), `static ${host}`);
@@ -133,14 +147,14 @@ async function serve(name: string, loaded: LoadedConfig) {
   child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
   cleanups.push(() => child.kill());
   await waitForPort(httpsPort, child, () => log);
-  return { platform, caddy, httpsPort, stubs, resolver: new ComposeResolver(caddy, caddy.homeNode) };
+  return { platform, caddy, httpsPort, gatewayPort, stubs, resolver: new ComposeResolver(caddy, caddy.homeNode) };
 }
 
 describe.each(configs)('$name: the rendered Caddyfile, served', ({ name, load }) => {
   it.runIf(toolAvailable('caddy'))('every site reaches its upstream, auth sites answer 401 then 200, every response has the headers', async () => {
     const served = await serve(name.replace(/\W+/g, '-'), load());
     if (!served) return;
-    const { platform, httpsPort, stubs, resolver } = served;
+    const { platform, caddy, httpsPort, gatewayPort, stubs, resolver } = served;
     const user = platform.config.basicAuthUser;
     for (const route of platform.routes) {
       const host = platform.fqdn(route.host);
@@ -165,6 +179,22 @@ describe.each(configs)('$name: the rendered Caddyfile, served', ({ name, load })
         expectSecurityHeaders(preflight, `${host} preflight`);
       }
     }
+    // Loki's push gateway for Alloy on the other nodes: basic auth, the push path only.
+    const gateway = (caddy as Caddy).lokiGateway;
+    if (name === 'reference') expect(gateway, 'the reference ships logs from rtx through the gateway').toBeDefined();
+    if (gateway) {
+      const loki = resolver.address(gateway.loki, 3100);
+      const push = { method: 'POST', path: '/loki/api/v1/push' };
+      const denied = await get(gatewayPort, '127.0.0.1', push);
+      expect(denied.status, 'push without credentials').toBe(401);
+      expectSecurityHeaders(denied, 'gateway 401');
+      const pushed = await get(gatewayPort, '127.0.0.1', { ...push, auth: `${LOKI_GATEWAY_USER}:test` });
+      expect(pushed.status).toBe(200);
+      expect(pushed.body).toBe(`upstream ${loki.host}:${loki.port} POST /loki/api/v1/push`);
+      const query = await get(gatewayPort, '127.0.0.1', { path: '/loki/api/v1/query_range?query=%7Bnode%3D%22rtx%22%7D', auth: `${LOKI_GATEWAY_USER}:test` });
+      expect(query.status, 'queries are not served to the LAN').toBe(404);
+      expectSecurityHeaders(query, 'gateway 404');
+    }
     // An upstream that is down: Caddy's own 502 carries the headers too.
     const proxied = platform.routes.find((r) => r.service && r.port !== undefined && !r.auth);
     if (proxied?.service && proxied.port !== undefined) {
@@ -175,5 +205,5 @@ describe.each(configs)('$name: the rendered Caddyfile, served', ({ name, load })
       expect(down.status).toBe(502);
       expectSecurityHeaders(down, `${proxied.host} 502`);
     }
-  }, 60_000);
+  }, 180_000);
 });

@@ -35,7 +35,7 @@ describe('platform synth', () => {
     expect(result.stdout).toMatch(/stacks: +9 stacks, 26 services/);
     expect(result.stdout).toMatch(/compose: +11 compose files, 38 files/);
     expect(result.stdout).toMatch(/k3s: +146 Kubernetes objects, 151 files/);
-    expect(result.stdout).toContain('checks:  no errors, 11 warnings (platform validate shows them)');
+    expect(result.stdout).toContain('checks:  no errors, 15 warnings (platform validate shows them)');
     expect(result.stdout).toContain('note: rtx: 4 GPU services on 1 GPU(s), so the device plugin time-slices each GPU into 4');
     expect(result.stdout).toContain('GPU:     ollama -> rtx GPU 0');
     expect(result.stdout).toMatch(/wrote 189 files in \d+ ms/);
@@ -162,7 +162,7 @@ describe('platform validate', () => {
     const result = await platform(['validate']);
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('warning vram-budget: nodes.rtx.gpus[0]: GPU 0 of rtx (RTX 4090, 24 GB) may need 82.3 GB at once');
-    expect(result.stdout).toMatch(/\n<embedded reference platform>: 0 errors, 11 warnings$/);
+    expect(result.stdout).toMatch(/\n<embedded reference platform>: 0 errors, 15 warnings$/);
     expect((await platform(['validate', '--strict'])).exitCode).toBe(1);
   });
 
@@ -200,7 +200,7 @@ describe('platform validate', () => {
     const result = await platform(['validate', '--format', 'sarif']);
     const log = JSON.parse(result.stdout);
     expect(log.version).toBe('2.1.0');
-    expect(log.runs[0].results).toHaveLength(11);
+    expect(log.runs[0].results).toHaveLength(15);
   });
 });
 

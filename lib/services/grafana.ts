@@ -26,7 +26,7 @@ export class Grafana extends Service {
           GF_ANALYTICS_REPORTING_ENABLED: 'false',
           GF_ANALYTICS_CHECK_FOR_UPDATES: 'false',
         },
-        ports: [{ port: 3000, name: 'http' }],
+        ports: [{ port: 3000, name: 'http', authentication: 'password' }],
         volumes: [{ name: 'grafana-data', mountPath: '/var/lib/grafana', sizeGb: 5 }],
         configFiles: [
           {

@@ -47,7 +47,7 @@ export class Litellm extends Service {
         description: 'OpenAI-compatible gateway over Ollama (LiteLLM)',
         command: ['--config', '/app/config.yaml', '--port', String(LITELLM_PORT)],
         env,
-        ports: [{ port: LITELLM_PORT, name: 'api' }],
+        ports: [{ port: LITELLM_PORT, name: 'api', authentication: 'token' }],
         configFiles: [
           {
             name: 'config.yaml',

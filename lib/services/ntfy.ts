@@ -60,7 +60,7 @@ export class Ntfy extends Service {
           NTFY_METRICS_LISTEN_HTTP: `:${NTFY_METRICS_PORT}`,
         },
         ports: [
-          { port: NTFY_PORT, name: 'http' },
+          { port: NTFY_PORT, name: 'http', authentication: 'password' },
           { port: NTFY_METRICS_PORT, name: 'metrics' },
         ],
         volumes: [{ name: 'ntfy-cache', mountPath: '/var/cache/ntfy', sizeGb: 1 }],

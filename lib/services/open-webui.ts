@@ -38,7 +38,7 @@ export class OpenWebUi extends Service {
           DO_NOT_TRACK: 'true',
           SCARF_NO_ANALYTICS: 'true',
         },
-        ports: [{ port: 8080, name: 'http' }],
+        ports: [{ port: 8080, name: 'http', authentication: 'password' }],
         volumes: [{ name: 'open-webui-data', mountPath: '/app/backend/data', sizeGb: 10 }],
         healthCheck: { http: { port: 8080, path: '/health' }, via: 'curl', startPeriodSeconds: 60 },
         resources: { cpus: 2, memoryGb: 2 },

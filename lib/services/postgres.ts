@@ -27,7 +27,7 @@ export class Postgres extends Service {
           POSTGRES_PASSWORD: platform.secret('PG_PASSWORD', { generate: 'password', description: 'Postgres superuser password' }),
           PGDATA: '/var/lib/postgresql/data/pgdata',
         },
-        ports: [{ port: POSTGRES_PORT, name: 'postgres', http: false }],
+        ports: [{ port: POSTGRES_PORT, name: 'postgres', http: false, authentication: 'password' }],
         volumes: [{ name: 'postgres-data', mountPath: '/var/lib/postgresql/data', sizeGb: 50 }],
         configFiles: [
           { name: 'init.sql', mountPath: '/docker-entrypoint-initdb.d/init.sql', content: () => renderPostgresInit(props.databases) },
