@@ -319,6 +319,7 @@ describe('the reference platform', () => {
       'huggingface.co <- comfyui-models',
       'registry.ollama.ai <- ollama',
       'root and TLD name servers <- technitium',
+      'uptime.kuma.pet <- uptime-kuma',
       'www.google.com <- searxng',
     ]);
   });

@@ -30,7 +30,8 @@ export class Alloy extends Service {
       catalogProps('alloy', props, {
         description: 'Ships container logs of its node to Loki (Grafana Alloy)',
         perNode: true,
-        command: ['run', '--server.http.listen-addr=0.0.0.0:12345', '--storage.path=/var/lib/alloy/data', '/etc/alloy/config.alloy'],
+        // --disable-reporting: Alloy sends anonymous usage statistics to Grafana Labs unless told not to.
+        command: ['run', '--server.http.listen-addr=0.0.0.0:12345', '--storage.path=/var/lib/alloy/data', '--disable-reporting', '/etc/alloy/config.alloy'],
         ports: [{ port: 12345, name: 'http' }],
         volumes: [{ name: 'alloy-data', mountPath: '/var/lib/alloy/data', sizeGb: 1 }],
         onTarget: {

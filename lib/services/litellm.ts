@@ -28,6 +28,8 @@ export class Litellm extends Service {
     const env: Record<string, EnvValue> = {
       LITELLM_MASTER_KEY: litellmApiKey(platform),
       LITELLM_LOG: 'INFO',
+      // The model cost map ships in the image; by default LiteLLM fetches it from GitHub at start.
+      LITELLM_LOCAL_MODEL_COST_MAP: 'True',
     };
     if (props.postgres) {
       const user = platform.secret('PG_USER', { generate: 'user', description: 'Postgres superuser name' });

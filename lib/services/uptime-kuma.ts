@@ -15,6 +15,8 @@ export class UptimeKuma extends Service {
         // The image ships this checker for its own HEALTHCHECK.
         healthCheck: { exec: ['extra/healthcheck'], http: { port: 3001, path: '/' }, startPeriodSeconds: 60 },
         resources: { cpus: 0.5, memoryGb: 0.5 },
+        // On by default and only switchable in its UI (Settings > About: "Show update if available").
+        egress: [{ host: 'uptime.kuma.pet', why: 'update check (turn it off in Settings > About)' }],
       }),
     );
   }
