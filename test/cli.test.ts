@@ -34,11 +34,14 @@ describe('platform synth', () => {
     expect(result.stdout).toContain('for example.com from <embedded reference platform>');
     expect(result.stdout).toMatch(/stacks: +9 stacks, 26 services/);
     expect(result.stdout).toMatch(/compose: +11 compose files, 38 files/);
-    expect(result.stdout).toMatch(/k3s: +146 Kubernetes objects, 151 files/);
+    expect(result.stdout).toMatch(/k3s: +147 Kubernetes objects, 152 files/);
     expect(result.stdout).toContain('checks:  no errors, 15 warnings (platform validate shows them)');
     expect(result.stdout).toContain('note: rtx: 4 GPU services on 1 GPU(s), so the device plugin time-slices each GPU into 4');
     expect(result.stdout).toContain('GPU:     ollama -> rtx GPU 0');
-    expect(result.stdout).toMatch(/wrote 189 files in \d+ ms/);
+    expect(result.stdout).toMatch(/wrote 190 files in \d+ ms/);
+    // What to do next, for each tree written.
+    expect(result.stdout).toContain(`next:\n  compose: read ${out}/compose/README.md (deploy order)`);
+    expect(result.stdout).toContain(`kubectl apply -f ${out}/k3s/argocd/root.yaml`);
     // --target all is the default: both trees.
     expect(existsSync(join(out, 'compose/homelab/edge/compose.yaml'))).toBe(true);
     expect(existsSync(join(out, 'k3s/argocd/root.yaml'))).toBe(true);
