@@ -74,7 +74,23 @@ interface Reply {
   readonly body: string;
 }
 
-function get(port: number, host: string, options: { auth?: string; method?: string; path?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
+/**
+ * One request. Caddy opens its port before its internal CA has issued every certificate, and a
+ * handshake in that moment fails: those are retried for a while.
+ */
+async function get(port: number, host: string, options: { auth?: string; method?: string; path?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await once(port, host, options);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (attempt >= 50 || (code !== 'EPROTO' && code !== 'ECONNRESET')) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+function once(port: number, host: string, options: { auth?: string; method?: string; path?: string; headers?: Record<string, string> }): Promise<Reply> {
   const ip = /^[\d.]+$/.test(host);
   return new Promise((resolve, reject) => {
     const req = request(
