@@ -82,7 +82,7 @@ export function unauthenticatedPorts(platform: Platform): Finding[] {
       const spec = hp.service.ports.find((p) => p.port === hp.port && p.protocol === hp.protocol);
       if (!spec || spec.entry || spec.authentication !== 'none') continue;
       const caller = hp.dialledBy?.from;
-      const callerNodes = caller ? hp.dialledBy?.fromNodes.filter((n) => n !== node).map((n) => `${n.name} (${n.bindAddress})`) ?? [] : [];
+      const callerNodes = hp.dialledBy?.fromNodes.filter((n) => n !== node) ?? [];
       const error = platform.config.exposure === 'public' && entryNodes.has(node);
       const where = error ? `the edge node ${node.name}, whose address the internet's ports are forwarded to` : node.name;
       findings.push({
@@ -91,9 +91,9 @@ export function unauthenticatedPorts(platform: Platform): Finding[] {
         path: caller ? [...caller.configPath, 'node'] : [...hp.service.configPath],
         message:
           `${hp.service.name} answers anyone on ${hp.port}/${hp.protocol} (${spec.name}, no authentication) and is published on ${where} at ${node.bindAddress}:${hp.port}` +
-          (caller ? ` for ${caller.name} on ${callerNodes.join(', ')}` : ''),
+          (caller ? ` for ${caller.name} on ${callerNodes.map((n) => `${n.name} (${n.bindAddress})`).join(', ')}` : ''),
         fix: caller
-          ? `run ${caller.name} on ${node.name} (or ${hp.service.name} beside it), use exposure tailnet, or firewall ${node.bindAddress}:${hp.port} to ${callerNodes.map((n) => n.replace(/^.* \((.*)\)$/, '$1')).join(', ')}`
+          ? `run ${caller.name} on ${node.name} (or ${hp.service.name} beside it), use exposure tailnet, or firewall ${node.bindAddress}:${hp.port} to ${callerNodes.map((n) => n.bindAddress).join(', ')}`
           : `do not publish ${hp.service.name}:${hp.port}, or firewall ${node.bindAddress}:${hp.port}`,
       });
     }
