@@ -31,7 +31,8 @@ export const PINNED_IMAGES: Readonly<Record<ServiceName, string>> = {
   loki: 'grafana/loki:3.5.3',
   alloy: 'grafana/alloy:v1.13.0',
   'uptime-kuma': 'louislam/uptime-kuma:1.23.16',
-  ntfy: 'binwiederhier/ntfy:v2.13.0',
+  // v2.14.0 is the first release that declares users, access and tokens in the config (auth-users, auth-access, auth-tokens).
+  ntfy: 'binwiederhier/ntfy:v2.14.0',
   'node-exporter': 'prom/node-exporter:v1.9.1',
   cadvisor: 'gcr.io/cadvisor/cadvisor:v0.52.1',
   'gpu-exporter': 'nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04',

@@ -177,5 +177,13 @@ export function summarize(result: SynthResult, flavor: ComposeFlavor, configName
   const { warnings } = result.validation;
   lines.push(`  checks:  no errors, ${warnings} warning${warnings === 1 ? '' : 's'}${warnings > 0 ? ' (platform validate shows them)' : ''}`);
   lines.push(`  wrote ${outputs.reduce((n, o) => n + o.files.length, 0)} files in ${Math.round(result.elapsedMs)} ms`);
+  lines.push('next:');
+  for (const output of outputs) {
+    lines.push(
+      output.target === 'compose'
+        ? `  compose: read ${result.outDir}/compose/README.md (deploy order), run each node's networks.sh, fill each stack's .env.example, deploy`
+        : `  k3s:     read ${result.outDir}/k3s/README.md, create the secrets (${result.outDir}/k3s/secrets/create-secrets.sh), commit, kubectl apply -f ${result.outDir}/k3s/argocd/root.yaml`,
+    );
+  }
   return lines.join('\n');
 }

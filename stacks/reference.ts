@@ -10,6 +10,7 @@ import { Alloy } from '../lib/services/alloy.js';
 import { BlackboxExporter } from '../lib/services/blackbox-exporter.js';
 import { Cadvisor } from '../lib/services/cadvisor.js';
 import { Caddy } from '../lib/services/caddy.js';
+import { LOKI_GATEWAY_USER } from '../lib/configs/caddyfile.js';
 import { CogVideoX } from '../lib/services/cogvideox.js';
 import { ComfyUi, COMFYUI_PORT } from '../lib/services/comfyui.js';
 import { ComfyUiModels } from '../lib/services/comfyui-models.js';
@@ -238,7 +239,6 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
   }
   const loki = add('loki', (s, p) => new Loki(s, p));
   if (prometheus) add('grafana', (s, p) => new Grafana(s, { ...p, prometheus, loki }));
-  if (loki) add('alloy', (s, p) => new Alloy(s, { ...p, loki }));
   const uptimeKuma = add('uptime-kuma', (s, p) => new UptimeKuma(s, p));
   add('node-exporter', (s, p) => new NodeExporter(s, p));
   add('cadvisor', (s, p) => new Cadvisor(s, p));
@@ -282,7 +282,13 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
       configPath: ['apps', name, 'route'],
     });
   }
-  const caddy = add('caddy', (s, p) => new Caddy(s, p));
+  // Log shippers on nodes without Loki push through Caddy's authenticated gateway, never to a published Loki.
+  const shipsFromElsewhere = loki !== undefined && isEnabled(config, 'alloy') && platform.deployedNodes.some((n) => !loki.nodes.includes(n));
+  const caddy = add('caddy', (s, p) => new Caddy(s, { ...p, lokiGateway: shipsFromElsewhere ? loki : undefined }));
+  if (loki) {
+    const gateway = caddy?.lokiGateway;
+    add('alloy', (s, p) => new Alloy(s, { ...p, loki, gateway: gateway ? { via: caddy, port: gateway.port, user: LOKI_GATEWAY_USER, password: gateway.password } : undefined }));
+  }
   if (caddy) {
     for (const route of platform.routes) {
       if (route.service && route.port !== undefined) caddy.connect(route.service, { port: route.port });

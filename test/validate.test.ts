@@ -177,8 +177,26 @@ const CASES: { rule: string; fail: () => LoadedConfig; pass: () => LoadedConfig;
     pass: () => loadFixture('valid', 'rtx3060'),
     expected: [
       { severity: 'error', path: 'services.ollama.zone', message: 'ollama (11434, no authentication) is in zone edge, beside the edge: anything compromised there reaches it directly' },
-      { severity: 'warning', path: 'services.caddy.node', message: 'comfyui:8188 is published on rtx (192.168.1.11) for caddy on another node: anyone on that network can use it without a key' },
-      { severity: 'warning', path: 'services.litellm.node', message: 'ollama:11434 is published on rtx (192.168.1.11) for litellm on another node: anyone on that network can use it without a key' },
+    ],
+  },
+  {
+    rule: 'unauthenticated-port',
+    // Under public, a port on the node the internet's ports are forwarded to is an error.
+    fail: inline({
+      nodes: {
+        homelab: { role: 'server', address: '192.168.1.10', gpus: [{ model: 'RTX 3090', vramGb: 24 }] },
+        box: { role: 'server', address: '192.168.1.12' },
+      },
+      services: { 'node-exporter': { enabled: false }, cadvisor: { enabled: false }, alloy: { enabled: false } },
+      apps: { worker: { image: 'ghcr.io/me/worker:1.0.0', port: 8081, node: 'box', zone: 'services', connects: ['searxng'] } },
+    }),
+    pass: () => loadFixture('valid', 'rtx3060'),
+    expected: [
+      {
+        severity: 'error',
+        path: 'apps.worker.node',
+        message: "searxng answers anyone on 8080/tcp (http, no authentication) and is published on the edge node homelab, whose address the internet's ports are forwarded to at 192.168.1.10:8080 for worker on box (192.168.1.12)",
+      },
     ],
   },
   {
@@ -295,8 +313,12 @@ describe('the reference platform', () => {
       'warning host-port-coolify services.caddy',
       'warning host-port-coolify services.cadvisor',
       'warning isolated-zone-bridge services.uptime-kuma.zone',
-      'warning inference-exposed services.caddy.node',
-      'warning inference-exposed services.litellm.node',
+      'warning unauthenticated-port services.caddy.node',
+      'warning unauthenticated-port services.litellm.node',
+      'warning unauthenticated-port services.prometheus.node',
+      'warning unauthenticated-port services.prometheus.node',
+      'warning unauthenticated-port services.prometheus.node',
+      'warning unauthenticated-port services.prometheus.node',
     ]);
   });
 
@@ -310,6 +332,7 @@ describe('the reference platform', () => {
       'huggingface.co <- comfyui-models',
       'registry.ollama.ai <- ollama',
       'root and TLD name servers <- technitium',
+      'uptime.kuma.pet <- uptime-kuma',
       'www.google.com <- searxng',
     ]);
   });
@@ -329,7 +352,7 @@ describe('report formats', () => {
   it('json: findings and egress as data', () => {
     const json = JSON.parse(formatValidation(reference, 'json'));
     expect(Object.keys(json)).toEqual(['file', 'errors', 'warnings', 'findings', 'egress']);
-    expect(json.warnings).toBe(11);
+    expect(json.warnings).toBe(15);
     expect(json.findings[0]).toEqual({
       rule: 'vram-budget',
       severity: 'warning',

@@ -171,8 +171,7 @@ export function renderStackReadme(
     lines.push(
       '## DNS zone',
       '',
-      `Import \`/etc/dns/import/${platform.domain}.zone\` in Technitium (Zones > Add Zone > Primary, then Import), then point`,
-      `the registrar's NS records for ${platform.domain} at ns1/ns2.${platform.domain} with glue A records to your public IP.`,
+      `Import \`/etc/dns/import/${platform.domain}.zone\` in Technitium (Zones > Add Zone > Primary, then Import), then ${dnsDelegation(platform)}`,
       '',
     );
   }
@@ -182,6 +181,27 @@ export function renderStackReadme(
     lines.push('');
   }
   return lines.join('\n');
+}
+
+/** How clients come to ask Technitium, by exposure: only a public zone is delegated by the registrar. */
+function dnsDelegation(platform: Platform): string {
+  const dns = platform.service('technitium');
+  const address = dns?.nodes[0]?.bindAddress ?? 'its address';
+  switch (platform.config.exposure) {
+    case 'public':
+      return `point the registrar's NS records for ${platform.domain} at ns1/ns2.${platform.domain} with glue A records to your public IP.`;
+    case 'tailnet':
+      return (
+        `make it the tailnet's DNS for ${platform.domain} (Tailscale admin console > DNS > Add nameserver > Custom: ` +
+        `${address}, "Restrict to domain" ${platform.domain}). Do not delegate ${platform.domain} at the registrar and set no glue ` +
+        `records: the zone answers with Tailscale addresses, which mean nothing outside the tailnet.`
+      );
+    case 'lan':
+      return (
+        `point the LAN's DNS at it: the router's DHCP DNS server (or a conditional forwarder for ${platform.domain}) set to ${address}. ` +
+        `Do not delegate ${platform.domain} at the registrar: the zone answers with LAN addresses.`
+      );
+  }
 }
 
 /** README at the top of the compose tree: nodes, stacks in deploy order, GPU placement. */

@@ -82,6 +82,7 @@ export function serviceNetworks(platform: Platform, service: Service, node: Node
   const networks = new Set<string>([service.zone.networkName]);
   let leavesNode = false;
   for (const c of service.connections) {
+    if (!c.fromNodes.includes(node)) continue;
     const local = c.to.nodes.includes(node) && node.deployed;
     if (local) networks.add(c.to.zone.networkName);
     else leavesNode = true;

@@ -61,7 +61,14 @@ export const PROFILES = {
         },
         'gpu-b': { role: 'gpu', address: '192.168.1.12', cpus: 16, memoryGb: 64, diskGb: 2000, gpus: [{ model: 'RTX 4090', vramGb: 24 }] },
       },
-      services: { cogvideox: { node: 'gpu-b' } },
+      // "Multiple concurrent, all modalities": every always-on GPU service gets a GPU of its own.
+      // gpu-a: Ollama on GPU 0, Mochi on GPU 1; gpu-b: ComfyUI, and CogVideoX when started on demand.
+      services: {
+        ollama: { node: 'gpu-a', gpuDevices: [0] },
+        mochi: { node: 'gpu-a', gpus: 1, gpuDevices: [1] },
+        comfyui: { node: 'gpu-b' },
+        cogvideox: { node: 'gpu-b' },
+      },
     },
   },
   rtx3060: {

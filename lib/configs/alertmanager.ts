@@ -7,7 +7,7 @@ import { generatedHeader, toYaml } from '../output/yaml.js';
  * alertmanager.yml: every alert to ntfy's topic. ntfy's templating (`tpl=yes`) turns
  * Alertmanager's webhook JSON into a readable title and message.
  */
-export function renderAlertmanagerConfig(platform: Platform, resolve: Resolver, ntfy: Service): string {
+export function renderAlertmanagerConfig(platform: Platform, resolve: Resolver, ntfy: Service, tokenFile: string): string {
   const params = new URLSearchParams({
     tpl: 'yes',
     t: '{{.status}}: {{.commonLabels.alertname}}',
@@ -22,7 +22,13 @@ export function renderAlertmanagerConfig(platform: Platform, resolve: Resolver, 
       group_interval: '5m',
       repeat_interval: '4h',
     },
-    receivers: [{ name: 'ntfy', webhook_configs: [{ url, send_resolved: true }] }],
+    receivers: [
+      {
+        name: 'ntfy',
+        // ntfy denies anonymous publishing: Alertmanager sends its access token.
+        webhook_configs: [{ url, send_resolved: true, http_config: { authorization: { type: 'Bearer', credentials_file: tokenFile } } }],
+      },
+    ],
   };
   return generatedHeader('Alertmanager config') + toYaml(config);
 }

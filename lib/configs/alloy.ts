@@ -1,19 +1,42 @@
 import type { Service } from '../model/service.js';
 import type { Resolver } from '../model/values.js';
+import type { LokiGateway } from '../services/alloy.js';
 import { generatedHeader } from '../output/yaml.js';
 
 /**
  * Alloy config: discover this node's containers (through the Docker socket under Compose, from the
  * kubelet's log folder under k3s) and push their logs to Loki, labelled with the node.
  */
-export function renderAlloyConfig(resolve: Resolver, loki: Service): string {
-  return resolve.target === 'k3s' ? renderPodLogsConfig(resolve, loki) : renderDockerLogsConfig(resolve, loki);
+export function renderAlloyConfig(resolve: Resolver, loki: Service, gateway?: LokiGateway): string {
+  return resolve.target === 'k3s' ? renderPodLogsConfig(resolve, loki) : renderDockerLogsConfig(resolve, loki, gateway);
 }
 
-function lokiWrite(resolve: Resolver, loki: Service, node: string): string {
-  return `loki.write "default" {
+function lokiWrite(resolve: Resolver, loki: Service, node: string, gateway?: LokiGateway): string {
+  // Under Compose an instance on another node than Loki pushes through the authenticated gateway.
+  const viaGateway = gateway !== undefined && resolve.target === 'compose' && !loki.nodes.includes(resolve.node);
+  if (!viaGateway) {
+    return `loki.write "default" {
   endpoint {
     url = "${resolve.url(loki, 3100, '/loki/api/v1/push')}"
+  }
+  external_labels = { node = ${node} }
+}
+`;
+  }
+  const address = resolve.address(gateway.via, gateway.port);
+  return `loki.write "default" {
+  endpoint {
+    url = "https://${address.host}:${address.port}/loki/api/v1/push"
+
+    basic_auth {
+      username = "${gateway.user}"
+      password = sys.env("LOKI_PUSH_PASSWORD")
+    }
+
+    // The gateway's certificate comes from Caddy's internal CA; the password is what admits Alloy.
+    tls_config {
+      insecure_skip_verify = true
+    }
   }
   external_labels = { node = ${node} }
 }
@@ -53,7 +76,7 @@ loki.process "pods" {
 ${lokiWrite(resolve, loki, 'sys.env("NODE_NAME")')}`;
 }
 
-function renderDockerLogsConfig(resolve: Resolver, loki: Service): string {
+function renderDockerLogsConfig(resolve: Resolver, loki: Service, gateway?: LokiGateway): string {
   return `${generatedHeader('Alloy config', '//')}discovery.docker "containers" {
   host = "unix:///var/run/docker.sock"
 }
@@ -80,5 +103,5 @@ loki.source.docker "containers" {
   forward_to    = [loki.write.default.receiver]
 }
 
-${lokiWrite(resolve, loki, `"${resolve.node.name}"`)}`;
+${lokiWrite(resolve, loki, `"${resolve.node.name}"`, gateway)}`;
 }

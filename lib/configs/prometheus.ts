@@ -1,5 +1,5 @@
 import type { Platform } from '../model/platform.js';
-import type { Service } from '../model/service.js';
+import type { Service, Target } from '../model/service.js';
 import type { Resolver } from '../model/values.js';
 import { NAME_LABEL } from '../k3s/names.js';
 import { generatedHeader, toYaml } from '../output/yaml.js';
@@ -55,22 +55,55 @@ export function renderPrometheusConfig(platform: Platform, resolve: Resolver, ta
   return generatedHeader('Prometheus config') + toYaml(config);
 }
 
-interface AlertRule {
+/** The series a `promtool test rules` case feeds in: series selector -> promtool value notation, one sample a minute. */
+export type SeriesValues = Readonly<Record<string, string>>;
+
+/**
+ * How a rule proves itself: the series when the failure it names happens (it must fire, with
+ * `labels`) and the series of a healthy system (it must stay silent). Part of every rule, so a rule
+ * without its proof does not compile; `renderAlertRuleTests` turns the proofs into promtool tests.
+ */
+export interface AlertProof {
+  readonly failing: SeriesValues;
+  readonly healthy: SeriesValues;
+  /** Labels of the alert that fires (besides alertname and severity). */
+  readonly labels: Readonly<Record<string, string>>;
+  /** When both cases are evaluated: long enough after the failure starts for `for` to have passed. */
+  readonly evalAfter: string;
+}
+
+export interface AlertRule {
   readonly alert: string;
   readonly expr: string;
   readonly for: string;
   readonly severity: 'warning' | 'critical';
   readonly summary: string;
+  readonly proof: AlertProof;
 }
 
-/** The alert list of seed 001: host CPU/RAM, disk under 20% free, targets and containers down, GPU over 80 C, endpoints unreachable. */
-export const ALERT_RULES: readonly AlertRule[] = [
+/** The label cAdvisor gives a container's service, from the runtime's own container labels. */
+const CONTAINER_SERVICE_LABEL: Readonly<Record<Target, string>> = {
+  // Compose (and Coolify, which runs compose) labels every container with its service name.
+  compose: 'container_label_com_docker_compose_service',
+  // The kubelet labels every container with its name in the pod; the charts name it after the service.
+  k3s: 'container_label_io_kubernetes_container_name',
+};
+
+/** The alert list of seed 001: host CPU/RAM, disk under 20% free, targets and containers down, GPU over 80 C. */
+const HOST_RULES: readonly AlertRule[] = [
   {
     alert: 'HostHighCpu',
     expr: '100 - (avg by (node) (rate(node_cpu_seconds_total{mode="idle"}[5m])) * 100) > 90',
     for: '10m',
     severity: 'warning',
     summary: 'CPU of {{ $labels.node }} above 90% for 10 minutes',
+    proof: {
+      // Idle seconds per minute: 3 of 60 is 95% busy; 50 of 60 is 17% busy.
+      failing: { 'node_cpu_seconds_total{mode="idle",cpu="0",node="homelab"}': '0+3x40' },
+      healthy: { 'node_cpu_seconds_total{mode="idle",cpu="0",node="homelab"}': '0+50x40' },
+      labels: { node: 'homelab' },
+      evalAfter: '30m',
+    },
   },
   {
     alert: 'HostHighMemory',
@@ -78,6 +111,12 @@ export const ALERT_RULES: readonly AlertRule[] = [
     for: '10m',
     severity: 'warning',
     summary: 'Memory of {{ $labels.node }} above 90% for 10 minutes',
+    proof: {
+      failing: { 'node_memory_MemAvailable_bytes{node="homelab"}': '5x40', 'node_memory_MemTotal_bytes{node="homelab"}': '100x40' },
+      healthy: { 'node_memory_MemAvailable_bytes{node="homelab"}': '40x40', 'node_memory_MemTotal_bytes{node="homelab"}': '100x40' },
+      labels: { node: 'homelab' },
+      evalAfter: '30m',
+    },
   },
   {
     alert: 'HostDiskSpaceLow',
@@ -85,6 +124,21 @@ export const ALERT_RULES: readonly AlertRule[] = [
     for: '10m',
     severity: 'warning',
     summary: 'Less than 20% free on {{ $labels.mountpoint }} of {{ $labels.node }}',
+    proof: {
+      failing: {
+        'node_filesystem_avail_bytes{fstype="ext4",mountpoint="/",node="homelab"}': '10x40',
+        'node_filesystem_size_bytes{fstype="ext4",mountpoint="/",node="homelab"}': '100x40',
+      },
+      healthy: {
+        'node_filesystem_avail_bytes{fstype="ext4",mountpoint="/",node="homelab"}': '50x40',
+        'node_filesystem_size_bytes{fstype="ext4",mountpoint="/",node="homelab"}': '100x40',
+        // A full tmpfs is not a disk.
+        'node_filesystem_avail_bytes{fstype="tmpfs",mountpoint="/run",node="homelab"}': '0x40',
+        'node_filesystem_size_bytes{fstype="tmpfs",mountpoint="/run",node="homelab"}': '100x40',
+      },
+      labels: { fstype: 'ext4', mountpoint: '/', node: 'homelab' },
+      evalAfter: '30m',
+    },
   },
   {
     alert: 'TargetDown',
@@ -92,13 +146,12 @@ export const ALERT_RULES: readonly AlertRule[] = [
     for: '5m',
     severity: 'critical',
     summary: '{{ $labels.job }} on {{ $labels.node }} is not answering scrapes',
-  },
-  {
-    alert: 'ContainerDown',
-    expr: 'time() - container_last_seen{name!=""} > 60',
-    for: '5m',
-    severity: 'critical',
-    summary: 'Container {{ $labels.name }} on {{ $labels.node }} has not been seen for a minute',
+    proof: {
+      failing: { 'up{job="node-exporter",node="rtx"}': '1x10 0x30' },
+      healthy: { 'up{job="node-exporter",node="rtx"}': '1x40' },
+      labels: { job: 'node-exporter', node: 'rtx' },
+      evalAfter: '30m',
+    },
   },
   {
     alert: 'GpuTemperatureHigh',
@@ -106,27 +159,122 @@ export const ALERT_RULES: readonly AlertRule[] = [
     for: '5m',
     severity: 'warning',
     summary: 'GPU {{ $labels.gpu }} of {{ $labels.node }} is above 80 C',
+    proof: {
+      failing: { 'DCGM_FI_DEV_GPU_TEMP{gpu="0",node="rtx"}': '60x10 85x30' },
+      healthy: { 'DCGM_FI_DEV_GPU_TEMP{gpu="0",node="rtx"}': '65x40' },
+      labels: { gpu: '0', node: 'rtx' },
+      evalAfter: '30m',
+    },
   },
 ];
 
-const ENDPOINT_RULE: AlertRule = {
-  alert: 'EndpointUnreachable',
-  expr: 'probe_success == 0',
-  for: '5m',
-  severity: 'critical',
-  summary: '{{ $labels.instance }} is unreachable',
-};
+/** A routed site the blackbox exporter cannot reach through the edge. */
+function endpointRule(site: string): AlertRule {
+  return {
+    alert: 'EndpointUnreachable',
+    expr: 'probe_success == 0',
+    for: '5m',
+    severity: 'critical',
+    summary: '{{ $labels.instance }} is unreachable',
+    proof: {
+      failing: { [`probe_success{job="sites",instance="${site}"}`]: '1x10 0x30' },
+      healthy: { [`probe_success{job="sites",instance="${site}"}`]: '1x40' },
+      labels: { job: 'sites', instance: site },
+      evalAfter: '30m',
+    },
+  };
+}
+
+/**
+ * A container the model runs that is not running. cAdvisor drops a container's series when it
+ * stops, so "last seen long ago" has no sample to compare; instead each long-running service of
+ * the model is expected on each of its nodes, and `absent()` fires for the one that is missing.
+ * One-shot jobs (model pulls) and on-demand services (compose profiles) are not expected. While
+ * cAdvisor itself is down on a node, TargetDown speaks for it instead.
+ */
+function containerDownRule(platform: Platform, target: Target): AlertRule | undefined {
+  const label = CONTAINER_SERVICE_LABEL[target];
+  const cadvisor = platform.service('cadvisor');
+  if (!cadvisor) return undefined;
+  const expected = platform.services
+    .filter((s) => !s.oneShot && s.profile === undefined && !s.external)
+    .flatMap((s) => s.nodes.filter((n) => n.deployed && cadvisor.nodes.includes(n)).map((n) => ({ service: s.name, node: n.name })))
+    .sort((a, b) => a.node.localeCompare(b.node) || a.service.localeCompare(b.service));
+  const [first] = expected;
+  if (!first) return undefined;
+  const absent = expected.map((e) => `absent(container_last_seen{node="${e.node}",${label}="${e.service}"})`).join('\n  or ');
+  const series = (e: { service: string; node: string }) => `container_last_seen{node="${e.node}",${label}="${e.service}",name="${e.service}"}`;
+  const cadvisorUp = Object.fromEntries([...new Set(expected.map((e) => e.node))].map((n) => [`up{job="cadvisor",node="${n}"}`, '1x40']));
+  const oneShots = platform.services.filter((s) => s.oneShot && !s.external);
+  return {
+    alert: 'ContainerDown',
+    expr: `label_replace(\n  (\n  ${absent}\n  ),\n  "service", "$1", "${label}", "(.*)"\n) and on (node) (up{job="cadvisor"} == 1)`,
+    for: '5m',
+    severity: 'critical',
+    summary: '{{ $labels.service }} on {{ $labels.node }} is not running',
+    proof: {
+      failing: { ...Object.fromEntries(expected.map((e) => [series(e), e === first ? '1x10 _x30' : '1x40'])), ...cadvisorUp },
+      healthy: {
+        ...Object.fromEntries(expected.map((e) => [series(e), '1x40'])),
+        ...cadvisorUp,
+        // A one-shot that finished is gone from cAdvisor, as it should be.
+        ...Object.fromEntries(oneShots.map((s) => [`container_last_seen{node="${s.nodes[0]?.name}",${label}="${s.name}",name="${s.name}"}`, '1x10 _x30'])),
+      },
+      labels: { node: first.node, [label]: first.service, service: first.service },
+      evalAfter: '30m',
+    },
+  };
+}
+
+/** Every alert rule of `platform` for `target`, each with its proof. */
+export function alertRules(platform: Platform, target: Target, withProbes: boolean): AlertRule[] {
+  const containerDown = containerDownRule(platform, target);
+  const [site] = [...platform.routes].map((r) => `https://${platform.fqdn(r.host)}`).sort();
+  return [
+    ...HOST_RULES,
+    ...(containerDown ? [containerDown] : []),
+    ...(withProbes && site ? [endpointRule(site)] : []),
+  ];
+}
 
 /** rules/alerts.yml */
-export function renderAlertRules(withProbes: boolean): string {
-  const rules = [...ALERT_RULES, ...(withProbes ? [ENDPOINT_RULE] : [])].map((r) => ({
+export function renderAlertRules(rules: readonly AlertRule[]): string {
+  const rendered = rules.map((r) => ({
     alert: r.alert,
     expr: r.expr,
     for: r.for,
     labels: { severity: r.severity },
     annotations: { summary: r.summary },
   }));
-  return generatedHeader('Alert rules') + toYaml({ groups: [{ name: 'homelab', rules }] });
+  return generatedHeader('Alert rules') + toYaml({ groups: [{ name: 'homelab', rules: rendered }] });
+}
+
+/**
+ * A `promtool test rules` file for `rules` (read from `rulesFile`): per rule, one case where its
+ * failure happens and the alert must fire with its labels and summary, and one healthy case where
+ * it must stay silent.
+ */
+export function renderAlertRuleTests(rules: readonly AlertRule[], rulesFile: string): string {
+  const series = (values: SeriesValues) => Object.entries(values).map(([s, v]) => ({ series: s, values: v }));
+  const tests = rules.flatMap((r) => {
+    const labels = { ...r.proof.labels, severity: r.severity };
+    const summary = r.summary.replace(/\{\{ \$labels\.(\w+) \}\}/g, (_, name: string) => r.proof.labels[name] ?? '');
+    return [
+      {
+        name: `${r.alert} fires`,
+        interval: '1m',
+        input_series: series(r.proof.failing),
+        alert_rule_test: [{ eval_time: r.proof.evalAfter, alertname: r.alert, exp_alerts: [{ exp_labels: labels, exp_annotations: { summary } }] }],
+      },
+      {
+        name: `${r.alert} stays silent when healthy`,
+        interval: '1m',
+        input_series: series(r.proof.healthy),
+        alert_rule_test: [{ eval_time: r.proof.evalAfter, alertname: r.alert, exp_alerts: [] }],
+      },
+    ];
+  });
+  return toYaml({ rule_files: [rulesFile], evaluation_interval: '30s', tests });
 }
 
 /** blackbox.yml: an HTTP probe that counts a basic-auth challenge (401) as up. */

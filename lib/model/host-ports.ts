@@ -34,7 +34,7 @@ export function hostPorts(platform: Platform, node: Node): HostPort[] {
   for (const c of platform.connections) {
     if (!c.to.nodes.includes(node)) continue;
     // Per-node to per-node pairs up instances on the same node; anything else from another node crosses.
-    const dialledFromElsewhere = !(c.to.perNode && c.from.perNode) && c.from.nodes.some((n) => n !== node);
+    const dialledFromElsewhere = !(c.to.perNode && c.from.perNode) && c.fromNodes.some((n) => n !== node);
     if (dialledFromElsewhere) {
       add({ service: c.to, node, port: c.port, protocol: c.protocol, reason: `dialled by ${c.from.name}`, dialledBy: c });
     }

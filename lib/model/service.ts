@@ -20,7 +20,16 @@ export interface PortSpec {
   readonly entry?: boolean;
   /** Speaks HTTP, so a `<NAME>_URL` can be offered to apps. @default true for tcp */
   readonly http?: boolean;
+  /**
+   * How a client proves who it is on this port: a password or login (Postgres, basic auth, a UI
+   * with accounts), a token or key (LiteLLM's master key, S3 signatures), or `none`: it answers
+   * anyone who reaches it. `validate` reports every published port that is `none`. @default 'none'
+   */
+  readonly authentication?: PortAuthentication;
 }
+
+/** How a port tells its clients apart. */
+export type PortAuthentication = 'none' | 'password' | 'token';
 
 export type VolumeSpec =
   | {
@@ -191,6 +200,11 @@ export interface ConnectOptions {
   readonly protocol?: 'tcp' | 'udp';
   /** `from` should start after `to` is healthy (compose depends_on, sync order). @default false */
   readonly ordering?: boolean;
+  /**
+   * The instances of a per-node `from` that dial `to` this way (the others reach it another way,
+   * e.g. through an authenticating gateway). @default every node of `from`
+   */
+  readonly fromNodes?: readonly Node[];
 }
 
 export interface Connection {
@@ -199,6 +213,8 @@ export interface Connection {
   readonly port: number;
   readonly protocol: 'tcp' | 'udp';
   readonly ordering: boolean;
+  /** The instances of `from` that dial this way. */
+  readonly fromNodes: readonly Node[];
 }
 
 const DEFAULT_RESOURCES: ResourceSpec = { cpus: 1, memoryGb: 1 };
@@ -252,7 +268,7 @@ export class Service extends Construct {
     this.entrypoint = props.entrypoint;
     this.command = props.command;
     this.envVars = { ...props.env };
-    this.ports = (props.ports ?? []).map((p) => ({ ...p, protocol: p.protocol ?? 'tcp', entry: p.entry ?? false, http: p.http ?? (p.protocol ?? 'tcp') === 'tcp' }));
+    this.ports = (props.ports ?? []).map((p) => ({ ...p, protocol: p.protocol ?? 'tcp', entry: p.entry ?? false, http: p.http ?? (p.protocol ?? 'tcp') === 'tcp', authentication: p.authentication ?? 'none' }));
     this.volumes = props.volumes ?? [];
     this.configFiles = props.configFiles ?? [];
     this.healthCheck = props.healthCheck;
@@ -368,6 +384,7 @@ export class Service extends Construct {
       port: portSpec.port,
       protocol: portSpec.protocol ?? 'tcp',
       ordering: options.ordering ?? false,
+      fromNodes: options.fromNodes ?? this.nodes,
     };
     this.connectionList.push(connection);
     return connection;

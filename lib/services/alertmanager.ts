@@ -3,11 +3,15 @@ import { Service } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
 import { renderAlertmanagerConfig } from '../configs/alertmanager.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
+import type { Ntfy } from './ntfy.js';
 
 export interface AlertmanagerProps extends CatalogServiceProps {
   /** Where notifications go. */
-  readonly ntfy: Service;
+  readonly ntfy: Ntfy;
 }
+
+/** Where the entrypoint puts ntfy's token for `credentials_file`. */
+export const NTFY_TOKEN_FILE = '/tmp/ntfy-token';
 
 /** Alertmanager: groups alerts and pushes them to the self-hosted ntfy. */
 export class Alertmanager extends Service {
@@ -18,11 +22,15 @@ export class Alertmanager extends Service {
       'alertmanager',
       catalogProps('alertmanager', props, {
         description: 'Routes alerts to ntfy (Alertmanager)',
+        // Alertmanager reads credentials from files only, and secrets reach containers as
+        // environment: the token is written to a private file in /tmp before it starts.
+        entrypoint: ['/bin/sh', '-c', `umask 077 && printf '%s' "$NTFY_TOKEN" > ${NTFY_TOKEN_FILE} && exec /bin/alertmanager "$@"`, 'alertmanager'],
         command: ['--config.file=/etc/alertmanager/alertmanager.yml', '--storage.path=/alertmanager'],
+        env: { NTFY_TOKEN: props.ntfy.publisherToken },
         ports: [{ port: 9093, name: 'http' }],
         volumes: [{ name: 'alertmanager-data', mountPath: '/alertmanager', sizeGb: 1 }],
         configFiles: [
-          { name: 'alertmanager.yml', mountPath: '/etc/alertmanager/alertmanager.yml', content: (r) => renderAlertmanagerConfig(platform, r, props.ntfy) },
+          { name: 'alertmanager.yml', mountPath: '/etc/alertmanager/alertmanager.yml', content: (r) => renderAlertmanagerConfig(platform, r, props.ntfy, NTFY_TOKEN_FILE) },
         ],
         healthCheck: { http: { port: 9093, path: '/-/healthy' } },
         resources: { cpus: 0.5, memoryGb: 0.5 },

@@ -2,9 +2,23 @@ import { Service } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
 import { renderAlloyConfig } from '../configs/alloy.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
+import type { Secret } from '../model/secret.js';
 
 export interface AlloyProps extends CatalogServiceProps {
   readonly loki: Service;
+  /**
+   * Where instances on nodes without Loki push instead (Compose: Caddy's authenticated gateway),
+   * so Loki is never published. @default every instance dials Loki itself
+   */
+  readonly gateway?: LokiGateway;
+}
+
+/** An authenticated push endpoint in front of Loki. */
+export interface LokiGateway {
+  readonly via: Service;
+  readonly port: number;
+  readonly user: string;
+  readonly password: Secret;
 }
 
 /** Grafana Alloy on every node: ships container logs to Loki (a Loki without a shipper is empty). */
@@ -16,7 +30,8 @@ export class Alloy extends Service {
       catalogProps('alloy', props, {
         description: 'Ships container logs of its node to Loki (Grafana Alloy)',
         perNode: true,
-        command: ['run', '--server.http.listen-addr=0.0.0.0:12345', '--storage.path=/var/lib/alloy/data', '/etc/alloy/config.alloy'],
+        // --disable-reporting: Alloy sends anonymous usage statistics to Grafana Labs unless told not to.
+        command: ['run', '--server.http.listen-addr=0.0.0.0:12345', '--storage.path=/var/lib/alloy/data', '--disable-reporting', '/etc/alloy/config.alloy'],
         ports: [{ port: 12345, name: 'http' }],
         volumes: [{ name: 'alloy-data', mountPath: '/var/lib/alloy/data', sizeGb: 1 }],
         onTarget: {
@@ -24,12 +39,20 @@ export class Alloy extends Service {
           // Under k3s the kubelet writes every container's log below /var/log/pods.
           k3s: { volumes: [{ hostPath: '/var/log/pods', mountPath: '/var/log/pods', readOnly: true }] },
         },
-        configFiles: [{ name: 'config.alloy', mountPath: '/etc/alloy/config.alloy', content: (r) => renderAlloyConfig(r, props.loki) }],
+        configFiles: [{ name: 'config.alloy', mountPath: '/etc/alloy/config.alloy', content: (r) => renderAlloyConfig(r, props.loki, props.gateway) }],
+        ...(props.gateway ? { env: { LOKI_PUSH_PASSWORD: props.gateway.password } } : {}),
         healthCheck: { tcp: { port: 12345 }, via: 'bash' },
         resources: { cpus: 0.5, memoryGb: 0.5 },
         metrics: { port: 12345 },
       }),
     );
-    this.connect(props.loki, { ordering: true });
+    const beside = props.nodes.filter((n) => props.loki.nodes.includes(n));
+    const elsewhere = props.nodes.filter((n) => !props.loki.nodes.includes(n));
+    if (props.gateway && elsewhere.length > 0) {
+      if (beside.length > 0) this.connect(props.loki, { ordering: true, fromNodes: beside });
+      this.connect(props.gateway.via, { port: props.gateway.port, fromNodes: elsewhere });
+    } else {
+      this.connect(props.loki, { ordering: true });
+    }
   }
 }

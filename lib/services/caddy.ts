@@ -1,18 +1,47 @@
 import { Platform } from '../model/platform.js';
 import { Service, type VolumeSpec } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
-import { basicAuthSecretName, CADDY_METRICS_PORT, renderCaddyfile } from '../configs/caddyfile.js';
+import {
+  basicAuthSecretName,
+  CADDY_METRICS_PORT,
+  LOKI_GATEWAY_PORT,
+  LOKI_PUSH_PASSWORD,
+  LOKI_PUSH_PASSWORD_HASH,
+  renderCaddyfile,
+} from '../configs/caddyfile.js';
+import type { Secret } from '../model/secret.js';
 import type { EnvValue } from '../model/values.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
+
+export interface CaddyProps extends CatalogServiceProps {
+  /**
+   * Loki, when log shippers on other nodes must push to it: Caddy on Loki's node serves them an
+   * authenticated push-only gateway, so Loki itself is never published. @default no gateway
+   */
+  readonly lokiGateway?: Service;
+}
 
 /**
  * Caddy: the only HTTP(S) entry. Sites come from the platform's routes, so it is built after
  * every routed service; its connections to them are declared by the stack that builds it.
  */
 export class Caddy extends Service {
-  constructor(stack: Stack, props: CatalogServiceProps) {
+  /** The push gateway to Loki, when there is one: its port and the password its clients send. */
+  readonly lokiGateway?: { readonly loki: Service; readonly port: number; readonly password: Secret };
+
+  constructor(stack: Stack, props: CaddyProps) {
     const platform = Platform.of(stack);
     const env: Record<string, EnvValue> = {};
+    const loki = props.lokiGateway && props.lokiGateway.nodes.every((n) => props.nodes.includes(n)) ? props.lokiGateway : undefined;
+    const pushPassword = loki
+      ? platform.secret(LOKI_PUSH_PASSWORD, { generate: 'password', description: 'password Alloy on the other nodes sends to push logs through Caddy to Loki' })
+      : undefined;
+    if (loki) {
+      env[LOKI_PUSH_PASSWORD_HASH] = platform.secret(LOKI_PUSH_PASSWORD_HASH, {
+        generate: 'bcrypt',
+        description: `bcrypt hash of LOKI_PUSH_PASSWORD, checked by Caddy's Loki gateway: caddy hash-password --plaintext "$LOKI_PUSH_PASSWORD"`,
+      });
+    }
     for (const route of platform.routes.filter((r) => r.auth)) {
       const name = basicAuthSecretName(route.host);
       env[name] = platform.secret(name, { generate: 'bcrypt', description: `basic-auth hash for ${platform.fqdn(route.host)}` });
@@ -31,13 +60,14 @@ export class Caddy extends Service {
           { port: 443, name: 'https', entry: true },
           { port: 443, protocol: 'udp', name: 'http3', entry: true, http: false },
           { port: CADDY_METRICS_PORT, name: 'metrics' },
+          ...(loki ? [{ port: LOKI_GATEWAY_PORT, name: 'loki-push', authentication: 'password' as const }] : []),
         ],
         volumes: [
           { name: 'caddy-data', mountPath: '/data', sizeGb: 1 },
           { name: 'caddy-config', mountPath: '/config', sizeGb: 1 },
           ...staticSites,
         ],
-        configFiles: [{ name: 'Caddyfile', mountPath: '/etc/caddy/Caddyfile', content: (r) => renderCaddyfile(platform, r) }],
+        configFiles: [{ name: 'Caddyfile', mountPath: '/etc/caddy/Caddyfile', content: (r) => renderCaddyfile(platform, r, loki) }],
         healthCheck: { http: { port: 2019, path: '/config/' }, loopbackOnly: true },
         resources: { cpus: 1, memoryGb: 0.5 },
         metrics: { port: CADDY_METRICS_PORT },
@@ -45,5 +75,9 @@ export class Caddy extends Service {
         egress: platform.tls === 'acme' ? [{ host: 'acme-v02.api.letsencrypt.org', why: 'ACME certificates' }] : [],
       }),
     );
+    if (loki && pushPassword) {
+      this.lokiGateway = { loki, port: LOKI_GATEWAY_PORT, password: pushPassword };
+      this.connect(loki);
+    }
   }
 }

@@ -23,10 +23,16 @@ export class Grafana extends Service {
           GF_SECURITY_ADMIN_PASSWORD: platform.secret('GRAFANA_PASSWORD', { generate: 'password', description: 'Grafana admin password' }),
           GF_USERS_ALLOW_SIGN_UP: 'false',
           GF_SERVER_ROOT_URL: `https://${platform.fqdn('grafana')}`,
+          // Nothing phones home: usage reports, update and plugin-update checks (grafana.com),
+          // avatars (gravatar.com) and the news feed are on by default.
           GF_ANALYTICS_REPORTING_ENABLED: 'false',
           GF_ANALYTICS_CHECK_FOR_UPDATES: 'false',
+          GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES: 'false',
+          GF_ANALYTICS_FEEDBACK_LINKS_ENABLED: 'false',
+          GF_SECURITY_DISABLE_GRAVATAR: 'true',
+          GF_NEWS_NEWS_FEED_ENABLED: 'false',
         },
-        ports: [{ port: 3000, name: 'http' }],
+        ports: [{ port: 3000, name: 'http', authentication: 'password' }],
         volumes: [{ name: 'grafana-data', mountPath: '/var/lib/grafana', sizeGb: 5 }],
         configFiles: [
           {

@@ -30,6 +30,8 @@ export class Litellm extends Service {
     const env: Record<string, EnvValue> = {
       LITELLM_MASTER_KEY: litellmApiKey(platform),
       LITELLM_LOG: 'INFO',
+      // The model cost map ships in the image; by default LiteLLM fetches it from GitHub at start.
+      LITELLM_LOCAL_MODEL_COST_MAP: 'True',
     };
     if (props.postgres) {
       // Its own database and role. The parts, not a URL: LiteLLM's proxy_cli (run_server) builds
@@ -55,7 +57,7 @@ export class Litellm extends Service {
         description: 'OpenAI-compatible gateway over Ollama (LiteLLM)',
         command: ['--config', '/app/config.yaml', '--port', String(LITELLM_PORT)],
         env,
-        ports: [{ port: LITELLM_PORT, name: 'api' }],
+        ports: [{ port: LITELLM_PORT, name: 'api', authentication: 'token' }],
         configFiles: [
           {
             name: 'config.yaml',

@@ -45,8 +45,8 @@ export class Minio extends Service {
           MINIO_PROMETHEUS_AUTH_TYPE: 'public',
         },
         ports: [
-          { port: MINIO_API_PORT, name: 's3' },
-          { port: MINIO_CONSOLE_PORT, name: 'console' },
+          { port: MINIO_API_PORT, name: 's3', authentication: 'token' },
+          { port: MINIO_CONSOLE_PORT, name: 'console', authentication: 'password' },
         ],
         volumes: [{ name: 'minio-data', mountPath: '/data', sizeGb: 200 }],
         healthCheck: { exec: ['mc', 'ready', 'local'] },

@@ -2,6 +2,7 @@ import { Platform } from '../model/platform.js';
 import { Service } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
+import type { EnvValue } from '../model/values.js';
 import { LITELLM_PORT, litellmApiKey } from './litellm.js';
 import { SEARXNG_PORT } from './searxng.js';
 
@@ -10,11 +11,29 @@ export interface OpenWebUiProps extends CatalogServiceProps {
   readonly searxng?: Service;
 }
 
-/** Open WebUI: the chat UI, talking to LiteLLM only (not to Ollama), searching through SearxNG. */
+/**
+ * Open WebUI: the chat UI, talking to LiteLLM only (not to Ollama), searching through SearxNG.
+ *
+ * Its first account would become admin, and it is routed publicly: instead the admin is created
+ * at start from `acmeEmail` and a secret password, sign-up is off, and the owner invites users
+ * (Admin Panel > Users > +). Document embeddings (RAG) use the local Ollama embedding model
+ * through LiteLLM; the image's default would download a sentence-transformers model from
+ * Hugging Face at start, and OFFLINE_MODE keeps it from fetching models or checking for updates.
+ */
 export class OpenWebUi extends Service {
   constructor(stack: Stack, props: OpenWebUiProps) {
     const platform = Platform.of(stack);
     const searxng = props.searxng;
+    const embedding = platform.config.models.ollama.find((m) => m.mode === 'embedding');
+    const rag: Record<string, EnvValue> = embedding
+      ? {
+          RAG_EMBEDDING_ENGINE: 'openai',
+          RAG_EMBEDDING_MODEL: embedding.alias ?? embedding.name,
+          RAG_OPENAI_API_BASE_URL: (r) => r.url(props.litellm, LITELLM_PORT, '/v1'),
+          RAG_OPENAI_API_KEY: litellmApiKey(platform),
+          OFFLINE_MODE: 'true',
+        }
+      : {};
     super(
       stack,
       'open-webui',
@@ -26,6 +45,15 @@ export class OpenWebUi extends Service {
           ENABLE_OLLAMA_API: 'false',
           WEBUI_URL: `https://${platform.fqdn('chat')}`,
           WEBUI_SECRET_KEY: platform.secret('WEBUI_SECRET_KEY', { generate: 'password64', description: 'Open WebUI session signing key' }),
+          WEBUI_ADMIN_EMAIL: platform.config.acmeEmail,
+          WEBUI_ADMIN_NAME: platform.config.basicAuthUser,
+          WEBUI_ADMIN_PASSWORD: platform.secret('OPEN_WEBUI_ADMIN_PASSWORD', {
+            generate: 'password',
+            description: `password of the Open WebUI admin (${platform.config.acmeEmail}), created at first start`,
+          }),
+          ENABLE_SIGNUP: 'false',
+          DEFAULT_USER_ROLE: 'pending',
+          ...rag,
           ...(searxng
             ? {
                 ENABLE_WEB_SEARCH: 'true',
@@ -37,11 +65,13 @@ export class OpenWebUi extends Service {
           ANONYMIZED_TELEMETRY: 'false',
           DO_NOT_TRACK: 'true',
           SCARF_NO_ANALYTICS: 'true',
+          ENABLE_VERSION_UPDATE_CHECK: 'false',
         },
-        ports: [{ port: 8080, name: 'http' }],
+        ports: [{ port: 8080, name: 'http', authentication: 'password' }],
         volumes: [{ name: 'open-webui-data', mountPath: '/app/backend/data', sizeGb: 10 }],
         healthCheck: { http: { port: 8080, path: '/health' }, via: 'curl', startPeriodSeconds: 60 },
         resources: { cpus: 2, memoryGb: 2 },
+        egress: embedding ? [] : [{ host: 'huggingface.co', why: 'RAG embedding model download (models.ollama has no embedding model)' }],
         // Seed 004: 1-3 replicas at 70% CPU.
         scaling: { minReplicas: 1, maxReplicas: 3, cpuPercent: 70 },
       }),

@@ -66,7 +66,7 @@ export class Postgres extends Service {
       catalogProps('postgres', { ...props, image }, {
         description: `PostgreSQL 16${wantsVectors ? ' with pgvector' : ''}: a database and login role per client`,
         env: { POSTGRES_USER: user, POSTGRES_PASSWORD: password, PGDATA: '/var/lib/postgresql/data/pgdata' },
-        ports: [{ port: POSTGRES_PORT, name: 'postgres', http: false }],
+        ports: [{ port: POSTGRES_PORT, name: 'postgres', http: false, authentication: 'password' }],
         volumes: [{ name: 'postgres-data', mountPath: '/var/lib/postgresql/data', sizeGb: 50 }],
         healthCheck: { exec: ['sh', '-c', 'pg_isready -U "$POSTGRES_USER" -d postgres'], intervalSeconds: 10, timeoutSeconds: 5, retries: 5 },
         resources: { cpus: 2, memoryGb: 4 },

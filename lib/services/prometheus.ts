@@ -1,7 +1,8 @@
 import { Platform } from '../model/platform.js';
 import { Service } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
-import { renderAlertRules, renderPrometheusConfig } from '../configs/prometheus.js';
+import { alertRules, renderAlertRules, renderPrometheusConfig, type AlertRule } from '../configs/prometheus.js';
+import type { Target } from '../model/service.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
 
 export const PROMETHEUS_PORT = 9090;
@@ -35,7 +36,7 @@ export class Prometheus extends Service {
             content: (r) =>
               renderPrometheusConfig(platform, r, { scraped: this.scraped, alertmanager: this.alertmanager, blackbox: this.blackbox }),
           },
-          { name: 'rules/alerts.yml', mountPath: '/etc/prometheus/rules/alerts.yml', content: () => renderAlertRules(this.blackbox !== undefined) },
+          { name: 'rules/alerts.yml', mountPath: '/etc/prometheus/rules/alerts.yml', content: (r) => renderAlertRules(this.alertRules(r.target)) },
         ],
         healthCheck: { http: { port: PROMETHEUS_PORT, path: '/-/healthy' } },
         resources: { cpus: 2, memoryGb: 4 },
@@ -43,6 +44,11 @@ export class Prometheus extends Service {
         metrics: { port: PROMETHEUS_PORT },
       }),
     );
+  }
+
+  /** The alert rules it evaluates on `target`, each with the proof that it fires (see renderAlertRuleTests). */
+  alertRules(target: Target): AlertRule[] {
+    return alertRules(Platform.of(this), target, this.blackbox !== undefined);
   }
 
   /** Services whose metrics it scrapes. */

@@ -30,7 +30,7 @@ export class Technitium extends Service {
         ports: [
           { port: 53, protocol: 'udp', name: 'dns', entry: true, http: false },
           { port: 53, protocol: 'tcp', name: 'dns-tcp', entry: true, http: false },
-          { port: TECHNITIUM_ADMIN_PORT, name: 'admin' },
+          { port: TECHNITIUM_ADMIN_PORT, name: 'admin', authentication: 'password' },
         ],
         volumes: [{ name: 'technitium-config', mountPath: '/etc/dns', sizeGb: 1 }],
         configFiles: [

@@ -10,11 +10,13 @@ export class UptimeKuma extends Service {
       'uptime-kuma',
       catalogProps('uptime-kuma', props, {
         description: 'Status page and endpoint checks (Uptime Kuma)',
-        ports: [{ port: 3001, name: 'http' }],
+        ports: [{ port: 3001, name: 'http', authentication: 'password' }],
         volumes: [{ name: 'uptime-kuma-data', mountPath: '/app/data', sizeGb: 1 }],
         // The image ships this checker for its own HEALTHCHECK.
         healthCheck: { exec: ['extra/healthcheck'], http: { port: 3001, path: '/' }, startPeriodSeconds: 60 },
         resources: { cpus: 0.5, memoryGb: 0.5 },
+        // On by default and only switchable in its UI (Settings > About: "Show update if available").
+        egress: [{ host: 'uptime.kuma.pet', why: 'update check (turn it off in Settings > About)' }],
       }),
     );
   }

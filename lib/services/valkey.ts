@@ -37,7 +37,7 @@ export class Valkey extends Service {
         ],
         // valkey-cli (forked from redis-cli) authenticates with REDISCLI_AUTH.
         env: { VALKEY_PASSWORD: password, REDISCLI_AUTH: password },
-        ports: [{ port: VALKEY_PORT, name: 'redis', http: false }],
+        ports: [{ port: VALKEY_PORT, name: 'redis', http: false, authentication: 'password' }],
         volumes: [{ name: 'valkey-data', mountPath: '/data', sizeGb: 5 }],
         // `ping` exits 0 even on a NOAUTH error: only PONG is healthy.
         healthCheck: { exec: ['sh', '-c', 'valkey-cli ping | grep -q PONG'], intervalSeconds: 10, timeoutSeconds: 5 },

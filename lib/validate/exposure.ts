@@ -20,36 +20,20 @@ export function adminWithoutAuth(platform: Platform): Finding[] {
     }));
 }
 
-/**
- * Ollama and ComfyUI answer anyone: they belong in a zone the edge cannot reach, and a published
- * port puts them on the node's network.
- */
+/** Ollama and ComfyUI answer anyone: they belong in a zone the edge cannot reach. */
 export function inferenceExposure(platform: Platform): Finding[] {
   const findings: Finding[] = [];
   const edgeZones = new Set(platform.services.filter((s) => s.ports.some((p) => p.entry)).map((s) => s.zone));
   for (const [name, port] of Object.entries(INFERENCE_PORTS)) {
     const service = platform.service(name);
-    if (!service) continue;
-    if (edgeZones.has(service.zone)) {
-      findings.push({
-        rule: 'inference-exposed',
-        severity: 'error',
-        path: [...service.configPath, 'zone'],
-        message: `${name} (${port}, no authentication) is in zone ${service.zone.name}, beside the edge: anything compromised there reaches it directly`,
-        fix: `keep ${name} in an isolated zone (services.${name}.zone: gpu)`,
-      });
-    }
-    for (const node of platform.deployedNodes) {
-      for (const hp of hostPorts(platform, node).filter((h) => h.service === service && h.port === port)) {
-        findings.push({
-          rule: 'inference-exposed',
-          severity: 'warning',
-          path: hp.dialledBy ? [...hp.dialledBy.from.configPath, 'node'] : [...service.configPath],
-          message: `${name}:${port} is published on ${node.name} (${node.bindAddress}) for ${hp.reason.replace('dialled by ', '')} on another node: anyone on that network can use it without a key`,
-          fix: `put ${hp.dialledBy?.from.name ?? 'its clients'} on ${node.name}, use exposure tailnet, or firewall ${node.bindAddress}:${port} to the calling node`,
-        });
-      }
-    }
+    if (!service || !edgeZones.has(service.zone)) continue;
+    findings.push({
+      rule: 'inference-exposed',
+      severity: 'error',
+      path: [...service.configPath, 'zone'],
+      message: `${name} (${port}, no authentication) is in zone ${service.zone.name}, beside the edge: anything compromised there reaches it directly`,
+      fix: `keep ${name} in an isolated zone (services.${name}.zone: gpu)`,
+    });
   }
   const origins = platform.service('ollama')?.env.OLLAMA_ORIGINS;
   if (typeof origins === 'string' && origins.split(',').some((o) => o.trim() === '*')) {
@@ -78,6 +62,41 @@ export function bindAllInterfaces(platform: Platform): Finding[] {
       message: `${node.name}'s ${key} is 0.0.0.0, so its published ports (${published.map((h) => `${h.port}/${h.protocol}`).join(', ')}) listen on every interface, not only the ${platform.config.exposure} one`,
       fix: `set nodes.${node.name}.${key} to the node's ${platform.config.exposure === 'tailnet' ? 'Tailscale (100.x.y.z)' : 'LAN'} address`,
     });
+  }
+  return findings;
+}
+
+/**
+ * Every published port of a service that answers anyone (its port declares `authentication:
+ * 'none'`): published for a caller on another node, it is open to everything on that node's
+ * network. Under `public`, a port on a node that also receives the internet's forwarded entry
+ * ports (its address is where the router points 80/443/53; a DMZ-host or forwarding slip puts
+ * everything on it online) is an error; elsewhere a warning, since the LAN or tailnet is trusted
+ * more but not blindly. Entry ports are public by design and not reported.
+ */
+export function unauthenticatedPorts(platform: Platform): Finding[] {
+  const findings: Finding[] = [];
+  const entryNodes = new Set(platform.services.filter((s) => s.ports.some((p) => p.entry)).flatMap((s) => s.nodes));
+  for (const node of platform.deployedNodes) {
+    for (const hp of hostPorts(platform, node)) {
+      const spec = hp.service.ports.find((p) => p.port === hp.port && p.protocol === hp.protocol);
+      if (!spec || spec.entry || spec.authentication !== 'none') continue;
+      const caller = hp.dialledBy?.from;
+      const callerNodes = hp.dialledBy?.fromNodes.filter((n) => n !== node) ?? [];
+      const error = platform.config.exposure === 'public' && entryNodes.has(node);
+      const where = error ? `the edge node ${node.name}, whose address the internet's ports are forwarded to` : node.name;
+      findings.push({
+        rule: 'unauthenticated-port',
+        severity: error ? 'error' : 'warning',
+        path: caller ? [...caller.configPath, 'node'] : [...hp.service.configPath],
+        message:
+          `${hp.service.name} answers anyone on ${hp.port}/${hp.protocol} (${spec.name}, no authentication) and is published on ${where} at ${node.bindAddress}:${hp.port}` +
+          (caller ? ` for ${caller.name} on ${callerNodes.map((n) => `${n.name} (${n.bindAddress})`).join(', ')}` : ''),
+        fix: caller
+          ? `run ${caller.name} on ${node.name} (or ${hp.service.name} beside it), use exposure tailnet, or firewall ${node.bindAddress}:${hp.port} to ${callerNodes.map((n) => n.bindAddress).join(', ')}`
+          : `do not publish ${hp.service.name}:${hp.port}, or firewall ${node.bindAddress}:${hp.port}`,
+      });
+    }
   }
   return findings;
 }

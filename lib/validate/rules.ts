@@ -1,7 +1,7 @@
 import type { Platform } from '../model/platform.js';
 import { nodeCapacity } from './capacity.js';
 import { coolifyLiteralSecrets } from './coolify.js';
-import { adminWithoutAuth, bindAllInterfaces, inferenceExposure } from './exposure.js';
+import { adminWithoutAuth, bindAllInterfaces, inferenceExposure, unauthenticatedPorts } from './exposure.js';
 import type { Finding, Rule } from './finding.js';
 import { coolifyPorts, routeChecks } from './ports.js';
 import { literalSecrets, undeclaredSecrets } from './secrets.js';
@@ -30,7 +30,8 @@ export const RULES: readonly Rule[] = [
   { id: 'connection-cycle', description: 'Stacks that must start after each other in a circle.' },
   { id: 'isolated-zone-bridge', description: 'A service that joins zones across an isolated one.', check: isolatedZoneBridges },
   { id: 'public-admin-without-auth', description: 'An admin UI without a login routed publicly without basic auth.', check: adminWithoutAuth },
-  { id: 'inference-exposed', description: 'Ollama or ComfyUI reachable from the edge zone or on a host port.', check: inferenceExposure },
+  { id: 'inference-exposed', description: 'Ollama or ComfyUI in the edge zone.', check: inferenceExposure },
+  { id: 'unauthenticated-port', description: 'A published port of a service that answers anyone.', check: unauthenticatedPorts },
   { id: 'ollama-origins-wildcard', description: 'OLLAMA_ORIGINS=* on Ollama.' },
   { id: 'bind-all-interfaces', description: 'Published ports bound to 0.0.0.0.', check: bindAllInterfaces },
   { id: 'secret-literal', description: 'A credential written as a literal value.', check: literalSecrets },

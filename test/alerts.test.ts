@@ -1,0 +1,89 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { referenceConfig } from '../lib/config/load.js';
+import { renderAlertRules, renderAlertRuleTests } from '../lib/configs/prometheus.js';
+import type { Target } from '../lib/model/service.js';
+import { Prometheus } from '../lib/services/prometheus.js';
+import { buildReferencePlatform } from '../stacks/reference.js';
+import { fixtureNames, loadFixture } from './support/render.js';
+import { toolAvailable } from './support/tools.js';
+
+/*
+ * Every alert rule, evaluated by Prometheus's own rule engine (`promtool test rules`): it fires on
+ * the failure it names, with its labels and summary, and stays silent on a healthy system. The
+ * tests are generated from each rule's proof, which the rule type requires: a new rule cannot be
+ * added without one.
+ */
+
+const scratch = mkdtempSync(join(tmpdir(), 'platform-alerts-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+const configs = [
+  { name: 'reference', load: referenceConfig },
+  ...fixtureNames('valid').map((name) => ({ name, load: () => loadFixture('valid', name) })),
+];
+const cases = configs.flatMap(({ name, load }) => (['compose', 'k3s'] as Target[]).map((target) => ({ name, target, load })));
+
+function prometheusOf(load: () => ReturnType<typeof referenceConfig>): Prometheus | undefined {
+  const platform = buildReferencePlatform(load().config);
+  const service = platform.service('prometheus');
+  return service instanceof Prometheus ? service : undefined;
+}
+
+describe.each(cases)('$name ($target)', ({ name, target, load }) => {
+  const prometheus = prometheusOf(load);
+
+  it.runIf(prometheus !== undefined && toolAvailable('promtool'))('promtool: every rule fires on its failure and stays silent when healthy', () => {
+    const rules = (prometheus as Prometheus).alertRules(target);
+    const dir = join(scratch, `${name}-${target}`);
+    execFileSync('mkdir', ['-p', dir]);
+    writeFileSync(join(dir, 'alerts.yml'), renderAlertRules(rules));
+    writeFileSync(join(dir, 'alerts.test.yml'), renderAlertRuleTests(rules, 'alerts.yml'));
+    let out = '';
+    try {
+      out = execFileSync('promtool', ['test', 'rules', 'alerts.test.yml'], { cwd: dir, encoding: 'utf8', stdio: 'pipe' });
+    } catch (err) {
+      const e = err as { stdout?: string; stderr?: string };
+      throw new Error(`promtool test rules failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+    }
+    expect(out).toContain('SUCCESS');
+  });
+
+  it.runIf(prometheus !== undefined)('each rendered rule has a firing and a healthy case', () => {
+    const rules = (prometheus as Prometheus).alertRules(target);
+    const rendered = parse(renderAlertRules(rules)) as { groups: { rules: { alert: string }[] }[] };
+    const tests = parse(renderAlertRuleTests(rules, 'alerts.yml')) as { tests: { name: string; alert_rule_test: { exp_alerts: unknown[] }[] }[] };
+    for (const rule of rendered.groups.flatMap((g) => g.rules)) {
+      const fires = tests.tests.find((t) => t.name === `${rule.alert} fires`);
+      const silent = tests.tests.find((t) => t.name === `${rule.alert} stays silent when healthy`);
+      expect(fires?.alert_rule_test[0]?.exp_alerts.length, rule.alert).toBe(1);
+      expect(silent?.alert_rule_test[0]?.exp_alerts.length, rule.alert).toBe(0);
+    }
+  });
+});
+
+describe('the reference alert list', () => {
+  const prometheus = prometheusOf(referenceConfig) as Prometheus;
+
+  it('names the failures of seed 001', () => {
+    expect(prometheus.alertRules('compose').map((r) => r.alert)).toEqual([
+      'HostHighCpu', 'HostHighMemory', 'HostDiskSpaceLow', 'TargetDown', 'GpuTemperatureHigh', 'ContainerDown', 'EndpointUnreachable',
+    ]);
+  });
+
+  it('ContainerDown expects every long-running container on its node, not the one-shots or on-demand ones', () => {
+    const expr = prometheus.alertRules('compose').find((r) => r.alert === 'ContainerDown')?.expr ?? '';
+    expect(expr).toContain('absent(container_last_seen{node="rtx",container_label_com_docker_compose_service="ollama"})');
+    expect(expr).toContain('absent(container_last_seen{node="homelab",container_label_com_docker_compose_service="caddy"})');
+    expect(expr).toContain('absent(container_last_seen{node="rtx",container_label_com_docker_compose_service="cadvisor"})');
+    expect(expr).not.toContain('"ollama-init"');
+    expect(expr).not.toContain('"cogvideox"');
+    expect(expr).not.toContain('time()');
+    const k3s = prometheus.alertRules('k3s').find((r) => r.alert === 'ContainerDown')?.expr ?? '';
+    expect(k3s).toContain('container_label_io_kubernetes_container_name="ollama"');
+  });
+});

@@ -1,0 +1,225 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { request } from 'node:https';
+import { createConnection, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { referenceConfig, type LoadedConfig } from '../lib/config/load.js';
+import { ComposeResolver } from '../lib/compose/resolver.js';
+import { LOKI_GATEWAY_USER } from '../lib/configs/caddyfile.js';
+import type { Caddy } from '../lib/services/caddy.js';
+import { render } from '../lib/synth.js';
+import { buildReferencePlatform } from '../stacks/reference.js';
+import { fixtureNames, loadFixture } from './support/render.js';
+import { toolAvailable } from './support/tools.js';
+
+/*
+ * The rendered Caddyfile, served for real by caddy on loopback: unprivileged ports, Caddy's
+ * internal CA, a stub HTTP server in place of each upstream address. Every site must reach the
+ * upstream the model names, basic-auth sites must answer 401 without credentials and 200 with
+ * them, and every response (errors included) must carry the security headers.
+ */
+
+const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'strict-origin-when-cross-origin',
+};
+
+const scratch = mkdtempSync(join(tmpdir(), 'platform-caddy-serve-'));
+const cleanups: (() => void)[] = [];
+afterAll(() => {
+  for (const cleanup of cleanups.reverse()) cleanup();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** An upstream stand-in that answers every request with the address it stands in for. */
+async function stub(address: string): Promise<{ port: number; server: Server }> {
+  const server = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end(`upstream ${address} ${req.method} ${req.url}`);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => server.close());
+  return { port: (server.address() as AddressInfo).port, server };
+}
+
+async function waitForPort(port: number, caddy: ChildProcess, log: () => string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (caddy.exitCode !== null) throw new Error(`caddy exited (${caddy.exitCode}):\n${log()}`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = createConnection({ host: '127.0.0.1', port }, () => (socket.end(), resolve(true)));
+      socket.on('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`caddy did not listen on ${port}:\n${log()}`);
+}
+
+interface Reply {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: string;
+}
+
+/**
+ * One request. Caddy opens its port before its internal CA has issued every certificate, and a
+ * handshake in that moment fails: those are retried for a while.
+ */
+async function get(port: number, host: string, options: { auth?: string; method?: string; path?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await once(port, host, options);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (attempt >= 50 || (code !== 'EPROTO' && code !== 'ECONNRESET')) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+function once(port: number, host: string, options: { auth?: string; method?: string; path?: string; headers?: Record<string, string> }): Promise<Reply> {
+  const ip = /^[\d.]+$/.test(host);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        servername: ip ? '' : host,
+        path: options.path ?? '/',
+        method: options.method ?? 'GET',
+        rejectUnauthorized: false,
+        auth: options.auth,
+        headers: { host: ip ? `${host}:${port}` : host, ...options.headers },
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function expectSecurityHeaders(reply: Reply, what: string): void {
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) expect(reply.headers[name], `${what}: ${name}`).toBe(value);
+  expect(reply.headers.server, `${what}: Server`).toBeUndefined();
+}
+
+const configs = [
+  { name: 'reference', load: referenceConfig },
+  ...fixtureNames('valid').map((name) => ({ name, load: () => loadFixture('valid', name) })),
+];
+
+/** Start caddy on the rendered Caddyfile of `loaded`, upstreams replaced by stubs. */
+async function serve(name: string, loaded: LoadedConfig) {
+  const platform = buildReferencePlatform(loaded.config);
+  const caddy = platform.service('caddy');
+  if (!caddy) return undefined;
+  const file = render(loaded, 'plain').files.find((f) => f.path.endsWith('/caddy/Caddyfile'));
+  if (!file) throw new Error('no Caddyfile rendered');
+  const dir = join(scratch, name);
+  mkdirSync(dir, { recursive: true });
+  const [httpPort, httpsPort, metricsPort, gatewayPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+
+  const stubs = new Map<string, { port: number; server: Server }>();
+  for (const match of file.content.matchAll(/reverse_proxy (\S+)/g)) {
+    const address = match[1] as string;
+    if (!stubs.has(address)) stubs.set(address, await stub(address));
+  }
+  let text = file.content.replace(/reverse_proxy (\S+)/g, (_, address: string) => `reverse_proxy 127.0.0.1:${stubs.get(address)?.port}`);
+  // Unprivileged ports, no admin endpoint (another test may hold 2019), Caddy's own CA, loopback only.
+  text = text.replace(/^\{\n/m, `{\n\thttp_port ${httpPort}\n\thttps_port ${httpsPort}\n\tadmin off\n\tskip_install_trust\n\tlocal_certs\n\tdefault_bind 127.0.0.1\n`);
+  text = text.replace(/^http:\/\/:(\d+) \{/m, `http://127.0.0.1:${metricsPort} {`);
+  // The Loki gateway listens on the node's address: here, loopback.
+  text = text.replace(/^https:\/\/[\d.]+:\d+ \{/m, `https://127.0.0.1:${gatewayPort} {`);
+  text = text.replace(/root \* \/srv\/(\S+)/g, (_, host: string) => {
+    mkdirSync(join(dir, 'srv', host), { recursive: true });
+    writeFileSync(join(dir, 'srv', host, 'index.html'), `static ${host}`);
+    return `root * ${join(dir, 'srv', host)}`;
+  });
+  writeFileSync(join(dir, 'Caddyfile'), text);
+
+  const hash = execFileSync('caddy', ['hash-password', '--plaintext', 'test'], { encoding: 'utf8' }).trim();
+  const hashes = Object.fromEntries([...text.matchAll(/\{\$([A-Z0-9_]+)\}/g)].map((m) => [m[1] as string, hash]));
+  const env = { ...process.env, ...hashes, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir };
+  let log = '';
+  const child = spawn('caddy', ['run', '--adapter', 'caddyfile', '--config', join(dir, 'Caddyfile')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+  cleanups.push(() => child.kill());
+  await waitForPort(httpsPort, child, () => log);
+  return { platform, caddy, httpsPort, gatewayPort, stubs, resolver: new ComposeResolver(caddy, caddy.homeNode) };
+}
+
+describe.each(configs)('$name: the rendered Caddyfile, served', ({ name, load }) => {
+  it.runIf(toolAvailable('caddy'))('every site reaches its upstream, auth sites answer 401 then 200, every response has the headers', async () => {
+    const served = await serve(name.replace(/\W+/g, '-'), load());
+    if (!served) return;
+    const { platform, caddy, httpsPort, gatewayPort, stubs, resolver } = served;
+    const user = platform.config.basicAuthUser;
+    for (const route of platform.routes) {
+      const host = platform.fqdn(route.host);
+      const expected = route.service && route.port !== undefined ? (() => { const a = resolver.address(route.service, route.port); return `upstream ${a.host}:${a.port} GET /`; })() : `static ${route.host}`;
+      if (route.auth) {
+        const denied = await get(httpsPort, host);
+        expect(denied.status, `${host} without credentials`).toBe(401);
+        expect(denied.headers['www-authenticate'], host).toMatch(/^Basic /);
+        expect(denied.body).not.toContain('upstream');
+        expectSecurityHeaders(denied, `${host} 401`);
+        const wrong = await get(httpsPort, host, { auth: `${user}:wrong` });
+        expect(wrong.status, `${host} with a wrong password`).toBe(401);
+        expectSecurityHeaders(wrong, `${host} 401 (wrong password)`);
+      }
+      const ok = await get(httpsPort, host, route.auth ? { auth: `${user}:test` } : {});
+      expect(ok.status, host).toBe(200);
+      expect(ok.body, host).toBe(expected);
+      expectSecurityHeaders(ok, `${host} 200`);
+      for (const origin of route.cors) {
+        const preflight = await get(httpsPort, host, { method: 'OPTIONS', headers: { origin: `https://${platform.fqdn(origin)}` } });
+        expect(preflight.status, `${host} preflight`).toBe(route.auth ? 401 : 204);
+        expectSecurityHeaders(preflight, `${host} preflight`);
+      }
+    }
+    // Loki's push gateway for Alloy on the other nodes: basic auth, the push path only.
+    const gateway = (caddy as Caddy).lokiGateway;
+    if (name === 'reference') expect(gateway, 'the reference ships logs from rtx through the gateway').toBeDefined();
+    if (gateway) {
+      const loki = resolver.address(gateway.loki, 3100);
+      const push = { method: 'POST', path: '/loki/api/v1/push' };
+      const denied = await get(gatewayPort, '127.0.0.1', push);
+      expect(denied.status, 'push without credentials').toBe(401);
+      expectSecurityHeaders(denied, 'gateway 401');
+      const pushed = await get(gatewayPort, '127.0.0.1', { ...push, auth: `${LOKI_GATEWAY_USER}:test` });
+      expect(pushed.status).toBe(200);
+      expect(pushed.body).toBe(`upstream ${loki.host}:${loki.port} POST /loki/api/v1/push`);
+      const query = await get(gatewayPort, '127.0.0.1', { path: '/loki/api/v1/query_range?query=%7Bnode%3D%22rtx%22%7D', auth: `${LOKI_GATEWAY_USER}:test` });
+      expect(query.status, 'queries are not served to the LAN').toBe(404);
+      expectSecurityHeaders(query, 'gateway 404');
+    }
+    // An upstream that is down: Caddy's own 502 carries the headers too.
+    const proxied = platform.routes.find((r) => r.service && r.port !== undefined && !r.auth);
+    if (proxied?.service && proxied.port !== undefined) {
+      const a = resolver.address(proxied.service, proxied.port);
+      const upstream = stubs.get(`${a.host}:${a.port}`);
+      await new Promise<void>((resolve) => { upstream?.server.close(() => resolve()); upstream?.server.closeAllConnections(); });
+      const down = await get(httpsPort, platform.fqdn(proxied.host));
+      expect(down.status).toBe(502);
+      expectSecurityHeaders(down, `${proxied.host} 502`);
+    }
+  }, 180_000);
+});
