@@ -7,7 +7,8 @@ import type { ServiceName } from './services/names.js';
  *
  * ComfyUI, Mochi and CogVideoX are built by the platform from the Dockerfiles under `images/` of
  * this repository (see IMAGE_BUILDS): nobody publishes an image of the video models, and building
- * ComfyUI from its release keeps its paths and flags under our control.
+ * ComfyUI from its release keeps its paths and flags under our control. Their names start with
+ * `localhost/` so that a host which lacks the build never pulls a look-alike from Docker Hub.
  */
 export const PINNED_IMAGES: Readonly<Record<ServiceName, string>> = {
   technitium: 'technitium/dns-server:14.3.0',
@@ -17,10 +18,10 @@ export const PINNED_IMAGES: Readonly<Record<ServiceName, string>> = {
   ollama: 'ollama/ollama:0.11.4',
   'ollama-init': 'ollama/ollama:0.11.4',
   'open-webui': 'ghcr.io/open-webui/open-webui:v0.6.22',
-  comfyui: 'platform/comfyui:v0.3.60-1',
+  comfyui: 'localhost/platform/comfyui:v0.3.60-1',
   'comfyui-models': 'alpine:3.22.1',
-  mochi: 'platform/mochi:0c86aeb-1',
-  cogvideox: 'platform/cogvideox:e519ece-1',
+  mochi: 'localhost/platform/mochi:0c86aeb-1',
+  cogvideox: 'localhost/platform/cogvideox:e519ece-1',
   postgres: 'postgres:16.10-alpine',
   valkey: 'valkey/valkey:7.2.10-alpine',
   minio: 'minio/minio:RELEASE.2025-09-07T16-13-09Z',
@@ -44,6 +45,42 @@ export const PGVECTOR_IMAGE = 'pgvector/pgvector:0.8.0-pg16';
 /** Tags that move: an image pinned to one of these is not reproducible. */
 export const FLOATING_TAGS = ['latest', 'main', 'main-latest', 'stable', 'edge', 'nightly', 'dev'];
 
+/** An image the platform builds itself: its Dockerfile and server live under `images/` of this repository. */
+export interface ImageBuild {
+  /**
+   * Folders under `images/` whose files make the build context, merged by file name in this
+   * order (the video models share `video-server/server.py`).
+   */
+  readonly sources: readonly string[];
+  /** The upstream code the Dockerfile builds, at a pinned tag or commit (an ARG in the Dockerfile). */
+  readonly upstream: { readonly repo: string; readonly ref: string; readonly arg: string };
+  /**
+   * sha256 over the context (each file's name, NUL, content, NUL, by name): a change to the
+   * Dockerfile or server must come with a new image tag, or hosts keep running the old build.
+   * test/images.test.ts recomputes it.
+   */
+  readonly contextSha256: string;
+}
+
+/** Built images, by service. Tags: `<upstream ref>-<revision of our build>`. */
+export const IMAGE_BUILDS: Readonly<Partial<Record<ServiceName, ImageBuild>>> = {
+  comfyui: {
+    sources: ['comfyui'],
+    upstream: { repo: 'comfyanonymous/ComfyUI', ref: 'v0.3.60', arg: 'COMFYUI_REF' },
+    contextSha256: '6ead3f28a4ab7a093a430f18f676ee454dae3f61a99571659cc4063aedf67b86',
+  },
+  mochi: {
+    sources: ['video-server', 'mochi'],
+    upstream: { repo: 'genmoai/mochi', ref: '0c86aebf386e6622deadfb47ff1996878cefc0ac', arg: 'MOCHI_COMMIT' },
+    contextSha256: '4ca833ed15f632d2e4d474b4439f82b24400d9cc9bc172322bc69ca34af248ea',
+  },
+  cogvideox: {
+    sources: ['video-server', 'cogvideox'],
+    upstream: { repo: 'THUDM/CogVideo', ref: 'e519eced782c08db81f45e5eb40baa45958087ae', arg: 'COGVIDEO_COMMIT' },
+    contextSha256: '7abd9e475891b0dfa332ec628018d8e1b203504e583e07e6dd17671f6706615b',
+  },
+};
+
 /** A program in an image that a health check can run (the first word of the check). */
 export type HealthTool = string;
 
@@ -64,8 +101,17 @@ export interface TagEvidence {
 
 /** What an image does at its pinned tag, read from its source there. */
 export interface ImageFacts {
-  /** The user its main process runs as out of the box (after the entrypoint drops root, if it does). */
+  /**
+   * The account its main process runs as on the platform, which owns its data folders (bind
+   * mode prepares them for this uid/gid).
+   */
   readonly user: { readonly uid: number; readonly gid: number; readonly name: string };
+  /**
+   * How the container gets there: `as-user` runs as `user` from the start (the image's USER, or
+   * the service's `user`); `root-then-drops` starts as root and its entrypoint prepares the data
+   * folders and switches to `user` itself (so the service must not set a user).
+   */
+  readonly start: 'as-user' | 'root-then-drops';
   /** Folders it keeps data in: the service mounts its volumes exactly here. */
   readonly dataPaths: readonly string[];
   /** Ports its processes listen on. */
@@ -85,6 +131,7 @@ const GH = 'https://github.com';
 export const IMAGE_FACTS: Readonly<Record<string, ImageFacts>> = {
   'technitium/dns-server:14.3.0': {
     user: { uid: 0, gid: 0, name: 'root' },
+    start: 'as-user',
     dataPaths: ['/etc/dns'],
     listenPorts: [53, 5380],
     healthTools: ['bash'],
@@ -98,6 +145,7 @@ export const IMAGE_FACTS: Readonly<Record<string, ImageFacts>> = {
   'lscr.io/linuxserver/ddclient:4.0.0-ls228': {
     // s6 starts as root, chowns /config to abc and runs ddclient as abc (svc-ddclient/run line 6).
     user: { uid: 911, gid: 911, name: 'abc' },
+    start: 'root-then-drops',
     dataPaths: ['/config'],
     listenPorts: [],
     healthTools: ['s6-svstat', 'sh', 'bash'],
@@ -111,8 +159,10 @@ export const IMAGE_FACTS: Readonly<Record<string, ImageFacts>> = {
   },
   'caddy:2.10.0-alpine': {
     user: { uid: 0, gid: 0, name: 'root' },
+    start: 'as-user',
     dataPaths: ['/data', '/config'],
-    listenPorts: [80, 443, 2019],
+    // 9180: the metrics listener the rendered Caddyfile opens.
+    listenPorts: [80, 443, 2019, 9180],
     healthTools: ['wget', 'sh'],
     evidence: {
       release: 'v2.10.0',
@@ -123,6 +173,7 @@ export const IMAGE_FACTS: Readonly<Record<string, ImageFacts>> = {
   },
   'ghcr.io/berriai/litellm:v1.79.1-stable': {
     user: { uid: 0, gid: 0, name: 'root' },
+    start: 'as-user',
     dataPaths: [],
     listenPorts: [4000],
     healthTools: ['python3', 'sh'],
@@ -135,6 +186,7 @@ export const IMAGE_FACTS: Readonly<Record<string, ImageFacts>> = {
   },
   'ollama/ollama:0.11.4': {
     user: { uid: 0, gid: 0, name: 'root' },
+    start: 'as-user',
     dataPaths: ['/root/.ollama'],
     listenPorts: [11434],
     healthTools: ['ollama', 'bash', 'sh'],
@@ -147,6 +199,7 @@ export const IMAGE_FACTS: Readonly<Record<string, ImageFacts>> = {
   },
   'ghcr.io/open-webui/open-webui:v0.6.22': {
     user: { uid: 0, gid: 0, name: 'root' },
+    start: 'as-user',
     dataPaths: ['/app/backend/data'],
     listenPorts: [8080],
     healthTools: ['curl', 'python3', 'bash', 'sh'],
@@ -157,9 +210,10 @@ export const IMAGE_FACTS: Readonly<Record<string, ImageFacts>> = {
       publishedBy: `${GH}/open-webui/open-webui/blob/v0.6.22/.github/workflows/docker-build.yaml`,
     },
   },
-  'platform/comfyui:v0.3.60-1': {
+  'localhost/platform/comfyui:v0.3.60-1': {
     // images/comfyui/Dockerfile: `USER 1000:1000`, ComfyUI's folders under /workspace (--base-directory).
     user: { uid: 1000, gid: 1000, name: 'comfy' },
+    start: 'as-user',
     dataPaths: ['/workspace/models', '/workspace/input', '/workspace/output', '/workspace/user'],
     listenPorts: [8188],
     healthTools: ['python3', 'bash', 'sh'],
@@ -172,18 +226,21 @@ export const IMAGE_FACTS: Readonly<Record<string, ImageFacts>> = {
   },
   'alpine:3.22.1': {
     user: { uid: 0, gid: 0, name: 'root' },
-    dataPaths: [],
+    start: 'as-user',
+    // The platform runs it as comfyui-models, downloading into the models volume at /models.
+    dataPaths: ['/models'],
     listenPorts: [],
     healthTools: ['wget', 'sh'],
     evidence: {
-      release: 'v3.22.1',
-      tagScheme: '{version}',
+      release: '3.22.1',
+      tagScheme: '{release}',
       releaseNotes: 'https://alpinelinux.org/posts/Alpine-3.22.1-released.html',
       publishedBy: `${GH}/docker-library/official-images/blob/master/library/alpine`,
     },
   },
-  'platform/mochi:0c86aeb-1': {
+  'localhost/platform/mochi:0c86aeb-1': {
     user: { uid: 1000, gid: 1000, name: 'app' },
+    start: 'as-user',
     dataPaths: ['/models', '/output'],
     listenPorts: [8000],
     healthTools: ['python3', 'bash', 'sh'],
@@ -194,8 +251,9 @@ export const IMAGE_FACTS: Readonly<Record<string, ImageFacts>> = {
       publishedBy: 'images/mochi/Dockerfile',
     },
   },
-  'platform/cogvideox:e519ece-1': {
+  'localhost/platform/cogvideox:e519ece-1': {
     user: { uid: 1000, gid: 1000, name: 'app' },
+    start: 'as-user',
     dataPaths: ['/models', '/output'],
     listenPorts: [8000],
     healthTools: ['python3', 'bash', 'sh'],
@@ -209,6 +267,7 @@ export const IMAGE_FACTS: Readonly<Record<string, ImageFacts>> = {
   'postgres:16.10-alpine': {
     // docker-library/postgres 16/alpine: `adduser -u 70 ... postgres`; the entrypoint drops to it with su-exec.
     user: { uid: 70, gid: 70, name: 'postgres' },
+    start: 'root-then-drops',
     dataPaths: ['/var/lib/postgresql/data'],
     listenPorts: [5432],
     healthTools: ['sh'],
@@ -222,6 +281,7 @@ export const IMAGE_FACTS: Readonly<Record<string, ImageFacts>> = {
   'pgvector/pgvector:0.8.0-pg16': {
     // Debian-based (FROM postgres:16): the postgres user is uid 999.
     user: { uid: 999, gid: 999, name: 'postgres' },
+    start: 'root-then-drops',
     dataPaths: ['/var/lib/postgresql/data'],
     listenPorts: [5432],
     healthTools: ['sh', 'bash'],
@@ -235,6 +295,7 @@ export const IMAGE_FACTS: Readonly<Record<string, ImageFacts>> = {
   'valkey/valkey:7.2.10-alpine': {
     // valkey-container alpine: `adduser -S -G valkey -u 999 valkey`; the entrypoint drops to it with su-exec.
     user: { uid: 999, gid: 1000, name: 'valkey' },
+    start: 'root-then-drops',
     dataPaths: ['/data'],
     listenPorts: [6379],
     healthTools: ['valkey-cli', 'sh'],
@@ -247,6 +308,7 @@ export const IMAGE_FACTS: Readonly<Record<string, ImageFacts>> = {
   },
   'minio/minio:RELEASE.2025-09-07T16-13-09Z': {
     user: { uid: 0, gid: 0, name: 'root' },
+    start: 'as-user',
     dataPaths: ['/data'],
     listenPorts: [9000, 9001],
     healthTools: ['mc', 'sh'],
@@ -258,9 +320,11 @@ export const IMAGE_FACTS: Readonly<Record<string, ImageFacts>> = {
     },
   },
   'searxng/searxng:2025.9.20-57ef342': {
-    // container/base.yml at 57ef342 sets no run-as: the entrypoint and granian run as root;
-    // the searxng account (uid 977, base.yml lines 19-26) owns /etc/searxng and /var/cache/searxng.
-    user: { uid: 0, gid: 0, name: 'root' },
+    // container/base.yml at 57ef342 sets no run-as and the entrypoint does not switch users
+    // (entrypoint.sh line 130: exec granian), so the platform runs it as the searxng account
+    // (uid 977, base.yml lines 19-26), which owns /etc/searxng and /var/cache/searxng (lines 43-55).
+    user: { uid: 977, gid: 977, name: 'searxng' },
+    start: 'as-user',
     dataPaths: ['/var/cache/searxng'],
     listenPorts: [8080],
     // base.yml lines 10-12: busybox, python3, wget.
@@ -276,6 +340,7 @@ export const IMAGE_FACTS: Readonly<Record<string, ImageFacts>> = {
   },
   'prom/prometheus:v3.5.0': {
     user: { uid: 65534, gid: 65534, name: 'nobody' },
+    start: 'as-user',
     dataPaths: ['/prometheus'],
     listenPorts: [9090],
     healthTools: ['wget', 'sh'],
@@ -288,6 +353,7 @@ export const IMAGE_FACTS: Readonly<Record<string, ImageFacts>> = {
   },
   'prom/alertmanager:v0.28.1': {
     user: { uid: 65534, gid: 65534, name: 'nobody' },
+    start: 'as-user',
     dataPaths: ['/alertmanager'],
     listenPorts: [9093],
     healthTools: ['wget', 'sh'],
@@ -300,6 +366,7 @@ export const IMAGE_FACTS: Readonly<Record<string, ImageFacts>> = {
   },
   'grafana/grafana:12.1.1': {
     user: { uid: 472, gid: 0, name: 'grafana' },
+    start: 'as-user',
     dataPaths: ['/var/lib/grafana'],
     listenPorts: [3000],
     healthTools: ['wget', 'sh'],
@@ -313,6 +380,7 @@ export const IMAGE_FACTS: Readonly<Record<string, ImageFacts>> = {
   'grafana/loki:3.5.3': {
     // cmd/loki/Dockerfile: distroless/static:debug (busybox wget on PATH), `USER 10001`, /loki.
     user: { uid: 10001, gid: 10001, name: 'loki' },
+    start: 'as-user',
     dataPaths: ['/loki'],
     listenPorts: [3100],
     healthTools: ['wget', 'sh'],
@@ -325,6 +393,7 @@ export const IMAGE_FACTS: Readonly<Record<string, ImageFacts>> = {
   },
   'grafana/alloy:v1.13.0': {
     user: { uid: 0, gid: 0, name: 'root' },
+    start: 'as-user',
     dataPaths: ['/var/lib/alloy/data'],
     listenPorts: [12345],
     healthTools: ['bash', 'sh'],
@@ -337,6 +406,7 @@ export const IMAGE_FACTS: Readonly<Record<string, ImageFacts>> = {
   },
   'louislam/uptime-kuma:1.23.16': {
     user: { uid: 0, gid: 0, name: 'root' },
+    start: 'as-user',
     dataPaths: ['/app/data'],
     listenPorts: [3001],
     healthTools: ['extra/healthcheck', 'node', 'sh'],
@@ -349,6 +419,7 @@ export const IMAGE_FACTS: Readonly<Record<string, ImageFacts>> = {
   },
   'binwiederhier/ntfy:v2.13.0': {
     user: { uid: 0, gid: 0, name: 'root' },
+    start: 'as-user',
     dataPaths: ['/var/cache/ntfy'],
     listenPorts: [80],
     healthTools: ['wget', 'sh'],
@@ -362,6 +433,7 @@ export const IMAGE_FACTS: Readonly<Record<string, ImageFacts>> = {
   'prom/node-exporter:v1.9.1': {
     // Dockerfile line 11: `USER nobody`; line 10: `EXPOSE 9100`.
     user: { uid: 65534, gid: 65534, name: 'nobody' },
+    start: 'as-user',
     dataPaths: [],
     listenPorts: [9100],
     healthTools: ['wget', 'sh'],
@@ -375,6 +447,7 @@ export const IMAGE_FACTS: Readonly<Record<string, ImageFacts>> = {
   },
   'gcr.io/cadvisor/cadvisor:v0.52.1': {
     user: { uid: 0, gid: 0, name: 'root' },
+    start: 'as-user',
     dataPaths: [],
     listenPorts: [8080],
     healthTools: ['wget', 'sh'],
@@ -387,6 +460,7 @@ export const IMAGE_FACTS: Readonly<Record<string, ImageFacts>> = {
   },
   'nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04': {
     user: { uid: 0, gid: 0, name: 'root' },
+    start: 'as-user',
     dataPaths: [],
     listenPorts: [9400],
     healthTools: ['bash', 'sh'],
@@ -399,6 +473,7 @@ export const IMAGE_FACTS: Readonly<Record<string, ImageFacts>> = {
   },
   'prom/blackbox-exporter:v0.27.0': {
     user: { uid: 65534, gid: 65534, name: 'nobody' },
+    start: 'as-user',
     dataPaths: [],
     listenPorts: [9115],
     healthTools: ['wget', 'sh'],

@@ -187,7 +187,7 @@ const CASES: { rule: string; fail: () => LoadedConfig; pass: () => LoadedConfig;
       {
         severity: 'error',
         path: 'nodes.homelab.tailscaleAddress',
-        message: "homelab's tailscaleAddress is 0.0.0.0, so its published ports (80/tcp, 443/tcp, 443/udp, 53/tcp, 53/udp) listen on every interface, not only the tailnet one",
+        message: "homelab's tailscaleAddress is 0.0.0.0, so its published ports (80/tcp, 443/tcp, 443/udp, 9100/tcp, 53/tcp, 53/udp) listen on every interface, not only the tailnet one",
       },
     ],
   },
@@ -294,7 +294,9 @@ describe('the reference platform', () => {
       'en.wikipedia.org <- searxng',
       'export.arxiv.org <- searxng',
       'html.duckduckgo.com <- searxng',
+      'huggingface.co <- cogvideox',
       'huggingface.co <- comfyui-models',
+      'huggingface.co <- mochi',
       'registry.ollama.ai <- ollama',
       'root and TLD name servers <- technitium',
       'www.google.com <- searxng',
