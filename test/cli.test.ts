@@ -33,12 +33,12 @@ describe('platform synth', () => {
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('for example.com from <embedded reference platform>');
     expect(result.stdout).toMatch(/stacks: +9 stacks, 26 services/);
-    expect(result.stdout).toMatch(/compose: +11 compose files, 38 files/);
-    expect(result.stdout).toMatch(/k3s: +146 Kubernetes objects, 151 files/);
+    expect(result.stdout).toMatch(/compose: +11 compose files, 45 files/);
+    expect(result.stdout).toMatch(/k3s: +147 Kubernetes objects, 159 files/);
     expect(result.stdout).toContain('checks:  no errors, 11 warnings (platform validate shows them)');
     expect(result.stdout).toContain('note: rtx: 4 GPU services on 1 GPU(s), so the device plugin time-slices each GPU into 4');
     expect(result.stdout).toContain('GPU:     ollama -> rtx GPU 0');
-    expect(result.stdout).toMatch(/wrote 189 files in \d+ ms/);
+    expect(result.stdout).toMatch(/wrote 204 files in \d+ ms/);
     // --target all is the default: both trees.
     expect(existsSync(join(out, 'compose/homelab/edge/compose.yaml'))).toBe(true);
     expect(existsSync(join(out, 'k3s/argocd/root.yaml'))).toBe(true);
@@ -52,7 +52,7 @@ describe('platform synth', () => {
     expect(result.exitCode).toBe(0);
     expect(result.stdout).not.toContain('compose:');
     expect(readFileSync(join(out, 'compose/homelab/edge/compose.yaml'), 'utf8')).toBe(compose);
-    expect(readdirSync(join(out, 'k3s')).sort()).toEqual(['README.md', 'apps', 'argocd', 'secrets', 'topology.mmd', 'topology.svg']);
+    expect(readdirSync(join(out, 'k3s')).sort()).toEqual(['README.md', 'apps', 'argocd', 'images', 'secrets', 'topology.mmd', 'topology.svg']);
     expect((await platform(['synth', '--target', 'swarm'])).stderr).toContain('Allowed choices are all, compose, k3s.');
   });
 

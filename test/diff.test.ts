@@ -41,7 +41,7 @@ async function repoWith(name: string, config: string | undefined): Promise<strin
   const repo = join(scratch, name);
   mkdirSync(repo);
   // The sources as they are here (CI may check out without git history): what a revision builds from.
-  for (const source of ['bin', 'charts', 'lib', 'stacks', 'package.json', 'package-lock.json', 'tsconfig.json']) {
+  for (const source of ['bin', 'charts', 'images', 'lib', 'stacks', 'package.json', 'package-lock.json', 'tsconfig.json']) {
     cpSync(join(ROOT, source), join(repo, source), { recursive: true });
   }
   symlinkSync(join(ROOT, 'node_modules'), join(repo, 'node_modules'), 'dir');
@@ -109,7 +109,7 @@ models:
         '± compose/rtx/image (+1|-1), ± compose/rtx/llm (+2|-4), ± compose/rtx/monitoring (+1|-1), ± compose/rtx/video (+1|-1), ± k3s (+12|-21), ' +
         '± k3s/apps (+96|-3), ± k3s/argocd (+3|-30), ± k3s/chat (+0|-6), ± k3s/dns (+3|-4), ± k3s/edge (+1|-6), ± k3s/llm (+2|-19), ' +
         '± k3s/monitoring (+1|-2), ± k3s/network-policies (+32|-130)  ',
-      'Removed (2): - compose/homelab/search (+0|-117), - k3s/search (+0|-164)',
+      'Removed (2): - compose/homelab/search (+0|-114), - k3s/search (+0|-165)',
       '',
     ]);
     // The changed model: LiteLLM's config and the Ollama pull list.
@@ -126,7 +126,7 @@ models:
       expect.stringMatching(/^\+ Service edge\/worker /),
     ]);
     // The removed stack.
-    expect(headings(md, 'k3s/search')).toEqual(['- ConfigMap services/searxng-config (+0|-57)', '- Deployment services/searxng (+0|-88)', '- Service services/searxng (+0|-19)']);
+    expect(headings(md, 'k3s/search')).toEqual(['- ConfigMap services/searxng-config (+0|-57)', '- Deployment services/searxng (+0|-89)', '- Service services/searxng (+0|-19)']);
     // The changed secret reference shows, by name.
     expect(md).toContain('-            - name: DB_PASSWORD\n+            - name: DATABASE_PASSWORD\n');
     expect(md).toContain('-                  key: DB_PASSWORD\n-                  name: db-password\n+                  key: DATABASE_PASSWORD\n+                  name: database-password\n');

@@ -129,11 +129,11 @@ export function renderComposeService(service: Service, ctx: ComposeServiceContex
   }
   if (volumes.length > 0) out.volumes = volumes;
 
-  const envNames = Object.keys(service.env).sort();
-  const env: Record<string, string> = {};
-  for (const name of envNames) env[name] = envValue(service.env[name] as EnvValue, resolver, ctx.secretStyle);
-  if (service.security.hostNetwork) env[HOST_NETWORK_ADDRESS_ENV] = node.bindAddress;
-  if (Object.keys(env).length > 0) out.environment = Object.fromEntries(Object.entries(env).sort(([a], [b]) => a.localeCompare(b)));
+  const values: Record<string, string> = {};
+  for (const [name, value] of Object.entries(service.env)) values[name] = envValue(value, resolver, ctx.secretStyle);
+  if (service.security.hostNetwork) values[HOST_NETWORK_ADDRESS_ENV] = node.bindAddress;
+  const envNames = Object.keys(values).sort();
+  if (envNames.length > 0) out.environment = Object.fromEntries(envNames.map((name) => [name, values[name] as string]));
 
   if (ctx.published.length > 0 && !service.security.hostNetwork) {
     out.ports = [...ctx.published]
