@@ -110,7 +110,8 @@ export class NetworkPoliciesChart extends OutputChart {
     for (const c of platform.connections) {
       if (c.from.external) continue;
       const port = [{ port: c.port, protocol: c.protocol.toUpperCase() }];
-      if (c.to.external) {
+      // A machine outside the cluster, or a host-network pod (its address is its node's; pod selectors never match it).
+      if (c.to.external || c.to.security.hostNetwork) {
         for (const node of c.to.nodes) flows(egress, c.from).add(ipPeer(`${node.address}/32`), port);
       } else {
         flows(egress, c.from).add(podPeer(c.to), port);

@@ -14,7 +14,7 @@ import {
 import { K3sResolver } from '../lib/k3s/resolver.js';
 import { cpuQuantity, memoryQuantity, podResources } from '../lib/k3s/resources.js';
 import { Secret } from '../lib/model/secret.js';
-import type { HealthCheckSpec, PortSpec, Service, VolumeSpec } from '../lib/model/service.js';
+import { HOST_NETWORK_ADDRESS_ENV, type HealthCheckSpec, type PortSpec, type Service, type VolumeSpec } from '../lib/model/service.js';
 import { inImageCheck } from '../lib/model/health.js';
 import { EnvTemplate, escapeDollars, type EnvValue } from '../lib/model/values.js';
 import { podDiscoveryNamespaces, type K3sContext } from './context.js';
@@ -246,6 +246,9 @@ export class ServiceWorkload extends Construct {
         tolerations: gpuNode ? [GPU_TOLERATION] : undefined,
         runtimeClassName: service.gpu || service.gpuTelemetry ? GPU_RUNTIME_CLASS : undefined,
         hostPid: security.hostPid ? true : undefined,
+        hostNetwork: security.hostNetwork ? true : undefined,
+        // Cluster DNS names still resolve from the host's network namespace.
+        dnsPolicy: security.hostNetwork ? 'ClusterFirstWithHostNet' : undefined,
         // Service links would put OLLAMA_PORT=tcp://… into every pod of the namespace; Ollama reads that name.
         enableServiceLinks: false,
         automountServiceAccountToken: needsApi,
@@ -346,6 +349,7 @@ export class ServiceWorkload extends Construct {
     }
     const runtime: k8s.EnvVar[] = [];
     if (service.perNode) runtime.push({ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } });
+    if (service.security.hostNetwork) runtime.push({ name: HOST_NETWORK_ADDRESS_ENV, valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } });
     // Telemetry reads every GPU of the node without taking one from the device plugin.
     if (service.gpuTelemetry) runtime.push({ name: 'NVIDIA_VISIBLE_DEVICES', value: 'all' });
     return [...fromSecrets, ...runtime, ...values];
@@ -354,7 +358,8 @@ export class ServiceWorkload extends Construct {
   private volumeMounts(): k8s.VolumeMount[] | undefined {
     const mounts: k8s.VolumeMount[] = [];
     this.service.volumesFor('k3s').forEach((v, i) => {
-      mounts.push({ name: volumeName(v, i), mountPath: v.mountPath, readOnly: v.readOnly ? true : undefined });
+      const propagation = 'hostPath' in v && v.propagation === 'rslave' ? 'HostToContainer' : undefined;
+      mounts.push({ name: volumeName(v, i), mountPath: v.mountPath, readOnly: v.readOnly ? true : undefined, mountPropagation: propagation });
     });
     for (const file of this.service.configFiles) {
       mounts.push({ name: 'config', mountPath: file.mountPath, subPath: configKey(file.name), readOnly: (file.readOnly ?? true) ? true : undefined });

@@ -35,7 +35,7 @@ describe('platform synth', () => {
     expect(result.stdout).toMatch(/stacks: +9 stacks, 27 services/);
     expect(result.stdout).toMatch(/compose: +12 compose files, 40 files/);
     expect(result.stdout).toMatch(/k3s: +149 Kubernetes objects, 153 files/);
-    expect(result.stdout).toContain('checks:  no errors, 15 warnings (platform validate shows them)');
+    expect(result.stdout).toContain('checks:  no errors, 16 warnings (platform validate shows them)');
     expect(result.stdout).toContain('note: rtx: 4 GPU services on 1 GPU(s), so the device plugin time-slices each GPU into 4');
     expect(result.stdout).toContain('GPU:     ollama -> rtx GPU 0');
     expect(result.stdout).toMatch(/wrote 193 files in \d+ ms/);
@@ -55,7 +55,7 @@ describe('platform synth', () => {
     expect(result.exitCode).toBe(0);
     expect(result.stdout).not.toContain('compose:');
     expect(readFileSync(join(out, 'compose/homelab/edge/compose.yaml'), 'utf8')).toBe(compose);
-    expect(readdirSync(join(out, 'k3s')).sort()).toEqual(['README.md', 'apps', 'argocd', 'secrets', 'topology.mmd']);
+    expect(readdirSync(join(out, 'k3s')).sort()).toEqual(['README.md', 'apps', 'argocd', 'images', 'secrets', 'topology.mmd']);
     expect((await platform(['synth', '--target', 'swarm'])).stderr).toContain('Allowed choices are all, compose, k3s.');
   });
 

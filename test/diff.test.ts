@@ -41,7 +41,7 @@ async function repoWith(name: string, config: string | undefined): Promise<strin
   const repo = join(scratch, name);
   mkdirSync(repo);
   // The sources as they are here (CI may check out without git history): what a revision builds from.
-  for (const source of ['bin', 'charts', 'lib', 'stacks', 'package.json', 'package-lock.json', 'tsconfig.json']) {
+  for (const source of ['bin', 'charts', 'images', 'lib', 'stacks', 'package.json', 'package-lock.json', 'tsconfig.json']) {
     cpSync(join(ROOT, source), join(repo, source), { recursive: true });
   }
   symlinkSync(join(ROOT, 'node_modules'), join(repo, 'node_modules'), 'dir');

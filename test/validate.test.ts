@@ -181,7 +181,7 @@ const CASES: { rule: string; fail: () => LoadedConfig; pass: () => LoadedConfig;
   },
   {
     rule: 'unauthenticated-port',
-    // Under public, a port on the node the internet's ports are forwarded to is an error.
+    // A published port that answers anyone: a warning on a LAN address (an error on a public one, below).
     fail: inline({
       nodes: {
         homelab: { role: 'server', address: '192.168.1.10', gpus: [{ model: 'RTX 3090', vramGb: 24 }] },
@@ -190,12 +190,16 @@ const CASES: { rule: string; fail: () => LoadedConfig; pass: () => LoadedConfig;
       services: { 'node-exporter': { enabled: false }, cadvisor: { enabled: false }, alloy: { enabled: false } },
       apps: { worker: { image: 'ghcr.io/me/worker:1.0.0', port: 8081, node: 'box', zone: 'services', connects: ['searxng'] } },
     }),
-    pass: () => loadFixture('valid', 'rtx3060'),
+    pass: inline({
+      nodes: { homelab: { role: 'server', address: '192.168.1.10', gpus: [{ model: 'RTX 3090', vramGb: 24 }] } },
+      services: { 'node-exporter': { enabled: false }, cadvisor: { enabled: false }, alloy: { enabled: false } },
+      apps: { worker: { image: 'ghcr.io/me/worker:1.0.0', port: 8081, zone: 'services', connects: ['searxng'] } },
+    }),
     expected: [
       {
-        severity: 'error',
+        severity: 'warning',
         path: 'apps.worker.node',
-        message: "searxng answers anyone on 8080/tcp (http, no authentication) and is published on the edge node homelab, whose address the internet's ports are forwarded to at 192.168.1.10:8080 for worker on box (192.168.1.12)",
+        message: 'searxng answers anyone on 8080/tcp (http, no authentication) and is published on homelab at 192.168.1.10:8080 for worker on box (192.168.1.12)',
       },
     ],
   },
@@ -218,7 +222,7 @@ const CASES: { rule: string; fail: () => LoadedConfig; pass: () => LoadedConfig;
       {
         severity: 'error',
         path: 'nodes.homelab.tailscaleAddress',
-        message: "homelab's tailscaleAddress is 0.0.0.0, so its published ports (80/tcp, 443/tcp, 443/udp, 53/tcp, 53/udp) listen on every interface, not only the tailnet one",
+        message: "homelab's tailscaleAddress is 0.0.0.0, so its published ports (80/tcp, 443/tcp, 443/udp, 9100/tcp, 53/tcp, 53/udp) listen on every interface, not only the tailnet one",
       },
     ],
   },
@@ -300,6 +304,21 @@ describe('platform validate: one failing and one passing configuration per rule'
   });
 });
 
+describe('unauthenticated-port on an edge node with a public address', () => {
+  it('is an error: the internet reaches every published port there, not only the forwarded ones', async () => {
+    const config = inline({
+      nodes: {
+        homelab: { role: 'server', address: '203.0.113.10', cpus: 16, memoryGb: 128 },
+        rtx: { role: 'gpu', address: '192.168.1.11', cpus: 16, memoryGb: 64, gpus: [{ model: 'RTX 4090', vramGb: 24 }] },
+      },
+    });
+    const errors = of(await validate(config), 'unauthenticated-port').filter((f) => f.severity === 'error');
+    expect(errors.map((f) => f.message)).toContain(
+      "node-exporter answers anyone on 9100/tcp (metrics, no authentication) and is published on the edge node homelab, whose public address the internet reaches at 203.0.113.10:9100",
+    );
+  });
+});
+
 describe('the reference platform', () => {
   it('has warnings only, among them the VRAM budget of its one 24 GB card', () => {
     expect(reference.errors).toBe(0);
@@ -315,6 +334,9 @@ describe('the reference platform', () => {
       'warning isolated-zone-bridge services.uptime-kuma.zone',
       'warning unauthenticated-port services.caddy.node',
       'warning unauthenticated-port services.litellm.node',
+      // Host network (upstream's way): node-exporter listens on each node's own address.
+      'warning unauthenticated-port services.node-exporter',
+      'warning unauthenticated-port services.node-exporter',
       'warning unauthenticated-port services.prometheus.node',
       'warning unauthenticated-port services.prometheus.node',
       'warning unauthenticated-port services.prometheus.node',
@@ -329,7 +351,9 @@ describe('the reference platform', () => {
       'en.wikipedia.org <- searxng',
       'export.arxiv.org <- searxng',
       'html.duckduckgo.com <- searxng',
+      'huggingface.co <- cogvideox',
       'huggingface.co <- comfyui-models',
+      'huggingface.co <- mochi',
       'registry.ollama.ai <- ollama',
       'root and TLD name servers <- technitium',
       'uptime.kuma.pet <- uptime-kuma',
@@ -352,7 +376,7 @@ describe('report formats', () => {
   it('json: findings and egress as data', () => {
     const json = JSON.parse(formatValidation(reference, 'json'));
     expect(Object.keys(json)).toEqual(['file', 'errors', 'warnings', 'findings', 'egress']);
-    expect(json.warnings).toBe(15);
+    expect(json.warnings).toBe(16);
     expect(json.findings[0]).toEqual({
       rule: 'vram-budget',
       severity: 'warning',

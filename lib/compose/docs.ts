@@ -164,6 +164,8 @@ export function renderStackReadme(
       '',
       'Create a TSIG key in Technitium (Settings > TSIG, allow it to update the zone) and save it as `tsig.key`',
       'in the `ddclient-config` volume; ddclient then updates every routed host with the public IP.',
+      'The rendered `ddclient.conf` is mounted read-only and copied into that volume at each start, so after',
+      'a `platform synth` that changes it, restart ddclient. It is healthy once every host has been updated.',
       '',
     );
   }

@@ -17,6 +17,8 @@ export class ComposeResolver implements Resolver {
 
   private hostOn(to: Service, node: Node): string {
     if (!node.deployed) return node.address;
+    // A host-network service has no name on any Docker network; it listens on its node's address.
+    if (to.security.hostNetwork) return node.bindAddress;
     return node === this.node ? to.name : node.bindAddress;
   }
 

@@ -1,7 +1,7 @@
 import type { Node } from '../model/node.js';
 import type { Platform } from '../model/platform.js';
 import { Secret } from '../model/secret.js';
-import type { HealthCheckSpec, Service, VolumeSpec } from '../model/service.js';
+import { HOST_NETWORK_ADDRESS_ENV, type HealthCheckSpec, type Service, type VolumeSpec } from '../model/service.js';
 import { EnvTemplate, escapeDollars, type EnvValue } from '../model/values.js';
 import { inImageCheck } from '../model/health.js';
 import { ComposeResolver } from './resolver.js';
@@ -73,7 +73,13 @@ export function dataVolumeSource(platform: Platform, service: Service, volume: {
 
 function volumeEntry(platform: Platform, service: Service, volume: VolumeSpec): Record<string, unknown> {
   if ('hostPath' in volume) {
-    return { type: 'bind', source: volume.hostPath, target: volume.mountPath, ...(volume.readOnly ? { read_only: true } : {}) };
+    return {
+      type: 'bind',
+      source: volume.hostPath,
+      target: volume.mountPath,
+      ...(volume.readOnly ? { read_only: true } : {}),
+      ...(volume.propagation ? { bind: { propagation: volume.propagation } } : {}),
+    };
   }
   const readOnly = volume.readOnly ? { read_only: true } : {};
   if (platform.config.storage.mode === 'bind') {
@@ -112,6 +118,11 @@ export function composeConfigs(services: readonly Service[], node: Node): Record
   return Object.fromEntries(Object.entries(configs).sort(([a], [b]) => a.localeCompare(b)));
 }
 
+/** Folder of a built image's context beside the compose file, for `build.context`. */
+export function buildContextPath(service: Service): string {
+  return `${service.name}/build`;
+}
+
 /**
  * One service of a compose file, keys in dclint's order (image, depends_on, volumes,
  * environment, ports, networks, command, entrypoint, restart, healthcheck, logging, then the rest
@@ -121,6 +132,8 @@ export function renderComposeService(service: Service, ctx: ComposeServiceContex
   const { platform, node, flavor } = ctx;
   const resolver = new ComposeResolver(service, node);
   const out: Record<string, unknown> = { image: service.image };
+  // Compose builds the image and tags it with `image` (pull_policy below).
+  if (service.build) out.build = { context: `./${buildContextPath(service)}` };
 
   if (ctx.dependsOn.length > 0) {
     const deps: Record<string, { condition: string }> = {};
@@ -146,19 +159,20 @@ export function renderComposeService(service: Service, ctx: ComposeServiceContex
     out.configs = service.configFiles.map((file) => ({ source: composeConfigName(service, file.name), target: file.mountPath }));
   }
 
-  const envNames = Object.keys(service.env).sort();
-  if (envNames.length > 0) {
-    const env: Record<string, string> = {};
-    for (const name of envNames) env[name] = envValue(service.env[name] as EnvValue, resolver, ctx.secretStyle);
-    out.environment = env;
-  }
+  const values: Record<string, string> = {};
+  for (const [name, value] of Object.entries(service.env)) values[name] = envValue(value, resolver, ctx.secretStyle);
+  if (service.security.hostNetwork) values[HOST_NETWORK_ADDRESS_ENV] = node.bindAddress;
+  const envNames = Object.keys(values).sort();
+  if (envNames.length > 0) out.environment = Object.fromEntries(envNames.map((name) => [name, values[name] as string]));
 
-  if (ctx.published.length > 0) {
+  if (ctx.published.length > 0 && !service.security.hostNetwork) {
     out.ports = [...ctx.published]
       .sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol))
       .map((p) => ({ target: p.port, published: String(p.port), host_ip: node.bindAddress, protocol: p.protocol }));
   }
-  out.networks = [...ctx.networks].sort();
+  // A host-network container has the host's interfaces and joins no Docker network.
+  if (service.security.hostNetwork) out.network_mode = 'host';
+  else out.networks = [...ctx.networks].sort();
   const command = service.commandFor('compose');
   if (command) out.command = command.map(escapeDollars);
   if (service.entrypoint) out.entrypoint = service.entrypoint.map(escapeDollars);
@@ -190,6 +204,8 @@ export function renderComposeService(service: Service, ctx: ComposeServiceContex
   if (service.security.privileged) out.privileged = true;
   // Coolify never passes --profile: the Coolify flavour puts profiled services in a file of their own instead.
   if (service.profile && flavor === 'plain') out.profiles = [service.profile];
+  // Built here, never pulled: `image` only names the result (a cached build makes this quick).
+  if (service.build) out.pull_policy = 'build';
   if (!service.security.privileged) out.security_opt = ['no-new-privileges:true'];
   return out;
 }

@@ -8,6 +8,7 @@ import { ComposeResolver } from './resolver.js';
 import { renderStorageScript } from './storage.js';
 import {
   composeConfigs,
+  buildContextPath,
   configFilePath,
   magicVariable,
   renderComposeService,
@@ -122,6 +123,13 @@ export function synthCompose(platform: Platform, options: ComposeSynthOptions): 
     files.push({ path: `${unit.dir}/compose.yaml`, content: renderUnit(platform, unit, options.flavor, published, style) });
     files.push({ path: `${unit.dir}/.env.example`, content: renderEnvExample(unit, magic) });
     files.push({ path: `${unit.dir}/README.md`, content: renderStackReadme(platform, unit, options.flavor, published, magic, units) });
+    // Build contexts in both flavours: Coolify builds them when the stack is deployed from the
+    // repository holding dist/ (a pasted compose file cannot carry them).
+    for (const service of unit.services) {
+      for (const file of service.build?.files ?? []) {
+        files.push({ path: `${unit.dir}/${buildContextPath(service)}/${file.name}`, content: file.content });
+      }
+    }
     if (options.flavor === 'plain') {
       for (const service of unit.services) {
         const resolver = new ComposeResolver(service, unit.node);

@@ -79,6 +79,8 @@ export function composeUnits(platform: Platform, options: ComposeUnitOptions = {
 
 /** Why a service joins each of its networks on a node: its zone, the zones it dials, the uplink. */
 export function serviceNetworks(platform: Platform, service: Service, node: Node, published: readonly HostPort[]): string[] {
+  // On the host's network stack: no Docker network at all.
+  if (service.security.hostNetwork) return [];
   const networks = new Set<string>([service.zone.networkName]);
   let leavesNode = false;
   for (const c of service.connections) {

@@ -4,6 +4,7 @@ import { workloadKind } from '../../charts/service-workload.js';
 import type { Platform } from '../model/platform.js';
 import type { Secret } from '../model/secret.js';
 import { multusNodes, multusZones, whereaboutsRange } from '../../charts/vlans.js';
+import type { Service } from '../model/service.js';
 import { GPU_PRESENT_LABEL, GPU_RESOURCE, secretObjectName } from './names.js';
 
 /** Every Kubernetes Secret the pods read: one per platform secret and namespace that uses it. */
@@ -114,6 +115,28 @@ ${lines.join('\n')}
 `;
 }
 
+/**
+ * The images the platform builds (ComfyUI, Mochi, CogVideoX): no registry has them, so they are
+ * built on the node that runs them and imported into k3s' containerd. Their `localhost/` names
+ * make a node without the import fail to pull instead of fetching a look-alike.
+ */
+function builtImagesStep(built: readonly Service[]): string {
+  const commands = built.flatMap((s) => [
+    `# on ${s.homeNode.name}`,
+    `docker build -t ${s.image} ${BUILD_CONTEXTS_FOLDER}/${s.name}`,
+    `docker save ${s.image} | sudo k3s ctr images import -`,
+  ]);
+  return `   Images built here: ${built.map((s) => `\`${s.name}\``).join(', ')} have no published image. Build each on its node
+   from \`${BUILD_CONTEXTS_FOLDER}/<service>/\` and import it into k3s (or push it to your registry and set
+   \`images.<service>\` to that name):
+   \`\`\`sh
+   ${commands.join('\n   ')}
+   \`\`\``;
+}
+
+/** Where the k3s tree keeps the build contexts of the images the platform builds. */
+export const BUILD_CONTEXTS_FOLDER = 'images';
+
 export function renderK3sReadme(context: K3sContext, notes: readonly string[]): string {
   const { platform } = context;
   const { argocd } = platform.config.k3s;
@@ -122,6 +145,7 @@ export function renderK3sReadme(context: K3sContext, notes: readonly string[]): 
   const { nodeConfigs } = devicePluginValues(context);
   const defaultConfig = context.gpuSharing[0] ? nodeConfigs.get(context.gpuSharing[0].node.name) : undefined;
   const external = platform.services.filter((s) => s.external);
+  const built = platform.services.filter((s) => !s.external && s.build);
   const entries = platform.services.filter((s) => !s.external && s.ports.some((p) => p.entry));
   const workloads = platform.services
     .filter((s) => !s.external)
@@ -192,7 +216,8 @@ ${
    \`\`\`
 `
     : '2. No GPU node is deployed: nothing to label.\n'
-}${vlanStep}3. ArgoCD in namespace \`${argocd.namespace}\`, with read access to the repository.
+}${vlanStep}${built.length > 0 ? `${builtImagesStep(built)}
+` : ''}3. ArgoCD in namespace \`${argocd.namespace}\`, with read access to the repository.
 4. Secrets: export the values and run \`secrets/create-secrets.sh\` (see \`secrets/README.md\`).
    Pods that read a missing Secret wait in \`CreateContainerConfigError\` until it exists.
 

@@ -10,7 +10,7 @@ import { ConfigIssues, type ConfigIssue } from '../config/errors.js';
 import type { Platform } from '../model/platform.js';
 import type { RenderedFile } from '../output/writer.js';
 import { generatedHeader, toYaml } from '../output/yaml.js';
-import { renderK3sReadme, renderSecretsReadme, renderSecretsScript } from './docs.js';
+import { BUILD_CONTEXTS_FOLDER, renderK3sReadme, renderSecretsReadme, renderSecretsScript } from './docs.js';
 import { gpuSharing, gpuSharingNotes } from './gpu-sharing.js';
 
 export interface K3sSynthResult {
@@ -55,6 +55,10 @@ export function synthK3s(platform: Platform): K3sSynthResult {
     }
   }
   const notes = gpuSharingNotes(platform, context.gpuSharing);
+  for (const service of platform.services) {
+    if (service.external) continue;
+    for (const file of service.build?.files ?? []) files.push({ path: `${BUILD_CONTEXTS_FOLDER}/${service.name}/${file.name}`, content: file.content });
+  }
   files.push({ path: 'README.md', content: renderK3sReadme(context, notes) });
   files.push({ path: 'secrets/README.md', content: renderSecretsReadme(platform) });
   files.push({ path: 'secrets/create-secrets.sh', content: renderSecretsScript(platform), mode: 0o755 });

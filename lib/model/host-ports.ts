@@ -29,6 +29,8 @@ export function hostPorts(platform: Platform, node: Node): HostPort[] {
     if (!service.nodes.includes(node)) continue;
     for (const p of service.ports) {
       if (p.entry) add({ service, node, port: p.port, protocol: p.protocol ?? 'tcp', reason: `entry (${p.name})` });
+      // Not published by Docker, but held on the host all the same.
+      else if (service.security.hostNetwork) add({ service, node, port: p.port, protocol: p.protocol ?? 'tcp', reason: 'host network' });
     }
   }
   for (const c of platform.connections) {

@@ -15,3 +15,13 @@ export function cidrRange(cidr: string): [number, number] {
   const start = Math.floor(ipToInt(ip) / size) * size;
   return [start, start + size - 1];
 }
+
+/** Ranges the internet does not route to (RFC 1918 private, RFC 6598 shared/CGNAT, loopback, link-local). */
+const NON_PUBLIC_RANGES = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16'].map(cidrRange);
+
+/** Whether the internet cannot reach `ip` directly (a LAN, a tailnet or a loopback address). */
+export function isPrivateAddress(ip: string): boolean {
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(ip)) return false;
+  const n = ipToInt(ip);
+  return NON_PUBLIC_RANGES.some(([low, high]) => n >= low && n <= high);
+}

@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import type { ConfigPath } from '../config/errors.js';
+import type { BuildFile } from '../image-build.js';
 import type { Node } from './node.js';
 import { Secret } from './secret.js';
 import type { Zone } from './zone.js';
@@ -45,6 +46,11 @@ export type VolumeSpec =
       readonly hostPath: string;
       readonly mountPath: string;
       readonly readOnly?: boolean;
+      /**
+       * Mounts made on the host later appear inside too (`rslave`; Kubernetes: HostToContainer),
+       * so node-exporter sees filesystems mounted after it started. @default private
+       */
+      readonly propagation?: 'rslave';
     };
 
 export interface ConfigFileSpec {
@@ -115,6 +121,13 @@ export interface SecuritySpec {
   readonly privileged?: boolean;
   /** Share the host PID namespace (node-exporter). */
   readonly hostPid?: boolean;
+  /**
+   * Share the host network namespace (node-exporter: the host's interfaces, not the container's).
+   * The service joins no zone network and publishes nothing; both targets tell it the node address
+   * to listen on in `NODE_ADDRESS` (HOST_NETWORK_ADDRESS_ENV), and the others dial it there.
+   * @default false
+   */
+  readonly hostNetwork?: boolean;
   /** Run as this uid:gid. */
   readonly user?: string;
   /**
@@ -144,9 +157,17 @@ export interface TargetSpecifics {
   readonly volumes?: readonly VolumeSpec[];
 }
 
+/** An image the platform builds from a Dockerfile it ships (`images/` of the repository). */
+export interface BuildSpec {
+  /** The build context: Dockerfile first among equals, written beside the rendered stack. */
+  readonly files: readonly BuildFile[];
+}
+
 export interface ServiceProps {
   /** Image with a concrete version tag. */
   readonly image: string;
+  /** Build `image` from this context where the target can (Compose `build:`). @default pulled */
+  readonly build?: BuildSpec;
   /** The zone the service lives in. */
   readonly zone: Zone;
   /** Where it runs: one node, or one instance on each of several nodes (exporters, log shippers). */
@@ -220,6 +241,12 @@ export interface Connection {
 const DEFAULT_RESOURCES: ResourceSpec = { cpus: 1, memoryGb: 1 };
 
 /**
+ * The variable a host-network service finds its node's address in (Compose: the node's bind
+ * address; k3s: the pod's host IP), so it listens there and not on every interface of the host.
+ */
+export const HOST_NETWORK_ADDRESS_ENV = 'NODE_ADDRESS';
+
+/**
  * A containerised service, described once and target-neutrally. Renderers translate it; they
  * never add facts of their own. Subclasses (one per service kind, in lib/services/) fill the
  * props from the config.
@@ -228,6 +255,8 @@ export class Service extends Construct {
   /** Compose service name, Kubernetes object name, DNS name. */
   readonly name: string;
   readonly image: string;
+  /** The build context of `image`, when the platform builds it. */
+  readonly build?: BuildSpec;
   readonly zone: Zone;
   readonly nodes: readonly Node[];
   /** One instance per node (exporters, log shippers): a DaemonSet on k3s. */
@@ -259,6 +288,7 @@ export class Service extends Construct {
     if (!props.oneShot && !props.healthCheck) throw new Error(`service ${name}: a long-running service needs a health check`);
     this.name = name;
     this.image = props.image;
+    this.build = props.build;
     this.zone = props.zone;
     this.nodes = props.nodes;
     this.perNode = props.perNode ?? false;

@@ -39,7 +39,7 @@ export class Caddy extends Service {
     if (loki) {
       env[LOKI_PUSH_PASSWORD_HASH] = platform.secret(LOKI_PUSH_PASSWORD_HASH, {
         generate: 'bcrypt',
-        description: `bcrypt hash of LOKI_PUSH_PASSWORD, checked by Caddy's Loki gateway: caddy hash-password --plaintext "$LOKI_PUSH_PASSWORD"`,
+        description: `bcrypt hash of LOKI_PUSH_PASSWORD (hash that password: caddy hash-password --plaintext), checked by Caddy's Loki gateway`,
       });
     }
     for (const route of platform.routes.filter((r) => r.auth)) {

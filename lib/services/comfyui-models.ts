@@ -1,7 +1,7 @@
 import { Platform } from '../model/platform.js';
 import { Service } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
-import { COMFYUI_MODELS_VOLUME } from './comfyui.js';
+import { COMFYUI_MODELS_VOLUME, COMFYUI_UID } from './comfyui.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
 
 interface ModelFile {
@@ -46,14 +46,15 @@ export class ComfyUiModels extends Service {
       seen.add(key);
       return true;
     });
-    const auth = gated ? ' --header="Authorization: Bearer $HF_TOKEN"' : '';
+    const auth = gated ? ' --header "Authorization: Bearer $HF_TOKEN"' : '';
+    // busybox wget (in the image, no package to install, so no root and no extra destination)
+    // resumes with -c. A download lands under a .part name and takes its own name only when whole,
+    // so a finished file is never fetched again: the job runs on every deploy and every sync.
     const script = [
       'set -e',
-      'apk add --no-cache aria2',
-      // A finished file (no aria2 control file beside it) is not fetched again: the job runs on every deploy or sync.
       ...files.map((f) => {
         const path = `/models/${f.folder}/${f.file}`;
-        return `if [ -f ${path} ] && [ ! -f ${path}.aria2 ]; then echo "have ${f.file}"; else aria2c --continue=true --max-connection-per-server=8 --dir=/models/${f.folder} --out=${f.file}${auth} ${f.url}; fi`;
+        return `if [ -f ${path} ]; then echo "have ${f.file}"; else mkdir -p /models/${f.folder} && wget -c${auth} -O ${path}.part ${f.url} && mv ${path}.part ${path}; fi`;
       }),
       `echo "ComfyUI models ready: ${sets.join(', ')}"`,
     ].join('\n');
@@ -67,6 +68,8 @@ export class ComfyUiModels extends Service {
         env: gated ? { HF_TOKEN: platform.secret('HF_TOKEN', { generate: 'manual', description: 'Hugging Face token for gated FLUX.1-dev' }) } : {},
         volumes: [{ name: COMFYUI_MODELS_VOLUME, mountPath: '/models', sizeGb: 100 }],
         oneShot: true,
+        // As ComfyUI's user: the files are its own, and a bind-mode folder has one owner.
+        security: { user: `${COMFYUI_UID}:${COMFYUI_UID}` },
         resources: { cpus: 1, memoryGb: 0.5 },
         egress: [{ host: 'huggingface.co', why: 'model downloads' }],
       }),

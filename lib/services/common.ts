@@ -1,5 +1,6 @@
 import type { ServiceSettings } from '../config/schema.js';
-import { PINNED_IMAGES } from '../images.js';
+import { buildContextFiles } from '../image-build.js';
+import { IMAGE_BUILDS, PINNED_IMAGES } from '../images.js';
 import type { Node } from '../model/node.js';
 import type { ServiceProps } from '../model/service.js';
 import type { Zone } from '../model/zone.js';
@@ -17,10 +18,11 @@ export interface CatalogServiceProps {
   readonly settings?: ServiceSettings;
 }
 
-type OwnProps = Omit<ServiceProps, 'zone' | 'nodes' | 'image' | 'configPath'>;
+type OwnProps = Omit<ServiceProps, 'zone' | 'nodes' | 'image' | 'configPath' | 'build'>;
 
 /**
- * The one place catalog defaults meet config overrides: pinned image unless overridden,
+ * The one place catalog defaults meet config overrides: pinned image (and its build context,
+ * for the images the platform builds) unless overridden,
  * resources and GPU count from `services.<name>`, extra env appended.
  */
 export function catalogProps(name: ServiceName, props: CatalogServiceProps, own: OwnProps): ServiceProps {
@@ -30,8 +32,11 @@ export function catalogProps(name: ServiceName, props: CatalogServiceProps, own:
     own.gpu === undefined
       ? undefined
       : { count: settings.gpus ?? own.gpu.count, devices: settings.gpuDevices ?? own.gpu.devices };
+  // The platform's own build, unless `images:` names another image.
+  const build = props.image === undefined ? IMAGE_BUILDS[name] : undefined;
   return {
     ...own,
+    build: build ? { files: buildContextFiles(build) } : undefined,
     zone: props.zone,
     nodes: props.nodes,
     perNode: own.perNode,

@@ -7,6 +7,8 @@ import { valkeyUrl, type Valkey } from './valkey.js';
 import type { EnvValue } from '../model/values.js';
 
 export const SEARXNG_PORT = 8080;
+/** The searxng account of the image (container/base.yml lines 19-26 at the pinned commit). */
+export const SEARXNG_UID = 977;
 
 export interface SearxngProps extends CatalogServiceProps {
   /** Limiter and cache backend. @default none (limiter state in memory) */
@@ -35,10 +37,15 @@ export class Searxng extends Service {
           { name: 'settings.yml', mountPath: '/etc/searxng/settings.yml', content: () => renderSearxngSettings(platform, props.valkey) },
           { name: 'limiter.toml', mountPath: '/etc/searxng/limiter.toml', content: () => renderSearxngLimiter(platform) },
         ],
-        // Some 2025 images shipped without wget; SearxNG always has its Python.
         healthCheck: { http: { port: SEARXNG_PORT, path: '/healthz' }, via: 'python' },
         resources: { cpus: 1, memoryGb: 1 },
-        security: { capDrop: ['ALL'], capAdd: ['CHOWN', 'SETGID', 'SETUID'] },
+        // At the pinned commit the entrypoint no longer switches users (container/entrypoint.sh
+        // ends in `exec granian`, line 130) and the image sets none (container/base.yml has no
+        // run-as), so it would serve as root. Run as the image's own searxng account (uid/gid 977,
+        // base.yml lines 19-26), which owns /etc/searxng and /var/cache/searxng (lines 43-55):
+        // the entrypoint then chowns nothing (setup_ownership only chowns as root, line 55) and
+        // needs no capability at all.
+        security: { user: `${SEARXNG_UID}:${SEARXNG_UID}`, capDrop: ['ALL'] },
         egress: SEARXNG_ENGINES.map((e) => ({ host: e.host, why: `metasearch (${e.name})` })),
       }),
     );

@@ -1,6 +1,8 @@
 import type { ServiceProps } from '../model/service.js';
 
 export const VIDEO_PORT = 8000;
+/** The server's health endpoint: 200 once the model is loaded, 503 while it downloads and loads. */
+export const VIDEO_HEALTH_PATH = '/health';
 
 export interface VideoServerOptions {
   /** Service name, prefix of its volumes. */
@@ -10,19 +12,28 @@ export interface VideoServerOptions {
 }
 
 /**
- * What the video model servers share: the seed's `server.py` on port 8000, a models and an output
- * volume, a TCP health check through Python (model loading takes minutes).
+ * What the video model servers share: the platform's own server (images/video-server/server.py)
+ * around the upstream model, on port 8000, with a models and an output volume. On first start it
+ * downloads the weights from Hugging Face (tens of GB) and then loads them, so it is given an hour
+ * before a failing health check counts; it is healthy only once the model is loaded.
  */
-export function videoServerProps(options: VideoServerOptions): Pick<ServiceProps, 'command' | 'env' | 'ports' | 'volumes' | 'healthCheck' | 'resources'> {
+export function videoServerProps(options: VideoServerOptions): Pick<ServiceProps, 'env' | 'ports' | 'volumes' | 'healthCheck' | 'resources' | 'security' | 'egress'> {
   return {
-    command: ['python', 'server.py', '--host', '0.0.0.0', '--port', String(VIDEO_PORT)],
-    env: { MODEL_DIR: '/models', OUTPUT_DIR: '/output' },
+    env: {
+      MODEL_DIR: '/models',
+      OUTPUT_DIR: '/output',
+      PORT: String(VIDEO_PORT),
+      // The text encoders come through the Hugging Face cache: keep it on the models volume.
+      HF_HOME: '/models/huggingface',
+    },
     ports: [{ port: VIDEO_PORT, name: 'http' }],
     volumes: [
       { name: `${options.name}-models`, mountPath: '/models', sizeGb: options.modelsSizeGb },
       { name: `${options.name}-output`, mountPath: '/output', sizeGb: 50 },
     ],
-    healthCheck: { tcp: { port: VIDEO_PORT }, via: 'python', startPeriodSeconds: 600 },
+    healthCheck: { http: { port: VIDEO_PORT, path: VIDEO_HEALTH_PATH }, via: 'python', startPeriodSeconds: 3600 },
     resources: { cpus: 8, memoryGb: options.memoryGb },
+    security: { nonRootUid: 1000 },
+    egress: [{ host: 'huggingface.co', why: 'model weights, downloaded on first start' }],
   };
 }

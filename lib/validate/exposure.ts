@@ -1,3 +1,4 @@
+import { isPrivateAddress } from '../model/ipv4.js';
 import { hostPorts } from '../model/host-ports.js';
 import type { Platform } from '../model/platform.js';
 import type { Finding } from './finding.js';
@@ -83,8 +84,10 @@ export function unauthenticatedPorts(platform: Platform): Finding[] {
       if (!spec || spec.entry || spec.authentication !== 'none') continue;
       const caller = hp.dialledBy?.from;
       const callerNodes = hp.dialledBy?.fromNodes.filter((n) => n !== node) ?? [];
-      const error = platform.config.exposure === 'public' && entryNodes.has(node);
-      const where = error ? `the edge node ${node.name}, whose address the internet's ports are forwarded to` : node.name;
+      // Behind a router only the forwarded entry ports reach a LAN address; an edge node whose own
+      // address is public (a rented server) answers the internet on every published port.
+      const error = platform.config.exposure === 'public' && entryNodes.has(node) && !isPrivateAddress(node.bindAddress);
+      const where = error ? `the edge node ${node.name}, whose public address the internet reaches` : node.name;
       findings.push({
         rule: 'unauthenticated-port',
         severity: error ? 'error' : 'warning',
