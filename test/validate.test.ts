@@ -340,7 +340,6 @@ describe('the reference platform', () => {
       'warning unauthenticated-port services.prometheus.node',
       'warning unauthenticated-port services.prometheus.node',
       'warning unauthenticated-port services.prometheus.node',
-      'warning unauthenticated-port services.prometheus.node',
     ]);
   });
 
