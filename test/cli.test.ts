@@ -33,12 +33,12 @@ describe('platform synth', () => {
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('for example.com from <embedded reference platform>');
     expect(result.stdout).toMatch(/stacks: +9 stacks, 27 services/);
-    expect(result.stdout).toMatch(/compose: +12 compose files, 40 files/);
-    expect(result.stdout).toMatch(/k3s: +149 Kubernetes objects, 153 files/);
+    expect(result.stdout).toMatch(/compose: +12 compose files, 47 files/);
+    expect(result.stdout).toMatch(/k3s: +151 Kubernetes objects, 162 files/);
     expect(result.stdout).toContain('checks:  no errors, 16 warnings (platform validate shows them)');
     expect(result.stdout).toContain('note: rtx: 4 GPU services on 1 GPU(s), so the device plugin time-slices each GPU into 4');
     expect(result.stdout).toContain('GPU:     ollama -> rtx GPU 0');
-    expect(result.stdout).toMatch(/wrote 193 files in \d+ ms/);
+    expect(result.stdout).toMatch(/wrote 209 files in \d+ ms/);
     // What to do next, for each tree written.
     expect(result.stdout).toContain(`next:\n  compose: read ${out}/compose/README.md (deploy order)`);
     expect(result.stdout).toContain(`kubectl apply -f ${out}/k3s/argocd/root.yaml`);
@@ -165,7 +165,7 @@ describe('platform validate', () => {
     const result = await platform(['validate']);
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('warning vram-budget: nodes.rtx.gpus[0]: GPU 0 of rtx (RTX 4090, 24 GB) may need 82.3 GB at once');
-    expect(result.stdout).toMatch(/\n<embedded reference platform>: 0 errors, 15 warnings$/);
+    expect(result.stdout).toMatch(/\n<embedded reference platform>: 0 errors, 16 warnings$/);
     expect((await platform(['validate', '--strict'])).exitCode).toBe(1);
   });
 
@@ -203,7 +203,7 @@ describe('platform validate', () => {
     const result = await platform(['validate', '--format', 'sarif']);
     const log = JSON.parse(result.stdout);
     expect(log.version).toBe('2.1.0');
-    expect(log.runs[0].results).toHaveLength(15);
+    expect(log.runs[0].results).toHaveLength(16);
   });
 });
 

@@ -14,6 +14,7 @@ import { serviceNetworks } from '../lib/compose/units.js';
 import { referenceConfig, type LoadedConfig } from '../lib/config/load.js';
 import { PROFILE_NAMES, PROFILES } from '../lib/config/profiles.js';
 import { hostPorts } from '../lib/model/host-ports.js';
+import { HOST_NETWORK_ADDRESS_ENV } from '../lib/model/service.js';
 import { Secret } from '../lib/model/secret.js';
 import { render } from '../lib/synth.js';
 import { MissingRequiredError, parseDotenv, substitute } from './support/compose-interpolation.js';
@@ -125,7 +126,8 @@ describe.each(configs)('$name, Coolify flavour deployed raw', ({ load }) => {
     for (const service of unit.services) {
       const want = serviceNetworks(platform, service, unit.node, published);
       want.forEach((n) => planned.add(n));
-      expect((deployed.compose.services[service.name] as DeployedService).networks, service.name).toEqual(want);
+      // A host-network service (node-exporter) joins no network of the file.
+      expect((deployed.compose.services[service.name] as DeployedService).networks ?? [], service.name).toEqual(want);
     }
     expect(Object.keys(deployed.compose.networks ?? {}).sort()).toEqual([...planned].sort());
     for (const network of Object.values(deployed.compose.networks ?? {})) expect(network).toEqual({ external: true });
@@ -164,7 +166,9 @@ describe.each(configs)('$name, Coolify flavour deployed raw', ({ load }) => {
     for (const service of unit.services) {
       const s = deployed.compose.services[service.name] as DeployedService;
       expect(s.env_file, service.name).toBeUndefined();
-      expect(Object.keys(s.environment ?? {}).sort(), service.name).toEqual(Object.keys(service.env).sort());
+      // A host-network service is told the node address to listen on; nothing else is added.
+      const own = Object.keys(service.env).concat(service.security.hostNetwork ? [HOST_NETWORK_ADDRESS_ENV] : []);
+      expect(Object.keys(s.environment ?? {}).sort(), service.name).toEqual(own.sort());
     }
     const example = fileText(`${unit.dir}/.env.example`);
     const listed = [...example.matchAll(/^([A-Z][A-Z0-9_]*)=$/gm)].map((m) => m[1] as string).sort();
@@ -269,7 +273,11 @@ describe.runIf(toolAvailable('caddy'))('Caddy with the deployed basic-auth hash'
     const { files, units } = render(referenceConfig(), 'coolify');
     const edge = units.find((u) => u.services.some((s) => s.name === 'caddy'));
     const text = files.find((f) => f.path === `${edge?.dir}/compose.yaml`)?.content as string;
-    const deployed = coolifyRawDeploy(text, { COMFYUI_BASIC_AUTH_HASH: { value: BCRYPT_BASE64 }, DNS_BASIC_AUTH_HASH: { value: BCRYPT_BASE64 } });
+    const deployed = coolifyRawDeploy(text, {
+      COMFYUI_BASIC_AUTH_HASH: { value: BCRYPT_BASE64 },
+      DNS_BASIC_AUTH_HASH: { value: BCRYPT_BASE64 },
+      LOKI_PUSH_PASSWORD_HASH: { value: BCRYPT_BASE64 },
+    });
     const env = (deployed.compose.services.caddy as DeployedService).environment ?? {};
     const caddyfile = deployed.compose.configs?.['caddy-Caddyfile']?.content ?? '';
     // The deployed Caddyfile's basic-auth block, in front of a stub on a loopback port.

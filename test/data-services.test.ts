@@ -16,7 +16,8 @@ describe('Postgres provisioning on both targets', () => {
     const job = tree.service('homelab/data', 'postgres-provision');
     expect(job.depends_on).toEqual({ postgres: { condition: 'service_healthy' } });
     expect(job.restart).toBe('no');
-    expect(job.exclude_from_hc).toBe(true);
+    // `restart: "no"` alone keeps a one-shot out of a Coolify application's status (Compose rejects exclude_from_hc).
+    expect(job.exclude_from_hc).toBeUndefined();
     expect(job.user).toBe('999:999');
     expect(job.command).toContain(PROVISION_SQL_PATH);
     expect(job.environment).toMatchObject({ PGUSER: '${PG_USER:?}', PGPASSWORD: '${PG_PASSWORD:?}', PG_API_PASSWORD: '${PG_API_PASSWORD:?}', PG_LITELLM_PASSWORD: '${PG_LITELLM_PASSWORD:?}' });

@@ -22,7 +22,8 @@ const scratch = mkdtempSync(join(tmpdir(), 'platform-ntfy-'));
 const cleanups: (() => void)[] = [];
 afterAll(() => {
   cleanups.forEach((c) => c());
-  rmSync(scratch, { recursive: true, force: true });
+  // A killed Alertmanager may still be closing files in its data folder: retry the removal.
+  rmSync(scratch, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 describe('ntfy', () => {
