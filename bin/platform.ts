@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError } from '../lib/config/errors.js';
+import { ConfigError, UsageError } from '../lib/config/errors.js';
+import { describeOsError, writeUserFile } from '../lib/output/writer.js';
 import { renderStarterConfig, SCHEMA_FILE } from '../lib/config/init.js';
 import { loadConfigFile, referenceConfig, type LoadedConfig } from '../lib/config/load.js';
 import { PROFILE_NAMES, type ProfileName } from '../lib/config/profiles.js';
@@ -106,7 +107,7 @@ program
   .option('-o, --out <file>', 'write to this file instead of standard output')
   .action(async (opts: { config?: string; format: GraphFormat; out?: string }) => {
     const text = await renderGraph(topology(buildPlatform(load(opts.config))), opts.format);
-    if (opts.out) writeFileSync(opts.out, text);
+    if (opts.out !== undefined) writeUserFile(opts.out, text);
     else process.stdout.write(text);
   });
 
@@ -117,12 +118,10 @@ program
   .option('-o, --out <file>', 'where to write the config', 'platform.yaml')
   .option('--force', 'overwrite an existing file')
   .action((opts: { profile: ProfileName; out: string; force?: boolean }) => {
-    if (existsSync(opts.out) && !opts.force) {
-      throw new ConfigError([], { file: opts.out }).withMessage(`${opts.out} already exists; use --force to overwrite it`);
-    }
-    writeFileSync(opts.out, renderStarterConfig(opts.profile));
+    if (opts.out !== '' && existsSync(opts.out) && !opts.force) throw new UsageError(`${opts.out} already exists; use --force to overwrite it`);
     const schemaPath = join(dirname(opts.out), SCHEMA_FILE);
-    writeFileSync(schemaPath, schemaText());
+    writeUserFile(opts.out, renderStarterConfig(opts.profile));
+    writeUserFile(schemaPath, schemaText());
     process.stdout.write(`wrote ${opts.out} (profile ${opts.profile}) and ${schemaPath}\n`);
   });
 
@@ -146,7 +145,16 @@ try {
     process.stderr.write(formatRefusal(err.validation));
     process.exitCode = EXIT_BAD_INPUT;
   } else if (err instanceof ConfigError) {
-    process.stderr.write(`error: invalid config\n${err.message}\n`);
+    // A file that cannot be read or parsed is one line; a config with wrong keys lists each.
+    process.stderr.write(err.issues.length > 0 ? `error: invalid config\n${err.message}\n` : `error: ${err.message}\n`);
+    process.exitCode = EXIT_BAD_INPUT;
+  } else if (err instanceof UsageError) {
+    process.stderr.write(`error: ${err.message}\n`);
+    process.exitCode = EXIT_BAD_INPUT;
+  } else if (describeOsError(err)) {
+    // The machine refused (read-only or full disk, permissions): one line, not a stack trace.
+    const { path, syscall } = err as NodeJS.ErrnoException;
+    process.stderr.write(`error: ${syscall ?? 'cannot'} ${path ?? ''}: ${describeOsError(err)}\n`.replace('  ', ' '));
     process.exitCode = EXIT_BAD_INPUT;
   } else {
     process.stderr.write(`error: ${(err as Error).stack ?? String(err)}\n`);

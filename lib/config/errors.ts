@@ -41,6 +41,17 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * The command line asked for something that cannot be done (an output path that is a file, a
+ * folder that does not exist, a read-only or full disk). One line, exit code 2, nothing written.
+ */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
 /** Thrown by constructs and checks before the source is known; the loader turns it into a ConfigError. */
 export class ConfigIssues extends Error {
   readonly issues: readonly ConfigIssue[];
