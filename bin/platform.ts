@@ -3,24 +3,22 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, UsageError } from '../lib/config/errors.js';
-import { describeOsError, writeUserFile } from '../lib/output/writer.js';
+import { UsageError } from '../lib/config/errors.js';
+import { writeUserFile } from '../lib/output/writer.js';
+import { EXIT_FINDINGS, reportError } from '../lib/exit.js';
 import { renderStarterConfig, SCHEMA_FILE } from '../lib/config/init.js';
 import { loadConfigFile, referenceConfig, type LoadedConfig } from '../lib/config/load.js';
 import { PROFILE_NAMES, type ProfileName } from '../lib/config/profiles.js';
 import { configJsonSchema } from '../lib/config/schema.js';
 import type { ComposeFlavor } from '../lib/compose/service.js';
-import { checkOutput, summarize, synthesize, SYNTH_TARGETS, ValidationFailed, type SynthTarget } from '../lib/synth.js';
+import { checkOutput, summarize, synthesize, SYNTH_TARGETS, type SynthTarget } from '../lib/synth.js';
 import { DIFF_FORMATS, formatDiff, type DiffFormat } from '../lib/diff/format.js';
-import { formatRefusal, formatValidation, REPORT_FORMATS, type ReportFormat } from '../lib/validate/report.js';
+import { formatValidation, REPORT_FORMATS, type ReportFormat } from '../lib/validate/report.js';
 import { validate } from '../lib/validate/validate.js';
 import { GRAPH_FORMATS, renderGraph, type GraphFormat } from '../lib/graph/render.js';
 import { topology } from '../lib/graph/topology.js';
 import { buildPlatform } from '../lib/synth.js';
 
-/** Exit codes: 0 done, 1 findings (validate) or unexpected failure, 2 bad input (config, arguments). */
-const EXIT_BAD_INPUT = 2;
-const EXIT_FINDINGS = 1;
 
 function load(configFile: string | undefined): LoadedConfig {
   return configFile === undefined ? referenceConfig() : loadConfigFile(configFile);
@@ -135,29 +133,7 @@ program
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (err instanceof CommanderError) {
-    if (err.code === 'platform.diff') process.stderr.write(`${err.message}\n`);
-    process.exitCode = err.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
-  } else if (err instanceof Error && err.name === 'DiffError') {
-    process.stderr.write(`error: ${err.message}\n`);
-    process.exitCode = EXIT_BAD_INPUT;
-  } else if (err instanceof ValidationFailed) {
-    process.stderr.write(formatRefusal(err.validation));
-    process.exitCode = EXIT_BAD_INPUT;
-  } else if (err instanceof ConfigError) {
-    // A file that cannot be read or parsed is one line; a config with wrong keys lists each.
-    process.stderr.write(err.issues.length > 0 ? `error: invalid config\n${err.message}\n` : `error: ${err.message}\n`);
-    process.exitCode = EXIT_BAD_INPUT;
-  } else if (err instanceof UsageError) {
-    process.stderr.write(`error: ${err.message}\n`);
-    process.exitCode = EXIT_BAD_INPUT;
-  } else if (describeOsError(err)) {
-    // The machine refused (read-only or full disk, permissions): one line, not a stack trace.
-    const { path, syscall } = err as NodeJS.ErrnoException;
-    process.stderr.write(`error: ${syscall ?? 'cannot'} ${path ?? ''}: ${describeOsError(err)}\n`.replace('  ', ' '));
-    process.exitCode = EXIT_BAD_INPUT;
-  } else {
-    process.stderr.write(`error: ${(err as Error).stack ?? String(err)}\n`);
-    process.exitCode = 1;
-  }
+  const { code, text } = reportError(err);
+  process.stderr.write(text);
+  process.exitCode = code;
 }

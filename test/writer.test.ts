@@ -20,9 +20,12 @@ afterEach(() => {
 function snapshotDir(root: string): Record<string, string> {
   const out: Record<string, string> = {};
   const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const full = join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
+    // Follows the writer's links and skips its hidden trees: what a reader of <out>/<target> sees.
+    for (const entry of readdirSync(dir)) {
+      const full = join(dir, entry);
+      if (statSync(full).isDirectory()) {
+        if (!entry.startsWith('.')) walk(full);
+      }
       else out[relative(root, full)] = `${(statSync(full).mode & 0o777).toString(8)} ${readFileSync(full, 'utf8')}`;
     }
   };
@@ -58,7 +61,8 @@ describe('writeTree', () => {
     expect(existsSync(join(out, 'compose/gpu-b'))).toBe(false);
     expect(readFileSync(join(out, 'keep-me.txt'), 'utf8')).toBe('mine');
     expect(readFileSync(join(out, 'k3s/other-target.yaml'), 'utf8')).toBe('x');
-    expect(readdirSync(out).sort()).toEqual(['compose', 'k3s', 'keep-me.txt']);
+    expect(readdirSync(out).filter((e) => !e.startsWith('.compose.tree-')).sort()).toEqual(['compose', 'k3s', 'keep-me.txt']);
+    expect(readdirSync(out).filter((e) => e.startsWith('.')).length).toBe(1);
   });
 
   it('leaves the previous output untouched when writing fails half-way', () => {
@@ -74,7 +78,7 @@ describe('writeTree', () => {
       ]),
     ).toThrow();
     expect(snapshotDir(out)).toEqual(before);
-    expect(readdirSync(out)).toEqual(['compose']);
+    expect(readdirSync(out).filter((e) => !e.startsWith('.compose.tree-'))).toEqual(['compose']);
   });
 
   it('refuses paths that leave the output folder', () => {

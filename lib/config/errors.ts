@@ -62,10 +62,18 @@ export class ConfigIssues extends Error {
   }
 }
 
+/** A key as it is shown in a path: plain names as they are, anything else quoted (one line, at most 60 characters). */
+export function formatKey(key: string): string {
+  if (/^[A-Za-z0-9_-]+$/.test(key)) return key;
+  const quoted = JSON.stringify(key);
+  return quoted.length > 60 ? `${quoted.slice(0, 56)}..."` : quoted;
+}
+
 export function formatPath(path: ConfigPath): string {
   let out = '';
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
+    else if (!/^[A-Za-z0-9_-]+$/.test(part)) out += `[${formatKey(part)}]`;
     else out += out === '' ? part : `.${part}`;
   }
   return out === '' ? '(top level)' : out;

@@ -2,7 +2,7 @@ import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'n
 import { LineCounter, parseDocument, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { checkConfig } from './checks.js';
-import { ConfigError, type ConfigIssue, type ConfigSource } from './errors.js';
+import { ConfigError, formatKey, type ConfigIssue, type ConfigSource } from './errors.js';
 import { configSchema, type PlatformConfig } from './schema.js';
 
 export interface LoadedConfig {
@@ -24,7 +24,7 @@ function zodIssues(issues: readonly z.core.$ZodIssue[]): ConfigIssue[] {
     if (issue.code === 'invalid_key') {
       const key = path[path.length - 1];
       const reason = issue.issues[0]?.message ?? 'is not allowed';
-      out.push({ path, message: `"${String(key)}" is not a valid name: it ${reason}` });
+      out.push({ path, message: `${formatKey(String(key))} is not a valid name: it ${reason}` });
       continue;
     }
     const input = (issue as { input?: unknown }).input;

@@ -7,7 +7,7 @@ import type { Finding } from './finding.js';
  * connection strings and DSNs, which carry their password).
  */
 const SECRET_NAME =
-  /(PASSWORD|PASSWD|_PASS|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|AUTH_?KEY|MASTER_?KEY|SIGNING_?KEY|ENCRYPTION_?KEY|SESSION_?KEY|CREDENTIALS?|_HASH|_SALT|_DSN|COOKIE_?KEY|WEBHOOK_?URL)$/i;
+  /(PASSWORD|PASSWD|_PASS|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|(SECRET|ACCESS|AUTH|MASTER|SIGNING|ENCRYPTION|SESSION)_?KEY|CREDENTIALS?|_HASH|_SALT|_DSN|COOKIE_?KEY|WEBHOOK_?URL)$/i;
 /** A URL with a password in it (`postgres://user:pw@host/db`), unless the password is a `${NAME}` reference. */
 const URL_WITH_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:(?!\$\{[A-Z0-9_]+(:\?)?\}@)[^/\s@]+@/i;
 /** `${NAME}`, `${NAME:?}`, `$NAME`: what a user writes hoping for interpolation. */
