@@ -298,6 +298,7 @@ describe('secret-looking literals are refused', () => {
     ['grafana', 'GF_SECURITY_ADMIN_PASSWORD'],
     ['minio', 'MINIO_ROOT_PASSWORD'],
     ['technitium', 'DNS_SERVER_ADMIN_PASSWORD'],
+    ['caddy', 'COMFYUI_BASIC_AUTH_HASH'],
   ])('services.%s.env.%s, which the platform fills from a secret, cannot be overridden even by a reference', (service, key) => {
     const text = `services:\n  ${service}:\n    env:\n      ${key}: "\${${key}}"\n`;
     const run = () => synthesize(parseConfig(text, 'platform.yaml'), { target: 'compose', flavor: 'coolify', outDir: join(scratch, 'never') });
@@ -551,6 +552,13 @@ describe('generated hostile configs (seed 11): exit 0 with output that stays dat
       }
       timing.parse += performance.now() - t;
       t = performance.now();
+      // No two Kubernetes objects share kind, namespace and name (an app named like a platform object).
+      const objects = Object.entries(previous)
+        .filter(([path]) => path.startsWith('k3s/apps/') && path.endsWith('.yaml'))
+        .flatMap(([, entry]) => parseAllDocuments(entry.slice(4)).map((d) => d.toJS() as { kind?: string; metadata?: { name?: string; namespace?: string } }))
+        .filter((o) => o?.kind)
+        .map((o) => `${o.kind}/${o.metadata?.namespace ?? ''}/${o.metadata?.name}`);
+      expect([name, objects.filter((o, i) => objects.indexOf(o) !== i)]).toEqual([name, []]);
       // Every script parses as sh, and runs with its commands stubbed without running any value.
       const scripts = Object.keys(files).filter((p) => p.endsWith('.sh')).map((p) => join(out, p));
       const inline = inlineScripts(files).filter((script) => {

@@ -24,7 +24,8 @@ function zodIssues(issues: readonly z.core.$ZodIssue[]): ConfigIssue[] {
     if (issue.code === 'invalid_key') {
       const key = path[path.length - 1];
       const reason = issue.issues[0]?.message ?? 'is not allowed';
-      out.push({ path, message: `${formatKey(String(key))} is not a valid name: it ${reason}` });
+      const shown = formatKey(String(key));
+      out.push({ path, message: `${shown.startsWith('"') ? shown : `"${shown}"`} is not a valid name: it ${reason}` });
       continue;
     }
     const input = (issue as { input?: unknown }).input;
