@@ -142,7 +142,7 @@ describe('command-line misuse: one line, exit 2, no stack trace', () => {
     ['EROFS', 'mkdirSync', /the file system is read-only \(EROFS\)/],
     ['ENOSPC', 'writeFileSync', /no space left on the device \(ENOSPC\)/],
     ['EPERM', 'mkdirSync', /operation not permitted \(EPERM\)/],
-    ['EACCES', 'openSync', /permission denied \(EACCES\)/],
+    ['EACCES', 'linkSync', /permission denied \(EACCES\)/],
   ])('synth on a disk that answers %s (%s)', (code, call, pattern) => {
     const out = join(scratch, `fault-out-${code}`);
     expectOneLineError(cliWithFault(code, call, ['synth', '--out', out, '-q']), pattern);
@@ -212,7 +212,7 @@ function writeInChild(out: string, version: string, killAt: number): { code: num
     import fs from 'node:fs';
     import { syncBuiltinESMExports } from 'node:module';
     let steps = 0;
-    for (const name of ['renameSync', 'symlinkSync', 'mkdirSync', 'writeFileSync', 'chmodSync', 'rmSync', 'openSync', 'unlinkSync']) {
+    for (const name of ['renameSync', 'symlinkSync', 'linkSync', 'mkdirSync', 'writeFileSync', 'chmodSync', 'rmSync']) {
       const original = fs[name];
       fs[name] = (...args) => {
         steps += 1;

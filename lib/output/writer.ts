@@ -1,10 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import {
   chmodSync,
-  closeSync,
+  linkSync,
   lstatSync,
   mkdirSync,
-  openSync,
   readdirSync,
   readFileSync,
   readlinkSync,
@@ -13,7 +12,6 @@ import {
   statSync,
   symlinkSync,
   writeFileSync,
-  writeSync,
 } from 'node:fs';
 import { dirname, isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { UsageError } from '../config/errors.js';
@@ -92,28 +90,44 @@ function alive(pid: number): boolean {
  */
 function withLock<T>(outDir: string, subdir: string, body: () => T): T {
   const lock = join(outDir, `.${subdir}.lock`);
+  // The lock appears with its pid already in it (written to a private file, then hard-linked into
+  // place, which fails when the lock exists): nobody ever reads a half-written lock.
+  const mine = join(outDir, `.${subdir}.lock-${process.pid}-${randomBytes(4).toString('hex')}`);
+  writeFileSync(mine, `${process.pid}\n`, { mode: FILE_MODE });
   const deadline = Date.now() + LOCK_WAIT_MS;
-  for (;;) {
-    try {
-      const fd = openSync(lock, 'wx', 0o644);
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  try {
+    for (;;) {
+      try {
+        linkSync(mine, lock);
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      let owner = Number.NaN;
+      try {
+        owner = Number.parseInt(readFileSync(lock, 'utf8'), 10);
+      } catch {
+        continue; // released between our attempt and the read
+      }
+      if (!Number.isInteger(owner) || !alive(owner)) {
+        // Left by a killed run. Moved aside under a unique name first, so of two runs taking it
+        // over at once only one removes it.
+        const stale = `${lock}.stale-${randomBytes(4).toString('hex')}`;
+        try {
+          renameSync(lock, stale);
+          const again = Number.parseInt(readFileSync(stale, 'utf8'), 10);
+          if (Number.isInteger(again) && alive(again)) linkSync(stale, lock); // a live lock after all: put it back
+          rmSync(stale, { force: true });
+        } catch {
+          // another run took it over first
+        }
+        continue;
+      }
+      if (Date.now() > deadline) throw new UsageError(`${join(outDir, subdir)} is being written by another platform synth (pid ${owner}); ${lock} is its lock`);
+      sleep(50);
     }
-    let owner = Number.NaN;
-    try {
-      owner = Number.parseInt(readFileSync(lock, 'utf8'), 10);
-    } catch {
-      continue; // released between our attempt and the read
-    }
-    if (!Number.isInteger(owner) || !alive(owner)) {
-      rmSync(lock, { force: true });
-      continue;
-    }
-    if (Date.now() > deadline) throw new UsageError(`${join(outDir, subdir)} is being written by another platform synth (pid ${owner}); ${lock} is its lock`);
-    sleep(50);
+  } finally {
+    rmSync(mine, { force: true });
   }
   try {
     return body();
@@ -256,9 +270,12 @@ function swapIn(outDir: string, subdir: string, files: readonly RenderedFile[]):
 
 /** Remove what earlier runs left beside `<subdir>`: staging folders, links, trees other than `keep`. */
 function removeLeftovers(outDir: string, subdir: string, keep: string | undefined): void {
-  const ours = [`.${subdir}.staging-`, `.${subdir}.link-`, `.${subdir}.tree-`];
+  const ours = [`.${subdir}.staging-`, `.${subdir}.link-`, `.${subdir}.tree-`, `.${subdir}.lock-`, `.${subdir}.lock.stale-`];
   for (const entry of readdirSync(outDir)) {
     if (entry === keep || !ours.some((prefix) => entry.startsWith(prefix))) continue;
+    // `.lock-<pid>-*` is the private file of a run waiting for the lock: only a dead run's goes.
+    const waiting = entry.startsWith(`.${subdir}.lock-`) ? Number.parseInt(entry.slice(`.${subdir}.lock-`.length), 10) : Number.NaN;
+    if (Number.isInteger(waiting) && alive(waiting)) continue;
     rmSync(join(outDir, entry), { recursive: true, force: true });
   }
 }
