@@ -9,7 +9,7 @@ import { ConfigError, ConfigIssues } from './config/errors.js';
 import type { LoadedConfig } from './config/load.js';
 import type { Platform } from './model/platform.js';
 import type { Target } from './model/service.js';
-import { FILE_MODE, listFiles, writeTree, type RenderedFile } from './output/writer.js';
+import { FILE_MODE, listFiles, recoverTree, writeTree, type RenderedFile } from './output/writer.js';
 import { checkPlatform, type Validation } from './validate/check.js';
 import { toMermaid, toSvg } from './graph/render.js';
 import { topology } from './graph/topology.js';
@@ -134,6 +134,7 @@ export async function checkOutput(loaded: LoadedConfig, options: SynthOptions): 
   const stale: StaleFile[] = [];
   for (const output of outputs) {
     const folder = join(options.outDir, output.target);
+    recoverTree(options.outDir, output.target); // a swap killed between its two renames is finished first
     const rendered = new Set(output.files.map((f) => f.path));
     for (const file of output.files) {
       const onDisk = join(folder, file.path);

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
 import { createHash } from 'node:crypto';
@@ -9,6 +9,7 @@ import { parse, parseAllDocuments, stringify } from 'yaml';
 import { loadConfigFile, MAX_CONFIG_BYTES, parseConfig } from '../lib/config/load.js';
 import { PROFILE_NAMES, PROFILES } from '../lib/config/profiles.js';
 import { reportError } from '../lib/exit.js';
+import { recoverTree } from '../lib/output/writer.js';
 import { checkOutput, synthesize } from '../lib/synth.js';
 import { validate } from '../lib/validate/validate.js';
 import { toolAvailable } from './support/tools.js';
@@ -39,7 +40,7 @@ function expectOneLineError(result: { code: number | null; stderr: string; signa
   expect(result.code).toBe(2);
 }
 
-/** Every file below `dir` (following the writer's link), with its mode: what a reader sees. */
+/** Every file below `dir`, with its mode: what a reader sees. */
 function snapshot(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
   if (!existsSync(dir)) return out;
@@ -186,14 +187,55 @@ describe('the rendered tree on disk', () => {
     expect(await checkOutput(loaded, { target: 'all', flavor: 'coolify', outDir: out })).toEqual([{ path: 'k3s/secrets/create-secrets.sh', status: 'mode' }]);
   });
 
-  it('is a link swapped by one rename; the same config gives the same link and tree', async () => {
-    const out = join(scratch, 'link');
+  it('is a real folder (lstat), never a symbolic link; an unchanged re-run touches nothing', async () => {
+    const out = join(scratch, 'real-folder');
+    const loaded = loadConfigFile(join(ROOT, 'test/fixtures/valid/reference-with-apps.yaml'));
+    await synthesize(loaded, { target: 'all', flavor: 'coolify', outDir: out });
+    for (const target of ['compose', 'k3s']) expect([target, lstatSync(join(out, target)).isDirectory()]).toEqual([target, true]);
+    expect(readdirSync(out).sort()).toEqual(['compose', 'k3s']);
+    // Every entry's inode and change time: a skipped swap keeps them all.
+    const identities = (dir: string) => {
+      const seen: string[] = [];
+      const walk = (folder: string) => {
+        for (const entry of readdirSync(folder).sort()) {
+          const stat = lstatSync(join(folder, entry));
+          seen.push(`${join(folder, entry)} ${stat.ino} ${stat.ctimeMs} ${stat.mtimeMs}`);
+          if (stat.isDirectory()) walk(join(folder, entry));
+        }
+      };
+      walk(dir);
+      return seen;
+    };
+    const before = identities(out);
+    await synthesize(loaded, { target: 'all', flavor: 'coolify', outDir: out });
+    expect(identities(out)).toEqual(before);
+    // Only a mode differs: that is a change, and the tree is swapped back to the rendered modes.
+    chmodSync(join(out, 'k3s/secrets/create-secrets.sh'), 0o644);
+    await synthesize(loaded, { target: 'all', flavor: 'coolify', outDir: out });
+    expect(statSync(join(out, 'k3s/secrets/create-secrets.sh')).mode & 0o777).toBe(0o755);
+    expect(readdirSync(out).sort()).toEqual(['compose', 'k3s']);
+  });
+
+  it('replaces the symbolic link of the previous writer version with a real folder (migration)', async () => {
+    const out = join(scratch, 'migrate');
+    mkdirSync(join(out, '.compose.tree-0123456789abcdef/homelab'), { recursive: true });
+    writeFileSync(join(out, '.compose.tree-0123456789abcdef/homelab/stale.yaml'), 'old\n');
+    symlinkSync('.compose.tree-0123456789abcdef', join(out, 'compose'));
+    mkdirSync(join(out, '.compose.tree-fedcba9876543210'));
     await synthesize(loadConfigFile(join(ROOT, 'test/fixtures/valid/reference-with-apps.yaml')), { target: 'compose', flavor: 'coolify', outDir: out });
-    const first = readlinkSync(join(out, 'compose'));
-    expect(first).toMatch(/^\.compose\.tree-[0-9a-f]{16}$/);
-    await synthesize(loadConfigFile(join(ROOT, 'test/fixtures/valid/reference-with-apps.yaml')), { target: 'compose', flavor: 'coolify', outDir: out });
-    expect(readlinkSync(join(out, 'compose'))).toBe(first);
-    expect(readdirSync(out).sort()).toEqual([first, 'compose']);
+    expect(lstatSync(join(out, 'compose')).isDirectory()).toBe(true);
+    expect(existsSync(join(out, 'compose/homelab/stale.yaml'))).toBe(false);
+    expect(existsSync(join(out, 'compose/homelab/networks.sh'))).toBe(true);
+    expect(readdirSync(out)).toEqual(['compose']);
+  });
+
+  it('refuses a symbolic link it did not make', async () => {
+    const out = join(scratch, 'foreign-link');
+    mkdirSync(join(out, 'elsewhere'), { recursive: true });
+    symlinkSync('elsewhere', join(out, 'compose'));
+    const result = cli(['synth', '--config', join(ROOT, 'test/fixtures/valid/reference-with-apps.yaml'), '--target', 'compose', '--out', out]);
+    expectOneLineError(result, /it is a symbolic link to elsewhere, which platform synth did not make/);
+    expect(readlinkSync(join(out, 'compose'))).toBe('elsewhere');
   });
 });
 
@@ -229,28 +271,57 @@ function writeInChild(out: string, version: string, killAt: number): { code: num
   return { code: result.status, signal: result.signal, steps: Number(result.stdout || 0) };
 }
 
-describe('atomic swap: at every instant <out>/compose is the whole old tree or the whole new one', () => {
+describe('atomic swap: <out>/compose is a real folder holding the whole old or the whole new tree', () => {
   const expected = (version: string) => Object.fromEntries(versionTree(version, 7).map((f) => [f.path, `${(f.mode ?? 0o644).toString(8)} ${f.content}`]));
+  const isWhole = (tree: Record<string, string>) => [expected('old'), expected('new')].some((whole) => isDeepStrictEqual(tree, whole));
 
-  it('a run killed at each of its file-system changes (every rename included) leaves a whole tree; the next run cleans up', () => {
+  it('a run killed at each of its file-system steps leaves the whole old tree, the whole new one, or the recoverable between-renames state; the next run completes it and cleans up', () => {
     const out = join(scratch, 'killed');
     expect(writeInChild(out, 'old', 0).code).toBe(0);
-    const { steps } = writeInChild(join(scratch, 'count'), 'new', 0);
-    // The count run wrote into an empty folder; over an existing tree there are at least as many.
+    // Steps of a run that replaces an existing tree (the kind of run killed below).
+    const counting = join(scratch, 'count');
+    expect(writeInChild(counting, 'old', 0).code).toBe(0);
+    const { steps } = writeInChild(counting, 'new', 0);
     expect(steps).toBeGreaterThan(10);
-    for (let killAt = 1; killAt <= steps + 4; killAt += 1) {
+    const outcomes = new Map<string, number>();
+    for (let killAt = 1; killAt <= steps + 2; killAt += 1) {
       const run = writeInChild(out, 'new', killAt);
-      const seen = snapshot(join(out, 'compose'));
       expect([killAt, run.signal === 'SIGKILL' || run.code === 0]).toEqual([killAt, true]);
-      expect([killAt, [expected('old'), expected('new')].some((tree) => isDeepStrictEqual(tree, seen))]).toEqual([killAt, true]);
-      // Back to the old tree for the next kill point (also cleaning what the killed run left).
+      let outcome: string;
+      if (existsSync(join(out, 'compose'))) {
+        expect([killAt, lstatSync(join(out, 'compose')).isDirectory()]).toEqual([killAt, true]);
+        expect([killAt, isWhole(snapshot(join(out, 'compose')))]).toEqual([killAt, true]);
+        outcome = isDeepStrictEqual(snapshot(join(out, 'compose')), expected('old')) ? 'old' : 'new';
+      } else {
+        // Only between the two renames: both whole trees beside the missing folder.
+        expect([killAt, snapshot(join(out, '.compose.previous'))]).toEqual([killAt, expected('old')]);
+        expect([killAt, snapshot(join(out, '.compose.next'))]).toEqual([killAt, expected('new')]);
+        outcome = 'between';
+        // A reader (synth --check, diff) finishes the swap before reading.
+        recoverTree(out, 'compose');
+        expect([killAt, snapshot(join(out, 'compose'))]).toEqual([killAt, expected('new')]);
+        expect([killAt, readdirSync(out).sort()]).toEqual([killAt, ['compose']]);
+      }
+      outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+      // The next run (back to the old tree for the next kill point) leaves one whole folder and nothing else.
       expect(writeInChild(out, 'old', 0).code).toBe(0);
-      expect(snapshot(join(out, 'compose'))).toEqual(expected('old'));
-      expect(readdirSync(out).filter((e) => e !== 'compose')).toEqual([readlinkSync(join(out, 'compose'))]);
+      expect([killAt, snapshot(join(out, 'compose'))]).toEqual([killAt, expected('old')]);
+      expect([killAt, lstatSync(join(out, 'compose')).isDirectory(), readdirSync(out)]).toEqual([killAt, true, ['compose']]);
     }
-  }, 240_000);
+    // Every outcome was reached: the kill points cover the swap's two renames.
+    expect([...outcomes.keys()].sort()).toEqual(['between', 'new', 'old']);
+  }, 600_000);
 
-  it('concurrent runs take turns: each exits 0, the result is one whole tree, nothing is left behind', async () => {
+  it('an unchanged re-run changes nothing on disk, not even a lock file left behind', () => {
+    const out = join(scratch, 'unchanged');
+    expect(writeInChild(out, 'old', 0).code).toBe(0);
+    const before = lstatSync(join(out, 'compose/a/file-0.txt'));
+    expect(writeInChild(out, 'old', 0).code).toBe(0);
+    expect(lstatSync(join(out, 'compose/a/file-0.txt')).ino).toBe(before.ino);
+    expect(readdirSync(out)).toEqual(['compose']);
+  });
+
+  it('concurrent runs take turns: each exits 0, the result is one whole real folder, nothing is left behind', async () => {
     const out = join(scratch, 'concurrent');
     const { spawn } = await import('node:child_process');
     const runs = ['old', 'new', 'old', 'new'].map(
@@ -261,11 +332,10 @@ describe('atomic swap: at every instant <out>/compose is the whole old tree or t
         }),
     );
     expect(await Promise.all(runs)).toEqual([0, 0, 0, 0]);
-    const seen = snapshot(join(out, 'compose'));
-    expect([expected('old'), expected('new')].some((tree) => isDeepStrictEqual(tree, seen))).toBe(true);
-    expect(readdirSync(out).filter((e) => e !== 'compose')).toEqual([readlinkSync(join(out, 'compose'))]);
-    expect(lstatSync(join(out, 'compose')).isSymbolicLink()).toBe(true);
-  }, 120_000);
+    expect(isWhole(snapshot(join(out, 'compose')))).toBe(true);
+    expect(readdirSync(out)).toEqual(['compose']);
+    expect(lstatSync(join(out, 'compose')).isDirectory()).toBe(true);
+  }, 300_000);
 });
 
 describe('secret-looking literals are refused', () => {

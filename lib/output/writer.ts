@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
   linkSync,
@@ -10,7 +10,6 @@ import {
   renameSync,
   rmSync,
   statSync,
-  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { dirname, isAbsolute, join, normalize, relative, sep } from 'node:path';
@@ -136,53 +135,113 @@ function withLock<T>(outDir: string, subdir: string, body: () => T): T {
   }
 }
 
-/** Content address of a rendered tree: paths, modes and bytes. */
-function treeHash(files: readonly RenderedFile[]): string {
-  const hash = createHash('sha256');
-  for (const file of files) hash.update(`${file.path}\0${(file.mode ?? FILE_MODE).toString(8)}\0${file.content.length}\0${file.content}\0`);
-  return hash.digest('hex').slice(0, 16);
-}
-
-/** `true` when `dir` holds exactly `files` (paths, bytes and modes). */
+/** `true` when `dir` is a real folder holding exactly `files` (paths, bytes and modes; folders 0755, nothing else). */
 function holdsExactly(dir: string, files: readonly RenderedFile[]): boolean {
+  const expected = new Map<string, number>();
+  for (const file of files) {
+    expected.set(file.path, file.mode ?? FILE_MODE);
+    for (let folder = dirname(file.path); folder !== '.'; folder = dirname(folder)) expected.set(`${folder}/`, FOLDER_MODE);
+  }
   try {
-    const onDisk = listFiles(dir);
-    if (onDisk.length !== files.length) return false;
-    for (const file of files) {
-      const path = join(dir, file.path);
-      if ((statSync(path).mode & 0o777) !== (file.mode ?? FILE_MODE)) return false;
-      if (readFileSync(path, 'utf8') !== file.content) return false;
-    }
-    return true;
+    if (!lstatSync(dir).isDirectory() || (lstatSync(dir).mode & 0o777) !== FOLDER_MODE) return false;
+    let seen = 0;
+    const walk = (folder: string, prefix: string): boolean => {
+      for (const entry of readdirSync(folder, { withFileTypes: true })) {
+        const path = `${prefix}${entry.name}${entry.isDirectory() ? '/' : ''}`;
+        const mode = expected.get(path);
+        seen += 1;
+        if (mode === undefined || (!entry.isDirectory() && !entry.isFile())) return false;
+        const full = join(folder, entry.name);
+        if ((lstatSync(full).mode & 0o777) !== mode) return false;
+        if (entry.isDirectory() && !walk(full, path)) return false;
+      }
+      return true;
+    };
+    if (!walk(dir, '') || seen !== expected.size) return false;
+    return files.every((file) => readFileSync(join(dir, file.path), 'utf8') === file.content);
   } catch {
     return false;
   }
 }
 
-/** What `<outDir>/<subdir>` is now: nothing, the writer's symlink (with its target), a folder, or something else. */
-function currentState(final: string): { kind: 'none' } | { kind: 'link'; target: string } | { kind: 'folder' } | { kind: 'other' } {
+/** What a path is now, without following a link at it. */
+function kindOf(path: string): 'none' | 'link' | 'folder' | 'other' {
   let stat;
   try {
-    stat = lstatSync(final);
+    stat = lstatSync(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'none' };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'none';
     throw err;
   }
-  if (stat.isSymbolicLink()) return { kind: 'link', target: readlinkSync(final) };
-  if (stat.isDirectory()) return { kind: 'folder' };
-  return { kind: 'other' };
+  if (stat.isSymbolicLink()) return 'link';
+  if (stat.isDirectory()) return 'folder';
+  return 'other';
+}
+
+/** The names the writer uses beside `<outDir>/<target>`. */
+function namesOf(outDir: string, target: string) {
+  return {
+    final: join(outDir, target),
+    /** The new tree while it is written; incomplete by definition. */
+    staging: join(outDir, `.${target}.staging-${process.pid}`),
+    stagingPrefix: `.${target}.staging-`,
+    /** The new tree, complete: renaming the staging folder here is the completion marker. */
+    next: join(outDir, `.${target}.next`),
+    /** The old tree between the two renames of a swap, and until it is removed. */
+    previous: join(outDir, `.${target}.previous`),
+    /** A `<target>` symbolic link to `.<target>.tree-<hash>` is what versions before this one wrote. */
+    legacyTreePrefix: `.${target}.tree-`,
+  };
 }
 
 /**
- * Replace `<outDir>/<subdir>` with exactly `files`, atomically.
+ * Finish a swap that a killed run left half-done. Call with the lock held. A complete new tree
+ * (`.<target>.next`) is swapped in; when `<target>` is missing (killed between the two renames)
+ * this is the second rename. Afterwards `<target>` is a whole tree (or absent when none was ever
+ * written) and no `.next` or `.previous` is left.
+ */
+function finishInterruptedSwap(outDir: string, target: string): void {
+  const { final, next, previous } = namesOf(outDir, target);
+  if (kindOf(next) === 'folder') {
+    if (kindOf(final) !== 'none') {
+      rmSync(previous, { recursive: true, force: true });
+      renameSync(final, previous);
+    }
+    renameSync(next, final);
+  } else if (kindOf(final) === 'none' && kindOf(previous) !== 'none') {
+    // Not reachable through this writer's order of steps (`.next` leaves only by becoming
+    // `<target>`); kept so that a hand-made mess never loses the last whole tree.
+    renameSync(previous, final);
+  }
+  rmSync(previous, { recursive: true, force: true });
+}
+
+/** Remove what killed runs left beside `<target>`: staging folders, dead runs' lock files, the links and trees of the symlink-based writer. */
+function removeLeftovers(outDir: string, target: string): void {
+  const ours = [`.${target}.staging-`, `.${target}.link-`, `.${target}.tree-`, `.${target}.lock-`, `.${target}.lock.stale-`];
+  for (const entry of readdirSync(outDir)) {
+    if (!ours.some((prefix) => entry.startsWith(prefix))) continue;
+    // `.lock-<pid>-*` is the private file of a run waiting for the lock: only a dead run's goes.
+    const waiting = entry.startsWith(`.${target}.lock-`) ? Number.parseInt(entry.slice(`.${target}.lock-`.length), 10) : Number.NaN;
+    if (Number.isInteger(waiting) && alive(waiting)) continue;
+    rmSync(join(outDir, entry), { recursive: true, force: true });
+  }
+}
+
+/**
+ * Replace `<outDir>/<target>` with exactly `files`. `<target>` is always a real folder (never a
+ * symbolic link: ArgoCD's repo-server walks an app's path without following links, and git would
+ * show every change as the whole tree moving).
  *
- * `<outDir>/<subdir>` is a relative symbolic link to `.<subdir>.tree-<hash>` beside it (the hash is
- * of the tree's paths, modes and bytes, so the same config gives the same link). A run writes the
- * new tree into a staging folder, renames it to its `.tree-` name, and swaps the link with one
- * rename(2) of a new link over the old one: at every instant `<subdir>` is the whole old tree or the
- * whole new one, and a run killed at any point leaves the old one in place. Runs on one tree take
- * turns through a lock file; each cleans what killed runs left (staging folders, links, old trees).
- * Nothing outside `<outDir>/<subdir>` and its `.<subdir>.*` siblings is touched.
+ * Under the lock `<outDir>/.<target>.lock`, a run first finishes a swap a killed run left
+ * half-done and removes its leftovers. When `<target>` already holds exactly `files` (bytes and
+ * modes) nothing is touched. Otherwise the new tree is written to `.<target>.staging-<pid>`,
+ * renamed to `.<target>.next` when complete (that rename is the completion marker), and swapped in
+ * with two renames: `<target>` -> `.<target>.previous`, `.<target>.next` -> `<target>`; then the
+ * previous tree is removed. Killed at any step, a run leaves the whole old tree, the whole new
+ * tree, or (only between the two renames) no `<target>` with both whole trees beside it, which
+ * the next run, `synth --check` and `diff` complete. Nothing outside `<outDir>/<target>` and its
+ * `.<target>.*` siblings is touched.
  */
 export function writeTree(outDir: string, subdir: string, files: readonly RenderedFile[]): void {
   assertInside(subdir);
@@ -199,6 +258,17 @@ export function writeTree(outDir: string, subdir: string, files: readonly Render
     prepareOutDir(outDir);
     withLock(outDir, subdir, () => swapIn(outDir, subdir, sorted));
   });
+}
+
+/**
+ * For readers of `<outDir>/<target>` (`synth --check`, `diff`): when a killed run left the swap
+ * between its two renames (no `<target>`, a complete `.<target>.next`), finish it under the lock.
+ * Costs one lstat when there is nothing to do; touches nothing then.
+ */
+export function recoverTree(outDir: string, target: string): void {
+  const { final, next } = namesOf(outDir, target);
+  if (kindOf(final) !== 'none' || kindOf(next) !== 'folder') return;
+  asUsageError(final, () => withLock(outDir, target, () => finishInterruptedSwap(outDir, target)));
 }
 
 /** `outDir` must be a folder (created when missing); a file there or above it is a usage error. */
@@ -218,24 +288,27 @@ function prepareOutDir(outDir: string): void {
 }
 
 function swapIn(outDir: string, subdir: string, files: readonly RenderedFile[]): void {
-  const final = join(outDir, subdir);
-  const treePrefix = `.${subdir}.tree-`;
-  let state = currentState(final);
-  if (state.kind === 'other') throw new UsageError(`cannot write ${final}: it is a file, not a folder`);
-  if (state.kind === 'link' && (!state.target.startsWith(treePrefix) || state.target.includes('/'))) {
-    throw new UsageError(`cannot write ${final}: it is a symbolic link to ${state.target}, which platform synth did not make`);
+  const { final, staging, next, previous, legacyTreePrefix } = namesOf(outDir, subdir);
+  const kind = kindOf(final);
+  if (kind === 'other') throw new UsageError(`cannot write ${final}: it is a file, not a folder`);
+  if (kind === 'link') {
+    const target = readlinkSync(final);
+    if (!target.startsWith(legacyTreePrefix) || target.includes('/')) {
+      throw new UsageError(`cannot write ${final}: it is a symbolic link to ${target}, which platform synth did not make`);
+    }
   }
-  removeLeftovers(outDir, subdir, state.kind === 'link' ? state.target : undefined);
-  if (state.kind === 'link' && holdsExactly(join(outDir, state.target), files)) return;
+  finishInterruptedSwap(outDir, subdir);
+  removeLeftovers(outDir, subdir);
+  // An unchanged re-run touches nothing (no new inodes, no changed times for git or watchers).
+  if (kindOf(final) === 'folder' && holdsExactly(final, files)) return;
 
-  const staging = join(outDir, `.${subdir}.staging-${randomBytes(6).toString('hex')}`);
   try {
     mkdirSync(staging, { mode: FOLDER_MODE });
     chmodSync(staging, FOLDER_MODE);
     const folders = new Set<string>();
     for (const file of files) {
-      const target = join(staging, file.path);
-      const folder = dirname(target);
+      const path = join(staging, file.path);
+      const folder = dirname(path);
       if (!folders.has(folder)) {
         mkdirSync(folder, { recursive: true, mode: FOLDER_MODE });
         for (let f = folder; f !== staging && !folders.has(f); f = dirname(f)) {
@@ -243,41 +316,28 @@ function swapIn(outDir: string, subdir: string, files: readonly RenderedFile[]):
           folders.add(f);
         }
       }
-      writeFileSync(target, file.content, { mode: file.mode ?? FILE_MODE });
-      chmodSync(target, file.mode ?? FILE_MODE);
+      writeFileSync(path, file.content, { mode: file.mode ?? FILE_MODE });
+      chmodSync(path, file.mode ?? FILE_MODE);
     }
-    let name = `${treePrefix}${treeHash(files)}`;
-    // A tree of that name that differs was edited by hand: keep it until the swap, use another name.
-    for (let n = 1; currentState(join(outDir, name)).kind !== 'none'; n += 1) name = `${treePrefix}${treeHash(files)}-${n}`;
-    renameSync(staging, join(outDir, name));
-
-    if (state.kind === 'folder') {
-      // A real folder (written by an older version, or by hand) cannot be replaced by a link in
-      // one step: it moves to a `.tree-` name first, once; from then on every swap is one rename.
-      const legacy = `${treePrefix}previous-${randomBytes(6).toString('hex')}`;
-      renameSync(final, join(outDir, legacy));
-      state = { kind: 'link', target: legacy };
-    }
-    const link = join(outDir, `.${subdir}.link-${randomBytes(6).toString('hex')}`);
-    symlinkSync(name, link);
-    renameSync(link, final);
-    removeLeftovers(outDir, subdir, name);
   } catch (err) {
     rmSync(staging, { recursive: true, force: true });
     throw err;
   }
-}
-
-/** Remove what earlier runs left beside `<subdir>`: staging folders, links, trees other than `keep`. */
-function removeLeftovers(outDir: string, subdir: string, keep: string | undefined): void {
-  const ours = [`.${subdir}.staging-`, `.${subdir}.link-`, `.${subdir}.tree-`, `.${subdir}.lock-`, `.${subdir}.lock.stale-`];
-  for (const entry of readdirSync(outDir)) {
-    if (entry === keep || !ours.some((prefix) => entry.startsWith(prefix))) continue;
-    // `.lock-<pid>-*` is the private file of a run waiting for the lock: only a dead run's goes.
-    const waiting = entry.startsWith(`.${subdir}.lock-`) ? Number.parseInt(entry.slice(`.${subdir}.lock-`.length), 10) : Number.NaN;
-    if (Number.isInteger(waiting) && alive(waiting)) continue;
-    rmSync(join(outDir, entry), { recursive: true, force: true });
+  try {
+    renameSync(staging, next);
+    // The two renames: between them (and only then) `<target>` does not exist. A legacy symlink
+    // moves aside like a folder; the tree it named is removed with the leftovers.
+    if (kindOf(final) !== 'none') renameSync(final, previous);
+    renameSync(next, final);
+  } catch (err) {
+    // A failed (not killed) run puts the old tree back and leaves no new one to be swapped in later.
+    if (kindOf(final) === 'none' && kindOf(previous) !== 'none') renameSync(previous, final);
+    rmSync(next, { recursive: true, force: true });
+    rmSync(staging, { recursive: true, force: true });
+    throw err;
   }
+  rmSync(previous, { recursive: true, force: true });
+  removeLeftovers(outDir, subdir);
 }
 
 /** Every file below `dir`, by path relative to it with `/` (the writer's own hidden folders left out). */
@@ -313,7 +373,7 @@ export function writeUserFile(path: string, content: string): void {
   }
   if (!folderStat.isDirectory()) throw new UsageError(`cannot write ${path}: ${folder} is a file, not a folder`);
   asUsageError(path, () => {
-    if (currentState(path).kind === 'folder') throw new UsageError(`cannot write ${path}: it is a folder; name a file`);
+    if (kindOf(path) === 'folder') throw new UsageError(`cannot write ${path}: it is a folder; name a file`);
     writeFileSync(path, content, { mode: FILE_MODE });
   });
 }
