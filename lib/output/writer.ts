@@ -213,7 +213,7 @@ function finishInterruptedSwap(outDir: string, target: string): void {
     // `<target>`); kept so that a hand-made mess never loses the last whole tree.
     renameSync(previous, final);
   }
-  rmSync(previous, { recursive: true, force: true });
+  if (kindOf(previous) !== 'none') rmSync(previous, { recursive: true, force: true });
 }
 
 /** Remove what killed runs left beside `<target>`: staging folders, dead runs' lock files, the links and trees of the symlink-based writer. */
