@@ -1,25 +1,24 @@
 #!/usr/bin/env node
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError } from '../lib/config/errors.js';
+import { UsageError } from '../lib/config/errors.js';
+import { writeUserFile } from '../lib/output/writer.js';
+import { EXIT_FINDINGS, reportError } from '../lib/exit.js';
 import { renderStarterConfig, SCHEMA_FILE } from '../lib/config/init.js';
 import { loadConfigFile, referenceConfig, type LoadedConfig } from '../lib/config/load.js';
 import { PROFILE_NAMES, type ProfileName } from '../lib/config/profiles.js';
 import { configJsonSchema } from '../lib/config/schema.js';
 import type { ComposeFlavor } from '../lib/compose/service.js';
-import { checkOutput, summarize, synthesize, SYNTH_TARGETS, ValidationFailed, type SynthTarget } from '../lib/synth.js';
+import { checkOutput, summarize, synthesize, SYNTH_TARGETS, type SynthTarget } from '../lib/synth.js';
 import { DIFF_FORMATS, formatDiff, type DiffFormat } from '../lib/diff/format.js';
-import { formatRefusal, formatValidation, REPORT_FORMATS, type ReportFormat } from '../lib/validate/report.js';
+import { formatValidation, REPORT_FORMATS, type ReportFormat } from '../lib/validate/report.js';
 import { validate } from '../lib/validate/validate.js';
 import { GRAPH_FORMATS, renderGraph, toMermaid, type GraphFormat } from '../lib/graph/render.js';
 import { readableTopology, topology, TOPOLOGY_DETAILS, type TopologyDetail } from '../lib/graph/topology.js';
 import { buildPlatform } from '../lib/synth.js';
 
-/** Exit codes: 0 done, 1 findings (validate) or unexpected failure, 2 bad input (config, arguments). */
-const EXIT_BAD_INPUT = 2;
-const EXIT_FINDINGS = 1;
 
 function load(configFile: string | undefined): LoadedConfig {
   return configFile === undefined ? referenceConfig() : loadConfigFile(configFile);
@@ -113,7 +112,7 @@ program
     const platform = buildPlatform(load(opts.config));
     const picture = opts.detail === 'auto' ? readableTopology(platform, toMermaid).topology : topology(platform, opts.detail);
     const text = await renderGraph(picture, opts.format);
-    if (opts.out) writeFileSync(opts.out, text);
+    if (opts.out !== undefined) writeUserFile(opts.out, text);
     else process.stdout.write(text);
   });
 
@@ -124,12 +123,10 @@ program
   .option('-o, --out <file>', 'where to write the config', 'platform.yaml')
   .option('--force', 'overwrite an existing file')
   .action((opts: { profile: ProfileName; out: string; force?: boolean }) => {
-    if (existsSync(opts.out) && !opts.force) {
-      throw new ConfigError([], { file: opts.out }).withMessage(`${opts.out} already exists; use --force to overwrite it`);
-    }
-    writeFileSync(opts.out, renderStarterConfig(opts.profile));
+    if (opts.out !== '' && existsSync(opts.out) && !opts.force) throw new UsageError(`${opts.out} already exists; use --force to overwrite it`);
     const schemaPath = join(dirname(opts.out), SCHEMA_FILE);
-    writeFileSync(schemaPath, schemaText());
+    writeUserFile(opts.out, renderStarterConfig(opts.profile));
+    writeUserFile(schemaPath, schemaText());
     process.stdout.write(`wrote ${opts.out} (profile ${opts.profile}) and ${schemaPath}\n`);
   });
 
@@ -143,20 +140,7 @@ program
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (err instanceof CommanderError) {
-    if (err.code === 'platform.diff') process.stderr.write(`${err.message}\n`);
-    process.exitCode = err.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
-  } else if (err instanceof Error && err.name === 'DiffError') {
-    process.stderr.write(`error: ${err.message}\n`);
-    process.exitCode = EXIT_BAD_INPUT;
-  } else if (err instanceof ValidationFailed) {
-    process.stderr.write(formatRefusal(err.validation));
-    process.exitCode = EXIT_BAD_INPUT;
-  } else if (err instanceof ConfigError) {
-    process.stderr.write(`error: invalid config\n${err.message}\n`);
-    process.exitCode = EXIT_BAD_INPUT;
-  } else {
-    process.stderr.write(`error: ${(err as Error).stack ?? String(err)}\n`);
-    process.exitCode = 1;
-  }
+  const { code, text } = reportError(err);
+  process.stderr.write(text);
+  process.exitCode = code;
 }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildReferencePlatform } from '../stacks/reference.js';
@@ -9,7 +9,7 @@ import { ConfigError, ConfigIssues } from './config/errors.js';
 import type { LoadedConfig } from './config/load.js';
 import type { Platform } from './model/platform.js';
 import type { Target } from './model/service.js';
-import { listFiles, writeTree, type RenderedFile } from './output/writer.js';
+import { FILE_MODE, listFiles, recoverTree, writeTree, type RenderedFile } from './output/writer.js';
 import { checkPlatform, type Validation } from './validate/check.js';
 import { toMermaid } from './graph/render.js';
 import { readableTopology, type Topology } from './graph/topology.js';
@@ -128,7 +128,8 @@ export async function synthesize(loaded: LoadedConfig, options: SynthOptions, st
 /** A file whose committed copy differs from what the config renders now. */
 export interface StaleFile {
   readonly path: string;
-  readonly status: 'changed' | 'missing' | 'extra';
+  /** `mode`: same bytes, but the permissions differ (a script that lost its executable bit). */
+  readonly status: 'changed' | 'missing' | 'extra' | 'mode';
 }
 
 /**
@@ -140,11 +141,13 @@ export async function checkOutput(loaded: LoadedConfig, options: SynthOptions): 
   const stale: StaleFile[] = [];
   for (const output of outputs) {
     const folder = join(options.outDir, output.target);
+    recoverTree(options.outDir, output.target); // a swap killed between its two renames is finished first
     const rendered = new Set(output.files.map((f) => f.path));
     for (const file of output.files) {
       const onDisk = join(folder, file.path);
       if (!existsSync(onDisk)) stale.push({ path: `${output.target}/${file.path}`, status: 'missing' });
       else if (readFileSync(onDisk, 'utf8') !== file.content) stale.push({ path: `${output.target}/${file.path}`, status: 'changed' });
+      else if ((statSync(onDisk).mode & 0o777) !== (file.mode ?? FILE_MODE)) stale.push({ path: `${output.target}/${file.path}`, status: 'mode' });
     }
     if (existsSync(folder)) {
       for (const path of listFiles(folder)) if (!rendered.has(path)) stale.push({ path: `${output.target}/${path}`, status: 'extra' });

@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { referenceConfig } from '../lib/config/load.js';
 import { writeTree } from '../lib/output/writer.js';
-import { synthesize } from '../lib/synth.js';
+import { checkOutput, synthesize } from '../lib/synth.js';
+import { readTree } from '../lib/diff/tree.js';
 import { loadFixture } from './support/render.js';
 
 const dirs: string[] = [];
@@ -20,9 +21,12 @@ afterEach(() => {
 function snapshotDir(root: string): Record<string, string> {
   const out: Record<string, string> = {};
   const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const full = join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
+    // Skips the writer's hidden siblings: what a reader of <out>/<target> sees.
+    for (const entry of readdirSync(dir)) {
+      const full = join(dir, entry);
+      if (statSync(full).isDirectory()) {
+        if (!entry.startsWith('.')) walk(full);
+      }
       else out[relative(root, full)] = `${(statSync(full).mode & 0o777).toString(8)} ${readFileSync(full, 'utf8')}`;
     }
   };
@@ -75,6 +79,7 @@ describe('writeTree', () => {
     ).toThrow();
     expect(snapshotDir(out)).toEqual(before);
     expect(readdirSync(out)).toEqual(['compose']);
+    expect(lstatSync(join(out, 'compose')).isDirectory()).toBe(true);
   });
 
   it('refuses paths that leave the output folder', () => {
@@ -82,5 +87,24 @@ describe('writeTree', () => {
     expect(() => writeTree(out, 'compose', [{ path: '../escape.txt', content: 'x' }])).toThrow(/outside the output folder/);
     expect(() => writeTree(out, '../up', [])).toThrow(/outside the output folder/);
     expect(existsSync(join(out, '..', 'escape.txt'))).toBe(false);
+  });
+
+  it('synth --check and diff finish a swap killed between its two renames before reading', async () => {
+    const out = scratch();
+    const options = { target: 'all', flavor: 'coolify', outDir: out } as const;
+    await synthesize(referenceConfig(), options);
+    const whole = snapshotDir(out);
+    // The state between `k3s -> .k3s.previous` and `.k3s.next -> k3s`: no k3s, both whole trees beside it.
+    cpSync(join(out, 'k3s'), join(out, '.k3s.next'), { recursive: true });
+    renameSync(join(out, 'k3s'), join(out, '.k3s.previous'));
+    expect(await checkOutput(referenceConfig(), options)).toEqual([]);
+    expect(lstatSync(join(out, 'k3s')).isDirectory()).toBe(true);
+    expect(readdirSync(out).sort()).toEqual(['compose', 'k3s']);
+
+    cpSync(join(out, 'compose'), join(out, '.compose.next'), { recursive: true });
+    renameSync(join(out, 'compose'), join(out, '.compose.previous'));
+    expect([...readTree(out).keys()].sort()).toEqual(Object.keys(whole).sort());
+    expect(readdirSync(out).sort()).toEqual(['compose', 'k3s']);
+    expect(snapshotDir(out)).toEqual(whole);
   });
 });

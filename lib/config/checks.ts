@@ -20,6 +20,22 @@ export function hasConcreteTag(image: string): boolean {
   return !FLOATING_TAGS.includes(last.slice(colon + 1));
 }
 
+/**
+ * App names the platform's own objects already use. Every object rendered for a service is named
+ * after it (`caddy`, `caddy-entry`, `caddy-config`, `postgres-data`, `ollama-ingress`, ...), so a
+ * name that is a service name or starts with one and "-" is reserved; so are the per-zone objects
+ * (`default-deny`, `allow-dns`, `zone-quota`, `zone-limits`) and Multus networks (`vlan-<id>`).
+ */
+const RESERVED_APP_NAMES = ['default-deny', 'allow-dns', 'zone-quota', 'zone-limits'];
+function reservedAppName(name: string): string | undefined {
+  if ((SERVICE_NAMES as readonly string[]).includes(name)) return `"${name}" is the name of a platform service`;
+  const owner = SERVICE_NAMES.find((service) => name.startsWith(`${service}-`));
+  if (owner) return `names starting with "${owner}-" are the platform's objects of ${owner} (e.g. ${owner}-entry, ${owner}-config)`;
+  if (RESERVED_APP_NAMES.includes(name)) return `"${name}" is an object the platform renders in every zone namespace`;
+  if (/^vlan-[0-9]+$/.test(name)) return `"${name}" is the name of a Multus network the platform renders`;
+  return undefined;
+}
+
 /** Namespaces a zone cannot become. */
 const RESERVED_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -155,8 +171,12 @@ export function checkConfig(config: PlatformConfig): ConfigIssue[] {
   const enabledServices = SERVICE_NAMES.filter((s) => config.services[s]?.enabled !== false);
   for (const [name, app] of Object.entries(config.apps)) {
     const at = (...rest: (string | number)[]) => ['apps', name, ...rest];
-    if ((SERVICE_NAMES as readonly string[]).includes(name)) {
-      issues.push({ path: at(), message: `"${name}" is the name of a platform service; choose another app name` });
+    const reserved = reservedAppName(name);
+    if (reserved) issues.push({ path: at(), message: `${reserved}; choose another app name` });
+    for (const key of Object.keys(app.env)) {
+      if (app.secrets.includes(key)) {
+        issues.push({ path: at('env', key), message: `${key} is listed under secrets, so its value comes from the secret; remove it from env`, rule: 'secret-literal' });
+      }
     }
     mustBeNode(at('node'), app.node);
     mustBeZone(at('zone'), app.zone);

@@ -41,6 +41,17 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * The command line asked for something that cannot be done (an output path that is a file, a
+ * folder that does not exist, a read-only or full disk). One line, exit code 2, nothing written.
+ */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
 /** Thrown by constructs and checks before the source is known; the loader turns it into a ConfigError. */
 export class ConfigIssues extends Error {
   readonly issues: readonly ConfigIssue[];
@@ -51,10 +62,18 @@ export class ConfigIssues extends Error {
   }
 }
 
+/** A key as it is shown in a path: plain names as they are, anything else quoted (one line, at most 60 characters). */
+export function formatKey(key: string): string {
+  if (/^[A-Za-z0-9_-]+$/.test(key)) return key;
+  const quoted = JSON.stringify(key);
+  return quoted.length > 60 ? `${quoted.slice(0, 56)}..."` : quoted;
+}
+
 export function formatPath(path: ConfigPath): string {
   let out = '';
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
+    else if (!/^[A-Za-z0-9_-]+$/.test(part)) out += `[${formatKey(part)}]`;
     else out += out === '' ? part : `.${part}`;
   }
   return out === '' ? '(top level)' : out;

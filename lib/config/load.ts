@@ -1,9 +1,9 @@
 import { withReferenceZones } from './zones.js';
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { LineCounter, parseDocument, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { checkConfig } from './checks.js';
-import { ConfigError, type ConfigIssue, type ConfigSource } from './errors.js';
+import { ConfigError, formatKey, type ConfigIssue, type ConfigSource } from './errors.js';
 import { configSchema, type PlatformConfig } from './schema.js';
 
 export interface LoadedConfig {
@@ -25,7 +25,8 @@ function zodIssues(issues: readonly z.core.$ZodIssue[]): ConfigIssue[] {
     if (issue.code === 'invalid_key') {
       const key = path[path.length - 1];
       const reason = issue.issues[0]?.message ?? 'is not allowed';
-      out.push({ path, message: `"${String(key)}" is not a valid name: it ${reason}` });
+      const shown = formatKey(String(key));
+      out.push({ path, message: `${shown.startsWith('"') ? shown : `"${shown}"`} is not a valid name: it ${reason}` });
       continue;
     }
     const input = (issue as { input?: unknown }).input;
@@ -55,22 +56,80 @@ export function parseConfig(text: string, file: string): LoadedConfig {
     });
     throw new ConfigError([], { file }).withMessage(messages.join('\n'));
   }
-  const data: unknown = doc.toJS();
+  let data: unknown;
+  try {
+    // yaml refuses documents whose aliases expand too far (a "billion laughs" bomb) with a ReferenceError.
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    throw new ConfigError([], { file }).withMessage(`${file}: invalid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
   if (data !== null && data !== undefined && (typeof data !== 'object' || Array.isArray(data))) {
     throw new ConfigError([{ path: [], message: 'the file must be a YAML mapping of settings (domain:, nodes:, ...)' }], source);
   }
   return { config: validateConfig(data, source), source };
 }
 
-export function loadConfigFile(file: string): LoadedConfig {
-  let text: string;
+/** platform.yaml is a few kilobytes; anything past this is a mistake or an attack, refused before parsing. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+/** Alias expansions allowed while turning the YAML into data (yaml's own default). */
+const MAX_ALIAS_COUNT = 100;
+
+const READ_ERRORS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'it is a folder',
+  ENOTDIR: 'a part of the path is not a folder',
+  ELOOP: 'too many symbolic links',
+  ENAMETOOLONG: 'the name is too long',
+  EIO: 'input/output error',
+};
+
+/**
+ * Read a config file safely: only a regular file (a FIFO would block, /dev/zero never ends), at
+ * most MAX_CONFIG_BYTES, opened non-blocking so nothing waits on a writer.
+ */
+function readConfigText(file: string): string {
+  const refuse = (reason: string) => new ConfigError([], { file }).withMessage(`${file}: cannot read the config: ${reason}`);
+  const osReason = (err: unknown) => {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    return READ_ERRORS[code] ?? `${code || 'error'}: ${(err as Error).message.split('\n')[0]}`;
+  };
+  let fd: number;
   try {
-    text = readFileSync(file, 'utf8');
+    if (!statSync(file).isFile()) throw refuse('not a regular file');
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
-    throw new ConfigError([], { file }).withMessage(`${file}: cannot read the config: ${reason}`);
+    if (err instanceof ConfigError) throw err;
+    throw refuse(osReason(err));
   }
-  return parseConfig(text, file);
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw refuse('not a regular file');
+    if (stat.size > MAX_CONFIG_BYTES) throw refuse(`${stat.size} bytes; a platform.yaml is at most ${MAX_CONFIG_BYTES} bytes`);
+    const buffer = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const read = readSync(fd, buffer, length, buffer.length - length, null);
+      if (read === 0) break;
+      length += read;
+      if (length > MAX_CONFIG_BYTES) throw refuse(`more than ${MAX_CONFIG_BYTES} bytes; a platform.yaml is at most ${MAX_CONFIG_BYTES} bytes`);
+    }
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(buffer.subarray(0, length));
+    } catch {
+      throw refuse('not UTF-8 text');
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw refuse(osReason(err));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function loadConfigFile(file: string): LoadedConfig {
+  return parseConfig(readConfigText(file), file);
 }
 
 /** The reference homelab of shared/REFERENCE.md: every default of the schema. */

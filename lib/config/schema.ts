@@ -23,9 +23,60 @@ function strictObject<T extends z.ZodRawShape>(shape: T) {
 }
 
 export const nameSchema = z.string().regex(NAME_PATTERN, { error: NAME_RULE });
+
+/*
+ * Safe alphabets. Config text lands in shell scripts (networks.sh, create-secrets.sh, the model
+ * download scripts), in config files read by other programs (Caddyfile, ddclient.conf, LiteLLM),
+ * in host paths (bind mounts, hostPath) and in Kubernetes objects. Every such string is checked
+ * here, at load time, against an alphabet that is data in all of those languages: no quotes, no
+ * whitespace, no "$", "`", ";", "," or newline where a value reaches a script or a `key=value`
+ * file, and no "." or ".." path segment. What passes needs no escaping anywhere.
+ */
+
+/** `API_KEY`: an environment variable name that is also a valid Kubernetes Secret name once lowercased (`api-key`). */
 const secretNameSchema = z
   .string()
-  .regex(/^[A-Z][A-Z0-9_]*$/, { error: 'must be an environment variable name: A-Z, 0-9 and "_", starting with a letter' });
+  .max(63, { error: 'must be at most 63 characters' })
+  .regex(/^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$/, {
+    error: 'must be an environment variable name: A-Z, 0-9 and single "_" between words, starting with a letter (it becomes the Kubernetes Secret name, lowercase with "-")',
+  });
+/** Environment variable names: ASCII only (POSIX portable names), as Compose and Kubernetes both accept them. */
+const envKeySchema = z
+  .string()
+  .max(128, { error: 'must be at most 128 characters' })
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an environment variable name: ASCII letters, digits and "_", not starting with a digit' });
+/** Environment values are data in every output (YAML scalars, `$` doubled by one function): only their size and control characters are limited. */
+const envValueSchema = z
+  .string()
+  .max(4096, { error: 'must be at most 4096 characters' })
+  .regex(/^[^\x00-\x08\x0b-\x1f\x7f]*$/, { error: 'must not contain control characters other than tab and newline' });
+const envSchema = z.record(envKeySchema, envValueSchema);
+/** One line of printable text (a description shown in READMEs, comments of scripts, annotations). */
+const oneLine = (max: number) =>
+  z
+    .string()
+    .max(max, { error: `must be at most ${max} characters` })
+    .regex(/^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$/, { error: 'must be one line of printable text (no newline or control characters)' });
+/** A path segment that is neither "." nor "..", in the portable file name alphabet. */
+const SEGMENT = '(?!\\.{1,2}(?:/|$))[A-Za-z0-9._-]+';
+const REPO_PATH = new RegExp(`^${SEGMENT}(?:/${SEGMENT})*$`);
+const HOST_PATH = new RegExp(`^(?:/${SEGMENT})+$`);
+const repoPath = z.string().max(255, { error: 'must be at most 255 characters' }).regex(REPO_PATH, {
+  error: 'must be a folder inside the repository: segments of letters, digits, ".", "_" and "-" separated by "/", none of them "." or "..", without leading or trailing "/"',
+});
+const hostPath = z.string().max(255, { error: 'must be at most 255 characters' }).regex(HOST_PATH, {
+  error: 'must be an absolute path: "/" then segments of letters, digits, ".", "_" and "-", none of them "." or "..", without trailing "/"',
+});
+/** Ollama model tags (`llama3.3:70b-instruct-q4_K_M`, `hf.co/user/repo:Q4_K_M`) and LiteLLM model names. */
+const modelName = z
+  .string()
+  .max(200, { error: 'must be at most 200 characters' })
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, { error: 'must be a model name: letters, digits, ".", "_", ":", "/" and "-", starting with a letter or digit' });
+/** An image reference: `[registry[:port]/]repo[:tag][@sha256:digest]`. */
+const imageSchema = z
+  .string()
+  .max(255, { error: 'must be at most 255 characters' })
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._/:@-]*$/, { error: 'must be an image reference such as ghcr.io/you/app:1.2.3 (letters, digits, ".", "_", "/", ":", "@" and "-")' });
 const ipv4 = z.ipv4({ error: 'must be an IPv4 address such as 192.168.1.10' });
 const positive = (what: string) => z.number({ error: `must be a number (${what})` }).positive({ error: `must be greater than 0 (${what})` });
 const port = z
@@ -39,7 +90,7 @@ export const serviceNameSchema = z.enum(SERVICE_NAMES, {
 });
 
 const gpuSchema = strictObject({
-  model: z.string().min(1).describe('GPU model, e.g. "RTX 4090". Informational; shown in summaries and graphs.'),
+  model: oneLine(60).min(1).describe('GPU model, e.g. "RTX 4090". Informational; shown in summaries and graphs.'),
   vramGb: positive('GB of VRAM').describe('VRAM of this GPU in GB; the VRAM budget is checked against it.'),
 });
 
@@ -90,7 +141,7 @@ const zoneSchema = strictObject({
       'Compose network driver. bridge: a Docker bridge per node. macvlan: containers get addresses on the VLAN ' +
         '(parent `<interface>.<vlan>`); needs vlan and subnet, and Docker cannot publish ports from it.',
     ),
-  description: z.string().optional().describe('What lives in this zone; shown in generated READMEs.'),
+  description: oneLine(200).optional().describe('What lives in this zone; shown in generated READMEs (one line, at most 200 characters).'),
   multus: z
     .boolean()
     .default(false)
@@ -116,15 +167,15 @@ const serviceSettingsSchema = strictObject({
     .describe('Pin to these GPU indices of its node instead of automatic placement.'),
   cpus: positive('CPU cores').optional().describe('CPU limit in cores.'),
   memoryGb: positive('GB').optional().describe('Memory limit in GB.'),
-  env: z.record(z.string(), z.string()).optional().describe('Extra non-secret environment variables.'),
+  env: envSchema.optional().describe('Extra non-secret environment variables. A variable the platform fills from a secret cannot be set here.'),
 });
 
 const ollamaModelSchema = strictObject({
-  name: z.string().min(1).describe('Ollama model tag, e.g. llama3.3:70b-instruct-q4_K_M.'),
-  alias: z.string().min(1).optional().describe('Name LiteLLM serves it as (OpenAI-compatible), e.g. gpt-4.'),
+  name: modelName.describe('Ollama model tag, e.g. llama3.3:70b-instruct-q4_K_M.'),
+  alias: modelName.optional().describe('Name LiteLLM serves it as (OpenAI-compatible), e.g. gpt-4.'),
   vramGb: positive('GB of VRAM').describe('VRAM of the weights in GB (KV cache comes on top).'),
   mode: z.enum(['chat', 'embedding'], { error: 'must be one of chat, embedding' }).default('chat').describe('chat or embedding.'),
-  fallbacks: z.array(z.string()).default([]).describe('LiteLLM model names to fall back to when this one fails.'),
+  fallbacks: z.array(modelName).default([]).describe('LiteLLM model names to fall back to when this one fails.'),
 });
 
 export const COMFYUI_MODEL_SETS = ['sdxl', 'flux-schnell', 'flux-dev'] as const;
@@ -152,9 +203,9 @@ const appSchema = strictObject({
     .enum(['container', 'static'], { error: 'must be one of container, static' })
     .default('container')
     .describe('container: an image the platform runs. static: built files Caddy serves (an SPA).'),
-  image: z.string().optional().describe('Image with a concrete version tag (container apps).'),
+  image: imageSchema.optional().describe('Image with a concrete version tag (container apps).'),
   port: port.optional().describe('Port the container listens on (container apps).'),
-  root: z.string().optional().describe('Host folder with the built files (static apps), mounted into Caddy.'),
+  root: hostPath.optional().describe('Host folder with the built files (static apps), mounted into Caddy: an absolute path.'),
   node: nameSchema.optional().describe('Node to run on (default: the first server).'),
   zone: nameSchema.default('edge').describe('Zone to run in.'),
   route: routeSchema.optional().describe('Publish through Caddy at <host>.<domain>.'),
@@ -162,9 +213,13 @@ const appSchema = strictObject({
     .array(nameSchema)
     .default([])
     .describe('Services or apps this app calls. Each adds <NAME>_HOST, <NAME>_PORT and <NAME>_URL to its environment.'),
-  env: z.record(z.string(), z.string()).default({}).describe('Non-secret environment variables.'),
+  env: envSchema.default({}).describe('Non-secret environment variables.'),
   secrets: z.array(secretNameSchema).default([]).describe('Secrets passed as environment variables, by name (never values).'),
-  healthPath: z.string().startsWith('/', { error: 'must start with /' }).default('/').describe('HTTP path that answers 200 when healthy.'),
+  healthPath: z
+    .string()
+    .max(255, { error: 'must be at most 255 characters' })
+    .regex(/^\/[A-Za-z0-9._~/%?=&+-]*$/, { error: 'must be a URL path starting with / (letters, digits and . _ ~ / % ? = & + -)' })
+    .default('/').describe('HTTP path that answers 200 when healthy.'),
   egress: z.boolean().default(false).describe('Needs to reach the internet.'),
   cpus: positive('CPU cores').default(1).describe('CPU limit in cores.'),
   memoryGb: positive('GB').default(1).describe('Memory limit in GB.'),
@@ -177,16 +232,24 @@ const quotaSchema = strictObject({
   memoryLimitsGb: positive('GB').optional().describe('limits.memory of the namespace, in GB.'),
 });
 
-const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: 'must be a Kubernetes name: lowercase letters, digits and "-"' });
+const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { error: 'must be a Kubernetes name: lowercase letters, digits and "-"' });
 
 const k3sSchema = strictObject({
   storageClass: dnsLabel.default('local-path').describe('StorageClass of every PersistentVolumeClaim (k3s ships local-path).'),
   argocd: strictObject({
-    repoURL: z.string().min(1).default('https://github.com/example/homelab.git').describe('Git repository ArgoCD reads the synthesized manifests from.'),
-    targetRevision: z.string().min(1).default('main').describe('Branch, tag or commit ArgoCD follows.'),
-    path: z
+    repoURL: z
       .string()
-      .regex(/^[^/].*[^/]$|^[^/]$/, { error: 'must be a path inside the repository, without leading or trailing "/"' })
+      .max(2048, { error: 'must be at most 2048 characters' })
+      .regex(/^(?:(?:https?|ssh|git):\/\/[A-Za-z0-9._~:/@%+-]+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[A-Za-z0-9._~/-]+)$/, {
+        error: 'must be a git URL such as https://github.com/you/homelab.git or git@github.com:you/homelab.git',
+      })
+      .default('https://github.com/example/homelab.git').describe('Git repository ArgoCD reads the synthesized manifests from.'),
+    targetRevision: z
+      .string()
+      .max(255, { error: 'must be at most 255 characters' })
+      .regex(/^(?!.*\.\.)[A-Za-z0-9._/-]+$/, { error: 'must be a branch, tag or commit: letters, digits, ".", "_", "/" and "-"' })
+      .default('main').describe('Branch, tag or commit ArgoCD follows.'),
+    path: repoPath
       .default('dist/k3s')
       .describe('Folder of the k3s output inside that repository.'),
     namespace: dnsLabel.default('argocd').describe('Namespace ArgoCD runs in.'),
@@ -198,9 +261,7 @@ const k3sSchema = strictObject({
     .record(nameSchema, quotaSchema)
     .default({})
     .describe("ResourceQuota per zone namespace, overriding seed 004's figures (never below what the zone's pods ask for)."),
-  sealedSecretsPath: z
-    .string()
-    .regex(/^[^/].*[^/]$|^[^/]$/, { error: 'must be a path inside the repository, without leading or trailing "/"' })
+  sealedSecretsPath: repoPath
     .optional()
     .describe('Folder of SealedSecrets in the repository: adds an ArgoCD Application that syncs it before the stacks.'),
 })
@@ -259,7 +320,7 @@ export const configSchema = strictObject({
     .default({})
     .describe('Per-service overrides: enabled, node, zone, GPUs, resources, extra env.'),
   images: z
-    .partialRecord(serviceNameSchema, z.string().min(1))
+    .partialRecord(serviceNameSchema, imageSchema)
     .default({})
     .describe('Image overrides by service, each with a concrete version tag.'),
   models: strictObject({
@@ -278,7 +339,12 @@ export const configSchema = strictObject({
   ollama: strictObject({
     numParallel: z.number().int().min(1).default(2).describe('OLLAMA_NUM_PARALLEL: requests served at once per model.'),
     maxLoadedModels: z.number().int().min(1).default(2).describe('OLLAMA_MAX_LOADED_MODELS: models resident at once.'),
-    keepAlive: z.string().default('5m').describe('OLLAMA_KEEP_ALIVE: how long an idle model stays loaded.'),
+    keepAlive: z
+      .string()
+      .regex(/^(?:-1|0|[0-9]{1,9}|(?:[0-9]{1,9}(?:\.[0-9]+)?(?:ns|us|ms|s|m|h))+)$/, {
+        error: 'must be a duration such as 5m, 1h30m or 300 (seconds), 0 (unload at once) or -1 (keep loaded)',
+      })
+      .default('5m').describe('OLLAMA_KEEP_ALIVE: how long an idle model stays loaded.'),
   })
     .default({ numParallel: 2, maxLoadedModels: 2, keepAlive: '5m' })
     .describe('Ollama tuning.'),
@@ -321,7 +387,13 @@ export const configSchema = strictObject({
     .default({ retentionDays: 30, ntfyTopic: 'alerts' })
     .describe('Monitoring options.'),
   dns: strictObject({
-    ipLookup: z.url({ error: 'must be a URL' }).default('https://checkip.amazonaws.com').describe('Where ddclient asks for the public IP.'),
+    ipLookup: z
+      .string()
+      .max(2048, { error: 'must be at most 2048 characters' })
+      .regex(/^https?:\/\/[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:\/[A-Za-z0-9._~/%-]*)?$/, {
+        error: 'must be an http(s) URL of letters, digits and . _ ~ / % - (no query, spaces, quotes or ","), such as https://checkip.amazonaws.com',
+      })
+      .default('https://checkip.amazonaws.com').describe('Where ddclient asks for the public IP.'),
     updateSeconds: z.number().int().min(60).default(300).describe('How often ddclient checks the public IP.'),
   })
     .default({ ipLookup: 'https://checkip.amazonaws.com', updateSeconds: 300 })
@@ -331,11 +403,11 @@ export const configSchema = strictObject({
       .enum(['volume', 'bind'], { error: 'must be one of volume, bind' })
       .default('volume')
       .describe('volume: Docker named volumes. bind: folders under root (easy to back up, seed 001 cold storage).'),
-    root: z.string().startsWith('/', { error: 'must be an absolute path' }).default('/cold-storage').describe('Root folder for bind mode.'),
+    root: hostPath.default('/cold-storage').describe('Root folder for bind mode.'),
   })
     .default({ mode: 'volume', root: '/cold-storage' })
     .describe('Where service data lives.'),
-  basicAuthUser: z.string().regex(/^[a-z][a-z0-9_-]*$/, { error: 'must be a lowercase user name' }).default('admin').describe('User name for the basic-auth protected sites.'),
+  basicAuthUser: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, { error: 'must be a lowercase user name: a-z, 0-9, "_" and "-", starting with a letter, at most 32 characters' }).default('admin').describe('User name for the basic-auth protected sites.'),
   coolify: strictObject({
     magicSecrets: z
       .boolean()

@@ -1,8 +1,11 @@
+import { ConfigIssues } from '../config/errors.js';
 import type { ServiceSettings } from '../config/schema.js';
 import { buildContextFiles } from '../image-build.js';
 import { IMAGE_BUILDS, PINNED_IMAGES } from '../images.js';
 import type { Node } from '../model/node.js';
+import { Secret } from '../model/secret.js';
 import type { ServiceProps } from '../model/service.js';
+import { EnvTemplate, type EnvValue } from '../model/values.js';
 import type { Zone } from '../model/zone.js';
 import type { ServiceName } from './names.js';
 
@@ -19,6 +22,26 @@ export interface CatalogServiceProps {
 }
 
 type OwnProps = Omit<ServiceProps, 'zone' | 'nodes' | 'image' | 'configPath' | 'build'>;
+
+/** A value filled from a secret (directly or composed with one, like a connection URL). */
+function carriesSecret(value: EnvValue | undefined): boolean {
+  return value instanceof Secret || (value instanceof EnvTemplate && value.parts.some((p) => p instanceof Secret));
+}
+
+/** Extra env from `services.<name>.env`; a variable the platform fills from a secret can never become a literal. */
+function mergeEnv(name: ServiceName, own: OwnProps['env'], extra: Readonly<Record<string, string>> | undefined): OwnProps['env'] {
+  const overridden = Object.keys(extra ?? {}).filter((key) => carriesSecret(own?.[key]));
+  if (overridden.length > 0) {
+    throw new ConfigIssues(
+      overridden.map((key) => ({
+        path: ['services', name, 'env', key],
+        message: `${key} is filled from a secret the platform manages; a literal here would replace it and land in git and every output. Remove it and set the secret instead`,
+        rule: 'secret-literal',
+      })),
+    );
+  }
+  return { ...own, ...extra };
+}
 
 /**
  * The one place catalog defaults meet config overrides: pinned image (and its build context,
@@ -44,6 +67,6 @@ export function catalogProps(name: ServiceName, props: CatalogServiceProps, own:
     configPath: ['services', name],
     resources: { cpus: settings.cpus ?? resources.cpus, memoryGb: settings.memoryGb ?? resources.memoryGb },
     gpu,
-    env: { ...own.env, ...settings.env },
+    env: mergeEnv(name, own.env, settings.env),
   };
 }

@@ -1,8 +1,15 @@
 import type { Platform } from '../model/platform.js';
 import type { Finding } from './finding.js';
 
-/** Variable names that carry credentials. */
-const SECRET_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIALS?)$/i;
+/**
+ * Variable names that carry credentials: the common suffixes (`*_PASSWORD`, `*_TOKEN`, `*_API_KEY`,
+ * `AWS_SECRET_ACCESS_KEY`, `TS_AUTHKEY`, `LITELLM_MASTER_KEY`, `*_SECRET_KEY`, password hashes,
+ * connection strings and DSNs, which carry their password).
+ */
+const SECRET_NAME =
+  /(PASSWORD|PASSWD|_PASS|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|(SECRET|ACCESS|AUTH|MASTER|SIGNING|ENCRYPTION|SESSION)_?KEY|CREDENTIALS?|_HASH|_SALT|_DSN|COOKIE_?KEY|WEBHOOK_?URL)$/i;
+/** A URL with a password in it (`postgres://user:pw@host/db`), unless the password is a `${NAME}` reference. */
+const URL_WITH_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:(?!\$\{[A-Z0-9_]+(:\?)?\}@)[^/\s@]+@/i;
 /** `${NAME}`, `${NAME:?}`, `$NAME`: what a user writes hoping for interpolation. */
 const REFERENCE = /\$\{?([A-Za-z_][A-Za-z0-9_]*)/g;
 
@@ -20,12 +27,16 @@ export function literalSecrets(platform: Platform): Finding[] {
   const findings: Finding[] = [];
   for (const { path, env } of envBlocks(platform)) {
     for (const [key, value] of Object.entries(env)) {
-      if (!SECRET_NAME.test(key) || value === '' || /^\$\{[A-Z0-9_]+(:\?)?\}$/.test(value)) continue;
+      const named = SECRET_NAME.test(key) && value !== '' && !/^\$\{[A-Z0-9_]+(:\?)?\}$/.test(value);
+      const embedded = URL_WITH_PASSWORD.test(value);
+      if (!named && !embedded) continue;
       findings.push({
         rule: 'secret-literal',
         severity: 'error',
         path: [...path, key],
-        message: `${key} is set to a literal value in platform.yaml; it would be committed and rendered into every output`,
+        message: embedded
+          ? `${key} is a URL with a password in it; it would be committed and rendered into every output`
+          : `${key} is set to a literal value in platform.yaml; it would be committed and rendered into every output`,
         fix: path[0] === 'apps' ? `remove it from env and list ${key} under ${path.slice(0, 2).join('.')}.secrets` : 'remove it; set the value in the stack\'s .env or Kubernetes Secret instead',
       });
     }
