@@ -62,7 +62,8 @@ const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, val
 addFormats(ajv);
 const validateCompose = ajv.compile(composeSchema);
 
-const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-+?][^}]*)?\}/g;
+// `$${NAME}` is Compose's escape: the container's shell reads it, Compose does not.
+const REFERENCE = /(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-+?][^}]*)?\}/g;
 
 describe.each(configs)('$name, Coolify flavour deployed raw', ({ load }) => {
   const { platform, files, units } = render(load(), 'coolify');

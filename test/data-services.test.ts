@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PROVISION_SQL_PATH } from '../lib/services/postgres-provision.js';
-import { inlineConfig, loadFixture, renderTree } from './support/render.js';
+import { configText, inlineConfig, loadFixture, renderTree } from './support/render.js';
 import { podSpec, renderK3sTree } from './support/k3s.js';
 
 /*
@@ -22,7 +22,7 @@ describe('Postgres provisioning on both targets', () => {
     expect(job.command).toContain(PROVISION_SQL_PATH);
     expect(job.environment).toMatchObject({ PGUSER: '${PG_USER:?}', PGPASSWORD: '${PG_PASSWORD:?}', PG_API_PASSWORD: '${PG_API_PASSWORD:?}', PG_LITELLM_PASSWORD: '${PG_LITELLM_PASSWORD:?}' });
     // Coolify gets the script inline.
-    expect(job.volumes?.find((v) => v.target === PROVISION_SQL_PATH)?.content).toContain('CREATE DATABASE "api" OWNER "api"');
+    expect(configText(tree, 'homelab/data', 'postgres-provision', PROVISION_SQL_PATH)).toContain('CREATE DATABASE "api" OWNER "api"');
     expect(tree.service('homelab/data', 'postgres').volumes?.some((v) => String(v.target).includes('docker-entrypoint-initdb.d'))).toBe(false);
   });
 

@@ -126,7 +126,7 @@ models:
       expect.stringMatching(/^\+ Service edge\/worker /),
     ]);
     // The removed stack.
-    expect(headings(md, 'k3s/search')).toEqual(['- ConfigMap services/searxng-config (+0|-55)', '- Deployment services/searxng (+0|-95)', '- Service services/searxng (+0|-19)']);
+    expect(headings(md, 'k3s/search')).toEqual(['- ConfigMap services/searxng-config (+0|-55)', '- Deployment services/searxng (+0|-96)', '- Service services/searxng (+0|-19)']);
     // The changed secret reference shows, by name.
     expect(md).toContain('-            - name: DB_PASSWORD\n+            - name: DATABASE_PASSWORD\n');
     expect(md).toContain('-                  key: DB_PASSWORD\n-                  name: db-password\n+                  key: DATABASE_PASSWORD\n+                  name: database-password\n');

@@ -593,7 +593,8 @@ describe('generated hostile configs (seed 11): exit 0 with output that stays dat
       if (code === 2) {
         tally.refused += 1;
         // Each problem is `platform.yaml:<line>:<col>: <key>: ...` (or the refusal header naming the file).
-        const problems = message.trimEnd().split('\n').filter((l) => !/^error: /.test(l) || /platform\.yaml:\d/.test(l));
+        // A rule's finding is followed by its `  fix:` line.
+        const problems = message.trimEnd().split('\n').filter((l) => (!/^error: /.test(l) || /platform\.yaml:\d/.test(l)) && !/^ {2}fix: /.test(l));
         expect([name, problems.length > 0 && problems.every((l) => /platform\.yaml:\d+:\d+: [^ ]+/.test(l))]).toEqual([name, true]);
         expect([name, snapshot(out)]).toEqual([name, previous]);
         timing.snapshot += performance.now() - t;

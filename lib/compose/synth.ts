@@ -134,7 +134,8 @@ export function synthCompose(platform: Platform, options: ComposeSynthOptions): 
       for (const service of unit.services) {
         const resolver = new ComposeResolver(service, unit.node);
         for (const file of service.configFiles) {
-          files.push({ path: `${unit.dir}/${configFilePath(service, file.name)}`, content: file.content(resolver) });
+          const path = `${unit.dir}/${configFilePath(service, file.name)}`;
+          files.push(file.executable ? { path, content: file.content(resolver), mode: 0o755 } : { path, content: file.content(resolver) });
         }
       }
     }

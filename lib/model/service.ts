@@ -62,6 +62,8 @@ export interface ConfigFileSpec {
   readonly content: (resolve: Resolver) => string;
   /** Mounted read-only. @default true */
   readonly readOnly?: boolean;
+  /** A script the container runs: written executable (0755) where it is a file. @default false */
+  readonly executable?: boolean;
 }
 
 export interface HealthCheckSpec {

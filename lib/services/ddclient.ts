@@ -67,7 +67,7 @@ export class Ddclient extends Service {
         volumes: [{ name: 'ddclient-config', mountPath: '/config', sizeGb: 1 }],
         configFiles: [
           { name: 'ddclient.conf', mountPath: DDCLIENT_RENDERED_CONF, content: (r) => renderDdclientConf(platform, r, props.dns) },
-          { name: 'copy-config.sh', mountPath: '/custom-cont-init.d/50-platform-ddclient-conf', content: () => ddclientCopyScript() },
+          { name: 'copy-config.sh', mountPath: '/custom-cont-init.d/50-platform-ddclient-conf', content: () => ddclientCopyScript(), executable: true },
         ],
         // The first update runs right after start; a minute covers the lookup and nsupdate.
         healthCheck: { exec: ddclientHealthCommand(), startPeriodSeconds: 60 },
