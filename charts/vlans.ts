@@ -6,6 +6,7 @@ import type { Node } from '../lib/model/node.js';
 import type { Platform } from '../lib/model/platform.js';
 import type { Zone } from '../lib/model/zone.js';
 import { OutputChart } from './output-chart.js';
+import { GENERATED_BY } from '../lib/output/yaml.js';
 
 /** The NetworkAttachmentDefinition pods of a Multus zone name in `k8s.v1.cni.cncf.io/networks`. */
 export function multusNetworkName(zone: Zone): string {
@@ -58,7 +59,7 @@ export function nodeVlanScript(platform: Platform, node: Node): string {
     (zone) => `ensure_vlan ${vlanInterfaceName(zone)} ${zone.vlan} # zone ${zone.name}, ${zone.subnet}`,
   );
   return `#!/bin/sh
-# VLAN sub-interfaces for Multus on node ${node.name}: rendered by \`platform synth\` from platform.yaml.
+# VLAN sub-interfaces for Multus on node ${node.name}: ${GENERATED_BY}
 # Run as root before k3s starts, on every boot (see README.md: a systemd unit does it). Idempotent.
 # The NIC is nodes.${node.name}.interface of platform.yaml: ${node.networkInterface}. Check it with \`ip -br link\`.
 set -eu

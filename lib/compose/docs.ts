@@ -4,8 +4,9 @@ import type { Platform } from '../model/platform.js';
 import { macvlanPlan } from './macvlan.js';
 import type { ComposeFlavor } from './service.js';
 import { UPLINK_NETWORK, unitSecrets, type ComposeUnit } from './units.js';
+import { GENERATED_BY } from '../output/yaml.js';
 
-const GENERATED = 'Rendered by `platform synth` from platform.yaml. Edit the config, not this file.';
+const GENERATED = GENERATED_BY.replace(/^r/, 'R');
 
 /** `.env.example`: every variable the stack needs, with how to make it, and no value. */
 export function renderEnvExample(unit: ComposeUnit, magic: ReadonlyMap<string, string>): string {

@@ -2,6 +2,7 @@ import type { Node } from '../model/node.js';
 import type { Platform } from '../model/platform.js';
 import { dataVolumeSource } from './service.js';
 import type { ComposeUnit } from './units.js';
+import { GENERATED_BY } from '../output/yaml.js';
 
 /** A bind-mounted data folder and the uid it must belong to. */
 export interface BindFolder {
@@ -47,7 +48,7 @@ export function renderStorageScript(platform: Platform, node: Node, units: reado
     '#!/bin/sh',
     `# Creates the data folders the stacks on node ${node.name} bind-mount (storage.mode: bind), each owned by`,
     '# the user its image runs as, so services that do not run as root can write on their first start.',
-    '# Rendered by `platform synth` from platform.yaml. Edit the config, not this file.',
+    `# ${GENERATED_BY.replace(/^r/, 'R')}`,
     '# Run as root before the first deploy and after adding a service. Safe to run again: only the',
     '# folders themselves are created or given back to their owner, never what is inside them.',
     'set -eu',

@@ -6,6 +6,7 @@ import type { Secret } from '../model/secret.js';
 import { multusNodes, multusZones, whereaboutsRange } from '../../charts/vlans.js';
 import type { Service } from '../model/service.js';
 import { GPU_PRESENT_LABEL, GPU_RESOURCE, secretObjectName } from './names.js';
+import { GENERATED_BY } from '../output/yaml.js';
 
 /** Every Kubernetes Secret the pods read: one per platform secret and namespace that uses it. */
 export function k3sSecrets(platform: Platform): { namespace: string; secret: Secret; users: string[] }[] {
@@ -73,7 +74,7 @@ export function renderSecretsScript(platform: Platform): string {
   const upToRoot = Array.from({ length: depth }, () => '..').join('/');
   const lines = k3sSecrets(platform).map((s) => `make_secret ${s.namespace} ${secretObjectName(s.secret)} ${s.secret.name}`);
   return `#!/bin/sh
-# Secrets of the k3s target: rendered by \`platform synth\` from platform.yaml. Edit the config, not this file.
+# Secrets of the k3s target: ${GENERATED_BY}
 # Values come from the environment; none is ever written here. See README.md beside this script.
 set -eu
 
@@ -194,7 +195,7 @@ The lower half of each subnet (the router, the nodes, your DHCP pool) is never h
       : '';
   return `# k3s manifests for ${platform.domain}
 
-Rendered by \`platform synth\` from platform.yaml (edit the config, not these files). ArgoCD syncs
+Rendered by \`platform synth\` from the platform config (edit the config, not these files). ArgoCD syncs
 them from \`${argocd.repoURL}\` at \`${argocd.targetRevision}\`, folder \`${argocd.path}\`.
 
 ## Layout

@@ -9,7 +9,13 @@ export function toYaml(value: unknown): string {
   return stringify(value, { version: '1.1', lineWidth: 0, aliasDuplicateObjects: false, indent: 2, singleQuote: false });
 }
 
+/**
+ * What every generated file says of itself. It names no file: the config may be a platform.yaml
+ * of any name or the embedded reference platform (the synth summary says which).
+ */
+export const GENERATED_BY = 'rendered by `platform synth` from the platform config. Edit the config, not this file.';
+
 /** The first line of every generated file that takes `#` comments. */
 export function generatedHeader(what: string, comment = '#'): string {
-  return `${comment} ${what}: rendered by \`platform synth\` from platform.yaml. Edit the config, not this file.\n`;
+  return `${comment} ${what}: ${GENERATED_BY}\n`;
 }
