@@ -1,12 +1,196 @@
 import { stringify } from 'yaml';
 
 /**
- * YAML as every rendered file writes it: no line folding, no anchors, two-space indent, so the
- * same object always gives the same bytes.
+ * The options every rendered file is written with: YAML 1.1 (so the strings 1.1 readers take for
+ * booleans, "no", "on", "yes", are quoted: restart: "no"), no line folding, no anchors, two-space
+ * indent, double quotes where quoting is needed. The same object always gives the same bytes.
+ */
+const OPTIONS = { version: '1.1', lineWidth: 0, aliasDuplicateObjects: false, indent: 2, singleQuote: false } as const;
+
+/**
+ * YAML as every rendered file writes it. The bytes are exactly those of the `yaml` package's
+ * `stringify(value, OPTIONS)`; only the cost differs. Building a `yaml` Document node tree for
+ * every file was a third of synth's time for a thousand services and most of its garbage, so the
+ * block structure of plain data (objects, arrays, strings, numbers, booleans, null) is laid out
+ * here, and every scalar is still rendered by the `yaml` package itself, memoized per value (the
+ * same names, images and ports recur across thousands of files; the caches live as long as the
+ * process, which for the CLI is one synth). Anything this layout does not reproduce exactly (a
+ * Date or other class instance, undefined in an array, -0, a key the package would quote for flow
+ * characters or write as an explicit `? key`, a multi-line string it would double-quote) sends the
+ * whole value through `stringify`, so the result never depends on which path ran.
+ * test/yaml-output.test.ts holds the two to the same bytes, on fixed and on random documents.
  */
 export function toYaml(value: unknown): string {
-  // YAML 1.1 output quotes the strings 1.1 readers take for booleans ("no", "on", "yes"): restart: "no".
-  return stringify(value, { version: '1.1', lineWidth: 0, aliasDuplicateObjects: false, indent: 2, singleQuote: false });
+  if (value !== null && typeof value === 'object') {
+    try {
+      const lines: string[] = [];
+      if (Array.isArray(value)) {
+        if (value.length > 0) {
+          emitSeq(value, '', lines);
+          return lines.join('\n') + '\n';
+        }
+      } else if (isPlainObject(value)) {
+        if (hasEntries(value)) {
+          emitMap(value, '', lines);
+          return lines.join('\n') + '\n';
+        }
+      }
+    } catch (error) {
+      if (error !== NOT_FAST) throw error;
+    }
+  }
+  return stringify(value, OPTIONS);
+}
+
+/** Thrown inside the fast path when a value needs the `yaml` package's own layout. */
+const NOT_FAST = Symbol('not on the fast path');
+
+const INDENT_STEP = '  ';
+
+function isPlainObject(value: object): value is Record<string, unknown> {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Whether a map has a key the package writes (it leaves out keys whose value is undefined). */
+function hasEntries(map: Record<string, unknown>): boolean {
+  for (const key in map) if (map[key] !== undefined) return true;
+  return false;
+}
+
+/**
+ * Lays out a map whose lines start at `indent`. `lines` ends with the text before the first key
+ * when the map continues a line (`- key: ...`), which `first` then extends.
+ */
+function emitMap(map: Record<string, unknown>, indent: string, lines: string[], first = false): void {
+  let continueLine = first;
+  for (const key of Object.keys(map)) {
+    const value = map[key];
+    if (value === undefined) continue;
+    const head = `${renderKey(key)}:`;
+    if (continueLine) {
+      lines[lines.length - 1] += head;
+      continueLine = false;
+    } else {
+      lines.push(indent + head);
+    }
+    emitValue(value, indent, lines, ' ');
+  }
+}
+
+/** Lays out a sequence whose `- ` items start at `indent` (the first may continue a line). */
+function emitSeq(seq: unknown[], indent: string, lines: string[], first = false): void {
+  let continueLine = first;
+  for (const item of seq) {
+    if (item === undefined) throw NOT_FAST;
+    if (continueLine) {
+      lines[lines.length - 1] += '-';
+      continueLine = false;
+    } else {
+      lines.push(`${indent}-`);
+    }
+    emitValue(item, indent, lines, ' ', true);
+  }
+}
+
+/**
+ * Appends a value after the `key:` or `-` that ends the last line, which sits at `indent`.
+ * A non-empty map under a key goes on the next lines one step in; under `- ` it starts on the
+ * same line. A non-empty sequence goes one step in on the next lines under a key, on the same line
+ * under `- `.
+ */
+function emitValue(value: unknown, indent: string, lines: string[], space: string, inSeq = false): void {
+  if (value !== null && typeof value === 'object') {
+    const inner = indent + INDENT_STEP;
+    if (Array.isArray(value)) {
+      if (value.length === 0) {
+        lines[lines.length - 1] += `${space}[]`;
+      } else if (inSeq) {
+        lines[lines.length - 1] += space;
+        emitSeq(value, inner, lines, true);
+      } else {
+        emitSeq(value, inner, lines);
+      }
+      return;
+    }
+    if (!isPlainObject(value)) throw NOT_FAST;
+    if (!hasEntries(value)) {
+      lines[lines.length - 1] += `${space}{}`;
+    } else if (inSeq) {
+      lines[lines.length - 1] += space;
+      emitMap(value, inner, lines, true);
+    } else {
+      emitMap(value, inner, lines);
+    }
+    return;
+  }
+  const contentIndent = indent + INDENT_STEP;
+  if (typeof value === 'string' && value.includes('\n')) {
+    lines[lines.length - 1] += space + renderBlockScalar(value, contentIndent);
+    return;
+  }
+  lines[lines.length - 1] += space + renderScalar(value);
+}
+
+const scalarCache = new Map<unknown, string>();
+const keyCache = new Map<string, string>();
+/** Multi-line strings as placed with their content at a given indentation (its length). */
+const blockCache = new Map<number, Map<string, string>>();
+
+/** A one-line scalar in value position, rendered by the `yaml` package with the file options. */
+function renderScalar(value: unknown): string {
+  const cached = scalarCache.get(value);
+  if (cached !== undefined) return cached;
+  const kind = typeof value;
+  if (value !== null && kind !== 'string' && kind !== 'number' && kind !== 'boolean') throw NOT_FAST;
+  // -0 and 0 share a Map key but not a rendering.
+  if (Object.is(value, -0)) throw NOT_FAST;
+  const text = stringify(value, OPTIONS).slice(0, -1);
+  if (text.includes('\n')) throw NOT_FAST;
+  scalarCache.set(value, text);
+  return text;
+}
+
+/**
+ * A multi-line string after `key: ` or `- `, with its content lines at `contentIndent`: a block
+ * scalar (`|-` and its lines). Its indentation indicator and the whitespace of its blank lines
+ * depend on that indentation, so the package renders it at that very depth (under nested keys `k`)
+ * and the wrapper is cut off. A string the package would double-quote over several lines instead
+ * (it folds those with the indentation of the place) leaves the fast path.
+ */
+function renderBlockScalar(value: string, contentIndent: string): string {
+  let atDepth = blockCache.get(contentIndent.length);
+  if (atDepth === undefined) {
+    atDepth = new Map();
+    blockCache.set(contentIndent.length, atDepth);
+  }
+  const cached = atDepth.get(value);
+  if (cached !== undefined) return cached;
+  const depth = contentIndent.length / INDENT_STEP.length - 1;
+  let wrapped: Record<string, unknown> = { k: value };
+  for (let i = 0; i < depth; i++) wrapped = { k: wrapped };
+  const text = stringify(wrapped, OPTIONS).slice(0, -1);
+  let prefix = '';
+  for (let i = 0; i < depth; i++) prefix += `${INDENT_STEP.repeat(i)}k:\n`;
+  prefix += `${INDENT_STEP.repeat(depth)}k: `;
+  const placed = text.slice(prefix.length);
+  if (!text.startsWith(prefix) || !/^[|>]/.test(placed)) throw NOT_FAST;
+  atDepth.set(value, placed);
+  return placed;
+}
+
+/**
+ * A map key. The package writes a key as it writes the same string as a value, except that flow
+ * characters and line breaks force quotes in a key and a key over 1024 characters becomes an
+ * explicit `? key`: those keys leave the fast path.
+ */
+function renderKey(key: string): string {
+  const cached = keyCache.get(key);
+  if (cached !== undefined) return cached;
+  if (key.length > 1000 || /[\n[\]{},]/.test(key)) throw NOT_FAST;
+  const rendered = renderScalar(key);
+  keyCache.set(key, rendered);
+  return rendered;
 }
 
 /**

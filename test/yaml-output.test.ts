@@ -1,0 +1,83 @@
+import { stringify } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { toYaml } from '../lib/output/yaml.js';
+
+// toYaml lays out plain data itself (for speed) and must give exactly the bytes of the `yaml`
+// package's stringify with the file options: these are the layouts and scalars where the two could
+// part ways.
+const OPTIONS = { version: '1.1', lineWidth: 0, aliasDuplicateObjects: false, indent: 2, singleQuote: false } as const;
+
+const cases: Record<string, unknown> = {
+  'nested maps and sequences, empty collections, null, undefined keys left out': {
+    k: 'a\nb',
+    l: ['x\ny', { m: 'p\nq', z: [[]], y: [{}], w: [[{ a: 1, b: [1, { c: 'd\n\ne\n' }] }]] }],
+    e: {},
+    f: [],
+    n: null,
+    u: undefined,
+    g: { u: undefined },
+  },
+  'sequences of sequences': [[1, 2], [], [[{ a: [] }]]],
+  'keys the package quotes or writes plain': { 'a b': 1, yes: 2, '1': 3, 'x:': 4, '-': 6, n: 7, '': 8, on: 9 },
+  'strings YAML 1.1 readers would take for something else': {
+    y: [null, 'a #b', '#c', '*x', '&a', '- a', '?', '0x1f', '1_000', '2020-01-01', '~', '.5', '+1', 'Yes', 'On', 'no', 'null', '', ' x', 'x ', 'a: b', 'postgres:16'],
+  },
+  'block scalars: chomping, leading spaces, blank lines, trailing blank lines': {
+    keep: 'a\n\nb\n\n',
+    clip: 'x\n',
+    strip: 'a\nb',
+    lead: ' lead\n  two\n',
+    spaces: 'a\n  \nb',
+    trailingSpace: 'tr \nx',
+    inSeq: [{ b: 'l1\nl2\n', c: 'x\n' }, 'm\n\n\n'],
+  },
+  'what leaves the fast path: document markers, quoted multi-line, Dates, long and flow keys': {
+    marker: 'x\n---\ny',
+    quoted: 'a\n \t',
+    date: new Date(0),
+    ['k'.repeat(1100)]: 1,
+    'a[': 5,
+    nested: [undefined],
+  },
+  'numbers and booleans': { t: 1.5, v: -3, w: 1e21, z: -0, x: true, f: false, big: 12345678901234567890, nan: Number.NaN },
+  'unicode and escapes': { s: 'é "q" \t', e: 'tab\there', c: '\u0007bell', long: 'a'.repeat(3000) },
+};
+
+describe('toYaml', () => {
+  for (const [name, value] of Object.entries(cases)) {
+    it(`gives the yaml package's bytes: ${name}`, () => {
+      expect(toYaml(value)).toBe(stringify(value, OPTIONS));
+    });
+  }
+  it("gives the yaml package's bytes for top-level scalars and empty collections", () => {
+    for (const value of ['x', 'a\nb', 1, null, {}, [], true]) expect(toYaml(value)).toBe(stringify(value, OPTIONS));
+  });
+  it("gives the yaml package's bytes for 3,000 random documents of troublesome strings", () => {
+    // A fixed-seed generator (mulberry32), so a failure reproduces.
+    let seed = 13;
+    const random = () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    const pick = <T,>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+    const pieces = ['a', 'b', ' ', '  ', '\n', '\n\n', ':', ': ', '#', ' #', '-', '- ', "'", '"', '|', '>', '[', ']', '{', ',', '1', '0.5', '.', '\t', 'y', 'no', 'é', '---', '...', '*', '&', '!', '%', '@', '`', '\\'];
+    const text = () => Array.from({ length: Math.floor(random() * 6) }, () => pick(pieces)).join('');
+    const scalar = (): unknown => pick([text, text, text, () => Math.floor(random() * 2000) - 1000, () => random() * 10, () => random() < 0.5, () => null])();
+    const value = (depth: number): unknown => {
+      const roll = random();
+      if (depth > 3 || roll < 0.4) return scalar();
+      if (roll < 0.7) return Array.from({ length: Math.floor(random() * 4) }, () => value(depth + 1));
+      return Object.fromEntries(Array.from({ length: Math.floor(random() * 4) }, () => [text(), value(depth + 1)]));
+    };
+    for (let i = 0; i < 3000; i++) {
+      const doc = random() < 0.5 ? { root: value(0) } : [value(0)];
+      expect(toYaml(doc)).toBe(stringify(doc, OPTIONS));
+    }
+  });
+  it('gives the same bytes on a second call (the scalar cache changes nothing)', () => {
+    const value = cases['strings YAML 1.1 readers would take for something else'];
+    expect(toYaml(value)).toBe(toYaml(value));
+  });
+});
