@@ -8,7 +8,18 @@ import type { Route } from './route.js';
 import { Secret, type SecretProps } from './secret.js';
 import { Service, type Connection } from './service.js';
 import { Stack } from './stack.js';
+import { treeVersion } from './tree-version.js';
 import { Zone } from './zone.js';
+
+/** What Platform derives from its tree, as of one tree version. */
+interface DerivedCollections {
+  readonly version: number;
+  readonly stacks: readonly Stack[];
+  readonly services: readonly Service[];
+  readonly byName: ReadonlyMap<string, Service>;
+  readonly connections: readonly Connection[];
+  readonly consumers: ReadonlyMap<Service, readonly Connection[]>;
+}
 
 export interface PlatformProps {
   /** The validated config (every default applied). */
@@ -31,6 +42,7 @@ export class Platform extends Construct {
   private readonly secretsScope: Construct;
   private readonly routeList: Route[] = [];
   private placementCache?: GpuPlacement;
+  private derivedCache?: DerivedCollections;
 
   constructor(props: PlatformProps) {
     super(undefined as unknown as Construct, '');
@@ -65,15 +77,15 @@ export class Platform extends Construct {
   }
 
   get stacks(): Stack[] {
-    return this.node.children.filter((c): c is Stack => c instanceof Stack);
+    return [...this.derived().stacks];
   }
 
   get services(): Service[] {
-    return this.stacks.flatMap((s) => s.services);
+    return [...this.derived().services];
   }
 
   service(name: string): Service | undefined {
-    return this.services.find((s) => s.name === name);
+    return this.derived().byName.get(name);
   }
 
   /** Declare (or get) a secret by name. The same name always means the same value. */
@@ -106,12 +118,36 @@ export class Platform extends Construct {
   }
 
   get connections(): Connection[] {
-    return this.services.flatMap((s) => s.connections);
+    return [...this.derived().connections];
   }
 
   /** Services that dial `service`. */
   consumersOf(service: Service): Connection[] {
-    return this.connections.filter((c) => c.to === service);
+    return [...(this.derived().consumers.get(service) ?? [])];
+  }
+
+  /**
+   * The collections every renderer and rule reads, computed once per state of the tree: a synth
+   * of a thousand services reads them thousands of times, and filtering the tree on each read
+   * made that quadratic. Rebuilt whenever a stack, service or connection has been added since.
+   */
+  private derived(): DerivedCollections {
+    const version = treeVersion(this);
+    if (this.derivedCache?.version === version) return this.derivedCache;
+    const stacks = this.node.children.filter((c): c is Stack => c instanceof Stack);
+    const services = stacks.flatMap((s) => s.services);
+    const byName = new Map<string, Service>();
+    // The first of a name wins, as a search in declaration order would find it.
+    for (const s of services) if (!byName.has(s.name)) byName.set(s.name, s);
+    const connections = services.flatMap((s) => s.connections);
+    const consumers = new Map<Service, Connection[]>();
+    for (const c of connections) {
+      const list = consumers.get(c.to);
+      if (list) list.push(c);
+      else consumers.set(c.to, [c]);
+    }
+    this.derivedCache = { version, stacks, services, byName, connections, consumers };
+    return this.derivedCache;
   }
 
   get gpuPlacement(): GpuPlacement {

@@ -5,6 +5,7 @@ import type { Node } from './node.js';
 import { Secret } from './secret.js';
 import type { Zone } from './zone.js';
 import { EnvTemplate, type EnvValue, type Resolver } from './values.js';
+import { treeChanged } from './tree-version.js';
 
 export interface PortSpec {
   /** Container port. */
@@ -286,6 +287,7 @@ export class Service extends Construct {
 
   constructor(scope: Construct, name: string, props: ServiceProps) {
     super(scope, name);
+    treeChanged(this);
     if (props.nodes.length === 0) throw new Error(`service ${name}: placed on no node`);
     if (!props.oneShot && !props.healthCheck) throw new Error(`service ${name}: a long-running service needs a health check`);
     this.name = name;
@@ -419,6 +421,7 @@ export class Service extends Construct {
       fromNodes: options.fromNodes ?? this.nodes,
     };
     this.connectionList.push(connection);
+    treeChanged(this);
     return connection;
   }
 }

@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { Service } from './service.js';
+import { treeChanged } from './tree-version.js';
 
 export interface StackProps {
   /** One line: what the stack is for. */
@@ -17,6 +18,7 @@ export class Stack extends Construct {
 
   constructor(scope: Construct, name: string, props: StackProps) {
     super(scope, name);
+    treeChanged(this);
     this.name = name;
     this.description = props.description;
   }
