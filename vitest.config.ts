@@ -6,5 +6,9 @@ export default defineConfig({
     testTimeout: 60_000,
     // The real-tool checks spawn caddy/promtool/amtool; two workers keep a 2-core machine responsive.
     maxWorkers: 2,
+    // Files share their worker's module cache: cdk8s, cdk8s-plus and the model load once per worker
+    // instead of once per file (most of a file's start-up). No test mocks a module or changes
+    // process-wide state (cwd, environment), so a file cannot see another's leftovers.
+    isolate: false,
   },
 });

@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { referenceConfig } from '../lib/config/load.js';
 import { renderAlertRules, renderAlertRuleTests } from '../lib/configs/prometheus.js';
@@ -34,23 +34,49 @@ function prometheusOf(load: () => ReturnType<typeof referenceConfig>): Prometheu
   return service instanceof Prometheus ? service : undefined;
 }
 
+/**
+ * One `promtool test rules` run over every distinct test file (promtool takes many files and
+ * reports each under its own "Unit Testing:" heading). Its rule engine spends about two seconds of
+ * CPU per file, and many configs render the same rules: a case whose rules and tests are
+ * byte-identical to an earlier case's reads that case's report.
+ */
+const promtoolReports = new Map<string, string>();
+beforeAll(() => {
+  if (!toolAvailable('promtool')) return;
+  const fileOf = new Map<string, string>();
+  const caseFiles: [string, string][] = [];
+  for (const { name, target, load } of cases) {
+    const prometheus = prometheusOf(load);
+    if (!prometheus) continue;
+    const rules = prometheus.alertRules(target);
+    const ruleText = renderAlertRules(rules);
+    const testText = renderAlertRuleTests(rules, 'alerts.yml');
+    const key = `${ruleText}\0${testText}`;
+    if (!fileOf.has(key)) {
+      const dir = join(scratch, `${name}-${target}`);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'alerts.yml'), ruleText);
+      writeFileSync(join(dir, 'alerts.test.yml'), testText);
+      fileOf.set(key, join(dir, 'alerts.test.yml'));
+    }
+    caseFiles.push([`${name}-${target}`, fileOf.get(key) as string]);
+  }
+  const files = [...fileOf.values()];
+  // Exit 1 when any file fails: the sections say which.
+  const run = spawnSync('promtool', ['test', 'rules', ...files], { cwd: scratch, encoding: 'utf8' });
+  const output = `${run.stdout}${run.stderr}`;
+  const sections = new Map(output.split(/^Unit Testing: +/m).slice(1).map((section) => [section.slice(0, section.indexOf('\n')).trim(), section]));
+  if (sections.size !== files.length) throw new Error(`promtool reported ${sections.size} of ${files.length} files:\n${output}`);
+  for (const [id, file] of caseFiles) promtoolReports.set(id, sections.get(file) as string);
+}, 300_000);
+
 describe.each(cases)('$name ($target)', ({ name, target, load }) => {
   const prometheus = prometheusOf(load);
 
   it.runIf(prometheus !== undefined && toolAvailable('promtool'))('promtool: every rule fires on its failure and stays silent when healthy', () => {
-    const rules = (prometheus as Prometheus).alertRules(target);
-    const dir = join(scratch, `${name}-${target}`);
-    execFileSync('mkdir', ['-p', dir]);
-    writeFileSync(join(dir, 'alerts.yml'), renderAlertRules(rules));
-    writeFileSync(join(dir, 'alerts.test.yml'), renderAlertRuleTests(rules, 'alerts.yml'));
-    let out = '';
-    try {
-      out = execFileSync('promtool', ['test', 'rules', 'alerts.test.yml'], { cwd: dir, encoding: 'utf8', stdio: 'pipe' });
-    } catch (err) {
-      const e = err as { stdout?: string; stderr?: string };
-      throw new Error(`promtool test rules failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
-    }
-    expect(out).toContain('SUCCESS');
+    const report = promtoolReports.get(`${name}-${target}`);
+    expect(report, `promtool's report for ${name} (${target})`).toBeDefined();
+    if (!/^\s+SUCCESS\s*$/m.test(report as string) || /FAILED/.test(report as string)) throw new Error(`promtool test rules failed:\n${report}`);
   });
 
   it.runIf(prometheus !== undefined)('each rendered rule has a firing and a healthy case', () => {
