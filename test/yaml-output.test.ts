@@ -81,3 +81,10 @@ describe('toYaml', () => {
     expect(toYaml(value)).toBe(toYaml(value));
   });
 });
+
+describe('toYaml caches', () => {
+  it('never answer -0 with a cached 0 (Map keys do not tell them apart)', () => {
+    expect(toYaml({ z: 0 })).toBe(stringify({ z: 0 }, OPTIONS));
+    expect(toYaml({ z: -0 })).toBe(stringify({ z: -0 }, OPTIONS));
+  });
+});

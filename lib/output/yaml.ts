@@ -139,12 +139,12 @@ const blockCache = new Map<number, Map<string, string>>();
 
 /** A one-line scalar in value position, rendered by the `yaml` package with the file options. */
 function renderScalar(value: unknown): string {
+  // -0 and 0 share a Map key but not a rendering: check before the cache answers for 0.
+  if (Object.is(value, -0)) throw NOT_FAST;
   const cached = scalarCache.get(value);
   if (cached !== undefined) return cached;
   const kind = typeof value;
   if (value !== null && kind !== 'string' && kind !== 'number' && kind !== 'boolean') throw NOT_FAST;
-  // -0 and 0 share a Map key but not a rendering.
-  if (Object.is(value, -0)) throw NOT_FAST;
   const text = stringify(value, OPTIONS).slice(0, -1);
   if (text.includes('\n')) throw NOT_FAST;
   scalarCache.set(value, text);
