@@ -7,7 +7,7 @@ import { toYaml } from '../lib/output/yaml.js';
 import type { K3sContext } from './context.js';
 import { OutputChart, type Manifest } from './output-chart.js';
 
-/** Pinned Helm charts of the platform pieces (DESIGN.md: device plugin 0.17+, rke2-multus with k3s paths). */
+/** Pinned Helm charts of the platform pieces (the NVIDIA device plugin needs 0.17+ for `runtimeClassName` on k3s; rke2-multus takes k3s's CNI paths). */
 export const HELM_CHARTS = {
   nvidiaDevicePlugin: { repoURL: 'https://nvidia.github.io/k8s-device-plugin', chart: 'nvidia-device-plugin', version: '0.17.1' },
   multus: { repoURL: 'https://rke2-charts.rancher.io', chart: 'rke2-multus', version: 'v4.2.401' },

@@ -25,7 +25,7 @@ export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job';
 
 /** Capabilities an entrypoint needs to prepare its volumes and drop to its own user (postgres, valkey, minio…). */
 const ENTRYPOINT_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID'];
-/** Toleration of the GPU nodes' taint (REFERENCE.md: `nvidia.com/gpu=present:NoSchedule`). */
+/** Toleration of the GPU nodes' taint (`nvidia.com/gpu=present:NoSchedule`, the conventional taint of dedicated GPU nodes). */
 export const GPU_TOLERATION = { key: GPU_RESOURCE, operator: 'Equal', value: 'present', effect: 'NoSchedule' } as const;
 /** Where a DaemonSet keeps per-node data (a ReadWriteOnce claim cannot follow it to every node). */
 const NODE_DATA_ROOT = '/var/lib/platform';
@@ -164,7 +164,7 @@ export class ServiceWorkload extends Construct {
           minReplicas: service.scaling.minReplicas,
           maxReplicas: service.scaling.maxReplicas,
           metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: service.scaling.cpuPercent } } }],
-          // Seed 004: scale up within 15 s, down only after 5 minutes of calm.
+          // Scale up within 15 s, down only after 5 minutes of calm: no flapping on bursty chat load.
           behavior: {
             scaleUp: { stabilizationWindowSeconds: 15 },
             scaleDown: { stabilizationWindowSeconds: 300 },

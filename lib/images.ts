@@ -1,8 +1,8 @@
 import type { ServiceName } from './services/names.js';
 
 /**
- * The one table of pinned images. The seeds use `:latest` everywhere; a homelab that redeploys
- * must get the same bits every time, so every image carries a concrete version tag here and can
+ * The one table of pinned images. A homelab that redeploys must get the same bits every time
+ * (`:latest` would not), so every image carries a concrete version tag here and can
  * be overridden from `images:` in platform.yaml.
  *
  * ComfyUI, Mochi and CogVideoX are built by the platform from the Dockerfiles under `images/` of

@@ -37,7 +37,7 @@ import { UserApp } from '../lib/services/user-app.js';
 import { Valkey } from '../lib/services/valkey.js';
 
 /*
- * The reference platform of shared/REFERENCE.md: which services exist, in which stacks and zones,
+ * The reference platform: which services exist, in which stacks and zones,
  * on which nodes, and who may reach whom. Everything here is wiring; what a service *is* lives in
  * its construct under lib/services/.
  */

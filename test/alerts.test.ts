@@ -95,7 +95,7 @@ describe.each(cases)('$name ($target)', ({ name, target, load }) => {
 describe('the reference alert list', () => {
   const prometheus = prometheusOf(referenceConfig) as Prometheus;
 
-  it('names the failures of seed 001', () => {
+  it('names the failures the homelab watches for', () => {
     expect(prometheus.alertRules('compose').map((r) => r.alert)).toEqual([
       'HostHighCpu', 'HostHighMemory', 'HostDiskSpaceLow', 'TargetDown', 'GpuTemperatureHigh', 'ContainerDown', 'EndpointUnreachable',
     ]);

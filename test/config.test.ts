@@ -35,7 +35,7 @@ describe('the embedded reference platform', () => {
     expect(inlineConfig({}).config).toEqual(referenceConfig().config);
   });
 
-  it('matches shared/REFERENCE.md: two nodes, five zones, the RTX 4090 on rtx', () => {
+  it('is the reference homelab: two nodes, five zones, the RTX 4090 on rtx', () => {
     const { config } = referenceConfig();
     expect(Object.keys(config.nodes)).toEqual(['homelab', 'rtx']);
     expect(config.nodes.rtx?.gpus).toEqual([{ model: 'RTX 4090', vramGb: 24 }]);

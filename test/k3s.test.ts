@@ -112,8 +112,8 @@ describe('k3s: zones', () => {
     }
   });
 
-  it("uses seed 004's figures where the zone's pods fit, and raises them where they would not", () => {
-    // Monitoring: seed figures, but its pods' CPU limits (both nodes' exporters counted) add up to 8.3
+  it("uses the default figures where the zone's pods fit, and raises them where they would not", () => {
+    // Monitoring: default figures, but its pods' CPU limits (both nodes' exporters counted) add up to 8.3
     // cores, plus the largest rolling-update surge pod.
     expect(reference.get('ResourceQuota', 'monitoring', 'zone-quota').spec.hard).toEqual({
       'requests.cpu': '4',

@@ -132,7 +132,7 @@ export function loadConfigFile(file: string): LoadedConfig {
   return parseConfig(readConfigText(file), file);
 }
 
-/** The reference homelab of shared/REFERENCE.md: every default of the schema. */
+/** The reference homelab (a 16-core server plus a GPU node with one RTX 4090): every default of the schema. */
 export function referenceConfig(): LoadedConfig {
   const source: ConfigSource = { file: EMBEDDED_REFERENCE };
   return { config: validateConfig({}, source), source };

@@ -13,7 +13,7 @@ const SMALL_CARD = {
   embedding: { name: 'nomic-embed-text', alias: 'text-embedding-ada-002', vramGb: 0.3, mode: 'embedding' },
 } as const;
 
-/** Starter configs for `platform init --profile`, from the hardware profiles the seeds name. */
+/** Starter configs for `platform init --profile`, from the hardware setups of the design: minimum, recommended, optimal, small card, GPU over the LAN. */
 export const PROFILES = {
   recommended: {
     description: 'Server (16 cores, 128 GB) + GPU node with one RTX 4090: the reference homelab',

@@ -4,8 +4,8 @@ import { SERVICE_NAMES } from '../services/names.js';
 /*
  * The one typed config. Every object is strict (an unknown key is an error that lists the allowed
  * keys), every field carries a description (it becomes the JSON Schema an editor completes from,
- * and the comments `platform init` writes), and every default is the reference homelab of
- * shared/REFERENCE.md: an empty platform.yaml synthesizes the reference platform.
+ * and the comments `platform init` writes), and every default is the reference homelab (see the
+ * README): an empty platform.yaml synthesizes the reference platform.
  */
 
 const NAME_PATTERN = /^[a-z]([-a-z0-9]{0,38}[a-z])?$/;
@@ -260,7 +260,7 @@ const k3sSchema = strictObject({
   quotas: z
     .record(nameSchema, quotaSchema)
     .default({})
-    .describe("ResourceQuota per zone namespace, overriding seed 004's figures (never below what the zone's pods ask for)."),
+    .describe("ResourceQuota per zone namespace, overriding the default figures (never below what the zone's pods ask for)."),
   sealedSecretsPath: repoPath
     .optional()
     .describe('Folder of SealedSecrets in the repository: adds an ArgoCD Application that syncs it before the stacks.'),
@@ -402,7 +402,7 @@ export const configSchema = strictObject({
     mode: z
       .enum(['volume', 'bind'], { error: 'must be one of volume, bind' })
       .default('volume')
-      .describe('volume: Docker named volumes. bind: folders under root (easy to back up, seed 001 cold storage).'),
+      .describe('volume: Docker named volumes. bind: folders under root (easy to back up, e.g. a cold-storage disk).'),
     root: hostPath.default('/cold-storage').describe('Root folder for bind mode.'),
   })
     .default({ mode: 'volume', root: '/cold-storage' })

@@ -89,7 +89,7 @@ const CONTAINER_SERVICE_LABEL: Readonly<Record<Target, string>> = {
   k3s: 'container_label_io_kubernetes_container_name',
 };
 
-/** The alert list of seed 001: host CPU/RAM, disk under 20% free, targets and containers down, GPU over 80 C. */
+/** The homelab's alert list: host CPU/RAM, disk under 20% free, targets and containers down, GPU over 80 C. */
 const HOST_RULES: readonly AlertRule[] = [
   {
     alert: 'HostHighCpu',

@@ -16,7 +16,7 @@ export const VLAN_LABEL = 'homelab.platform/vlan';
 /** Immutable label Kubernetes puts on every namespace; NetworkPolicies select namespaces by it. */
 export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 export const HOSTNAME_LABEL = 'kubernetes.io/hostname';
-/** Label and taint of GPU nodes (REFERENCE.md). */
+/** Label and taint of GPU nodes: `nvidia.com/gpu.present=true`, `nvidia.com/gpu=present:NoSchedule`. */
 export const GPU_PRESENT_LABEL = 'nvidia.com/gpu.present';
 export const GPU_RESOURCE = 'nvidia.com/gpu';
 export const GPU_RUNTIME_CLASS = 'nvidia';

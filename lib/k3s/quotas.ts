@@ -12,9 +12,9 @@ export interface ZoneQuota {
   readonly memoryLimitsGb: number;
 }
 
-/** Seed 004's namespace quotas: ai-services, gpu-workloads, monitoring; a small one for DNS. */
+/** Default namespace quotas: one for AI and data services, GPU workloads and monitoring; a small one for DNS. */
 const AI_SERVICES: ZoneQuota = { cpuRequests: 8, cpuLimits: 24, memoryRequestsGb: 48, memoryLimitsGb: 64 };
-const SEED_QUOTAS: Readonly<Record<string, ZoneQuota>> = {
+const DEFAULT_QUOTAS: Readonly<Record<string, ZoneQuota>> = {
   edge: AI_SERVICES,
   services: AI_SERVICES,
   gpu: { cpuRequests: 2, cpuLimits: 16, memoryRequestsGb: 16, memoryLimitsGb: 32 },
@@ -22,7 +22,7 @@ const SEED_QUOTAS: Readonly<Record<string, ZoneQuota>> = {
   dmz: { cpuRequests: 2, cpuLimits: 4, memoryRequestsGb: 2, memoryLimitsGb: 4 },
 };
 
-/** Seed 004's LimitRange: defaults for a container that states nothing, and the bounds. */
+/** The LimitRange of every zone: defaults for a container that states nothing, and the bounds. */
 export interface ZoneLimitRange {
   readonly defaultRequest: { readonly cpu: number; readonly memoryGb: number };
   readonly default: { readonly cpu: number; readonly memoryGb: number };
@@ -30,7 +30,7 @@ export interface ZoneLimitRange {
   readonly max: { readonly cpu: number; readonly memoryGb: number };
 }
 
-const SEED_LIMIT_RANGE: ZoneLimitRange = {
+const DEFAULT_LIMIT_RANGE: ZoneLimitRange = {
   defaultRequest: { cpu: 0.1, memoryGb: 0.25 },
   default: { cpu: 1, memoryGb: 2 },
   min: { cpu: 0.01, memoryGb: 1 / 32 },
@@ -67,15 +67,15 @@ export function zoneDemand(platform: Platform, zone: Zone): ZoneQuota {
 }
 
 /**
- * The zone's ResourceQuota: the configured figures, or seed 004's raised to what the zone's own
+ * The zone's ResourceQuota: the configured figures, or the defaults raised to what the zone's own
  * pods need (a quota that rejects the platform's pods is a bug, not a limit). A configured figure
  * below that need is a config error.
  */
 export function zoneQuota(platform: Platform, zone: Zone, issues: ConfigIssue[]): ZoneQuota {
   const configured: QuotaConfig = platform.config.k3s.quotas[zone.name] ?? {};
-  const seed = SEED_QUOTAS[zone.name] ?? AI_SERVICES;
+  const defaults = DEFAULT_QUOTAS[zone.name] ?? AI_SERVICES;
   const demand = zoneDemand(platform, zone);
-  const quota = { ...seed };
+  const quota = { ...defaults };
   for (const key of KEYS) {
     const need = ceilTenth(demand[key]);
     const set = configured[key];
@@ -85,21 +85,21 @@ export function zoneQuota(platform: Platform, zone: Zone, issues: ConfigIssue[])
         message: `got ${set}; the pods of zone "${zone.name}" need ${need} at most (every replica and per-node pod, and the largest rolling-update surge, counted); set at least ${need} or shrink them`,
       });
     }
-    quota[key] = set ?? Math.max(seed[key], need);
+    quota[key] = set ?? Math.max(defaults[key], need);
   }
   return quota;
 }
 
-/** Seed 004's LimitRange, its max raised to the zone's largest container so none is rejected. */
+/** The zone LimitRange, its max raised to the zone's largest container so none is rejected. */
 export function zoneLimitRange(platform: Platform, zone: Zone): ZoneLimitRange {
-  let cpu = SEED_LIMIT_RANGE.max.cpu;
-  let memoryGb = SEED_LIMIT_RANGE.max.memoryGb;
+  let cpu = DEFAULT_LIMIT_RANGE.max.cpu;
+  let memoryGb = DEFAULT_LIMIT_RANGE.max.memoryGb;
   for (const service of platform.services) {
     if (service.zone !== zone) continue;
     cpu = Math.max(cpu, service.resources.cpus);
     memoryGb = Math.max(memoryGb, service.resources.memoryGb);
   }
-  return { ...SEED_LIMIT_RANGE, max: { cpu, memoryGb } };
+  return { ...DEFAULT_LIMIT_RANGE, max: { cpu, memoryGb } };
 }
 
 function ceilTenth(n: number): number {

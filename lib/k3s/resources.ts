@@ -8,7 +8,7 @@ import type { ResourceSpec, Service } from '../model/service.js';
 
 export const CPU_REQUEST_SHARE = 0.25;
 export const MEMORY_REQUEST_SHARE = 0.5;
-/** The smallest CPU request LimitRange allows (seed 004: 10m). */
+/** The smallest CPU request LimitRange allows (10m). */
 const MIN_CPU = 0.01;
 
 export interface PodResources {

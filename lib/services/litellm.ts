@@ -67,7 +67,7 @@ export class Litellm extends Service {
         ],
         healthCheck: { http: { port: LITELLM_PORT, path: '/health/liveliness' }, via: 'python', startPeriodSeconds: 60 },
         resources: { cpus: 2, memoryGb: 2 },
-        // Seed 004: 1-3 replicas at 70% CPU.
+        // 1-3 replicas at 70% CPU: room for a busy evening without holding idle pods.
         scaling: { minReplicas: 1, maxReplicas: 3, cpuPercent: 70 },
       }),
     );

@@ -72,7 +72,7 @@ export class OpenWebUi extends Service {
         healthCheck: { http: { port: 8080, path: '/health' }, via: 'curl', startPeriodSeconds: 60 },
         resources: { cpus: 2, memoryGb: 2 },
         egress: embedding ? [] : [{ host: 'huggingface.co', why: 'RAG embedding model download (models.ollama has no embedding model)' }],
-        // Seed 004: 1-3 replicas at 70% CPU.
+        // 1-3 replicas at 70% CPU: room for a busy evening without holding idle pods.
         scaling: { minReplicas: 1, maxReplicas: 3, cpuPercent: 70 },
       }),
     );

@@ -7,7 +7,7 @@ import { catalogProps, type CatalogServiceProps } from './common.js';
 
 export const PROMETHEUS_PORT = 9090;
 
-/** Prometheus: scrapes every metrics endpoint it is told to, evaluates the seed's alert list. */
+/** Prometheus: scrapes every metrics endpoint it is told to, evaluates the homelab's alert list. */
 export class Prometheus extends Service {
   private readonly scraped: Service[] = [];
   private alertmanager?: Service;

@@ -9,7 +9,7 @@ export const COOLIFY_PROXY_PORTS = [80, 443, 8080];
 
 /**
  * Host ports that collide with Coolify (the Compose target): its dashboard and realtime ports on
- * the main Coolify host (the first server, REFERENCE.md), its proxy's ports on every server.
+ * the main Coolify host (the first server of the config), its proxy's ports on every server.
  */
 export function coolifyPorts(platform: Platform): Finding[] {
   const findings: Finding[] = [];

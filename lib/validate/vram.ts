@@ -3,7 +3,7 @@ import type { Platform } from '../model/platform.js';
 import type { Service } from '../model/service.js';
 import type { Finding } from './finding.js';
 
-/** VRAM of the non-Ollama models (shared/REFERENCE.md): as configured, and with every optimization. */
+/** VRAM of the non-Ollama models (weights only): as configured, and with every optimization. */
 export const GPU_MODEL_VRAM: Readonly<Record<string, { vramGb: number; minVramGb: number; label: string }>> = {
   sdxl: { vramGb: 8, minVramGb: 8, label: 'SDXL base + refiner + VAE' },
   'flux-schnell': { vramGb: 24, minVramGb: 12, label: 'FLUX.1-schnell' },
