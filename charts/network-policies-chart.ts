@@ -1,6 +1,7 @@
 import type { Construct } from 'constructs';
 import * as k8s from '../lib/k3s/k8s.js';
 import { NAME_LABEL, NAMESPACE_NAME_LABEL } from '../lib/k3s/names.js';
+import { CGNAT_RANGE, LINK_LOCAL_RANGE, PRIVATE_RANGES } from '../lib/model/ipv4.js';
 import type { Platform } from '../lib/model/platform.js';
 import type { Service } from '../lib/model/service.js';
 import { podDiscoveryNamespaces } from './context.js';
@@ -9,7 +10,7 @@ import { OutputChart } from './output-chart.js';
 /** Port of the Kubernetes API on k3s servers (what the `kubernetes` Service forwards to). */
 export const KUBE_API_PORT = 6443;
 /** Where "the internet" is: everything but private, carrier-grade NAT (Tailscale) and link-local ranges. */
-export const INTERNET = { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '100.64.0.0/10', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16'] };
+export const INTERNET = { cidr: '0.0.0.0/0', except: [...PRIVATE_RANGES, CGNAT_RANGE, LINK_LOCAL_RANGE].sort() };
 /** What an egress destination is reached on when it says nothing else. */
 const WEB_PORTS = [
   { port: 80, protocol: 'TCP' },

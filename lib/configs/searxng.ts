@@ -1,8 +1,9 @@
+import { CGNAT_RANGE, PRIVATE_RANGES } from '../model/ipv4.js';
 import type { Platform } from '../model/platform.js';
 import type { Service } from '../model/service.js';
 import { generatedHeader, toYaml } from '../output/yaml.js';
 
-/** The engines the seed enables, with the host each one sends queries to. */
+/** The engines the platform enables, with the host each one sends queries to. */
 export const SEARXNG_ENGINES = [
   { name: 'google', shortcut: 'g', host: 'www.google.com' },
   { name: 'duckduckgo', shortcut: 'ddg', host: 'html.duckduckgo.com' },
@@ -29,7 +30,7 @@ export function renderSearxngSettings(platform: Platform, valkey?: Service): str
 
 /** limiter.toml: rate-limit strangers, never the homelab's own callers. */
 export function renderSearxngLimiter(platform: Platform): string {
-  const internal = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', ...(platform.config.exposure === 'tailnet' ? ['100.64.0.0/10'] : [])];
+  const internal = [...PRIVATE_RANGES, ...(platform.config.exposure === 'tailnet' ? [CGNAT_RANGE] : [])];
   return [
     generatedHeader('SearxNG limiter').trimEnd(),
     '[botdetection.ip_limit]',

@@ -16,8 +16,15 @@ export function cidrRange(cidr: string): [number, number] {
   return [start, start + size - 1];
 }
 
-/** Ranges the internet does not route to (RFC 1918 private, RFC 6598 shared/CGNAT, loopback, link-local). */
-const NON_PUBLIC_RANGES = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16'].map(cidrRange);
+/** RFC 1918 private ranges: LANs. */
+export const PRIVATE_RANGES = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] as const;
+/** RFC 6598 shared address space: carrier-grade NAT, and Tailscale's addresses. */
+export const CGNAT_RANGE = '100.64.0.0/10';
+/** RFC 3927 link-local. */
+export const LINK_LOCAL_RANGE = '169.254.0.0/16';
+
+/** Ranges the internet does not route to: private, carrier-grade NAT, link-local and loopback. */
+const NON_PUBLIC_RANGES = [...PRIVATE_RANGES, CGNAT_RANGE, LINK_LOCAL_RANGE, '127.0.0.0/8'].map(cidrRange);
 
 /** Whether the internet cannot reach `ip` directly (a LAN, a tailnet or a loopback address). */
 export function isPrivateAddress(ip: string): boolean {

@@ -101,27 +101,18 @@ function emitSeq(seq: unknown[], indent: string, lines: string[], first = false)
  */
 function emitValue(value: unknown, indent: string, lines: string[], space: string, inSeq = false): void {
   if (value !== null && typeof value === 'object') {
-    const inner = indent + INDENT_STEP;
-    if (Array.isArray(value)) {
-      if (value.length === 0) {
-        lines[lines.length - 1] += `${space}[]`;
-      } else if (inSeq) {
-        lines[lines.length - 1] += space;
-        emitSeq(value, inner, lines, true);
-      } else {
-        emitSeq(value, inner, lines);
-      }
+    const list = Array.isArray(value) ? value : undefined;
+    const map = list ? undefined : isPlainObject(value) ? value : undefined;
+    if (!list && !map) throw NOT_FAST;
+    if (list ? list.length === 0 : !hasEntries(map as Record<string, unknown>)) {
+      lines[lines.length - 1] += `${space}${list ? '[]' : '{}'}`;
       return;
     }
-    if (!isPlainObject(value)) throw NOT_FAST;
-    if (!hasEntries(value)) {
-      lines[lines.length - 1] += `${space}{}`;
-    } else if (inSeq) {
-      lines[lines.length - 1] += space;
-      emitMap(value, inner, lines, true);
-    } else {
-      emitMap(value, inner, lines);
-    }
+    // Under `- ` the collection starts on the dash's line; after `key:` on the next one.
+    if (inSeq) lines[lines.length - 1] += space;
+    const inner = indent + INDENT_STEP;
+    if (list) emitSeq(list, inner, lines, inSeq);
+    else emitMap(map as Record<string, unknown>, inner, lines, inSeq);
     return;
   }
   const contentIndent = indent + INDENT_STEP;
