@@ -137,6 +137,19 @@ program
     process.stdout.write(schemaText());
   });
 
+program
+  .command('secrets')
+  .description('The secrets lifecycle: init, generate, set, check, get, rotate; hand-over: env, coolify, k3s (platform secrets --help).')
+  .helpOption(false)
+  .allowUnknownOption()
+  .allowExcessArguments()
+  .argument('[args...]')
+  .action(async (args: string[]) => {
+    // age, bcrypt and the hand-over load only for this command.
+    const { runSecrets } = await import('../lib/secrets/command.js');
+    await runSecrets(args);
+  });
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

@@ -35,6 +35,17 @@ export interface SecretProps {
   readonly description: string;
   /** A prefix the consumer requires (LiteLLM keys start with `sk-`). @default none */
   readonly prefix?: string;
+  /**
+   * For a `bcrypt` secret: the password secret it is the hash of (Caddy checks the hash of the
+   * password Alloy sends). @default a password of its own, generated with the hash and kept beside it in the store
+   */
+  readonly hashOf?: string;
+  /**
+   * The consumer reads the value only when it first initialises its data (an admin account made at
+   * first start, a superuser made by initdb): a new value in the store alone would lock you out.
+   * `platform secrets rotate --all` leaves it, and rotating it by name is refused. @default false
+   */
+  readonly readOnce?: boolean;
 }
 
 /** A secret by name. Renderers reference it (`${NAME:?}`, secretKeyRef); none ever sees a value. */
@@ -43,6 +54,8 @@ export class Secret extends Construct {
   readonly generate: SecretGenerator;
   readonly description: string;
   readonly prefix?: string;
+  readonly hashOf?: string;
+  readonly readOnce: boolean;
 
   constructor(scope: Construct, name: string, props: SecretProps) {
     super(scope, name);
@@ -53,6 +66,8 @@ export class Secret extends Construct {
     this.generate = props.generate;
     this.description = props.description;
     this.prefix = props.prefix;
+    this.hashOf = props.hashOf;
+    this.readOnce = props.readOnce ?? false;
   }
 
   /** How to make a value, for .env.example comments. */

@@ -39,6 +39,7 @@ export class Caddy extends Service {
     if (loki) {
       env[LOKI_PUSH_PASSWORD_HASH] = platform.secret(LOKI_PUSH_PASSWORD_HASH, {
         generate: 'bcrypt',
+        hashOf: LOKI_PUSH_PASSWORD,
         description: `bcrypt hash of LOKI_PUSH_PASSWORD (hash that password: caddy hash-password --plaintext), checked by Caddy's Loki gateway`,
       });
     }

@@ -20,7 +20,7 @@ export class Grafana extends Service {
         description: 'Dashboards (Grafana) over Prometheus and Loki',
         env: {
           GF_SECURITY_ADMIN_USER: 'admin',
-          GF_SECURITY_ADMIN_PASSWORD: platform.secret('GRAFANA_PASSWORD', { generate: 'password', description: 'Grafana admin password' }),
+          GF_SECURITY_ADMIN_PASSWORD: platform.secret('GRAFANA_PASSWORD', { generate: 'password', readOnce: true, description: 'Grafana admin password' }),
           GF_USERS_ALLOW_SIGN_UP: 'false',
           GF_SERVER_ROOT_URL: `https://${platform.fqdn('grafana')}`,
           // Nothing phones home: usage reports, update and plugin-update checks (grafana.com),

@@ -49,6 +49,7 @@ export class OpenWebUi extends Service {
           WEBUI_ADMIN_NAME: platform.config.basicAuthUser,
           WEBUI_ADMIN_PASSWORD: platform.secret('OPEN_WEBUI_ADMIN_PASSWORD', {
             generate: 'password',
+            readOnce: true,
             description: `password of the Open WebUI admin (${platform.config.acmeEmail}), created at first start`,
           }),
           ENABLE_SIGNUP: 'false',

@@ -20,6 +20,7 @@ export class Technitium extends Service {
           DNS_SERVER_DOMAIN: `ns1.${domain}`,
           DNS_SERVER_ADMIN_PASSWORD: platform.secret('DNS_ADMIN_PASSWORD', {
             generate: 'password',
+            readOnce: true,
             description: 'Technitium admin password',
           }),
           DNS_SERVER_PREFER_IPV6: 'false',
