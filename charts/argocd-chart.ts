@@ -1,7 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
 import * as k8s from '../lib/k3s/k8s.js';
-import { GPU_PRESENT_LABEL, GPU_RESOURCE, SYNC_WAVE } from '../lib/k3s/names.js';
+import { GPU_PRESENT_LABEL, GPU_RESOURCE, SEALED_SECRETS_CONTROLLER, SYNC_WAVE } from '../lib/k3s/names.js';
 import { stackWaves } from '../lib/k3s/waves.js';
 import { toYaml } from '../lib/output/yaml.js';
 import type { K3sContext } from './context.js';
@@ -11,10 +11,12 @@ import { OutputChart, type Manifest } from './output-chart.js';
 export const HELM_CHARTS = {
   nvidiaDevicePlugin: { repoURL: 'https://nvidia.github.io/k8s-device-plugin', chart: 'nvidia-device-plugin', version: '0.17.1' },
   multus: { repoURL: 'https://rke2-charts.rancher.io', chart: 'rke2-multus', version: 'v4.2.401' },
+  /** The controller that unseals SealedSecrets (app 0.36.6); it also installs the SealedSecret CRD (the chart's crds/). */
+  sealedSecrets: { repoURL: 'https://bitnami-labs.github.io/sealed-secrets', chart: 'sealed-secrets', version: '2.18.5' },
 } as const;
 
 /** Waves of the platform pieces; stacks start at 0. */
-export const PLATFORM_WAVES = { namespaces: -4, cni: -3, gpu: -3, vlans: -2, secrets: -2, networkPolicies: -1 } as const;
+export const PLATFORM_WAVES = { namespaces: -4, sealedSecretsController: -4, cni: -3, gpu: -3, vlans: -2, secrets: -2, networkPolicies: -1 } as const;
 
 /** The Lua health check that makes a parent Application wait for its children (removed from ArgoCD in 1.8). */
 export const APPLICATION_HEALTH_LUA = `hs = {}
@@ -162,7 +164,17 @@ export function childApps(context: K3sContext): ChildApp[] {
     });
   }
   const sealed = platform.config.k3s.sealedSecretsPath;
-  if (sealed) apps.push({ name: 'sealed-secrets', wave: PLATFORM_WAVES.secrets, namespace: 'kube-system', source: { repoPath: sealed } });
+  if (sealed) {
+    // The controller comes in the first wave: the SealedSecrets (next) need its CRD, and every pod
+    // that reads a Secret waits for the Secret it unseals.
+    apps.push({
+      name: SEALED_SECRETS_CONTROLLER.name,
+      wave: PLATFORM_WAVES.sealedSecretsController,
+      namespace: SEALED_SECRETS_CONTROLLER.namespace,
+      source: { helm: { ...HELM_CHARTS.sealedSecrets, releaseName: 'sealed-secrets', values: { fullnameOverride: SEALED_SECRETS_CONTROLLER.name } } },
+    });
+    apps.push({ name: 'sealed-secrets', wave: PLATFORM_WAVES.secrets, namespace: 'kube-system', source: { repoPath: sealed } });
+  }
   apps.push({ name: 'network-policies', wave: PLATFORM_WAVES.networkPolicies, namespace: 'kube-system', source: { folder: 'apps/network-policies' } });
   const waves = stackWaves(platform);
   const stacks = platform.stacks

@@ -44,3 +44,10 @@ export function podLabels(service: Service): Record<string, string> {
     [ZONE_LABEL]: service.zone.name,
   };
 }
+
+/**
+ * The name kubeseal looks the controller up by (`--controller-name` defaults to
+ * `sealed-secrets-controller`, `--controller-namespace` to `kube-system`: kubeseal's cmd/kubeseal/main.go);
+ * the chart would otherwise name it after the release, `sealed-secrets`.
+ */
+export const SEALED_SECRETS_CONTROLLER = { name: 'sealed-secrets-controller', namespace: 'kube-system' } as const;

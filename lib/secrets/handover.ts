@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import { UsageError } from '../config/errors.js';
 import { secretUsage, composeUnits, unitSecrets, type ComposeUnit } from '../compose/units.js';
 import { magicVariable } from '../compose/service.js';
-import { secretObjectName } from '../k3s/names.js';
+import { SEALED_SECRETS_CONTROLLER, secretObjectName } from '../k3s/names.js';
 import type { Platform } from '../model/platform.js';
 import type { Secret } from '../model/secret.js';
 import type { Service } from '../model/service.js';
@@ -103,7 +103,7 @@ export async function k3sSecretManifests(platform: Platform, data: StoreData): P
 }
 
 /** How kubeseal is run: the controller the `sealed-secrets-controller` Application installs. */
-export const KUBESEAL_ARGS = ['--format', 'yaml', '--controller-name', 'sealed-secrets-controller', '--controller-namespace', 'kube-system'] as const;
+export const KUBESEAL_ARGS = ['--format', 'yaml', '--controller-name', SEALED_SECRETS_CONTROLLER.name, '--controller-namespace', SEALED_SECRETS_CONTROLLER.namespace] as const;
 
 async function run(command: string, args: readonly string[], input: string): Promise<string> {
   const result = await execa(command, args, { input, reject: false, stripFinalNewline: false });

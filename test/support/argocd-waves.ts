@@ -139,10 +139,18 @@ export function simulateBootstrap(tree: K3sTree): BootstrapRun {
     : ARGOCD_DEFAULT_EXCLUSIONS;
   const excluded = (o: Manifest) => exclusions.some((e) => e.apiGroups.includes(group(o.apiVersion)) && e.kinds.includes(o.kind));
 
-  // What the cluster has before the root: k3s's built-ins, ArgoCD, and (when sealing) the sealed-secrets controller.
+  // What the cluster has before the root: k3s's built-ins and ArgoCD. Without sealing, the Secrets
+  // too (`create-secrets.sh` runs before the root, as the README says); with sealing, a Secret exists
+  // once its SealedSecret is applied and the controller (a Helm Application) runs to unseal it.
   const namespaces = new Set(['default', 'kube-system', 'kube-public', argocdNamespace]);
   const crds = new Set(['argoproj.io/Application']);
-  if (platform.config.k3s.sealedSecretsPath) crds.add('bitnami.com/SealedSecret');
+  const sealing = platform.config.k3s.sealedSecretsPath !== undefined;
+  const secrets = new Set<string>();
+  let sealedSecretsController = false;
+  if (!sealing) {
+    const script = tree.files.get('secrets/create-secrets.sh') ?? '';
+    for (const m of script.matchAll(/^make_secret (\S+) (\S+) \S+$/gm)) secrets.add(`${m[1]}/${m[2]}`);
+  }
   const quotaUsed = new Map<string, Record<string, number>>();
   const nodes = new Map(
     platform.deployedNodes.map((n) => [n.name, { cpu: n.cpus, memory: n.memoryGb, gpuSlots: 0, interfaces: new Set<string>() }]),
@@ -166,6 +174,13 @@ export function simulateBootstrap(tree: K3sTree): BootstrapRun {
   /** Admit a pod of `spec` in `namespace`: quota, node, GPU slots, Multus network. Returns why not. */
   const admit = (namespace: string, template: AnyObject, node: string | undefined): string | undefined => {
     const spec = template.spec;
+    // kubelet: a container whose env reads a missing Secret stays in CreateContainerConfigError.
+    for (const c of [...(spec.initContainers ?? []), ...spec.containers] as AnyObject[]) {
+      for (const e of c.env ?? []) {
+        const ref = e.valueFrom?.secretKeyRef;
+        if (ref && !secrets.has(`${namespace}/${ref.name}`)) return `CreateContainerConfigError: secret "${ref.name}" not found`;
+      }
+    }
     const demand = podDemand(spec);
     const quota = quotaOf(tree, namespace);
     const used = quotaUsed.get(namespace) ?? { 'requests.cpu': 0, 'limits.cpu': 0, 'requests.memory': 0, 'limits.memory': 0 };
@@ -223,6 +238,14 @@ export function simulateBootstrap(tree: K3sTree): BootstrapRun {
           multusRunning = true;
           crds.add('k8s.cni.cncf.io/NetworkAttachmentDefinition');
         }
+      } else if (app.spec.source.chart === 'sealed-secrets') {
+        // The chart's crds/ holds the SealedSecret CRD; kubeseal finds the controller by its default name.
+        crds.add('bitnami.com/SealedSecret');
+        if (values?.fullnameOverride === 'sealed-secrets-controller' && app.spec.destination.namespace === 'kube-system') sealedSecretsController = true;
+        else {
+          health = 'Degraded';
+          reasons.push('the controller is not kube-system/sealed-secrets-controller, where kubeseal looks for it');
+        }
       } else if (app.spec.source.chart === 'nvidia-device-plugin') {
         // The device plugin advertises gpus x replicas slots per node: its config by node label, else the default.
         const readme = tree.files.get('README.md') ?? '';
@@ -262,6 +285,7 @@ export function simulateBootstrap(tree: K3sTree): BootstrapRun {
     }
     for (const ns of willExist) namespaces.add(ns);
     for (const o of toApply) {
+      if (o.kind === 'SealedSecret' && sealedSecretsController) secrets.add(`${o.metadata.namespace}/${o.metadata.name}`);
       if (o.kind === 'NetworkAttachmentDefinition') nads.set(`${o.metadata.namespace}/${o.metadata.name}`, JSON.parse((o as AnyObject).spec.config).master);
       applied.push(o);
     }
@@ -303,6 +327,11 @@ export function simulateBootstrap(tree: K3sTree): BootstrapRun {
               break;
             }
           }
+          break;
+        case 'SealedSecret':
+          // argo-cd resource_customizations/bitnami.com/SealedSecret/health.lua: Progressing until the
+          // controller reports Synced (it unsealed the Secret).
+          if (!sealedSecretsController) consider('Progressing', `${id}: no sealed-secrets controller has unsealed it`);
           break;
         case 'Service':
           // health_service.go: a LoadBalancer is Progressing until it has an ingress; k3s ServiceLB assigns the node addresses.
