@@ -24,7 +24,9 @@ function random(alphabet: string, length: number): string {
 export function bcryptHashBase64(password: string): string {
   // golang.org/x/crypto/bcrypt (Caddy, ntfy) reads `$2a$`; for passwords under 72 bytes `$2a$` and `$2b$` hash alike.
   const salt = bcrypt.genSaltSync(BCRYPT_COST).replace(/^\$2b\$/, '$2a$');
-  return Buffer.from(bcrypt.hashSync(password, salt), 'utf8').toString('base64');
+  const value = Buffer.from(bcrypt.hashSync(password, salt), 'utf8').toString('base64');
+  matched.set(`${value}\u0000${password}`, true);
+  return value;
 }
 
 /** The bcrypt hash inside a base64 value, or undefined when it is not one. */
@@ -34,10 +36,18 @@ export function decodeBcrypt(value: string): string | undefined {
   return /^\$2[aby]\$(0[4-9]|[12][0-9]|3[01])\$[./A-Za-z0-9]{53}$/.test(hash) ? hash : undefined;
 }
 
-/** Whether a base64 bcrypt hash is the hash of `password` (costs one bcrypt run). */
+/** Answers already computed in this process: a check costs a bcrypt run, and generate, set and check repeat them. */
+const matched = new Map<string, boolean>();
+
+/** Whether a base64 bcrypt hash is the hash of `password` (one bcrypt run per pair and process). */
 export function bcryptMatches(value: string, password: string): boolean {
+  const key = `${value}\u0000${password}`;
+  const known = matched.get(key);
+  if (known !== undefined) return known;
   const hash = decodeBcrypt(value);
-  return hash !== undefined && bcrypt.compareSync(password, hash);
+  const result = hash !== undefined && bcrypt.compareSync(password, hash);
+  matched.set(key, result);
+  return result;
 }
 
 /** A new value for a secret that is not a bcrypt hash (those are made from their password: see `bcryptHashBase64`). */
