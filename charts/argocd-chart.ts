@@ -134,6 +134,17 @@ export function devicePluginValues(context: K3sContext): { values: Record<string
 export function childApps(context: K3sContext): ChildApp[] {
   const { platform } = context;
   const apps: ChildApp[] = [{ name: 'namespaces', wave: PLATFORM_WAVES.namespaces, namespace: 'kube-system', source: { folder: 'apps/namespaces' } }];
+  const sealed = platform.config.k3s.sealedSecretsPath;
+  if (sealed) {
+    // The controller comes in the first wave: the SealedSecrets (wave `secrets`) need its CRD, and
+    // every pod that reads a Secret waits for the Secret it unseals.
+    apps.push({
+      name: SEALED_SECRETS_CONTROLLER.name,
+      wave: PLATFORM_WAVES.sealedSecretsController,
+      namespace: SEALED_SECRETS_CONTROLLER.namespace,
+      source: { helm: { ...HELM_CHARTS.sealedSecrets, releaseName: 'sealed-secrets', values: { fullnameOverride: SEALED_SECRETS_CONTROLLER.name } } },
+    });
+  }
   if ([...platform.zones.values()].some((z) => z.multus)) {
     apps.push({
       name: 'multus',
@@ -163,18 +174,7 @@ export function childApps(context: K3sContext): ChildApp[] {
       source: { helm: { ...HELM_CHARTS.nvidiaDevicePlugin, releaseName: 'nvidia-device-plugin', values: devicePluginValues(context).values } },
     });
   }
-  const sealed = platform.config.k3s.sealedSecretsPath;
-  if (sealed) {
-    // The controller comes in the first wave: the SealedSecrets (next) need its CRD, and every pod
-    // that reads a Secret waits for the Secret it unseals.
-    apps.push({
-      name: SEALED_SECRETS_CONTROLLER.name,
-      wave: PLATFORM_WAVES.sealedSecretsController,
-      namespace: SEALED_SECRETS_CONTROLLER.namespace,
-      source: { helm: { ...HELM_CHARTS.sealedSecrets, releaseName: 'sealed-secrets', values: { fullnameOverride: SEALED_SECRETS_CONTROLLER.name } } },
-    });
-    apps.push({ name: 'sealed-secrets', wave: PLATFORM_WAVES.secrets, namespace: 'kube-system', source: { repoPath: sealed } });
-  }
+  if (sealed) apps.push({ name: 'sealed-secrets', wave: PLATFORM_WAVES.secrets, namespace: 'kube-system', source: { repoPath: sealed } });
   apps.push({ name: 'network-policies', wave: PLATFORM_WAVES.networkPolicies, namespace: 'kube-system', source: { folder: 'apps/network-policies' } });
   const waves = stackWaves(platform);
   const stacks = platform.stacks
