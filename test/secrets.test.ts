@@ -18,7 +18,8 @@ import { PROVISION_SQL_PATH } from '../lib/services/postgres-provision.js';
 import { secretsProgram, type SecretsIo } from '../lib/secrets/command.js';
 import { KUBESEAL_ARGS } from '../lib/secrets/handover.js';
 import { BCRYPT_COST, decodeBcrypt, valueProblem } from '../lib/secrets/rules.js';
-import { buildPlatform, synthesize } from '../lib/synth.js';
+import { listFiles } from '../lib/output/writer.js';
+import { buildPlatform, checkOutput, synthesize } from '../lib/synth.js';
 import { parseDotenv } from './support/compose-interpolation.js';
 import { renderK3sTree } from './support/k3s.js';
 import { simulateBootstrap } from './support/argocd-waves.js';
@@ -298,6 +299,21 @@ describe('hand-over', () => {
       expect([...parsed.keys()].sort(), stack).toEqual(wanted.sort());
       for (const [name, value] of parsed) expect(value, name).toBe(s[name]);
     }
+    // No value in the rendered tree; synth --check and diff never read a .env.
+    const rendered = listFiles(join(out, 'compose'));
+    expect(rendered.some((p) => p.endsWith('/.env'))).toBe(false);
+    await expectNoValues(rendered.map((p) => readFileSync(join(out, 'compose', p), 'utf8')).join('\n'), 'dist/compose');
+    expect(await checkOutput(loadConfigFile(configFile), { target: 'compose', flavor: 'plain', outDir: out })).toEqual([]);
+    // A re-run of synth keeps each .env (unchanged tree: nothing swapped; changed tree: carried over, mode kept).
+    const data = join(out, 'compose', 'homelab', 'data', '.env');
+    const env = readFileSync(data, 'utf8');
+    await synthesize(loadConfigFile(configFile), { target: 'compose', flavor: 'plain', outDir: out });
+    expect(readFileSync(data, 'utf8')).toBe(env);
+    await synthesize(loadConfigFile(configFile), { target: 'compose', flavor: 'coolify', outDir: out });
+    expect(readFileSync(data, 'utf8')).toBe(env);
+    expect(statSync(data).mode & 0o777).toBe(0o600);
+    await synthesize(loadConfigFile(configFile), { target: 'compose', flavor: 'plain', outDir: out });
+    expect(readFileSync(data, 'utf8')).toBe(env);
   });
 
   it('Coolify: names and how to paste by default; values only when asked, into a 0600 file', async () => {
@@ -466,6 +482,19 @@ describe.skipIf(!postgresAvailable())('rotating a database password on a real Po
     expect(login(old).stderr).toMatch(/password authentication failed for user "api"/);
     rmSync(scratch, { recursive: true, force: true });
   }, 120_000);
+});
+
+const CLI = join(import.meta.dirname, '..', 'build', 'bin', 'platform.js');
+
+describe.skipIf(!existsSync(CLI))('the installed CLI', () => {
+  it('passes `platform secrets ...` to its own commands; bad input is one line and exit 2', async () => {
+    const help = spawnSync('node', [CLI, 'secrets', '--help'], { encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    for (const command of ['init', 'generate', 'set', 'check', 'get', 'env', 'coolify', 'k3s', 'rotate']) expect(help.stdout).toMatch(new RegExp(`^ {2}${command}\\b`, 'm'));
+    const missing = spawnSync('node', [CLI, 'secrets', 'check', '--store', join(dir, 'none.yaml')], { encoding: 'utf8', cwd: dir });
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toBe(`error: no store at ${join(dir, 'none.yaml')}: run platform secrets generate first\n`);
+  });
 });
 
 describe('k3s: the sealed-secrets controller syncs first', () => {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
+  copyFileSync,
   linkSync,
   lstatSync,
   mkdirSync,
@@ -26,6 +27,13 @@ export interface RenderedFile {
 /** Folders of a rendered tree: readable and listable by everyone (nothing rendered is secret). */
 export const FOLDER_MODE = 0o755;
 export const FILE_MODE = 0o644;
+
+/**
+ * Files the owner keeps inside a rendered tree: a stack's `.env` (`platform secrets env`, mode 0600,
+ * holding values). Never rendered: each run carries them into the new tree where their folder
+ * still exists, and `synth --check` and `diff` never read them.
+ */
+export const OWNER_FILES: ReadonlySet<string> = new Set(['.env']);
 
 /** How long a run waits for another run writing the same tree before giving up. */
 const LOCK_WAIT_MS = 120_000;
@@ -147,6 +155,7 @@ function holdsExactly(dir: string, files: readonly RenderedFile[]): boolean {
     let seen = 0;
     const walk = (folder: string, prefix: string): boolean => {
       for (const entry of readdirSync(folder, { withFileTypes: true })) {
+        if (entry.isFile() && OWNER_FILES.has(entry.name)) continue;
         const path = `${prefix}${entry.name}${entry.isDirectory() ? '/' : ''}`;
         const mode = expected.get(path);
         seen += 1;
@@ -250,6 +259,7 @@ export function writeTree(outDir: string, subdir: string, files: readonly Render
   for (const file of files) {
     assertInside(file.path);
     if (seen.has(file.path)) throw new Error(`two rendered files have the same path: ${file.path}`);
+    if (OWNER_FILES.has(file.path.split('/').pop() as string)) throw new Error(`refusing to render ${file.path}: that name is the owner's, never rendered`);
     seen.add(file.path);
   }
   const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -319,6 +329,7 @@ function swapIn(outDir: string, subdir: string, files: readonly RenderedFile[]):
       writeFileSync(path, file.content, { mode: file.mode ?? FILE_MODE });
       chmodSync(path, file.mode ?? FILE_MODE);
     }
+    if (kindOf(final) === 'folder') carryOwnerFiles(final, staging);
   } catch (err) {
     rmSync(staging, { recursive: true, force: true });
     throw err;
@@ -340,12 +351,28 @@ function swapIn(outDir: string, subdir: string, files: readonly RenderedFile[]):
   removeLeftovers(outDir, subdir);
 }
 
-/** Every file below `dir`, by path relative to it with `/` (the writer's own hidden folders left out). */
+/** Copy the owner's files (`OWNER_FILES`) of the old tree into the new one, mode kept, where their folder is still rendered. */
+function carryOwnerFiles(from: string, to: string): void {
+  const walk = (folder: string) => {
+    for (const entry of readdirSync(join(from, folder), { withFileTypes: true })) {
+      const path = join(folder, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile() && OWNER_FILES.has(entry.name) && kindOf(join(to, folder)) === 'folder') {
+        copyFileSync(join(from, path), join(to, path));
+        chmodSync(join(to, path), lstatSync(join(from, path)).mode & 0o777);
+      }
+    }
+  };
+  walk('');
+}
+
+/** Every rendered file below `dir`, by path relative to it with `/` (the writer's own hidden folders and the owner's files left out). */
 export function listFiles(dir: string): string[] {
   const out: string[] = [];
   const walk = (folder: string) => {
     for (const entry of readdirSync(folder, { withFileTypes: true })) {
       if (entry.name.startsWith('.') && entry.isDirectory()) continue;
+      if (entry.isFile() && OWNER_FILES.has(entry.name)) continue;
       const path = join(folder, entry.name);
       if (entry.isDirectory()) walk(path);
       else out.push(relative(dir, path).split(sep).join('/'));

@@ -78,7 +78,16 @@ export function coolifyHandover(platform: Platform, data: StoreData | undefined)
   for (const { unit, secrets } of coolifyStacks(platform)) {
     out.push(`# ${unit.dir}: Base Directory /dist/compose/${unit.dir}`);
     if (secrets.length === 0) out.push('#   no variables');
-    for (const secret of secrets) out.push(data ? `${secret.name}=${valueOf(data, secret)}` : `#   ${secret.name}`);
+    for (const secret of secrets) {
+      if (!data) {
+        out.push(`#   ${secret.name}`);
+        continue;
+      }
+      const value = valueOf(data, secret);
+      // Coolify expands `$` in a variable unless its Interpolation is Literal (see coolify-literal-secret).
+      if (value.includes('$')) out.push(`# ${secret.name} holds a $: after pasting, set its Interpolation to Literal`);
+      out.push(`${secret.name}=${value}`);
+    }
     out.push('');
   }
   if (!data) out.push('# Values: platform secrets coolify --values --out FILE (a file only you can read), or --out - for standard output.', '');
