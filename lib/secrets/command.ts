@@ -138,7 +138,8 @@ export function secretsProgram(io: SecretsIo): Command {
       // A hash made from this password follows it.
       const filled = fillStore(platform, data, new Set());
       await saveStore(store, filled.data, await recipientsFor(store, opts, io));
-      io.out(`set ${name} in ${store.path}${filled.added.length > 0 ? `; also added: ${list(filled.added)}` : ''}\n`);
+      const follows = [...filled.added, ...filled.rotated].sort();
+      io.out(`set ${name} in ${store.path}${follows.length > 0 ? `; also made: ${list(follows)}` : ''}\n`);
     });
 
   common(program.command('check'))
@@ -269,7 +270,9 @@ export async function restartAdvice(platform: Platform, changed: ReadonlySet<str
   const byStack = new Map<string, string[]>();
   for (const s of readers) byStack.set(s.stackName, [...(byStack.get(s.stackName) ?? []), s.name]);
   const order = platform.stackOrder().map((s) => s.name).filter((n) => byStack.has(n));
-  const lines = ['restart (deploy in this order; the Postgres provisioning re-applies role passwords when its stack deploys):'];
+  // The provisioning one-shot reads every role password: when it is among the readers, a database password changed.
+  const database = readers.some((s) => s.oneShot && s.secrets.some((x) => changed.has(x.name) && /^PG_.+_PASSWORD$/.test(x.name)));
+  const lines = [`restart (deploy in this order${database ? '; the Postgres provisioning re-applies role passwords when its stack deploys' : ''}):`];
   for (const stack of order) lines.push(`  ${stack}: ${(byStack.get(stack) ?? []).join(', ')}`);
   lines.push(
     '  plain Compose: docker compose up -d in each of those stacks (recreates the containers whose variables changed, runs postgres-provision again)',
@@ -277,7 +280,7 @@ export async function restartAdvice(platform: Platform, changed: ReadonlySet<str
       .filter(({ secrets }) => secrets.some((s) => changed.has(s.name)))
       .map(({ unit }) => unit.dir)
       .join(', ')}, then Redeploy each`,
-    '  k3s: after the Secrets changed (--apply, or --seal and a commit), sync the data app (its PostSync job re-applies passwords), then:',
+    `  k3s: after the Secrets changed (--apply, or --seal and a commit)${database ? ', sync the app of postgres (its PostSync job re-applies role passwords)' : ''}, then:`,
   );
   for (const s of readers) {
     const kind = workloadKind(s);

@@ -10,7 +10,7 @@ import type { Platform } from '../model/platform.js';
 import type { Secret } from '../model/secret.js';
 import type { Service } from '../model/service.js';
 import { describeOsError } from '../output/writer.js';
-import { writeFileAtomic, type StoreData } from './store.js';
+import { gitRoot, ignorePattern, writeFileAtomic, type StoreData } from './store.js';
 
 /** A value for a `.env` line that Compose reads back unchanged: bare when safe, else single-quoted (no interpolation). */
 export function dotenvValue(name: string, value: string): string {
@@ -50,6 +50,8 @@ export function writeComposeEnv(platform: Platform, data: StoreData, outDir: str
   const root = join(outDir, 'compose');
   const missing = files.map((f) => f.path.replace(/\/\.env$/, '')).filter((dir) => !existsSync(join(root, dir)));
   if (missing.length > 0) throw new UsageError(`${join(root, missing[0] as string)} does not exist: run platform synth --flavor plain --out ${outDir} first`);
+  // The rendered tree is committed (Coolify and ArgoCD read it from git): its .env files never are.
+  ignorePattern(gitRoot(outDir) ?? outDir, '.env');
   for (const file of files) writeFileAtomic(join(root, file.path), file.content);
   return files.map((f) => join(root, f.path));
 }

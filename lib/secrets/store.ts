@@ -196,7 +196,11 @@ export function gitRoot(from: string): string | undefined {
 export function ignoreInGit(path: string): boolean {
   const full = resolve(path);
   const root = gitRoot(dirname(full)) ?? dirname(full);
-  const entry = `/${relative(root, full).split(sep).join('/')}`;
+  return ignorePattern(root, `/${relative(root, full).split(sep).join('/')}`, [basename(full)]);
+}
+
+/** Add `entry` to `<root>/.gitignore` unless it (or one of `equivalents`) is a line there already. */
+export function ignorePattern(root: string, entry: string, equivalents: readonly string[] = []): boolean {
   const file = join(root, '.gitignore');
   let text = '';
   try {
@@ -205,7 +209,7 @@ export function ignoreInGit(path: string): boolean {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new UsageError(`cannot read ${file}: ${describeOsError(err) ?? (err as Error).message}`);
   }
   const lines = text.split('\n').map((l) => l.trim());
-  if (lines.includes(entry) || lines.includes(entry.slice(1)) || lines.includes(basename(full))) return false;
+  if ([entry, entry.replace(/^\//, ''), ...equivalents].some((e) => lines.includes(e))) return false;
   const next = `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${entry}\n`;
   writeFileAtomic(file, next, 0o644);
   return true;
