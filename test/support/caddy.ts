@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /*
  * The rendered Caddyfile is written for the pinned image (caddy 2.10). The tests run the Caddy that
@@ -30,11 +32,24 @@ export function caddyfileForInstalledCaddy(text: string): string {
   return text.replace(GLOBAL_METRICS_BLOCK, '');
 }
 
-/** The path of a copy of the Caddyfile at `path` for the installed Caddy (the file itself when nothing changes). */
+let copies: string | undefined;
+let copied = 0;
+
+/**
+ * The path of a copy of the Caddyfile at `path` for the installed Caddy (the file itself when
+ * nothing changes), written under the system's temporary folder, never beside the rendered tree.
+ */
 export function caddyfilePathForInstalledCaddy(path: string): string {
   const text = readFileSync(path, 'utf8');
   const adapted = caddyfileForInstalledCaddy(text);
   if (adapted === text) return path;
-  writeFileSync(`${path}.installed-caddy`, adapted);
-  return `${path}.installed-caddy`;
+  if (copies === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'platform-installed-caddy-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    copies = dir;
+  }
+  copied += 1;
+  const copy = join(copies, `Caddyfile-${copied}`);
+  writeFileSync(copy, adapted);
+  return copy;
 }
