@@ -76,6 +76,24 @@ program
   });
 
 program
+  .command('doctor')
+  .description('Read-only pre-flight checks of a node against the config: Docker and Compose (or the k3s cluster), NVIDIA driver and runtime, GPUs, free disk, ports, VLAN interface, clock, DNS.')
+  .option('-c, --config <file>', 'platform.yaml (default: the embedded reference platform)')
+  .option('-n, --node <name>', 'the node of the config to check (default: the only node)')
+  .option('--ssh <target>', 'check a remote node through ssh (user@host); default: this machine')
+  .addOption(new Option('-t, --target <target>', 'what the node runs: Docker Compose (Coolify or plain) or k3s').choices(['compose', 'k3s']).default('compose'))
+  .addOption(new Option('--format <format>', 'report format').choices(['text', 'json']).default('text'))
+  .action(async (opts: { config?: string; node?: string; ssh?: string; target: 'compose' | 'k3s'; format: 'text' | 'json' }) => {
+    const { doctorNode, formatDoctor, runDoctor } = await import('../lib/doctor/doctor.js');
+    const { LocalHost, SshHost } = await import('../lib/doctor/host.js');
+    const platform = buildPlatform(load(opts.config));
+    const node = doctorNode(platform, opts.node);
+    const report = runDoctor(platform, node, opts.ssh === undefined ? new LocalHost() : new SshHost(opts.ssh), opts.target);
+    process.stdout.write(formatDoctor(report, opts.format));
+    if (report.checks.some((c) => c.status === 'fail')) process.exitCode = EXIT_FINDINGS;
+  });
+
+program
   .command('diff')
   .description('Show what a change does to the rendered output: between two git revisions (each rendered by its own code and config), or two rendered folders.')
   .argument('[dirs...]', 'two rendered output folders to compare instead of revisions')

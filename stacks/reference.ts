@@ -18,6 +18,7 @@ import type { CatalogServiceProps } from '../lib/services/common.js';
 import { Ddclient } from '../lib/services/ddclient.js';
 import { GpuExporter } from '../lib/services/gpu-exporter.js';
 import { Grafana } from '../lib/services/grafana.js';
+import { DASHBOARDS, type DashboardName } from '../lib/configs/dashboards.js';
 import { Litellm } from '../lib/services/litellm.js';
 import { Loki } from '../lib/services/loki.js';
 import { Minio, MINIO_API_PORT, MINIO_CONSOLE_PORT, MINIO_HEALTH_PATH } from '../lib/services/minio.js';
@@ -238,7 +239,18 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
     if (alertmanager && prometheus) prometheus.alertTo(alertmanager);
   }
   const loki = add('loki', (s, p) => new Loki(s, p));
-  if (prometheus) add('grafana', (s, p) => new Grafana(s, { ...p, prometheus, loki }));
+  if (prometheus) {
+    const hasGpu = platform.deployedNodes.some((n) => n.hasGpu);
+    const sources: Record<DashboardName, boolean> = {
+      hosts: isEnabled(config, 'node-exporter'),
+      containers: isEnabled(config, 'cadvisor'),
+      gpus: hasGpu && isEnabled(config, 'gpu-exporter'),
+      'service-health': true,
+      'ai-edge': isEnabled(config, 'caddy'),
+    };
+    const dashboards = DASHBOARDS.filter((d) => sources[d]);
+    add('grafana', (s, p) => new Grafana(s, { ...p, prometheus, loki, dashboards }));
+  }
   const uptimeKuma = add('uptime-kuma', (s, p) => new UptimeKuma(s, p));
   add('node-exporter', (s, p) => new NodeExporter(s, p));
   add('cadvisor', (s, p) => new Cadvisor(s, p));

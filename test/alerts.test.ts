@@ -49,7 +49,7 @@ beforeAll(() => {
     const prometheus = prometheusOf(load);
     if (!prometheus) continue;
     const rules = prometheus.alertRules(target);
-    const ruleText = renderAlertRules(rules);
+    const ruleText = renderAlertRules(rules, prometheus.recordingRules());
     const testText = renderAlertRuleTests(rules, 'alerts.yml');
     const key = `${ruleText}\0${testText}`;
     if (!fileOf.has(key)) {
@@ -81,9 +81,9 @@ describe.each(cases)('$name ($target)', ({ name, target, load }) => {
 
   it.runIf(prometheus !== undefined)('each rendered rule has a firing and a healthy case', () => {
     const rules = (prometheus as Prometheus).alertRules(target);
-    const rendered = parse(renderAlertRules(rules)) as { groups: { rules: { alert: string }[] }[] };
+    const rendered = parse(renderAlertRules(rules, (prometheus as Prometheus).recordingRules())) as { groups: { rules: { alert?: string }[] }[] };
     const tests = parse(renderAlertRuleTests(rules, 'alerts.yml')) as { tests: { name: string; alert_rule_test: { exp_alerts: unknown[] }[] }[] };
-    for (const rule of rendered.groups.flatMap((g) => g.rules)) {
+    for (const rule of rendered.groups.flatMap((g) => g.rules).filter((r) => r.alert !== undefined)) {
       const fires = tests.tests.find((t) => t.name === `${rule.alert} fires`);
       const silent = tests.tests.find((t) => t.name === `${rule.alert} stays silent when healthy`);
       expect(fires?.alert_rule_test[0]?.exp_alerts.length, rule.alert).toBe(1);
@@ -98,7 +98,19 @@ describe('the reference alert list', () => {
   it('names the failures the homelab watches for', () => {
     expect(prometheus.alertRules('compose').map((r) => r.alert)).toEqual([
       'HostHighCpu', 'HostHighMemory', 'HostDiskSpaceLow', 'TargetDown', 'GpuTemperatureHigh', 'ContainerDown', 'EndpointUnreachable',
+      'LatencyObjectiveMissed', 'AvailabilityObjectiveMissed',
     ]);
+  });
+
+  it('alerts on the text latency objective (3 s) from the recorded P95 of the chat site, and on 99% availability over 30 days', () => {
+    const rules = prometheus.alertRules('compose');
+    expect(rules.find((r) => r.alert === 'LatencyObjectiveMissed')?.expr).toBe('slo:caddy_ttfb_seconds:p95_5m{class="text"} > 3');
+    expect(rules.find((r) => r.alert === 'AvailabilityObjectiveMissed')?.expr).toBe('site:probe_success:avg_30d < 0.99');
+    const recorded = prometheus.recordingRules();
+    expect(recorded.find((r) => r.labels?.class === 'text')?.expr).toContain('host=~"(chat\\\\.example\\\\.com)(:[0-9]+)?"');
+    expect(recorded.find((r) => r.labels?.class === 'image')?.expr).toContain('comfyui\\\\.example\\\\.com');
+    // The image objective (45 s) lies past Caddy's largest finite bucket (10 s): recorded, never alerted.
+    expect(rules.filter((r) => r.alert === 'LatencyObjectiveMissed').map((r) => r.proof.labels.class)).toEqual(['text']);
   });
 
   it('ContainerDown expects every long-running container on its node, not the one-shots or on-demand ones', () => {

@@ -14,6 +14,7 @@ import { render } from '../lib/synth.js';
 import { buildReferencePlatform } from '../stacks/reference.js';
 import { fixtureNames, loadFixture } from './support/render.js';
 import { toolAvailable } from './support/tools.js';
+import { caddyfileForInstalledCaddy } from './support/caddy.js';
 
 /*
  * The rendered Caddyfile, served for real by caddy on loopback: unprivileged ports, Caddy's
@@ -159,7 +160,7 @@ async function serve(name: string, loaded: LoadedConfig) {
     writeFileSync(join(dir, 'srv', host, 'index.html'), `static ${host}`);
     return `root * ${join(dir, 'srv', host)}`;
   });
-  writeFileSync(join(dir, 'Caddyfile'), text);
+  writeFileSync(join(dir, 'Caddyfile'), caddyfileForInstalledCaddy(text));
 
   const hash = TEST_PASSWORD_HASH;
   const hashes = Object.fromEntries([...text.matchAll(/\{\$([A-Z0-9_]+)\}/g)].map((m) => [m[1] as string, hash]));

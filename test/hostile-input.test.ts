@@ -13,6 +13,7 @@ import { recoverTree, writeTree } from '../lib/output/writer.js';
 import { checkOutput, synthesize } from '../lib/synth.js';
 import { validate } from '../lib/validate/validate.js';
 import { toolAvailable } from './support/tools.js';
+import { caddyfilePathForInstalledCaddy } from './support/caddy.js';
 
 /*
  * Hostile or mistaken input: nothing from platform.yaml runs as code, nothing is lost, and every
@@ -670,7 +671,7 @@ describe('generated hostile configs (seed 11): exit 0 with output that stays dat
           caddyChecked += 1;
           const content = files[caddyfile] as string;
           const env = Object.fromEntries([...content.matchAll(/\{\$([A-Z0-9_]+)\}/g)].map((m) => [m[1] as string, '$2a$14$ajq8Q7fbtFRQvXpdCq7Jcuy.Rx1h/L4J60Otx.gyNLbAYctGMJ9tK']));
-          const checked = spawnSync('caddy', ['validate', '--adapter', 'caddyfile', '--config', join(out, caddyfile)], { encoding: 'utf8', env: { ...process.env, ...env, HOME: scratch, XDG_DATA_HOME: scratch, XDG_CONFIG_HOME: scratch } });
+          const checked = spawnSync('caddy', ['validate', '--adapter', 'caddyfile', '--config', caddyfilePathForInstalledCaddy(join(out, caddyfile))], { encoding: 'utf8', env: { ...process.env, ...env, HOME: scratch, XDG_DATA_HOME: scratch, XDG_CONFIG_HOME: scratch } });
           expect([name, checked.status, checked.stderr.includes('Valid configuration') || checked.stdout.includes('Valid configuration')]).toEqual([name, 0, true]);
         }
       }

@@ -10,6 +10,7 @@ import { render, renderK3s } from '../lib/synth.js';
 import type { LoadedConfig } from '../lib/config/load.js';
 import { fixtureNames, loadFixture } from './support/render.js';
 import { toolAvailable } from './support/tools.js';
+import { caddyfilePathForInstalledCaddy } from './support/caddy.js';
 
 /*
  * The rendered service configs, checked by the programs that will load them. Required in CI
@@ -98,7 +99,7 @@ describe.each(trees)('$name', ({ name, dir, paths }) => {
     );
     const home = join(scratch, `${name.replace(/\W+/g, '-')}-caddy-home`);
     mkdirSync(home, { recursive: true });
-    const out = run('caddy', ['validate', '--adapter', 'caddyfile', '--config', caddyfile as string], { ...hashes, HOME: home, XDG_DATA_HOME: home, XDG_CONFIG_HOME: home });
+    const out = run('caddy', ['validate', '--adapter', 'caddyfile', '--config', caddyfilePathForInstalledCaddy(caddyfile as string)], { ...hashes, HOME: home, XDG_DATA_HOME: home, XDG_CONFIG_HOME: home });
     expect(out).toContain('Valid configuration');
   });
 

@@ -168,6 +168,14 @@ export function checkConfig(config: PlatformConfig): ConfigIssue[] {
     });
   });
 
+  // LiteLLM counts a key's per-model use under the name a client asks for: the served name.
+  const served = config.models.ollama.map((m) => m.alias ?? m.name);
+  for (const model of Object.keys(config.litellm.keyLimits.models)) {
+    if (!served.includes(model)) {
+      issues.push({ path: ['litellm', 'keyLimits', 'models', model], message: `LiteLLM serves no model named "${model}"; served: ${list(served)}` });
+    }
+  }
+
   const enabledServices = SERVICE_NAMES.filter((s) => config.services[s]?.enabled !== false);
   for (const [name, app] of Object.entries(config.apps)) {
     const at = (...rest: (string | number)[]) => ['apps', name, ...rest];

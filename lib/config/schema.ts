@@ -176,6 +176,23 @@ const ollamaModelSchema = strictObject({
   vramGb: positive('GB of VRAM').describe('VRAM of the weights in GB (KV cache comes on top).'),
   mode: z.enum(['chat', 'embedding'], { error: 'must be one of chat, embedding' }).default('chat').describe('chat or embedding.'),
   fallbacks: z.array(modelName).default([]).describe('LiteLLM model names to fall back to when this one fails.'),
+  rpm: z.number().int().min(1, { error: 'must be a whole number of requests per minute, 1 or more' }).optional()
+    .describe('Requests per minute LiteLLM sends to this model, from every caller together; beyond it callers get 429.'),
+  tpm: z.number().int().min(1, { error: 'must be a whole number of tokens per minute, 1 or more' }).optional()
+    .describe('Tokens per minute (prompt and answer) of this model, from every caller together; beyond it callers get 429.'),
+});
+
+const perMinute = (what: string) => z.number().int().min(1, { error: `must be a whole number of ${what} per minute, 1 or more` });
+
+/** Limits every virtual key gets unless it is made with its own. */
+const keyLimitsSchema = strictObject({
+  rpm: perMinute('requests').optional().describe('Requests per minute per key (600: the 10 requests a second of the API).'),
+  tpm: perMinute('tokens').optional().describe('Tokens per minute per key.'),
+  maxParallelRequests: z.number().int().min(1, { error: 'must be a whole number, 1 or more' }).optional().describe('Requests one key may have in flight at once.'),
+  models: z
+    .record(modelName, strictObject({ rpm: perMinute('requests').optional(), tpm: perMinute('tokens').optional() }))
+    .default({})
+    .describe('Per model (its LiteLLM name): requests and tokens per minute per key.'),
 });
 
 export const COMFYUI_MODEL_SETS = ['sdxl', 'flux-schnell', 'flux-dev'] as const;
@@ -351,8 +368,11 @@ export const configSchema = strictObject({
   litellm: strictObject({
     spendLogs: z.boolean().default(false).describe('Store spend logs in Postgres (adds litellm -> postgres).'),
     cache: z.boolean().default(false).describe('Cache responses in Valkey (adds litellm -> valkey).'),
+    keyLimits: keyLimitsSchema
+      .default({ rpm: 600, models: {} })
+      .describe('Defaults of every virtual key made with /key/generate (needs spendLogs: keys live in Postgres). The master key is not limited.'),
   })
-    .default({ spendLogs: false, cache: false })
+    .default({ spendLogs: false, cache: false, keyLimits: { rpm: 600, models: {} } })
     .describe('LiteLLM gateway options.'),
   postgres: strictObject({
     vectors: z

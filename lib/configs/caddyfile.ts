@@ -102,6 +102,9 @@ function lokiGatewaySite(resolve: Resolver, loki: Service): string[] {
 export function renderCaddyfile(platform: Platform, resolve: Resolver, lokiGateway?: Service): string {
   const global = ['{', `\temail ${platform.config.acmeEmail}`];
   if (platform.tls === 'internal') global.push('\tlocal_certs');
+  // Request, error and latency metrics of every site, labelled with its host (Caddy 2.9+: the
+  // global `metrics` option; without it Caddy 2.10 records no HTTP metrics at all).
+  global.push('\tmetrics {', '\t\tper_host', '\t}');
   global.push('}');
   const sites = [...platform.routes]
     .sort((a, b) => a.host.localeCompare(b.host))

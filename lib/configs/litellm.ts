@@ -6,6 +6,29 @@ import { generatedHeader, toYaml } from '../output/yaml.js';
 const OLLAMA_PORT = 11434;
 
 /**
+ * Defaults of every virtual key made with /key/generate (`default_key_generate_params`: LiteLLM's
+ * key_management_endpoints.py fills `rpm_limit`, `tpm_limit`, `max_parallel_requests` when the
+ * request leaves them out, and `metadata` when it has none; the parallel request limiter reads a
+ * key's per-model limits from its metadata `model_rpm_limit` / `model_tpm_limit`).
+ */
+function keyDefaults(platform: Platform): Record<string, unknown> {
+  const limits = platform.config.litellm.keyLimits;
+  const perModel = (field: 'rpm' | 'tpm') =>
+    Object.fromEntries(Object.entries(limits.models).flatMap(([model, l]) => (l[field] !== undefined ? [[model, l[field]]] : [])));
+  const metadata = {
+    ...(Object.keys(perModel('rpm')).length > 0 ? { model_rpm_limit: perModel('rpm') } : {}),
+    ...(Object.keys(perModel('tpm')).length > 0 ? { model_tpm_limit: perModel('tpm') } : {}),
+  };
+  const params = {
+    ...(limits.rpm !== undefined ? { rpm_limit: limits.rpm } : {}),
+    ...(limits.tpm !== undefined ? { tpm_limit: limits.tpm } : {}),
+    ...(limits.maxParallelRequests !== undefined ? { max_parallel_requests: limits.maxParallelRequests } : {}),
+    ...(Object.keys(metadata).length > 0 ? { metadata } : {}),
+  };
+  return Object.keys(params).length > 0 ? { default_key_generate_params: params } : {};
+}
+
+/**
  * LiteLLM config: every Ollama model under its alias (OpenAI names), fallbacks, the master key and
  * database URL read from the environment (`os.environ/...`), never written here.
  */
@@ -15,10 +38,16 @@ export function renderLitellmConfig(platform: Platform, resolve: Resolver, opts:
   const fallbacks = models
     .filter((m) => m.fallbacks.length > 0)
     .map((m) => ({ [m.alias ?? m.name]: m.fallbacks }));
+  const modelLimited = models.some((m) => m.rpm !== undefined || m.tpm !== undefined);
   const config = {
     model_list: models.map((m) => ({
       model_name: m.alias ?? m.name,
-      litellm_params: { model: `${m.mode === 'embedding' ? 'ollama' : 'ollama_chat'}/${m.name}`, api_base: apiBase },
+      litellm_params: {
+        model: `${m.mode === 'embedding' ? 'ollama' : 'ollama_chat'}/${m.name}`,
+        api_base: apiBase,
+        ...(m.rpm !== undefined ? { rpm: m.rpm } : {}),
+        ...(m.tpm !== undefined ? { tpm: m.tpm } : {}),
+      },
       model_info: { mode: m.mode },
     })),
     litellm_settings: {
@@ -26,9 +55,16 @@ export function renderLitellmConfig(platform: Platform, resolve: Resolver, opts:
       request_timeout: 600,
       telemetry: false,
       ...(opts.cache ? { cache: true, cache_params: { type: 'redis', host: 'os.environ/REDIS_HOST', port: 'os.environ/REDIS_PORT' } } : {}),
+      ...keyDefaults(platform),
     },
     router_settings: {
-      routing_strategy: 'simple-shuffle',
+      // A model's rpm/tpm is only a weight under simple-shuffle; usage-based-routing-v2 counts each
+      // model's requests and tokens per minute and answers 429 past them (router_strategy/
+      // lowest_tpm_rpm_v2.py, pre_call_check: "Deployment over defined rpm limit").
+      routing_strategy: modelLimited ? 'usage-based-routing-v2' : 'simple-shuffle',
+      // With Valkey the counts are shared by every replica (the HPA runs up to three); without it
+      // each replica counts alone.
+      ...(modelLimited && opts.cache ? { redis_host: 'os.environ/REDIS_HOST', redis_port: 'os.environ/REDIS_PORT', redis_password: 'os.environ/REDIS_PASSWORD' } : {}),
       num_retries: 3,
       timeout: 600,
       retry_after: 5,

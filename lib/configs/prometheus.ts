@@ -3,6 +3,7 @@ import type { Service, Target } from '../model/service.js';
 import type { Resolver } from '../model/values.js';
 import { NAME_LABEL } from '../k3s/names.js';
 import { generatedHeader, toYaml } from '../output/yaml.js';
+import { objectiveAlerts, type ObjectiveSources, type RecordingRule } from './slo.js';
 
 interface ScrapeTargets {
   readonly scraped: readonly Service[];
@@ -82,7 +83,7 @@ export interface AlertRule {
 }
 
 /** The label cAdvisor gives a container's service, from the runtime's own container labels. */
-const CONTAINER_SERVICE_LABEL: Readonly<Record<Target, string>> = {
+export const CONTAINER_SERVICE_LABEL: Readonly<Record<Target, string>> = {
   // Compose (and Coolify, which runs compose) labels every container with its service name.
   compose: 'container_label_com_docker_compose_service',
   // The kubelet labels every container with its name in the pod; the charts name it after the service.
@@ -227,18 +228,23 @@ function containerDownRule(platform: Platform, target: Target): AlertRule | unde
 }
 
 /** Every alert rule of `platform` for `target`, each with its proof. */
-export function alertRules(platform: Platform, target: Target, withProbes: boolean): AlertRule[] {
+export function alertRules(platform: Platform, target: Target, sources: ObjectiveSources): AlertRule[] {
+  const withProbes = sources.probes;
   const containerDown = containerDownRule(platform, target);
   const [site] = [...platform.routes].map((r) => `https://${platform.fqdn(r.host)}`).sort();
   return [
     ...HOST_RULES,
     ...(containerDown ? [containerDown] : []),
     ...(withProbes && site ? [endpointRule(site)] : []),
+    ...objectiveAlerts(platform, sources),
   ];
 }
 
-/** rules/alerts.yml */
-export function renderAlertRules(rules: readonly AlertRule[]): string {
+/**
+ * rules/alerts.yml: the recording rules of the service levels (group `slo`, evaluated first, so
+ * the alerts read this evaluation's values), then the alerts.
+ */
+export function renderAlertRules(rules: readonly AlertRule[], recordings: readonly RecordingRule[] = []): string {
   const rendered = rules.map((r) => ({
     alert: r.alert,
     expr: r.expr,
@@ -246,7 +252,11 @@ export function renderAlertRules(rules: readonly AlertRule[]): string {
     labels: { severity: r.severity },
     annotations: { summary: r.summary },
   }));
-  return generatedHeader('Alert rules') + toYaml({ groups: [{ name: 'homelab', rules: rendered }] });
+  const groups = [
+    ...(recordings.length > 0 ? [{ name: 'slo', rules: recordings.map((r) => ({ record: r.record, expr: r.expr, ...(r.labels ? { labels: r.labels } : {}) })) }] : []),
+    { name: 'homelab', rules: rendered },
+  ];
+  return generatedHeader('Alert rules') + toYaml({ groups });
 }
 
 /**

@@ -1,15 +1,18 @@
 import { Platform } from '../model/platform.js';
-import { Service } from '../model/service.js';
+import { Service, type Target } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
-import { renderGrafanaDatasources } from '../configs/grafana.js';
+import { renderGrafanaDashboardProvider, renderGrafanaDatasources } from '../configs/grafana.js';
+import { DASHBOARDS, DASHBOARDS_PATH, dashboards, renderDashboard, type DashboardName } from '../configs/dashboards.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
 
 export interface GrafanaProps extends CatalogServiceProps {
   readonly prometheus: Service;
   readonly loki?: Service;
+  /** Dashboards to provision: those whose exporters run on the platform. @default all of DASHBOARDS */
+  readonly dashboards?: readonly DashboardName[];
 }
 
-/** Grafana: dashboards over Prometheus and Loki, provisioned; sign-up off. */
+/** Grafana: dashboards over Prometheus and Loki, provisioned from files; sign-up off. */
 export class Grafana extends Service {
   constructor(stack: Stack, props: GrafanaProps) {
     const platform = Platform.of(stack);
@@ -40,6 +43,16 @@ export class Grafana extends Service {
             mountPath: '/etc/grafana/provisioning/datasources/datasources.yaml',
             content: (r) => renderGrafanaDatasources(r, props.prometheus, props.loki),
           },
+          {
+            name: 'provisioning/dashboards/platform.yaml',
+            mountPath: '/etc/grafana/provisioning/dashboards/platform.yaml',
+            content: () => renderGrafanaDashboardProvider(DASHBOARDS_PATH),
+          },
+          ...DASHBOARDS.filter((d) => (props.dashboards ?? DASHBOARDS).includes(d)).map((name) => ({
+            name: `dashboards/${name}.json`,
+            mountPath: `${DASHBOARDS_PATH}/${name}.json`,
+            content: (r: { target: Target }) => renderDashboard(dashboards(r.target)[name]),
+          })),
         ],
         healthCheck: { http: { port: 3000, path: '/api/health' } },
         resources: { cpus: 1, memoryGb: 1 },

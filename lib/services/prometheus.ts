@@ -2,6 +2,7 @@ import { Platform } from '../model/platform.js';
 import { Service } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
 import { alertRules, renderAlertRules, renderPrometheusConfig, type AlertRule } from '../configs/prometheus.js';
+import { recordingRules, type ObjectiveSources, type RecordingRule } from '../configs/slo.js';
 import type { Target } from '../model/service.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
 
@@ -36,7 +37,7 @@ export class Prometheus extends Service {
             content: (r) =>
               renderPrometheusConfig(platform, r, { scraped: this.scraped, alertmanager: this.alertmanager, blackbox: this.blackbox }),
           },
-          { name: 'rules/alerts.yml', mountPath: '/etc/prometheus/rules/alerts.yml', content: (r) => renderAlertRules(this.alertRules(r.target)) },
+          { name: 'rules/alerts.yml', mountPath: '/etc/prometheus/rules/alerts.yml', content: (r) => renderAlertRules(this.alertRules(r.target), this.recordingRules()) },
         ],
         healthCheck: { http: { port: PROMETHEUS_PORT, path: '/-/healthy' } },
         resources: { cpus: 2, memoryGb: 4 },
@@ -48,7 +49,16 @@ export class Prometheus extends Service {
 
   /** The alert rules it evaluates on `target`, each with the proof that it fires (see renderAlertRuleTests). */
   alertRules(target: Target): AlertRule[] {
-    return alertRules(Platform.of(this), target, this.blackbox !== undefined);
+    return alertRules(Platform.of(this), target, this.objectiveSources);
+  }
+
+  /** Recording rules of the service levels (per-site rate, errors, latency; 30-day availability). */
+  recordingRules(): RecordingRule[] {
+    return recordingRules(Platform.of(this), this.objectiveSources);
+  }
+
+  private get objectiveSources(): ObjectiveSources {
+    return { edge: this.scraped.some((s) => s.name === 'caddy'), probes: this.blackbox !== undefined };
   }
 
   /** Services whose metrics it scrapes. */
