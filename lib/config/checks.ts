@@ -2,6 +2,7 @@ import { largestPrefixFor } from '../compose/macvlan.js';
 import { FLOATING_TAGS } from '../images.js';
 import { cidrRange, ipToInt } from '../model/ipv4.js';
 import { envPrefix, SERVICE_NAMES } from '../services/names.js';
+import { isEnabled } from '../services/registry.js';
 import type { ConfigIssue } from './errors.js';
 import type { PlatformConfig } from './schema.js';
 
@@ -168,7 +169,7 @@ export function checkConfig(config: PlatformConfig): ConfigIssue[] {
     });
   });
 
-  const enabledServices = SERVICE_NAMES.filter((s) => config.services[s]?.enabled !== false);
+  const enabledServices = SERVICE_NAMES.filter((s) => isEnabled(config, s));
   for (const [name, app] of Object.entries(config.apps)) {
     const at = (...rest: (string | number)[]) => ['apps', name, ...rest];
     const reserved = reservedAppName(name);

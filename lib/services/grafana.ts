@@ -2,12 +2,15 @@ import { Platform } from '../model/platform.js';
 import { Service } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
 import { renderGrafanaDatasources } from '../configs/grafana.js';
+import { defineService } from './descriptor.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
 
 export interface GrafanaProps extends CatalogServiceProps {
   readonly prometheus: Service;
   readonly loki?: Service;
 }
+
+export const GRAFANA_PORT = 3000;
 
 /** Grafana: dashboards over Prometheus and Loki, provisioned; sign-up off. */
 export class Grafana extends Service {
@@ -32,8 +35,8 @@ export class Grafana extends Service {
           GF_SECURITY_DISABLE_GRAVATAR: 'true',
           GF_NEWS_NEWS_FEED_ENABLED: 'false',
         },
-        ports: [{ port: 3000, name: 'http', authentication: 'password' }],
-        volumes: [{ name: 'grafana-data', mountPath: '/var/lib/grafana', sizeGb: 5 }],
+        ports: [{ port: GRAFANA_PORT, name: 'http', authentication: 'password' }],
+        volumes: [{ name: 'grafana-data', mountPath: '/var/lib/grafana', sizeGb: 5, holds: 'state' }],
         configFiles: [
           {
             name: 'provisioning/datasources/datasources.yaml',
@@ -51,3 +54,19 @@ export class Grafana extends Service {
     if (props.loki) this.connect(props.loki);
   }
 }
+
+/** Grafana at `grafana`, behind its own login, over Prometheus (and Loki when there is one). */
+export const grafana = defineService({
+  name: 'grafana',
+  image: 'grafana/grafana:12.1.1',
+  stack: 'monitoring',
+  zone: 'monitoring',
+  on: 'server',
+  requires: ['prometheus'],
+  uses: ['loki'],
+  routes: [{ host: 'grafana', port: GRAFANA_PORT, auth: 'login', rank: 5 }],
+  create: ({ stack, props, built }) => {
+    const prometheus = built('prometheus');
+    return prometheus ? new Grafana(stack, { ...props, prometheus, loki: built('loki') }) : undefined;
+  },
+});

@@ -1,10 +1,13 @@
 import { Platform } from '../model/platform.js';
 import { Service } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
+import { defineService } from './descriptor.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
 import type { EnvValue } from '../model/values.js';
 import { LITELLM_PORT, litellmApiKey } from './litellm.js';
 import { SEARXNG_PORT } from './searxng.js';
+
+export const OPEN_WEBUI_PORT = 8080;
 
 export interface OpenWebUiProps extends CatalogServiceProps {
   readonly litellm: Service;
@@ -67,9 +70,9 @@ export class OpenWebUi extends Service {
           SCARF_NO_ANALYTICS: 'true',
           ENABLE_VERSION_UPDATE_CHECK: 'false',
         },
-        ports: [{ port: 8080, name: 'http', authentication: 'password' }],
-        volumes: [{ name: 'open-webui-data', mountPath: '/app/backend/data', sizeGb: 10 }],
-        healthCheck: { http: { port: 8080, path: '/health' }, via: 'curl', startPeriodSeconds: 60 },
+        ports: [{ port: OPEN_WEBUI_PORT, name: 'http', authentication: 'password' }],
+        volumes: [{ name: 'open-webui-data', mountPath: '/app/backend/data', sizeGb: 10, holds: 'state' }],
+        healthCheck: { http: { port: OPEN_WEBUI_PORT, path: '/health' }, via: 'curl', startPeriodSeconds: 60 },
         resources: { cpus: 2, memoryGb: 2 },
         egress: embedding ? [] : [{ host: 'huggingface.co', why: 'RAG embedding model download (models.ollama has no embedding model)' }],
         // 1-3 replicas at 70% CPU: room for a busy evening without holding idle pods.
@@ -80,3 +83,19 @@ export class OpenWebUi extends Service {
     if (searxng) this.connect(searxng);
   }
 }
+
+/** Open WebUI at `chat`, behind its own login; searches through SearxNG when there is one. */
+export const openWebui = defineService({
+  name: 'open-webui',
+  image: 'ghcr.io/open-webui/open-webui:v0.6.22',
+  stack: 'chat',
+  zone: 'edge',
+  on: 'server',
+  requires: ['litellm'],
+  uses: ['searxng'],
+  routes: [{ host: 'chat', port: OPEN_WEBUI_PORT, auth: 'login', rank: 1 }],
+  create: ({ stack, props, built }) => {
+    const litellm = built('litellm');
+    return litellm ? new OpenWebUi(stack, { ...props, litellm, searxng: built('searxng') }) : undefined;
+  },
+});

@@ -12,13 +12,6 @@ export const GPU_MODEL_VRAM: Readonly<Record<string, { vramGb: number; minVramGb
   'cogvideox-5b': { vramGb: 26, minVramGb: 5, label: 'CogVideoX-5b' },
 };
 
-/** The GPU model each non-Ollama GPU service loads. */
-const SERVICE_MODELS: Readonly<Record<string, (platform: Platform) => string[]>> = {
-  comfyui: (p) => [...p.config.models.comfyui],
-  mochi: () => ['mochi-1'],
-  cogvideox: () => ['cogvideox-5b'],
-};
-
 export interface ModelNeed {
   readonly name: string;
   readonly vramGb: number;
@@ -32,9 +25,9 @@ function modelNeed(platform: Platform, name: string): ModelNeed {
   return { name, vramGb, minVramGb: Math.min(table.minVramGb, vramGb) };
 }
 
-/** The largest model a GPU service (other than Ollama) keeps resident. */
+/** The largest model a single-model GPU service keeps resident (its `gpuModels`). */
 export function largestModel(platform: Platform, service: Service): ModelNeed | undefined {
-  const names = SERVICE_MODELS[service.name]?.(platform) ?? [];
+  const names = service.gpuModels?.kind === 'largest' ? service.gpuModels.models(platform) : [];
   return names.map((n) => modelNeed(platform, n)).sort((a, b) => b.vramGb - a.vramGb)[0];
 }
 
@@ -61,7 +54,7 @@ export function vramFindings(platform: Platform): Finding[] {
       const parts: string[] = [];
       let total = 0;
       for (const service of users) {
-        if (service.name === 'ollama') {
+        if (service.gpuModels?.kind === 'llm-resident') {
           for (const model of ollamaResident(platform)) {
             if (model.vramGb > gpu.vramGb) {
               findings.push({
