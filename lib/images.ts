@@ -269,6 +269,20 @@ export const IMAGE_FACTS: Readonly<Record<string, ImageFacts>> = {
       publishedBy: `${GH}/minio/minio/blob/RELEASE.2025-09-07T16-13-09Z/Dockerfile.release`,
     },
   },
+  'qdrant/qdrant:v1.15.1': {
+    // Dockerfile: `ARG USER_ID=0` (root unless built otherwise); storage under /qdrant/storage; REST 6333, gRPC 6334.
+    user: { uid: 0, gid: 0, name: 'root' },
+    start: 'as-user',
+    dataPaths: ['/qdrant/storage'],
+    listenPorts: [6333, 6334],
+    healthTools: ['bash', 'sh'],
+    evidence: {
+      release: 'v1.15.1',
+      tagScheme: '{release}',
+      releaseNotes: `${GH}/qdrant/qdrant/releases/tag/v1.15.1`,
+      publishedBy: `${GH}/qdrant/qdrant/blob/v1.15.1/Dockerfile`,
+    },
+  },
   'searxng/searxng:2025.9.20-57ef342': {
     // container/base.yml at 57ef342 sets no run-as and the entrypoint does not switch users
     // (entrypoint.sh line 130: exec granian), so the platform runs it as the searxng account

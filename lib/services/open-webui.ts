@@ -5,6 +5,7 @@ import { defineService } from './descriptor.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
 import type { EnvValue } from '../model/values.js';
 import { LITELLM_PORT, litellmApiKey } from './litellm.js';
+import { QDRANT_PORT, qdrantApiKey } from './qdrant.js';
 import { SEARXNG_PORT } from './searxng.js';
 
 export const OPEN_WEBUI_PORT = 8080;
@@ -12,6 +13,8 @@ export const OPEN_WEBUI_PORT = 8080;
 export interface OpenWebUiProps extends CatalogServiceProps {
   readonly litellm: Service;
   readonly searxng?: Service;
+  /** Where document vectors (RAG) go when Qdrant is on. @default the SQLite-backed Chroma inside its data volume */
+  readonly qdrant?: Service;
 }
 
 /**
@@ -64,6 +67,10 @@ export class OpenWebUi extends Service {
                 SEARXNG_QUERY_URL: (r) => `${r.url(searxng, SEARXNG_PORT, '/search')}?q=<query>`,
               }
             : {}),
+          // backend/open_webui/config.py ("Vector Database"): VECTOR_DB selects the store, QDRANT_URI and QDRANT_API_KEY reach it.
+          ...(props.qdrant
+            ? { VECTOR_DB: 'qdrant', QDRANT_URI: (r) => r.url(props.qdrant as Service, QDRANT_PORT), QDRANT_API_KEY: qdrantApiKey(platform) }
+            : {}),
           // The user's rule: no telemetry leaves the homelab.
           ANONYMIZED_TELEMETRY: 'false',
           DO_NOT_TRACK: 'true',
@@ -81,6 +88,7 @@ export class OpenWebUi extends Service {
     );
     this.connect(props.litellm, { ordering: true });
     if (searxng) this.connect(searxng);
+    if (props.qdrant) this.connect(props.qdrant, { ordering: true });
   }
 }
 
@@ -92,10 +100,10 @@ export const openWebui = defineService({
   zone: 'edge',
   on: 'server',
   requires: ['litellm'],
-  uses: ['searxng'],
+  uses: ['searxng', 'qdrant'],
   routes: [{ host: 'chat', port: OPEN_WEBUI_PORT, auth: 'login', rank: 1 }],
   create: ({ stack, props, built }) => {
     const litellm = built('litellm');
-    return litellm ? new OpenWebUi(stack, { ...props, litellm, searxng: built('searxng') }) : undefined;
+    return litellm ? new OpenWebUi(stack, { ...props, litellm, searxng: built('searxng'), qdrant: built('qdrant') }) : undefined;
   },
 });

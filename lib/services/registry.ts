@@ -22,6 +22,7 @@ import { ollamaInit } from './ollama-init.js';
 import { openWebui } from './open-webui.js';
 import { postgres } from './postgres.js';
 import { prometheus } from './prometheus.js';
+import { qdrant } from './qdrant.js';
 import { searxng } from './searxng.js';
 import { technitium } from './technitium.js';
 import { uptimeKuma } from './uptime-kuma.js';
@@ -38,6 +39,7 @@ export const SERVICE_DESCRIPTORS = [
   postgres,
   valkey,
   minio,
+  qdrant,
   searxng,
   ollama,
   ollamaInit,
