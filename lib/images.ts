@@ -2,6 +2,11 @@
  * Facts about images. The pinned image of each service lives in its descriptor
  * (lib/services/<name>.ts, an `image: 'repo:tag',` line Renovate's regex manager finds); the
  * facts below are keyed by image reference, since they are about the image, not the service.
+ *
+ * ComfyUI, Mochi and CogVideoX are built by the platform from the Dockerfiles under `images/`
+ * (their descriptors' `build`): nobody publishes an image of the video models, and building
+ * ComfyUI from its release keeps its paths and flags under our control. Their names start with
+ * `localhost/` so that a host which lacks the build never pulls a look-alike from Docker Hub.
  */
 
 /**

@@ -133,13 +133,13 @@ describe.each(SEEDS)('generated config (seed %i)', (seed) => {
       for (const fromNode of c.fromNodes) {
         // The instance beside the caller, or (another node) every instance it dials.
         for (const toNode of c.to.nodes.includes(fromNode) ? [fromNode] : c.to.nodes) {
-        if (toNode === fromNode) {
-          const shared = (composeService(c.from, fromNode.name).networks ?? []).filter((n) => (composeService(c.to, toNode.name).networks ?? []).includes(n));
-          expect(shared.length, `${label} on ${fromNode.name}`).toBeGreaterThan(0);
-        } else {
-          // Another node: the port is published on the callee's node address.
-          expect(composeService(c.to, toNode.name).ports ?? [], `${label} from ${fromNode.name}`).toContainEqual(expect.objectContaining({ target: c.port, host_ip: toNode.bindAddress }));
-        }
+          if (toNode === fromNode) {
+            const shared = (composeService(c.from, fromNode.name).networks ?? []).filter((n) => (composeService(c.to, toNode.name).networks ?? []).includes(n));
+            expect(shared.length, `${label} on ${fromNode.name}`).toBeGreaterThan(0);
+          } else {
+            // Another node: the port is published on the callee's node address.
+            expect(composeService(c.to, toNode.name).ports ?? [], `${label} from ${fromNode.name}`).toContainEqual(expect.objectContaining({ target: c.port, host_ip: toNode.bindAddress }));
+          }
         }
       }
     }
