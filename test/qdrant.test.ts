@@ -10,8 +10,8 @@ import { loadFixture, renderTree } from './support/render.js';
 /*
  * Qdrant, the catalog service added as one descriptor file (lib/services/qdrant.ts): off by
  * default, on with `services.qdrant.enabled: true` (test/fixtures/valid/qdrant.yaml), and then
- * Open WebUI's vector store. Open WebUI v0.6.22 reads VECTOR_DB, QDRANT_URI and QDRANT_API_KEY in
- * backend/open_webui/config.py ("Vector Database"); Qdrant reads its key from
+ * Open WebUI's vector store. Open WebUI reads VECTOR_DB, QDRANT_URI and QDRANT_API_KEY with
+ * os.environ.get in backend/open_webui/config.py, section "Vector Database"; Qdrant reads its key from
  * QDRANT__SERVICE__API_KEY (config `service.api_key`) and answers /readyz without it.
  */
 const loaded = () => loadFixture('valid', 'qdrant');
