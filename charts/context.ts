@@ -1,12 +1,12 @@
 import type { Platform } from '../lib/model/platform.js';
-import type { NodeGpuSharing } from '../lib/k3s/gpu-sharing.js';
+import type { NodeGpuSharing } from '../lib/model/gpu-assignment.js';
 import type { Service } from '../lib/model/service.js';
 import { Prometheus } from '../lib/services/prometheus.js';
 
 /** What every chart reads besides the platform: decisions made once for the whole k3s render. */
 export interface K3sContext {
   readonly platform: Platform;
-  /** Time-slicing per GPU node. */
+  /** Time-slicing per GPU node (the model's `platform.gpuAssignment.nodes`). */
   readonly gpuSharing: readonly NodeGpuSharing[];
 }
 

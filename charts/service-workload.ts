@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Construct } from 'constructs';
 import * as k8s from '../lib/k3s/k8s.js';
-import { gpuLimit } from '../lib/k3s/gpu-sharing.js';
 import {
   GPU_PRESENT_LABEL,
   GPU_RESOURCE,
@@ -282,14 +281,14 @@ export class ServiceWorkload extends Construct {
 
   private container(): k8s.Container {
     const { service } = this;
-    const { platform, gpuSharing } = this.props.context;
+    const { platform } = this.props.context;
     const resources = podResources(service.resources);
     const limits: Record<string, k8s.Quantity> = {
       cpu: k8s.Quantity.fromString(cpuQuantity(resources.cpuLimit)),
       memory: k8s.Quantity.fromString(memoryQuantity(resources.memoryLimitGb)),
     };
     if (service.gpu && !service.perNode) {
-      limits[GPU_RESOURCE] = k8s.Quantity.fromNumber(gpuLimit(platform, service, service.homeNode, gpuSharing));
+      limits[GPU_RESOURCE] = k8s.Quantity.fromNumber(platform.gpuAssignment.k3sLimit(service, service.homeNode));
     }
     const env = this.environment();
     const probe = service.healthCheck ? probeFor(service.healthCheck) : undefined;

@@ -1,45 +1,13 @@
-import type { ServiceName } from './services/names.js';
-
-/**
- * The one table of pinned images. A homelab that redeploys must get the same bits every time
- * (`:latest` would not), so every image carries a concrete version tag here and can
- * be overridden from `images:` in platform.yaml.
+/*
+ * Facts about images. The pinned image of each service lives in its descriptor
+ * (lib/services/<name>.ts, an `image: 'repo:tag',` line Renovate's regex manager finds); the
+ * facts below are keyed by image reference, since they are about the image, not the service.
  *
- * ComfyUI, Mochi and CogVideoX are built by the platform from the Dockerfiles under `images/` of
- * this repository (see IMAGE_BUILDS): nobody publishes an image of the video models, and building
+ * ComfyUI, Mochi and CogVideoX are built by the platform from the Dockerfiles under `images/`
+ * (their descriptors' `build`): nobody publishes an image of the video models, and building
  * ComfyUI from its release keeps its paths and flags under our control. Their names start with
  * `localhost/` so that a host which lacks the build never pulls a look-alike from Docker Hub.
  */
-export const PINNED_IMAGES: Readonly<Record<ServiceName, string>> = {
-  technitium: 'technitium/dns-server:14.3.0',
-  ddclient: 'lscr.io/linuxserver/ddclient:4.0.0-ls228',
-  caddy: 'caddy:2.10.0-alpine',
-  litellm: 'ghcr.io/berriai/litellm:v1.79.1-stable',
-  ollama: 'ollama/ollama:0.11.4',
-  'ollama-init': 'ollama/ollama:0.11.4',
-  'open-webui': 'ghcr.io/open-webui/open-webui:v0.6.22',
-  comfyui: 'localhost/platform/comfyui:v0.3.60-1',
-  'comfyui-models': 'alpine:3.22.1',
-  mochi: 'localhost/platform/mochi:0c86aeb-1',
-  cogvideox: 'localhost/platform/cogvideox:e519ece-1',
-  // Debian (glibc), like the pgvector image: `postgres.vectors` never changes the C library under a data directory.
-  postgres: 'postgres:16.10-bookworm',
-  valkey: 'valkey/valkey:7.2.10-alpine',
-  minio: 'minio/minio:RELEASE.2025-09-07T16-13-09Z',
-  searxng: 'searxng/searxng:2025.9.20-57ef342',
-  prometheus: 'prom/prometheus:v3.5.0',
-  alertmanager: 'prom/alertmanager:v0.28.1',
-  grafana: 'grafana/grafana:12.1.1',
-  loki: 'grafana/loki:3.5.3',
-  alloy: 'grafana/alloy:v1.13.0',
-  'uptime-kuma': 'louislam/uptime-kuma:1.23.16',
-  // v2.14.0 is the first release that declares users, access and tokens in the config (auth-users, auth-access, auth-tokens).
-  ntfy: 'binwiederhier/ntfy:v2.14.0',
-  'node-exporter': 'prom/node-exporter:v1.9.1',
-  cadvisor: 'gcr.io/cadvisor/cadvisor:v0.52.1',
-  'gpu-exporter': 'nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04',
-  'blackbox-exporter': 'prom/blackbox-exporter:v0.27.0',
-};
 
 /**
  * pgvector's build of Postgres, used when `postgres.vectors` is on. Built FROM the official
@@ -66,25 +34,6 @@ export interface ImageBuild {
    */
   readonly contextSha256: string;
 }
-
-/** Built images, by service. Tags: `<upstream ref>-<revision of our build>`. */
-export const IMAGE_BUILDS: Readonly<Partial<Record<ServiceName, ImageBuild>>> = {
-  comfyui: {
-    sources: ['comfyui'],
-    upstream: { repo: 'comfyanonymous/ComfyUI', ref: 'v0.3.60', arg: 'COMFYUI_REF' },
-    contextSha256: '6ead3f28a4ab7a093a430f18f676ee454dae3f61a99571659cc4063aedf67b86',
-  },
-  mochi: {
-    sources: ['video-server', 'mochi'],
-    upstream: { repo: 'genmoai/mochi', ref: '0c86aebf386e6622deadfb47ff1996878cefc0ac', arg: 'MOCHI_COMMIT' },
-    contextSha256: '4ca833ed15f632d2e4d474b4439f82b24400d9cc9bc172322bc69ca34af248ea',
-  },
-  cogvideox: {
-    sources: ['video-server', 'cogvideox'],
-    upstream: { repo: 'THUDM/CogVideo', ref: 'e519eced782c08db81f45e5eb40baa45958087ae', arg: 'COGVIDEO_COMMIT' },
-    contextSha256: '7abd9e475891b0dfa332ec628018d8e1b203504e583e07e6dd17671f6706615b',
-  },
-};
 
 /** A program in an image that a health check can run (the first word of the check). */
 export type HealthTool = string;
@@ -323,6 +272,20 @@ export const IMAGE_FACTS: Readonly<Record<string, ImageFacts>> = {
       tagScheme: '{release}',
       releaseNotes: `${GH}/minio/minio/releases/tag/RELEASE.2025-09-07T16-13-09Z`,
       publishedBy: `${GH}/minio/minio/blob/RELEASE.2025-09-07T16-13-09Z/Dockerfile.release`,
+    },
+  },
+  'qdrant/qdrant:v1.15.1': {
+    // Dockerfile: `ARG USER_ID=0` (root unless built otherwise); storage under /qdrant/storage; REST 6333, gRPC 6334.
+    user: { uid: 0, gid: 0, name: 'root' },
+    start: 'as-user',
+    dataPaths: ['/qdrant/storage'],
+    listenPorts: [6333, 6334],
+    healthTools: ['bash', 'sh'],
+    evidence: {
+      release: 'v1.15.1',
+      tagScheme: '{release}',
+      releaseNotes: `${GH}/qdrant/qdrant/releases/tag/v1.15.1`,
+      publishedBy: `${GH}/qdrant/qdrant/blob/v1.15.1/Dockerfile`,
     },
   },
   'searxng/searxng:2025.9.20-57ef342': {

@@ -5,42 +5,18 @@ import { Platform } from '../lib/model/platform.js';
 import type { Service } from '../lib/model/service.js';
 import type { Stack } from '../lib/model/stack.js';
 import type { Zone } from '../lib/model/zone.js';
-import { Alertmanager } from '../lib/services/alertmanager.js';
-import { Alloy } from '../lib/services/alloy.js';
-import { BlackboxExporter } from '../lib/services/blackbox-exporter.js';
-import { Cadvisor } from '../lib/services/cadvisor.js';
-import { Caddy } from '../lib/services/caddy.js';
-import { LOKI_GATEWAY_USER } from '../lib/configs/caddyfile.js';
-import { CogVideoX } from '../lib/services/cogvideox.js';
-import { ComfyUi, COMFYUI_PORT } from '../lib/services/comfyui.js';
-import { ComfyUiModels } from '../lib/services/comfyui-models.js';
-import type { CatalogServiceProps } from '../lib/services/common.js';
-import { Ddclient } from '../lib/services/ddclient.js';
-import { GpuExporter } from '../lib/services/gpu-exporter.js';
-import { Grafana } from '../lib/services/grafana.js';
-import { DASHBOARDS, type DashboardName } from '../lib/configs/dashboards.js';
-import { Litellm } from '../lib/services/litellm.js';
-import { Loki } from '../lib/services/loki.js';
-import { Minio, MINIO_API_PORT, MINIO_CONSOLE_PORT, MINIO_HEALTH_PATH } from '../lib/services/minio.js';
-import { Mochi } from '../lib/services/mochi.js';
-import type { ServiceName } from '../lib/services/names.js';
-import { NodeExporter } from '../lib/services/node-exporter.js';
-import { Ntfy } from '../lib/services/ntfy.js';
-import { Ollama } from '../lib/services/ollama.js';
-import { OllamaInit } from '../lib/services/ollama-init.js';
-import { OpenWebUi } from '../lib/services/open-webui.js';
-import { Postgres } from '../lib/services/postgres.js';
-import { Prometheus } from '../lib/services/prometheus.js';
-import { Searxng } from '../lib/services/searxng.js';
-import { Technitium, TECHNITIUM_ADMIN_PORT } from '../lib/services/technitium.js';
-import { UptimeKuma } from '../lib/services/uptime-kuma.js';
+import type { BuildContext, ServiceDescriptor } from '../lib/services/descriptor.js';
+import type { Postgres } from '../lib/services/postgres.js';
+import { buildOrder, descriptorOf, isEnabled, SERVICE_DESCRIPTORS, type ServiceName } from '../lib/services/registry.js';
 import { UserApp } from '../lib/services/user-app.js';
-import { Valkey } from '../lib/services/valkey.js';
+
+export { isEnabled };
 
 /*
- * The reference platform: which services exist, in which stacks and zones,
- * on which nodes, and who may reach whom. Everything here is wiring; what a service *is* lives in
- * its construct under lib/services/.
+ * The reference platform: its stacks, and the builder that walks the service descriptors
+ * (lib/services/registry.ts) in dependency order: each enabled kind is placed by its descriptor's
+ * zone and node role (or `services.<name>`), built, and wired by its own `create`. Nothing here
+ * names a service: what a service is and whom it dials live in its file under lib/services/.
  */
 
 /** Stacks in the order they are declared (deploy order is derived from connections). */
@@ -57,65 +33,6 @@ export const REFERENCE_STACKS: Readonly<Record<string, string>> = {
   apps: 'Your own apps',
 };
 
-type Where = 'server' | 'gpu' | 'every-node' | 'gpu-nodes' | { readonly with: ServiceName };
-
-interface Placement {
-  readonly stack: keyof typeof REFERENCE_STACKS;
-  readonly zone: string;
-  readonly on: Where;
-  /** Services that must be enabled for this one to work. */
-  readonly requires?: readonly ServiceName[];
-}
-
-export const REFERENCE_PLACEMENT: Readonly<Record<ServiceName, Placement>> = {
-  technitium: { stack: 'dns', zone: 'dmz', on: 'server' },
-  ddclient: { stack: 'dns', zone: 'dmz', on: { with: 'technitium' }, requires: ['technitium'] },
-  caddy: { stack: 'edge', zone: 'edge', on: 'server' },
-  postgres: { stack: 'data', zone: 'services', on: 'server' },
-  valkey: { stack: 'data', zone: 'services', on: 'server' },
-  minio: { stack: 'data', zone: 'services', on: 'server' },
-  searxng: { stack: 'search', zone: 'services', on: 'server' },
-  ollama: { stack: 'llm', zone: 'gpu', on: 'gpu' },
-  'ollama-init': { stack: 'llm', zone: 'gpu', on: { with: 'ollama' }, requires: ['ollama'] },
-  litellm: { stack: 'llm', zone: 'edge', on: 'server', requires: ['ollama'] },
-  'open-webui': { stack: 'chat', zone: 'edge', on: 'server', requires: ['litellm'] },
-  comfyui: { stack: 'image', zone: 'gpu', on: 'gpu' },
-  'comfyui-models': { stack: 'image', zone: 'gpu', on: { with: 'comfyui' }, requires: ['comfyui'] },
-  mochi: { stack: 'video', zone: 'gpu', on: 'gpu' },
-  cogvideox: { stack: 'video', zone: 'gpu', on: 'gpu' },
-  prometheus: { stack: 'monitoring', zone: 'monitoring', on: 'server' },
-  alertmanager: { stack: 'monitoring', zone: 'monitoring', on: 'server', requires: ['ntfy'] },
-  grafana: { stack: 'monitoring', zone: 'monitoring', on: 'server', requires: ['prometheus'] },
-  loki: { stack: 'monitoring', zone: 'monitoring', on: 'server' },
-  alloy: { stack: 'monitoring', zone: 'monitoring', on: 'every-node', requires: ['loki'] },
-  'uptime-kuma': { stack: 'monitoring', zone: 'monitoring', on: 'server' },
-  ntfy: { stack: 'monitoring', zone: 'monitoring', on: 'server' },
-  'node-exporter': { stack: 'monitoring', zone: 'monitoring', on: 'every-node', requires: ['prometheus'] },
-  cadvisor: { stack: 'monitoring', zone: 'monitoring', on: 'every-node', requires: ['prometheus'] },
-  'gpu-exporter': { stack: 'monitoring', zone: 'monitoring', on: 'gpu-nodes', requires: ['prometheus'] },
-  'blackbox-exporter': { stack: 'monitoring', zone: 'monitoring', on: 'server', requires: ['prometheus'] },
-};
-
-/** Built-in sites: host -> service and port. */
-const REFERENCE_ROUTES: readonly { host: string; service: ServiceName; port: number; auth: boolean }[] = [
-  { host: 'chat', service: 'open-webui', port: 8080, auth: false },
-  { host: 'comfyui', service: 'comfyui', port: COMFYUI_PORT, auth: true },
-  { host: 'search', service: 'searxng', port: 8080, auth: false },
-  { host: 'status', service: 'uptime-kuma', port: 3001, auth: false },
-  { host: 'grafana', service: 'grafana', port: 3000, auth: false },
-  { host: 'ntfy', service: 'ntfy', port: 80, auth: false },
-  { host: 'minio', service: 'minio', port: MINIO_CONSOLE_PORT, auth: false },
-  { host: 'dns', service: 'technitium', port: TECHNITIUM_ADMIN_PORT, auth: true },
-];
-
-/** A service is on unless the config turns it off; ddclient only makes sense with a public IP. */
-export function isEnabled(config: PlatformConfig, name: ServiceName): boolean {
-  const explicit = config.services[name]?.enabled;
-  if (explicit !== undefined) return explicit;
-  if (name === 'ddclient') return config.exposure === 'public';
-  return true;
-}
-
 /** Build the reference platform from a validated config. Throws ConfigIssues for what only placement can tell. */
 export function buildReferencePlatform(config: PlatformConfig): Platform {
   const platform = new Platform({ config });
@@ -123,22 +40,23 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
   const nodes = [...platform.nodes.values()];
   const firstServer = nodes.find((n) => n.role === 'server');
   const firstGpuNode = nodes.find((n) => n.hasGpu && n.role !== 'server') ?? nodes.find((n) => n.hasGpu);
-  const built = new Map<ServiceName, Service>();
+  const built = new Map<string, Service>();
+  const enabled = (name: string) => isEnabled(config, name);
 
   for (const [name, settings] of Object.entries(config.services)) {
-    const placement = REFERENCE_PLACEMENT[name as ServiceName];
-    const perNode = placement.on === 'every-node' || placement.on === 'gpu-nodes';
+    const descriptor = descriptorOf(name) as ServiceDescriptor;
+    const perNode = descriptor.on === 'every-node' || descriptor.on === 'gpu-nodes';
     if (settings?.node !== undefined && perNode) {
-      issues.push({ path: ['services', name, 'node'], message: `${name} runs one instance on every node (${placement.on}); it cannot be placed on one` });
+      issues.push({ path: ['services', name, 'node'], message: `${name} runs one instance on every node (${descriptor.on}); it cannot be placed on one` });
     }
   }
-  for (const [name, placement] of Object.entries(REFERENCE_PLACEMENT) as [ServiceName, Placement][]) {
-    if (!isEnabled(config, name)) continue;
-    for (const required of placement.requires ?? []) {
-      if (!isEnabled(config, required)) {
+  for (const descriptor of SERVICE_DESCRIPTORS as readonly ServiceDescriptor[]) {
+    if (!enabled(descriptor.name)) continue;
+    for (const required of descriptor.requires ?? []) {
+      if (!enabled(required)) {
         issues.push({
           path: ['services', required, 'enabled'],
-          message: `${required} is turned off but ${name} needs it; turn off ${name} too (services.${name}.enabled: false) or keep ${required}`,
+          message: `${required} is turned off but ${descriptor.name} needs it; turn off ${descriptor.name} too (services.${descriptor.name}.enabled: false) or keep ${required}`,
         });
       }
     }
@@ -156,27 +74,28 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
   };
   // Declare stacks in reference order so ties in deploy order are stable.
   for (const stack of Object.keys(REFERENCE_STACKS)) {
-    const used = Object.entries(REFERENCE_PLACEMENT).some(([n, p]) => p.stack === stack && isEnabled(config, n as ServiceName));
+    const used = (SERVICE_DESCRIPTORS as readonly ServiceDescriptor[]).some((d) => d.stack === stack && enabled(d.name));
     if (used || (stack === 'apps' && Object.values(config.apps).some((a) => a.kind === 'container'))) stackOf(stack);
   }
 
-  const zoneFor = (name: ServiceName): Zone | undefined => {
-    const zoneName = config.services[name]?.zone ?? REFERENCE_PLACEMENT[name].zone;
+  const zoneFor = (descriptor: ServiceDescriptor): Zone | undefined => {
+    const name = descriptor.name;
+    const zoneName = config.services[name as ServiceName]?.zone ?? descriptor.zone;
     const zone = platform.zones.get(zoneName);
     if (!zone) {
       issues.push({
-        path: config.services[name]?.zone ? ['services', name, 'zone'] : ['zones'],
+        path: config.services[name as ServiceName]?.zone ? ['services', name, 'zone'] : ['zones'],
         message: `${name} lives in zone "${zoneName}", which is not defined; define it under zones or set services.${name}.zone (zones: ${[...platform.zones.keys()].join(', ')})`,
       });
     }
     return zone;
   };
 
-  const nodesFor = (name: ServiceName): Node[] | undefined => {
-    const placement = REFERENCE_PLACEMENT[name];
-    const override = config.services[name]?.node;
+  const nodesFor = (descriptor: ServiceDescriptor): Node[] | undefined => {
+    const name = descriptor.name;
+    const override = config.services[name as ServiceName]?.node;
     if (override !== undefined) return [platform.nodes.get(override) as Node];
-    const on = placement.on;
+    const on = descriptor.on;
     if (on === 'server') return firstServer ? [firstServer] : undefined;
     if (on === 'gpu') {
       if (!firstGpuNode) {
@@ -193,68 +112,30 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
     return built.get(on.with)?.nodes.slice();
   };
 
-  /** Build `name` if enabled and placeable; `make` receives the common props. */
-  const add = <T extends Service>(name: ServiceName, make: (stack: Stack, props: CatalogServiceProps) => T): T | undefined => {
-    if (!isEnabled(config, name)) return undefined;
-    const zone = zoneFor(name);
-    const serviceNodes = nodesFor(name);
-    if (!zone || !serviceNodes || serviceNodes.length === 0) return undefined;
-    const service = make(stackOf(REFERENCE_PLACEMENT[name].stack), {
-      zone,
-      nodes: serviceNodes,
-      image: config.images[name],
-      settings: config.services[name],
-    });
-    built.set(name, service);
-    return service;
+  const context: BuildContext = {
+    platform,
+    config,
+    built: <S extends Service = Service>(name: string) => built.get(name) as S | undefined,
+    isEnabled: enabled,
   };
 
-  const technitium = add('technitium', (s, p) => new Technitium(s, p));
-  if (technitium) add('ddclient', (s, p) => new Ddclient(s, { ...p, dns: technitium }));
-  const postgres = add('postgres', (s, p) => new Postgres(s, { ...p, databases: config.postgres.databases, vectors: config.postgres.vectors }));
-  const valkey = add('valkey', (s, p) => new Valkey(s, p));
-  const minio = add('minio', (s, p) => new Minio(s, { ...p, apiHost: config.minio.host, consoleHost: 'minio', cors: config.minio.cors }));
-  const searxng = add('searxng', (s, p) => new Searxng(s, { ...p, valkey }));
-  const ollama = add('ollama', (s, p) => new Ollama(s, p));
-  if (ollama) {
-    add('ollama-init', (s, p) => new OllamaInit(s, { ...p, ollama }));
-    const litellm = add('litellm', (s, p) =>
-      new Litellm(s, {
-        ...p,
-        ollama,
-        postgres: config.litellm.spendLogs ? postgres : undefined,
-        valkey: config.litellm.cache ? valkey : undefined,
-      }),
-    );
-    if (litellm) add('open-webui', (s, p) => new OpenWebUi(s, { ...p, litellm, searxng }));
-  }
-  if (add('comfyui', (s, p) => new ComfyUi(s, p))) add('comfyui-models', (s, p) => new ComfyUiModels(s, p));
-  add('mochi', (s, p) => new Mochi(s, p));
-  add('cogvideox', (s, p) => new CogVideoX(s, p));
+  /** Build a kind if enabled, its required services built, and placeable. */
+  const build = (descriptor: ServiceDescriptor) => {
+    const name = descriptor.name;
+    if (!enabled(name) || (descriptor.requires ?? []).some((r) => !built.has(r))) return;
+    const zone = zoneFor(descriptor);
+    const serviceNodes = nodesFor(descriptor);
+    if (!zone || !serviceNodes || serviceNodes.length === 0) return;
+    const service = descriptor.create({
+      ...context,
+      stack: stackOf(descriptor.stack),
+      props: { descriptor, zone, nodes: serviceNodes, image: config.images[name as ServiceName], settings: config.services[name as ServiceName] },
+    });
+    if (service) built.set(name, service);
+  };
 
-  const ntfy = add('ntfy', (s, p) => new Ntfy(s, p));
-  const prometheus = add('prometheus', (s, p) => new Prometheus(s, p));
-  if (ntfy) {
-    const alertmanager = add('alertmanager', (s, p) => new Alertmanager(s, { ...p, ntfy }));
-    if (alertmanager && prometheus) prometheus.alertTo(alertmanager);
-  }
-  const loki = add('loki', (s, p) => new Loki(s, p));
-  if (prometheus) {
-    const hasGpu = platform.deployedNodes.some((n) => n.hasGpu);
-    const sources: Record<DashboardName, boolean> = {
-      hosts: isEnabled(config, 'node-exporter'),
-      containers: isEnabled(config, 'cadvisor'),
-      gpus: hasGpu && isEnabled(config, 'gpu-exporter'),
-      'service-health': true,
-      'ai-edge': isEnabled(config, 'caddy'),
-    };
-    const dashboards = DASHBOARDS.filter((d) => sources[d]);
-    add('grafana', (s, p) => new Grafana(s, { ...p, prometheus, loki, dashboards }));
-  }
-  const uptimeKuma = add('uptime-kuma', (s, p) => new UptimeKuma(s, p));
-  add('node-exporter', (s, p) => new NodeExporter(s, p));
-  add('cadvisor', (s, p) => new Cadvisor(s, p));
-  if (platform.deployedNodes.some((n) => n.hasGpu)) add('gpu-exporter', (s, p) => new GpuExporter(s, p));
+  const order = buildOrder();
+  for (const descriptor of order.filter((d) => !d.edge)) build(descriptor);
 
   // Apps: containers first (so they can be routed), then their connections once everything exists.
   const apps = new Map<string, UserApp>();
@@ -269,18 +150,26 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
     const service = apps.get(name);
     if (!service) continue;
     for (const target of app.connects) {
-      const to = apps.get(target) ?? built.get(target as ServiceName);
+      const to = apps.get(target) ?? built.get(target);
       if (to) service.connectWithEnv(to);
     }
   }
 
-  // Routes, then the edge that serves them.
-  for (const route of REFERENCE_ROUTES) {
-    const service = built.get(route.service);
-    if (service) platform.addRoute({ host: route.host, service, port: route.port, auth: route.auth, cors: [], configPath: ['services', route.service] });
+  // Routes of the built-in services (by rank), then the apps' routes; then the edge that serves them.
+  const builtInRoutes = order
+    .flatMap((d) => (built.has(d.name) ? (d.routes ?? []).map((route) => ({ route, descriptor: d })) : []))
+    .sort((a, b) => a.route.rank - b.route.rank);
+  for (const { route, descriptor } of builtInRoutes) {
+    platform.addRoute({
+      host: typeof route.host === 'function' ? route.host(config) : route.host,
+      service: built.get(descriptor.name),
+      port: route.port,
+      auth: route.auth === 'basic',
+      cors: [],
+      probePath: route.probePath,
+      configPath: route.configPath ?? ['services', descriptor.name],
+    });
   }
-  // The S3 API answers signed requests only (the signature is its authentication).
-  if (minio) platform.addRoute({ host: minio.apiHost, service: minio, port: MINIO_API_PORT, auth: false, cors: [], probePath: MINIO_HEALTH_PATH, configPath: ['minio'] });
   for (const [name, app] of Object.entries(config.apps)) {
     if (!app.route) continue;
     const service = apps.get(name);
@@ -294,32 +183,10 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
       configPath: ['apps', name, 'route'],
     });
   }
-  // Log shippers on nodes without Loki push through Caddy's authenticated gateway, never to a published Loki.
-  const shipsFromElsewhere = loki !== undefined && isEnabled(config, 'alloy') && platform.deployedNodes.some((n) => !loki.nodes.includes(n));
-  const caddy = add('caddy', (s, p) => new Caddy(s, { ...p, lokiGateway: shipsFromElsewhere ? loki : undefined }));
-  if (loki) {
-    const gateway = caddy?.lokiGateway;
-    add('alloy', (s, p) => new Alloy(s, { ...p, loki, gateway: gateway ? { via: caddy, port: gateway.port, user: LOKI_GATEWAY_USER, password: gateway.password } : undefined }));
-  }
-  if (caddy) {
-    for (const route of platform.routes) {
-      if (route.service && route.port !== undefined) caddy.connect(route.service, { port: route.port });
-    }
-  }
-
-  if (prometheus) {
-    const blackbox = caddy ? add('blackbox-exporter', (s, p) => new BlackboxExporter(s, p)) : undefined;
-    if (blackbox) prometheus.probeWith(blackbox);
-    for (const service of platform.services) {
-      if (service.metrics && service.nodes.every((n) => n.deployed)) prometheus.scrape(service);
-    }
-  }
-  if (uptimeKuma) {
-    // Uptime Kuma watches the edge and each routed service from inside, to tell "down" from "unreachable".
-    if (caddy) uptimeKuma.connect(caddy, { port: 443 });
-    for (const route of platform.routes) {
-      if (route.service && route.port !== undefined && route.service !== uptimeKuma) uptimeKuma.connect(route.service, { port: route.port });
-    }
+  for (const descriptor of order.filter((d) => d.edge)) build(descriptor);
+  for (const descriptor of order) {
+    const service = built.get(descriptor.name);
+    if (service && descriptor.finish) descriptor.finish(context, service);
   }
 
   const routeHosts = new Set(platform.routes.map((r) => r.host));
@@ -328,6 +195,7 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
       issues.push({ path: ['minio', 'cors', index], message: `no route has host "${host}"; routes: ${[...routeHosts].sort().join(', ')}` });
     }
   });
+  const postgres = built.get('postgres') as Postgres | undefined;
   if (postgres && Array.isArray(config.postgres.vectors)) {
     const databases = postgres.databases.map((d) => d.name);
     config.postgres.vectors.forEach((name, index) => {

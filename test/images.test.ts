@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { referenceConfig } from '../lib/config/load.js';
 import { buildContextFiles, buildContextSha256 } from '../lib/image-build.js';
-import { evidenceTag, IMAGE_BUILDS, IMAGE_FACTS, imageFacts, PGVECTOR_IMAGE, PINNED_IMAGES } from '../lib/images.js';
+import { evidenceTag, IMAGE_FACTS, imageFacts, PGVECTOR_IMAGE } from '../lib/images.js';
+import type { ServiceDescriptor } from '../lib/services/descriptor.js';
+import { pinnedImages, SERVICE_DESCRIPTORS } from '../lib/services/registry.js';
+
+/** Each service's pinned image (from its descriptor) and the builds the platform ships. */
+const PINNED_IMAGES = pinnedImages();
+const IMAGE_BUILDS = Object.fromEntries((SERVICE_DESCRIPTORS as readonly ServiceDescriptor[]).flatMap((d) => (d.build ? [[d.name, d.build]] : [])));
 import { inImageCheck } from '../lib/model/health.js';
 import { HOST_NETWORK_ADDRESS_ENV, type Service } from '../lib/model/service.js';
 import { buildPlatform } from '../lib/synth.js';
@@ -92,7 +98,7 @@ describe('the image table and its evidence', () => {
     });
 
     it('has the context hash the table records: changing the build means a new tag', () => {
-      expect(buildContextSha256(files), `recompute IMAGE_BUILDS.${name}.contextSha256 and bump the tag revision`).toBe(build!.contextSha256);
+      expect(buildContextSha256(files), `recompute build.contextSha256 in lib/services/${name}.ts and bump the tag revision`).toBe(build!.contextSha256);
     });
   });
 });
@@ -412,4 +418,15 @@ describe('SearxNG: what the pinned image entrypoint needs', () => {
     expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 977, runAsGroup: 977, fsGroup: 977 });
     expect(spec.containers[0].securityContext.capabilities).toEqual({ drop: ['ALL'] });
   });
+});
+
+describe('image pins in the service descriptors', () => {
+  it.each((SERVICE_DESCRIPTORS as readonly ServiceDescriptor[]).map((d) => [d.name, d.image] as const))(
+    '%s: its file holds the pin as one literal line a Renovate regex manager can match',
+    (name, image) => {
+      const file = readFileSync(new URL(`../lib/services/${name}.ts`, import.meta.url), 'utf8');
+      const pins = [...file.matchAll(/^\s*image: '([^']+)',$/gm)].map((m) => m[1]);
+      expect(pins).toEqual([image]);
+    },
+  );
 });

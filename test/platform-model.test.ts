@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { referenceConfig } from '../lib/config/load.js';
 import { Service } from '../lib/model/service.js';
 import { buildPlatform } from '../lib/synth.js';
+import { loadFixture } from './support/render.js';
 
 // Platform keeps its derived collections (services, the index by name, connections, consumers)
 // until the tree changes: these pin that a read never sees a stale tree.
@@ -50,5 +51,22 @@ describe('Platform derived collections', () => {
       expect(platform.service(service.name)).toBe(platform.services.find((s) => s.name === service.name));
       expect(platform.consumersOf(service)).toEqual(platform.connections.filter((c) => c.to === service));
     }
+  });
+});
+
+describe('volumes say what they hold', () => {
+  it('every named volume of the reference (and qdrant) is classified; state is what a backup keeps', () => {
+    const platform = buildPlatform(loadFixture('valid', 'qdrant'));
+    const holds: Record<string, string> = {};
+    for (const service of platform.services) {
+      for (const volume of service.volumes) if ('name' in volume) holds[volume.name] = volume.holds;
+    }
+    expect(Object.entries(holds).filter(([, h]) => h === 'state').map(([name]) => name).sort()).toEqual([
+      'alertmanager-data', 'caddy-data', 'comfyui-input', 'comfyui-output', 'comfyui-user', 'ddclient-config', 'grafana-data', 'loki-data',
+      'minio-data', 'mochi-output', 'cogvideox-output', 'open-webui-data', 'postgres-data', 'prometheus-data', 'qdrant-storage',
+      'technitium-config', 'uptime-kuma-data', 'valkey-data',
+    ].sort());
+    expect(Object.entries(holds).filter(([, h]) => h === 'models').map(([name]) => name).sort()).toEqual(['cogvideox-models', 'comfyui-models', 'mochi-models', 'ollama-models']);
+    expect(Object.entries(holds).filter(([, h]) => h === 'cache').map(([name]) => name).sort()).toEqual(['alloy-data', 'caddy-config', 'ntfy-cache']);
   });
 });

@@ -3,7 +3,10 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PGVECTOR_IMAGE, PINNED_IMAGES } from '../lib/images.js';
+import { PGVECTOR_IMAGE } from '../lib/images.js';
+import { pinnedImages } from '../lib/services/registry.js';
+
+const PINNED_IMAGES = pinnedImages();
 import { PROVISION_SQL_PATH } from '../lib/services/postgres-provision.js';
 import { inlineConfig, renderTree, type RenderedTree } from './support/render.js';
 import { postgresAvailable, quotePlus, startCluster, type TestCluster } from './support/postgres.js';

@@ -3,9 +3,8 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PGVECTOR_IMAGE, PINNED_IMAGES } from '../lib/images.js';
-import type { ServiceName } from '../lib/services/names.js';
-import { REFERENCE_PLACEMENT } from '../stacks/reference.js';
+import { PGVECTOR_IMAGE } from '../lib/images.js';
+import { descriptorOf, pinnedImages, type ServiceName } from '../lib/services/registry.js';
 import { toolAvailable } from './support/tools.js';
 
 /*
@@ -76,6 +75,7 @@ function managerFor(file: string): CustomManager[] {
 }
 
 const sourceFiles = ['lib/images.ts', ...readdirSync(join(ROOT, 'lib/services')).filter((f) => f.endsWith('.ts')).map((f) => `lib/services/${f}`)];
+const PINNED_IMAGES = pinnedImages();
 const pinned = new Set([...Object.values(PINNED_IMAGES), PGVECTOR_IMAGE]);
 
 describe('Renovate finds every pinned image', () => {
@@ -96,18 +96,18 @@ describe('Renovate finds every pinned image', () => {
     }
   });
 
-  it('in lib/images.ts: exactly the lines of PINNED_IMAGES and PGVECTOR_IMAGE, not the facts keyed by the same images', () => {
+  it('in lib/images.ts: exactly the PGVECTOR_IMAGE line, not the facts keyed by the same images', () => {
     const lines = readFileSync(join(ROOT, 'lib/images.ts'), 'utf8').split('\n');
-    // The table as a literal object; once the pins live in the service descriptors there is none.
-    const start = lines.findIndex((l) => /^export const PINNED_IMAGES\b.*= \{$/.test(l));
-    if (start < 0) return;
-    const end = lines.findIndex((l, i) => i > start && l === '};');
-    const expected = lines
-      .map((l, i) => ({ l, line: i + 1 }))
-      .filter(({ l, line }) => (line - 1 > start && line - 1 < end && !l.trim().startsWith('//')) || l.startsWith('export const PGVECTOR_IMAGE'))
-      .map(({ line }) => line);
+    const expected = lines.flatMap((l, i) => (l.startsWith('export const PGVECTOR_IMAGE') ? [i + 1] : []));
+    expect(expected).toHaveLength(1);
     expect(found.filter((f) => f.file === 'lib/images.ts').map((f) => f.line)).toEqual(expected);
-    expect(expected.length).toBe(Object.keys(PINNED_IMAGES).length + 1);
+  });
+
+  it('in lib/services/: one line per descriptor, the pin of that service', () => {
+    for (const [service, image] of Object.entries(PINNED_IMAGES)) {
+      const lines = found.filter((f) => f.file === `lib/services/${service}.ts`);
+      expect(lines.map((f) => `${f.depName}:${f.currentValue}`), service).toEqual([image]);
+    }
   });
 
   it("a service descriptor's `image: 'repo:tag',` line is found, other image lines are not", () => {
@@ -168,7 +168,7 @@ describe('Renovate groups and versions', () => {
         continue;
       }
       const groups = rules.map((r) => r.groupName).filter(Boolean);
-      const expected = groupOfStack[REFERENCE_PLACEMENT[service].stack];
+      const expected = groupOfStack[descriptorOf(service)!.stack];
       expect(groups, `${service} (${image})`).toEqual(expected ? [expected] : []);
     }
     expect(rulesFor(PGVECTOR_IMAGE).map((r) => r.groupName).filter(Boolean)).toEqual(['data']);

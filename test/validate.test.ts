@@ -77,7 +77,7 @@ const CASES: { rule: string; fail: () => LoadedConfig; pass: () => LoadedConfig;
         severity: 'warning',
         path: 'nodes.rtx.gpus',
         message:
-          '4 GPU services (ollama, comfyui, mochi, cogvideox) share 1 GPU(s) of rtx: Compose hands them the same device, k3s time-slices it; compute is shared and VRAM is not isolated',
+          'GPU 0 of rtx runs 4 GPU services (ollama, comfyui, mochi, cogvideox): Compose hands them the same device, k3s time-slices each GPU of rtx into 4; compute is shared and VRAM is not isolated',
       },
     ],
   },

@@ -136,15 +136,8 @@ export function renderStackReadme(
     );
   }
   lines.push('');
-  if (unit.services.some((s) => s.name === 'caddy') && flavor === 'coolify') {
-    lines.push(
-      '## Coolify proxy',
-      '',
-      "Caddy publishes 80 and 443 itself: set this server's proxy to **None** in Coolify (Servers > Proxy),",
-      'or Coolify\'s Traefik keeps the ports and Caddy cannot start.',
-      '',
-    );
-  }
+  const docs = unit.services.flatMap((s) => (s.composeDocs ? [s.composeDocs] : [])).sort((x, y) => x.order - y.order);
+  for (const section of docs.filter((d) => d.order < 0)) lines.push(...section.render(platform, flavor));
   if (magic.size > 0) {
     lines.push('## Generated secrets', '', 'Coolify generates these once for this stack:', '');
     for (const [name, variable] of magic) lines.push(`- \`${name}\` as \`${variable}\``);
@@ -159,53 +152,10 @@ export function renderStackReadme(
       '',
     );
   }
-  if (unit.services.some((s) => s.name === 'ddclient')) {
-    lines.push(
-      '## ddclient',
-      '',
-      'Create a TSIG key in Technitium (Settings > TSIG, allow it to update the zone) and save it as `tsig.key`',
-      'in the `ddclient-config` volume; ddclient then updates every routed host with the public IP.',
-      'The rendered `ddclient.conf` is mounted read-only and copied into that volume at each start, so after',
-      'a `platform synth` that changes it, restart ddclient. It is healthy once every host has been updated.',
-      '',
-    );
-  }
-  if (unit.services.some((s) => s.name === 'technitium')) {
-    lines.push(
-      '## DNS zone',
-      '',
-      `Import \`/etc/dns/import/${platform.domain}.zone\` in Technitium (Zones > Add Zone > Primary, then Import), then ${dnsDelegation(platform)}`,
-      '',
-    );
-  }
-  if (unit.services.some((s) => s.name === 'uptime-kuma')) {
-    lines.push('## Uptime Kuma monitors', '', 'Uptime Kuma keeps its monitors in its own database; add these once:', '');
-    for (const route of [...platform.routes].sort((a, b) => a.host.localeCompare(b.host))) lines.push(`- HTTP(s): https://${platform.fqdn(route.host)}${route.probePath ?? ''}`);
-    lines.push('');
-  }
+  for (const section of docs.filter((d) => d.order >= 0)) lines.push(...section.render(platform, flavor));
   return lines.join('\n');
 }
 
-/** How clients come to ask Technitium, by exposure: only a public zone is delegated by the registrar. */
-function dnsDelegation(platform: Platform): string {
-  const dns = platform.service('technitium');
-  const address = dns?.nodes[0]?.bindAddress ?? 'its address';
-  switch (platform.config.exposure) {
-    case 'public':
-      return `point the registrar's NS records for ${platform.domain} at ns1/ns2.${platform.domain} with glue A records to your public IP.`;
-    case 'tailnet':
-      return (
-        `make it the tailnet's DNS for ${platform.domain} (Tailscale admin console > DNS > Add nameserver > Custom: ` +
-        `${address}, "Restrict to domain" ${platform.domain}). Do not delegate ${platform.domain} at the registrar and set no glue ` +
-        `records: the zone answers with Tailscale addresses, which mean nothing outside the tailnet.`
-      );
-    case 'lan':
-      return (
-        `point the LAN's DNS at it: the router's DHCP DNS server (or a conditional forwarder for ${platform.domain}) set to ${address}. ` +
-        `Do not delegate ${platform.domain} at the registrar: the zone answers with LAN addresses.`
-      );
-  }
-}
 
 /** README at the top of the compose tree: nodes, stacks in deploy order, GPU placement. */
 export function renderTreeReadme(platform: Platform, units: readonly ComposeUnit[], flavor: ComposeFlavor): string {

@@ -2,6 +2,7 @@ import { largestPrefixFor } from '../compose/macvlan.js';
 import { FLOATING_TAGS } from '../images.js';
 import { cidrRange, ipToInt } from '../model/ipv4.js';
 import { envPrefix, SERVICE_NAMES } from '../services/names.js';
+import { descriptorOf, isEnabled, SERVICE_DESCRIPTORS } from '../services/registry.js';
 import type { ConfigIssue } from './errors.js';
 import type { PlatformConfig } from './schema.js';
 
@@ -133,9 +134,21 @@ export function checkConfig(config: PlatformConfig): ConfigIssue[] {
     }
   }
 
+  const gpuServices = SERVICE_DESCRIPTORS.filter((d) => 'gpus' in d && d.gpus !== undefined).map((d) => d.name);
   for (const [service, settings] of Object.entries(config.services)) {
     mustBeNode(['services', service, 'node'], settings?.node);
     mustBeZone(['services', service, 'zone'], settings?.zone);
+    // GPUs go only to kinds that can use one; anywhere else they would be dropped without a word.
+    if (descriptorOf(service)?.gpus === undefined) {
+      for (const key of ['gpus', 'gpuDevices'] as const) {
+        if (settings?.[key] === undefined) continue;
+        issues.push({
+          path: ['services', service, key],
+          got: 'value',
+          message: `${service} cannot use a GPU; services that take GPUs: ${gpuServices.join(', ')}`,
+        });
+      }
+    }
   }
 
   for (const [service, image] of Object.entries(config.images)) {
@@ -176,7 +189,7 @@ export function checkConfig(config: PlatformConfig): ConfigIssue[] {
     }
   }
 
-  const enabledServices = SERVICE_NAMES.filter((s) => config.services[s]?.enabled !== false);
+  const enabledServices = SERVICE_NAMES.filter((s) => isEnabled(config, s));
   for (const [name, app] of Object.entries(config.apps)) {
     const at = (...rest: (string | number)[]) => ['apps', name, ...rest];
     const reserved = reservedAppName(name);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SERVICE_NAMES } from '../services/names.js';
+import { SERVICE_NAME_KEYS as SERVICE_NAMES } from '../services/registry.js';
 
 /*
  * The one typed config. Every object is strict (an unknown key is an error that lists the allowed

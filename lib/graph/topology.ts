@@ -34,7 +34,7 @@ const gb = (n: number) => `${Math.round(n * 10) / 10} GB`;
 function gpuLine(platform: Platform, service: Service): string | undefined {
   if (!service.gpu) return undefined;
   const need =
-    service.name === 'ollama'
+    service.gpuModels?.kind === 'llm-resident'
       ? ollamaResident(platform).reduce((sum, m) => sum + m.vramGb, 0)
       : (largestModel(platform, service)?.vramGb ?? 0);
   const where = service.nodes

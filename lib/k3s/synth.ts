@@ -11,7 +11,7 @@ import type { Platform } from '../model/platform.js';
 import type { RenderedFile } from '../output/writer.js';
 import { generatedHeader, toYaml } from '../output/yaml.js';
 import { BUILD_CONTEXTS_FOLDER, renderK3sReadme, renderSecretsReadme, renderSecretsScript } from './docs.js';
-import { gpuSharing, gpuSharingNotes } from './gpu-sharing.js';
+import { gpuSharingNotes } from './gpu-sharing.js';
 
 export interface K3sSynthResult {
   readonly files: RenderedFile[];
@@ -24,7 +24,7 @@ export interface K3sSynthResult {
 /** The cdk8s app of the platform: platform charts, then one chart per stack. */
 export function buildK3sApp(platform: Platform): { app: App; charts: OutputChart[]; context: K3sContext } {
   const issues: ConfigIssue[] = [];
-  const context: K3sContext = { platform, gpuSharing: gpuSharing(platform) };
+  const context: K3sContext = { platform, gpuSharing: platform.gpuAssignment.nodes };
   const app = new App();
   const charts: OutputChart[] = [new NamespacesChart(app, platform, issues), new NetworkPoliciesChart(app, platform)];
   if (multusZones(platform).length > 0) charts.push(new VlansChart(app, platform, issues));

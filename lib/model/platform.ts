@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import type { ConfigIssue } from '../config/errors.js';
 import type { PlatformConfig } from '../config/schema.js';
+import { GpuAssignment } from './gpu-assignment.js';
 import { placeGpus, type GpuPlacement } from './gpu-placement.js';
 import { hostPortClashes } from './host-ports.js';
 import { Node } from './node.js';
@@ -42,6 +43,7 @@ export class Platform extends Construct {
   private readonly secretsScope: Construct;
   private readonly routeList: Route[] = [];
   private placementCache?: GpuPlacement;
+  private assignmentCache?: GpuAssignment;
   private derivedCache?: DerivedCollections;
 
   constructor(props: PlatformProps) {
@@ -153,6 +155,12 @@ export class Platform extends Construct {
   get gpuPlacement(): GpuPlacement {
     this.placementCache ??= placeGpus(this.services);
     return this.placementCache;
+  }
+
+  /** Who runs on which GPU, with k3s time-slicing: derived once, read by every target and check. */
+  get gpuAssignment(): GpuAssignment {
+    this.assignmentCache ??= new GpuAssignment(this);
+    return this.assignmentCache;
   }
 
   /** Device indices of `service` on `node` ([] when it has no GPU request). */

@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import type { ConfigPath } from '../config/errors.js';
 import type { BuildFile } from '../image-build.js';
 import type { Node } from './node.js';
+import type { Platform } from './platform.js';
 import { Secret } from './secret.js';
 import type { Zone } from './zone.js';
 import { EnvTemplate, type EnvValue, type Resolver } from './values.js';
@@ -33,6 +34,9 @@ export interface PortSpec {
 /** How a port tells its clients apart. */
 export type PortAuthentication = 'none' | 'password' | 'token';
 
+/** What a named volume holds; only `state` needs a backup. */
+export type VolumeHolds = 'state' | 'cache' | 'models' | 'config';
+
 export type VolumeSpec =
   | {
       /** Data the service keeps: a named volume, or a folder under the storage root in bind mode. */
@@ -41,6 +45,12 @@ export type VolumeSpec =
       /** Expected size in GB, for PVCs and disk budgets. @default 10 */
       readonly sizeGb?: number;
       readonly readOnly?: boolean;
+      /**
+       * What the volume holds: `state` (the service's data: back it up), `cache` (rebuilt on its
+       * own), `models` (weights downloaded again from their source), `config` (rendered or
+       * placed configuration). Backups read this.
+       */
+      readonly holds: VolumeHolds;
     }
   | {
       /** A host path (docker socket, /sys): mounted as is, never pruned or created. */
@@ -215,6 +225,33 @@ export interface ServiceProps {
   readonly scaling?: ScalingSpec;
   /** Per-target command and volumes, for what the container runtime forces. @default none */
   readonly onTarget?: Partial<Record<Target, TargetSpecifics>>;
+  /** An admin UI with no login of its own: a public route to it needs basic auth. @default false */
+  readonly adminWithoutLogin?: boolean;
+  /** An inference API that answers anyone: kept out of the edge's zone. @default false */
+  readonly inference?: boolean;
+  /** The GPU models it keeps resident, for the VRAM budget and the graph. @default none */
+  readonly gpuModels?: GpuModels;
+  /** Sections of its stack's Compose README (what to do by hand after deploying it). @default none */
+  readonly composeDocs?: ComposeDocs;
+}
+
+/**
+ * What a GPU service keeps in VRAM: an LLM server keeps up to `ollama.maxLoadedModels` of the
+ * config's `models.ollama` resident (each may spill to CPU RAM); a single-model server keeps the
+ * largest of the named models of `GPU_MODEL_VRAM` (lib/validate/vram.ts) resident.
+ */
+export type GpuModels =
+  | { readonly kind: 'llm-resident' }
+  | { readonly kind: 'largest'; readonly models: (platform: Platform) => readonly string[] };
+
+/**
+ * Sections a service adds to its stack's Compose README (what to do by hand for it), per flavour.
+ * `order` places them: below 0 before the generated-secrets list, otherwise after the on-demand
+ * notes, lowest first.
+ */
+export interface ComposeDocs {
+  readonly order: number;
+  readonly render: (platform: Platform, flavor: 'coolify' | 'plain') => readonly string[];
 }
 
 export interface ConnectOptions {
@@ -283,6 +320,10 @@ export class Service extends Construct {
   readonly gpuTelemetry: boolean;
   readonly scaling?: Required<ScalingSpec>;
   private readonly onTarget: Partial<Record<Target, TargetSpecifics>>;
+  readonly adminWithoutLogin: boolean;
+  readonly inference: boolean;
+  readonly gpuModels?: GpuModels;
+  readonly composeDocs?: ComposeDocs;
   private readonly connectionList: Connection[] = [];
 
   constructor(scope: Construct, name: string, props: ServiceProps) {
@@ -320,6 +361,10 @@ export class Service extends Construct {
       this.scaling = { minReplicas, maxReplicas, cpuPercent };
     }
     this.onTarget = props.onTarget ?? {};
+    this.adminWithoutLogin = props.adminWithoutLogin ?? false;
+    this.inference = props.inference ?? false;
+    this.gpuModels = props.gpuModels;
+    this.composeDocs = props.composeDocs;
   }
 
   /** The command on `target`. */

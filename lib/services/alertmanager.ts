@@ -1,7 +1,9 @@
+import type { Prometheus } from './prometheus.js';
 import { Platform } from '../model/platform.js';
 import { Service } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
 import { renderAlertmanagerConfig } from '../configs/alertmanager.js';
+import { defineService } from './descriptor.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
 import type { Ntfy } from './ntfy.js';
 
@@ -28,7 +30,7 @@ export class Alertmanager extends Service {
         command: ['--config.file=/etc/alertmanager/alertmanager.yml', '--storage.path=/alertmanager'],
         env: { NTFY_TOKEN: props.ntfy.publisherToken },
         ports: [{ port: 9093, name: 'http' }],
-        volumes: [{ name: 'alertmanager-data', mountPath: '/alertmanager', sizeGb: 1 }],
+        volumes: [{ name: 'alertmanager-data', mountPath: '/alertmanager', sizeGb: 1, holds: 'state' }],
         configFiles: [
           { name: 'alertmanager.yml', mountPath: '/etc/alertmanager/alertmanager.yml', content: (r) => renderAlertmanagerConfig(platform, r, props.ntfy, NTFY_TOKEN_FILE) },
         ],
@@ -41,3 +43,22 @@ export class Alertmanager extends Service {
     this.connect(props.ntfy);
   }
 }
+
+/** Alertmanager: sends Prometheus's alerts to ntfy. */
+export const alertmanager = defineService({
+  name: 'alertmanager',
+  image: 'prom/alertmanager:v0.28.1',
+  stack: 'monitoring',
+  zone: 'monitoring',
+  on: 'server',
+  requires: ['ntfy'],
+  uses: ['prometheus'],
+  adminWithoutLogin: true,
+  create: ({ stack, props, built }) => {
+    const ntfy = built<Ntfy>('ntfy');
+    if (!ntfy) return undefined;
+    const service = new Alertmanager(stack, { ...props, ntfy });
+    built<Prometheus>('prometheus')?.alertTo(service);
+    return service;
+  },
+});

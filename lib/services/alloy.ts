@@ -1,6 +1,9 @@
+import type { Caddy } from './caddy.js';
+import { LOKI_GATEWAY_USER } from '../configs/caddyfile.js';
 import { Service } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
 import { renderAlloyConfig } from '../configs/alloy.js';
+import { defineService } from './descriptor.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
 import type { Secret } from '../model/secret.js';
 
@@ -33,7 +36,7 @@ export class Alloy extends Service {
         // --disable-reporting: Alloy sends anonymous usage statistics to Grafana Labs unless told not to.
         command: ['run', '--server.http.listen-addr=0.0.0.0:12345', '--storage.path=/var/lib/alloy/data', '--disable-reporting', '/etc/alloy/config.alloy'],
         ports: [{ port: 12345, name: 'http' }],
-        volumes: [{ name: 'alloy-data', mountPath: '/var/lib/alloy/data', sizeGb: 1 }],
+        volumes: [{ name: 'alloy-data', mountPath: '/var/lib/alloy/data', sizeGb: 1, holds: 'cache' }],
         onTarget: {
           compose: { volumes: [{ hostPath: '/var/run/docker.sock', mountPath: '/var/run/docker.sock', readOnly: true }] },
           // Under k3s the kubelet writes every container's log below /var/log/pods.
@@ -56,3 +59,22 @@ export class Alloy extends Service {
     }
   }
 }
+
+/** Alloy on every node; where Loki is not local, through Caddy's gateway when there is one. */
+export const alloy = defineService({
+  name: 'alloy',
+  image: 'grafana/alloy:v1.13.0',
+  stack: 'monitoring',
+  zone: 'monitoring',
+  on: 'every-node',
+  requires: ['loki'],
+  uses: ['caddy'],
+  edge: true,
+  create: ({ stack, props, built }) => {
+    const loki = built('loki');
+    if (!loki) return undefined;
+    const caddy = built<Caddy>('caddy');
+    const gateway = caddy?.lokiGateway;
+    return new Alloy(stack, { ...props, loki, gateway: caddy && gateway ? { via: caddy, port: gateway.port, user: LOKI_GATEWAY_USER, password: gateway.password } : undefined });
+  },
+});

@@ -1,7 +1,9 @@
+import type { Prometheus } from './prometheus.js';
 import { Platform } from '../model/platform.js';
 import { Service } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
 import { renderBlackboxConfig } from '../configs/prometheus.js';
+import { defineService } from './descriptor.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
 
 export const BLACKBOX_PORT = 9115;
@@ -27,3 +29,23 @@ export class BlackboxExporter extends Service {
     );
   }
 }
+
+/** Probes the sites from inside for Prometheus: only with an edge to probe. */
+export const blackboxExporter = defineService({
+  name: 'blackbox-exporter',
+  image: 'prom/blackbox-exporter:v0.27.0',
+  stack: 'monitoring',
+  zone: 'monitoring',
+  on: 'server',
+  requires: ['prometheus'],
+  uses: ['caddy'],
+  edge: true,
+  adminWithoutLogin: true,
+  create: ({ stack, props, built }) => {
+    const prometheus = built<Prometheus>('prometheus');
+    if (!prometheus || !built('caddy')) return undefined;
+    const service = new BlackboxExporter(stack, props);
+    prometheus.probeWith(service);
+    return service;
+  },
+});

@@ -11,6 +11,7 @@ import {
 } from '../configs/caddyfile.js';
 import type { Secret } from '../model/secret.js';
 import type { EnvValue } from '../model/values.js';
+import { defineService } from './descriptor.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
 
 export interface CaddyProps extends CatalogServiceProps {
@@ -64,8 +65,8 @@ export class Caddy extends Service {
           ...(loki ? [{ port: LOKI_GATEWAY_PORT, name: 'loki-push', authentication: 'password' as const }] : []),
         ],
         volumes: [
-          { name: 'caddy-data', mountPath: '/data', sizeGb: 1 },
-          { name: 'caddy-config', mountPath: '/config', sizeGb: 1 },
+          { name: 'caddy-data', mountPath: '/data', sizeGb: 1, holds: 'state' },
+          { name: 'caddy-config', mountPath: '/config', sizeGb: 1, holds: 'cache' },
           ...staticSites,
         ],
         configFiles: [{ name: 'Caddyfile', mountPath: '/etc/caddy/Caddyfile', content: (r) => renderCaddyfile(platform, r, loki) }],
@@ -73,6 +74,7 @@ export class Caddy extends Service {
         resources: { cpus: 1, memoryGb: 0.5 },
         metrics: { port: CADDY_METRICS_PORT },
         security: { capDrop: ['ALL'], capAdd: ['NET_BIND_SERVICE'] },
+        composeDocs: { order: -1, render: (_platform, flavor) => (flavor === 'coolify' ? COOLIFY_PROXY_DOCS : []) },
         egress: platform.tls === 'acme' ? [{ host: 'acme-v02.api.letsencrypt.org', why: 'ACME certificates' }] : [],
       }),
     );
@@ -82,3 +84,34 @@ export class Caddy extends Service {
     }
   }
 }
+
+/**
+ * Caddy: built after every routed service; connects to each route's service. Log shippers on
+ * nodes without Loki push through its authenticated gateway, never to a published Loki.
+ */
+export const caddy = defineService({
+  name: 'caddy',
+  image: 'caddy:2.10.0-alpine',
+  stack: 'edge',
+  zone: 'edge',
+  on: 'server',
+  edge: true,
+  create: ({ stack, props, platform, built, isEnabled }) => {
+    const loki = built('loki');
+    const shipsFromElsewhere = loki !== undefined && isEnabled('alloy') && platform.deployedNodes.some((n) => !loki.nodes.includes(n));
+    const service = new Caddy(stack, { ...props, lokiGateway: shipsFromElsewhere ? loki : undefined });
+    for (const route of platform.routes) {
+      if (route.service && route.port !== undefined) service.connect(route.service, { port: route.port });
+    }
+    return service;
+  },
+});
+
+/** Before Caddy can take 80 and 443 on a Coolify server, Coolify's own proxy has to let go of them. */
+const COOLIFY_PROXY_DOCS = [
+  '## Coolify proxy',
+  '',
+  "Caddy publishes 80 and 443 itself: set this server's proxy to **None** in Coolify (Servers > Proxy),",
+  'or Coolify\'s Traefik keeps the ports and Caddy cannot start.',
+  '',
+];

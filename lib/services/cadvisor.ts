@@ -1,5 +1,6 @@
 import { Service } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
+import { defineService } from './descriptor.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
 
 /** cAdvisor on every node: per-container metrics (and "container down" alerts). */
@@ -40,3 +41,14 @@ export class Cadvisor extends Service {
     );
   }
 }
+
+export const cadvisor = defineService({
+  name: 'cadvisor',
+  image: 'gcr.io/cadvisor/cadvisor:v0.52.1',
+  stack: 'monitoring',
+  zone: 'monitoring',
+  on: 'every-node',
+  requires: ['prometheus'],
+  adminWithoutLogin: true,
+  create: ({ stack, props }) => new Cadvisor(stack, props),
+});

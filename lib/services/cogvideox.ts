@@ -1,5 +1,6 @@
 import { Service } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
+import { defineService } from './descriptor.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
 import { videoServerProps } from './video-server.js';
 
@@ -15,9 +16,25 @@ export class CogVideoX extends Service {
       catalogProps('cogvideox', props, {
         description: 'Video generation, backup (CogVideoX-5b); started on demand',
         ...videoServerProps({ name: 'cogvideox', modelsSizeGb: 50, memoryGb: 32 }),
-        gpu: { count: 1 },
+        gpuModels: { kind: 'largest', models: () => ['cogvideox-5b'] },
         profile: BACKUP_PROFILE,
       }),
     );
   }
 }
+
+/** CogVideoX: one GPU, started on demand (profile `backup`). */
+export const cogvideox = defineService({
+  name: 'cogvideox',
+  image: 'localhost/platform/cogvideox:e519ece-1',
+  build: {
+    sources: ['video-server', 'cogvideox'],
+    upstream: { repo: 'THUDM/CogVideo', ref: 'e519eced782c08db81f45e5eb40baa45958087ae', arg: 'COGVIDEO_COMMIT' },
+    contextSha256: '7abd9e475891b0dfa332ec628018d8e1b203504e583e07e6dd17671f6706615b',
+  },
+  stack: 'video',
+  zone: 'gpu',
+  on: 'gpu',
+  gpus: 1,
+  create: ({ stack, props }) => new CogVideoX(stack, props),
+});

@@ -2,6 +2,7 @@ import { Platform } from '../model/platform.js';
 import { Service } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
 import { COMFYUI_MODELS_VOLUME, COMFYUI_UID } from './comfyui.js';
+import { defineService } from './descriptor.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
 
 interface ModelFile {
@@ -66,7 +67,7 @@ export class ComfyUiModels extends Service {
         entrypoint: ['/bin/sh', '-c'],
         command: [script],
         env: gated ? { HF_TOKEN: platform.secret('HF_TOKEN', { generate: 'manual', description: 'Hugging Face token for gated FLUX.1-dev' }) } : {},
-        volumes: [{ name: COMFYUI_MODELS_VOLUME, mountPath: '/models', sizeGb: 100 }],
+        volumes: [{ name: COMFYUI_MODELS_VOLUME, mountPath: '/models', sizeGb: 100, holds: 'models' }],
         oneShot: true,
         // As ComfyUI's user: the files are its own, and a bind-mode folder has one owner.
         security: { user: `${COMFYUI_UID}:${COMFYUI_UID}` },
@@ -76,3 +77,14 @@ export class ComfyUiModels extends Service {
     );
   }
 }
+
+/** Downloads ComfyUI's model sets into its models volume, beside it. */
+export const comfyuiModels = defineService({
+  name: 'comfyui-models',
+  image: 'alpine:3.22.1',
+  stack: 'image',
+  zone: 'gpu',
+  on: { with: 'comfyui' },
+  requires: ['comfyui'],
+  create: ({ stack, props, built }) => (built('comfyui') ? new ComfyUiModels(stack, props) : undefined),
+});

@@ -1,16 +1,17 @@
 import { ConfigIssues } from '../config/errors.js';
 import type { ServiceSettings } from '../config/schema.js';
 import { buildContextFiles } from '../image-build.js';
-import { IMAGE_BUILDS, PINNED_IMAGES } from '../images.js';
 import type { Node } from '../model/node.js';
 import { Secret } from '../model/secret.js';
 import type { ServiceProps } from '../model/service.js';
 import { EnvTemplate, type EnvValue } from '../model/values.js';
 import type { Zone } from '../model/zone.js';
-import type { ServiceName } from './names.js';
+import type { ServiceDescriptor } from './descriptor.js';
 
 /** What every catalog service is given by the stack that places it. */
 export interface CatalogServiceProps {
+  /** The service kind's descriptor: its pinned image, build and default GPUs. */
+  readonly descriptor: ServiceDescriptor;
   /** Zone it lives in. */
   readonly zone: Zone;
   /** Node it runs on, or every node for per-node services. */
@@ -21,7 +22,7 @@ export interface CatalogServiceProps {
   readonly settings?: ServiceSettings;
 }
 
-type OwnProps = Omit<ServiceProps, 'zone' | 'nodes' | 'image' | 'configPath' | 'build'>;
+type OwnProps = Omit<ServiceProps, 'zone' | 'nodes' | 'image' | 'configPath' | 'build' | 'gpu' | 'adminWithoutLogin' | 'inference'>;
 
 /** A value filled from a secret (directly or composed with one, like a connection URL). */
 function carriesSecret(value: EnvValue | undefined): boolean {
@@ -29,7 +30,7 @@ function carriesSecret(value: EnvValue | undefined): boolean {
 }
 
 /** Extra env from `services.<name>.env`; a variable the platform fills from a secret can never become a literal. */
-function mergeEnv(name: ServiceName, own: OwnProps['env'], extra: Readonly<Record<string, string>> | undefined): OwnProps['env'] {
+function mergeEnv(name: string, own: OwnProps['env'], extra: Readonly<Record<string, string>> | undefined): OwnProps['env'] {
   const overridden = Object.keys(extra ?? {}).filter((key) => carriesSecret(own?.[key]));
   if (overridden.length > 0) {
     throw new ConfigIssues(
@@ -44,26 +45,28 @@ function mergeEnv(name: ServiceName, own: OwnProps['env'], extra: Readonly<Recor
 }
 
 /**
- * The one place catalog defaults meet config overrides: pinned image (and its build context,
- * for the images the platform builds) unless overridden,
- * resources and GPU count from `services.<name>`, extra env appended.
+ * The one place catalog defaults meet config overrides: the descriptor's pinned image (and its
+ * build context, for the images the platform builds) unless overridden, its GPUs unless
+ * `services.<name>.gpus` / `gpuDevices` say otherwise, resources from `services.<name>`, extra
+ * env appended.
  */
-export function catalogProps(name: ServiceName, props: CatalogServiceProps, own: OwnProps): ServiceProps {
+export function catalogProps(name: string, props: CatalogServiceProps, own: OwnProps): ServiceProps {
+  const descriptor = props.descriptor;
+  if (descriptor.name !== name) throw new Error(`service ${name} built from the descriptor of ${descriptor.name}`);
   const settings = props.settings ?? {};
   const resources = own.resources ?? { cpus: 1, memoryGb: 1 };
-  const gpu =
-    own.gpu === undefined
-      ? undefined
-      : { count: settings.gpus ?? own.gpu.count, devices: settings.gpuDevices ?? own.gpu.devices };
+  const gpu = descriptor.gpus === undefined ? undefined : { count: settings.gpus ?? descriptor.gpus, devices: settings.gpuDevices };
   // The platform's own build, unless `images:` names another image.
-  const build = props.image === undefined ? IMAGE_BUILDS[name] : undefined;
+  const build = props.image === undefined ? descriptor.build : undefined;
   return {
     ...own,
     build: build ? { files: buildContextFiles(build) } : undefined,
     zone: props.zone,
     nodes: props.nodes,
     perNode: own.perNode,
-    image: props.image ?? PINNED_IMAGES[name],
+    image: props.image ?? descriptor.image,
+    adminWithoutLogin: descriptor.adminWithoutLogin ?? false,
+    inference: descriptor.inference ?? false,
     configPath: ['services', name],
     resources: { cpus: settings.cpus ?? resources.cpus, memoryGb: settings.memoryGb ?? resources.memoryGb },
     gpu,

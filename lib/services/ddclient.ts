@@ -2,6 +2,7 @@ import { Platform } from '../model/platform.js';
 import { Service } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
 import { renderDdclientConf } from '../configs/ddclient.js';
+import { defineService } from './descriptor.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
 
 export interface DdclientProps extends CatalogServiceProps {
@@ -64,7 +65,7 @@ export class Ddclient extends Service {
         description: 'Dynamic DNS: updates the public IP of every routed host in Technitium',
         env: { TZ: 'Etc/UTC' },
         // Holds the copied config and the TSIG key the owner places there.
-        volumes: [{ name: 'ddclient-config', mountPath: '/config', sizeGb: 1 }],
+        volumes: [{ name: 'ddclient-config', mountPath: '/config', sizeGb: 1, holds: 'state' }],
         configFiles: [
           { name: 'ddclient.conf', mountPath: DDCLIENT_RENDERED_CONF, content: (r) => renderDdclientConf(platform, r, props.dns) },
           { name: 'copy-config.sh', mountPath: '/custom-cont-init.d/50-platform-ddclient-conf', content: () => ddclientCopyScript(), executable: true },
@@ -73,8 +74,35 @@ export class Ddclient extends Service {
         healthCheck: { exec: ddclientHealthCommand(), startPeriodSeconds: 60 },
         resources: { cpus: 0.25, memoryGb: 0.25 },
         egress: [{ host: lookup.host, why: 'public IP lookup', configPath: ['dns', 'ipLookup'] }],
+        composeDocs: {
+          order: 1,
+          render: () => [
+            '## ddclient',
+            '',
+            'Create a TSIG key in Technitium (Settings > TSIG, allow it to update the zone) and save it as `tsig.key`',
+            'in the `ddclient-config` volume; ddclient then updates every routed host with the public IP.',
+            'The rendered `ddclient.conf` is mounted read-only and copied into that volume at each start, so after',
+            'a `platform synth` that changes it, restart ddclient. It is healthy once every host has been updated.',
+            '',
+          ],
+        },
       }),
     );
     this.connect(props.dns, { port: 53, protocol: 'tcp', ordering: true });
   }
 }
+
+/** ddclient: only useful with a public IP, so on by default only with `exposure: public`. */
+export const ddclient = defineService({
+  name: 'ddclient',
+  image: 'lscr.io/linuxserver/ddclient:4.0.0-ls228',
+  stack: 'dns',
+  zone: 'dmz',
+  on: { with: 'technitium' },
+  requires: ['technitium'],
+  enabledByDefault: (config) => config.exposure === 'public',
+  create: ({ stack, props, built }) => {
+    const dns = built('technitium');
+    return dns ? new Ddclient(stack, { ...props, dns }) : undefined;
+  },
+});

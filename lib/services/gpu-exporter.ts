@@ -1,5 +1,6 @@
 import { Service } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
+import { defineService } from './descriptor.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
 
 /** NVIDIA DCGM exporter on every GPU node: temperature, utilisation and memory of each GPU. */
@@ -21,3 +22,14 @@ export class GpuExporter extends Service {
     );
   }
 }
+
+/** On every deployed node with a GPU (none: not built). */
+export const gpuExporter = defineService({
+  name: 'gpu-exporter',
+  image: 'nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04',
+  stack: 'monitoring',
+  zone: 'monitoring',
+  on: 'gpu-nodes',
+  requires: ['prometheus'],
+  create: ({ stack, props }) => new GpuExporter(stack, props),
+});

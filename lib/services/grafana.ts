@@ -3,6 +3,7 @@ import { Service, type Target } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
 import { renderGrafanaDashboardProvider, renderGrafanaDatasources } from '../configs/grafana.js';
 import { DASHBOARDS, DASHBOARDS_PATH, dashboards, renderDashboard, type DashboardName } from '../configs/dashboards.js';
+import { defineService } from './descriptor.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
 
 export interface GrafanaProps extends CatalogServiceProps {
@@ -11,6 +12,8 @@ export interface GrafanaProps extends CatalogServiceProps {
   /** Dashboards to provision: those whose exporters run on the platform. @default all of DASHBOARDS */
   readonly dashboards?: readonly DashboardName[];
 }
+
+export const GRAFANA_PORT = 3000;
 
 /** Grafana: dashboards over Prometheus and Loki, provisioned from files; sign-up off. */
 export class Grafana extends Service {
@@ -35,8 +38,8 @@ export class Grafana extends Service {
           GF_SECURITY_DISABLE_GRAVATAR: 'true',
           GF_NEWS_NEWS_FEED_ENABLED: 'false',
         },
-        ports: [{ port: 3000, name: 'http', authentication: 'password' }],
-        volumes: [{ name: 'grafana-data', mountPath: '/var/lib/grafana', sizeGb: 5 }],
+        ports: [{ port: GRAFANA_PORT, name: 'http', authentication: 'password' }],
+        volumes: [{ name: 'grafana-data', mountPath: '/var/lib/grafana', sizeGb: 5, holds: 'state' }],
         configFiles: [
           {
             name: 'provisioning/datasources/datasources.yaml',
@@ -64,3 +67,30 @@ export class Grafana extends Service {
     if (props.loki) this.connect(props.loki);
   }
 }
+
+/** Grafana at `grafana`, behind its own login, over Prometheus (and Loki when there is one). */
+export const grafana = defineService({
+  name: 'grafana',
+  image: 'grafana/grafana:12.1.1',
+  stack: 'monitoring',
+  zone: 'monitoring',
+  on: 'server',
+  requires: ['prometheus'],
+  uses: ['loki'],
+  routes: [{ host: 'grafana', port: GRAFANA_PORT, auth: 'login', rank: 5 }],
+  create: ({ stack, props, built, platform, isEnabled }) => {
+    const prometheus = built('prometheus');
+    if (!prometheus) return undefined;
+    // A dashboard ships only when the exporter it reads runs on the platform.
+    const hasGpu = platform.deployedNodes.some((n) => n.hasGpu);
+    const sources: Record<DashboardName, boolean> = {
+      hosts: isEnabled('node-exporter'),
+      containers: isEnabled('cadvisor'),
+      gpus: hasGpu && isEnabled('gpu-exporter'),
+      'service-health': true,
+      'ai-edge': isEnabled('caddy'),
+    };
+    const dashboards = DASHBOARDS.filter((d) => sources[d]);
+    return new Grafana(stack, { ...props, prometheus, loki: built('loki'), dashboards });
+  },
+});

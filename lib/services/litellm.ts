@@ -4,6 +4,7 @@ import { Service } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
 import type { EnvValue } from '../model/values.js';
 import { renderLitellmConfig } from '../configs/litellm.js';
+import { defineService } from './descriptor.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
 import { POSTGRES_PORT, type Postgres } from './postgres.js';
 import { VALKEY_PORT, type Valkey } from './valkey.js';
@@ -76,3 +77,24 @@ export class Litellm extends Service {
     if (props.valkey) this.connect(props.valkey, { ordering: true });
   }
 }
+
+/** LiteLLM: the gateway over Ollama; spend logs in Postgres and a cache in Valkey when the config asks. */
+export const litellm = defineService({
+  name: 'litellm',
+  image: 'ghcr.io/berriai/litellm:v1.79.1-stable',
+  stack: 'llm',
+  zone: 'edge',
+  on: 'server',
+  requires: ['ollama'],
+  uses: ['postgres', 'valkey'],
+  create: ({ stack, props, built, config }) => {
+    const ollama = built('ollama');
+    if (!ollama) return undefined;
+    return new Litellm(stack, {
+      ...props,
+      ollama,
+      postgres: config.litellm.spendLogs ? built<Postgres>('postgres') : undefined,
+      valkey: config.litellm.cache ? built<Valkey>('valkey') : undefined,
+    });
+  },
+});

@@ -2,6 +2,7 @@ import { Platform } from '../model/platform.js';
 import { Service } from '../model/service.js';
 import { renderLokiConfig } from '../configs/loki.js';
 import type { Stack } from '../model/stack.js';
+import { defineService } from './descriptor.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
 
 export const LOKI_PORT = 3100;
@@ -18,7 +19,7 @@ export class Loki extends Service {
         command: ['-config.file=/etc/loki/config.yaml'],
         configFiles: [{ name: 'config.yaml', mountPath: '/etc/loki/config.yaml', content: () => renderLokiConfig(platform) }],
         ports: [{ port: LOKI_PORT, name: 'http' }],
-        volumes: [{ name: 'loki-data', mountPath: '/loki', sizeGb: 20 }],
+        volumes: [{ name: 'loki-data', mountPath: '/loki', sizeGb: 20, holds: 'state' }],
         // Loki 3.6 images dropped busybox; the pinned 3.5 still has wget.
         healthCheck: { http: { port: LOKI_PORT, path: '/ready' }, startPeriodSeconds: 60 },
         resources: { cpus: 1, memoryGb: 2 },
@@ -28,3 +29,12 @@ export class Loki extends Service {
     );
   }
 }
+
+export const loki = defineService({
+  name: 'loki',
+  image: 'grafana/loki:3.5.3',
+  stack: 'monitoring',
+  zone: 'monitoring',
+  on: 'server',
+  create: ({ stack, props }) => new Loki(stack, props),
+});

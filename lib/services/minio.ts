@@ -1,6 +1,7 @@
 import { Platform } from '../model/platform.js';
 import { Service } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
+import { defineService } from './descriptor.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
 import { UserApp } from './user-app.js';
 
@@ -48,7 +49,7 @@ export class Minio extends Service {
           { port: MINIO_API_PORT, name: 's3', authentication: 'token' },
           { port: MINIO_CONSOLE_PORT, name: 'console', authentication: 'password' },
         ],
-        volumes: [{ name: 'minio-data', mountPath: '/data', sizeGb: 200 }],
+        volumes: [{ name: 'minio-data', mountPath: '/data', sizeGb: 200, holds: 'state' }],
         healthCheck: { exec: ['mc', 'ready', 'local'] },
         resources: { cpus: 2, memoryGb: 2 },
         metrics: { port: MINIO_API_PORT, path: '/minio/v2/metrics/cluster' },
@@ -82,3 +83,17 @@ export class Minio extends Service {
     return [...hosts].sort();
   }
 }
+
+/** MinIO: the console at `minio`, the S3 API at `minio.host` (signed requests: the signature is its authentication). */
+export const minio = defineService({
+  name: 'minio',
+  image: 'minio/minio:RELEASE.2025-09-07T16-13-09Z',
+  stack: 'data',
+  zone: 'services',
+  on: 'server',
+  routes: [
+    { host: 'minio', port: MINIO_CONSOLE_PORT, auth: 'login', rank: 7 },
+    { host: (config) => config.minio.host, port: MINIO_API_PORT, auth: 'token', probePath: MINIO_HEALTH_PATH, configPath: ['minio'], rank: 9 },
+  ],
+  create: ({ stack, props, config }) => new Minio(stack, { ...props, apiHost: config.minio.host, consoleHost: 'minio', cors: config.minio.cors }),
+});

@@ -1,5 +1,6 @@
 import { Service } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
+import { defineService } from './descriptor.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
 import { videoServerProps } from './video-server.js';
 
@@ -12,8 +13,24 @@ export class Mochi extends Service {
       catalogProps('mochi', props, {
         description: 'Video generation (Mochi 1)',
         ...videoServerProps({ name: 'mochi', modelsSizeGb: 100, memoryGb: 64 }),
-        gpu: { count: 'all' },
+        gpuModels: { kind: 'largest', models: () => ['mochi-1'] },
       }),
     );
   }
 }
+
+/** Mochi: every GPU of its node. */
+export const mochi = defineService({
+  name: 'mochi',
+  image: 'localhost/platform/mochi:0c86aeb-1',
+  build: {
+    sources: ['video-server', 'mochi'],
+    upstream: { repo: 'genmoai/mochi', ref: '0c86aebf386e6622deadfb47ff1996878cefc0ac', arg: 'MOCHI_COMMIT' },
+    contextSha256: '4ca833ed15f632d2e4d474b4439f82b24400d9cc9bc172322bc69ca34af248ea',
+  },
+  stack: 'video',
+  zone: 'gpu',
+  on: 'gpu',
+  gpus: 'all',
+  create: ({ stack, props }) => new Mochi(stack, props),
+});

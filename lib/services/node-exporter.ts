@@ -1,5 +1,6 @@
 import { HOST_NETWORK_ADDRESS_ENV, Service } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
+import { defineService } from './descriptor.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
 
 export const NODE_EXPORTER_PORT = 9100;
@@ -37,3 +38,13 @@ export class NodeExporter extends Service {
     );
   }
 }
+
+export const nodeExporter = defineService({
+  name: 'node-exporter',
+  image: 'prom/node-exporter:v1.9.1',
+  stack: 'monitoring',
+  zone: 'monitoring',
+  on: 'every-node',
+  requires: ['prometheus'],
+  create: ({ stack, props }) => new NodeExporter(stack, props),
+});

@@ -3,6 +3,7 @@ import type { Secret } from '../model/secret.js';
 import { Service } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
 import { interpolate } from '../model/values.js';
+import { defineService } from './descriptor.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
 
 export const NTFY_PORT = 80;
@@ -74,7 +75,7 @@ export class Ntfy extends Service {
           { port: NTFY_PORT, name: 'http', authentication: 'password' },
           { port: NTFY_METRICS_PORT, name: 'metrics' },
         ],
-        volumes: [{ name: 'ntfy-cache', mountPath: '/var/cache/ntfy', sizeGb: 1 }],
+        volumes: [{ name: 'ntfy-cache', mountPath: '/var/cache/ntfy', sizeGb: 1, holds: 'cache' }],
         healthCheck: { http: { port: NTFY_PORT, path: '/v1/health' } },
         resources: { cpus: 0.25, memoryGb: 0.25 },
         metrics: { port: NTFY_METRICS_PORT },
@@ -83,3 +84,15 @@ export class Ntfy extends Service {
     this.publisherToken = token;
   }
 }
+
+/** ntfy at `ntfy`, behind its own accounts. */
+export const ntfy = defineService({
+  name: 'ntfy',
+  // v2.14.0 is the first release that declares users, access and tokens in the config (auth-users, auth-access, auth-tokens).
+  image: 'binwiederhier/ntfy:v2.14.0',
+  stack: 'monitoring',
+  zone: 'monitoring',
+  on: 'server',
+  routes: [{ host: 'ntfy', port: NTFY_PORT, auth: 'login', rank: 6 }],
+  create: ({ stack, props }) => new Ntfy(stack, props),
+});

@@ -1,6 +1,7 @@
 import { Platform } from '../model/platform.js';
 import { Service } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
+import { defineService } from './descriptor.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
 import { OLLAMA_PORT } from './ollama.js';
 
@@ -29,3 +30,17 @@ export class OllamaInit extends Service {
     this.connect(props.ollama, { ordering: true });
   }
 }
+
+/** Pulls the models into Ollama, beside it. */
+export const ollamaInit = defineService({
+  name: 'ollama-init',
+  image: 'ollama/ollama:0.11.4',
+  stack: 'llm',
+  zone: 'gpu',
+  on: { with: 'ollama' },
+  requires: ['ollama'],
+  create: ({ stack, props, built }) => {
+    const ollama = built('ollama');
+    return ollama ? new OllamaInit(stack, { ...props, ollama }) : undefined;
+  },
+});

@@ -1,14 +1,20 @@
 import { Platform } from '../model/platform.js';
 import { Service } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
+import { defineService } from './descriptor.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
 import type { EnvValue } from '../model/values.js';
 import { LITELLM_PORT, litellmApiKey } from './litellm.js';
+import { QDRANT_PORT, qdrantApiKey } from './qdrant.js';
 import { SEARXNG_PORT } from './searxng.js';
+
+export const OPEN_WEBUI_PORT = 8080;
 
 export interface OpenWebUiProps extends CatalogServiceProps {
   readonly litellm: Service;
   readonly searxng?: Service;
+  /** Where document vectors (RAG) go when Qdrant is on. @default the SQLite-backed Chroma inside its data volume */
+  readonly qdrant?: Service;
 }
 
 /**
@@ -62,15 +68,19 @@ export class OpenWebUi extends Service {
                 SEARXNG_QUERY_URL: (r) => `${r.url(searxng, SEARXNG_PORT, '/search')}?q=<query>`,
               }
             : {}),
+          // backend/open_webui/config.py ("Vector Database"): VECTOR_DB selects the store, QDRANT_URI and QDRANT_API_KEY reach it.
+          ...(props.qdrant
+            ? { VECTOR_DB: 'qdrant', QDRANT_URI: (r) => r.url(props.qdrant as Service, QDRANT_PORT), QDRANT_API_KEY: qdrantApiKey(platform) }
+            : {}),
           // The user's rule: no telemetry leaves the homelab.
           ANONYMIZED_TELEMETRY: 'false',
           DO_NOT_TRACK: 'true',
           SCARF_NO_ANALYTICS: 'true',
           ENABLE_VERSION_UPDATE_CHECK: 'false',
         },
-        ports: [{ port: 8080, name: 'http', authentication: 'password' }],
-        volumes: [{ name: 'open-webui-data', mountPath: '/app/backend/data', sizeGb: 10 }],
-        healthCheck: { http: { port: 8080, path: '/health' }, via: 'curl', startPeriodSeconds: 60 },
+        ports: [{ port: OPEN_WEBUI_PORT, name: 'http', authentication: 'password' }],
+        volumes: [{ name: 'open-webui-data', mountPath: '/app/backend/data', sizeGb: 10, holds: 'state' }],
+        healthCheck: { http: { port: OPEN_WEBUI_PORT, path: '/health' }, via: 'curl', startPeriodSeconds: 60 },
         resources: { cpus: 2, memoryGb: 2 },
         egress: embedding ? [] : [{ host: 'huggingface.co', why: 'RAG embedding model download (models.ollama has no embedding model)' }],
         // 1-3 replicas at 70% CPU: room for a busy evening without holding idle pods.
@@ -79,5 +89,22 @@ export class OpenWebUi extends Service {
     );
     this.connect(props.litellm, { ordering: true });
     if (searxng) this.connect(searxng);
+    if (props.qdrant) this.connect(props.qdrant, { ordering: true });
   }
 }
+
+/** Open WebUI at `chat`, behind its own login; searches through SearxNG when there is one. */
+export const openWebui = defineService({
+  name: 'open-webui',
+  image: 'ghcr.io/open-webui/open-webui:v0.6.22',
+  stack: 'chat',
+  zone: 'edge',
+  on: 'server',
+  requires: ['litellm'],
+  uses: ['searxng', 'qdrant'],
+  routes: [{ host: 'chat', port: OPEN_WEBUI_PORT, auth: 'login', rank: 1 }],
+  create: ({ stack, props, built }) => {
+    const litellm = built('litellm');
+    return litellm ? new OpenWebUi(stack, { ...props, litellm, searxng: built('searxng'), qdrant: built('qdrant') }) : undefined;
+  },
+});

@@ -5,6 +5,7 @@ import type { Secret } from '../model/secret.js';
 import { Service } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
 import type { EnvValue } from '../model/values.js';
+import { defineService } from './descriptor.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
 import { envPrefix } from './names.js';
 import { PostgresProvision } from './postgres-provision.js';
@@ -67,7 +68,7 @@ export class Postgres extends Service {
         description: `PostgreSQL 16${wantsVectors ? ' with pgvector' : ''}: a database and login role per client`,
         env: { POSTGRES_USER: user, POSTGRES_PASSWORD: password, PGDATA: '/var/lib/postgresql/data/pgdata' },
         ports: [{ port: POSTGRES_PORT, name: 'postgres', http: false, authentication: 'password' }],
-        volumes: [{ name: 'postgres-data', mountPath: '/var/lib/postgresql/data', sizeGb: 50 }],
+        volumes: [{ name: 'postgres-data', mountPath: '/var/lib/postgresql/data', sizeGb: 50, holds: 'state' }],
         healthCheck: { exec: ['sh', '-c', 'pg_isready -U "$POSTGRES_USER" -d postgres'], intervalSeconds: 10, timeoutSeconds: 5, retries: 5 },
         resources: { cpus: 2, memoryGb: 4 },
       }),
@@ -123,3 +124,14 @@ export class Postgres extends Service {
     };
   }
 }
+
+/** Postgres: one database and login role per client. */
+export const postgres = defineService({
+  name: 'postgres',
+  // Debian (glibc), like the pgvector image: `postgres.vectors` never changes the C library under a data directory.
+  image: 'postgres:16.10-bookworm',
+  stack: 'data',
+  zone: 'services',
+  on: 'server',
+  create: ({ stack, props, config }) => new Postgres(stack, { ...props, databases: config.postgres.databases, vectors: config.postgres.vectors }),
+});

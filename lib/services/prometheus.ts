@@ -4,6 +4,7 @@ import type { Stack } from '../model/stack.js';
 import { alertRules, renderAlertRules, renderPrometheusConfig, type AlertRule } from '../configs/prometheus.js';
 import { recordingRules, type ObjectiveSources, type RecordingRule } from '../configs/slo.js';
 import type { Target } from '../model/service.js';
+import { defineService } from './descriptor.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
 
 export const PROMETHEUS_PORT = 9090;
@@ -29,7 +30,7 @@ export class Prometheus extends Service {
           '--web.enable-lifecycle',
         ],
         ports: [{ port: PROMETHEUS_PORT, name: 'http' }],
-        volumes: [{ name: 'prometheus-data', mountPath: '/prometheus', sizeGb: 50 }],
+        volumes: [{ name: 'prometheus-data', mountPath: '/prometheus', sizeGb: 50, holds: 'state' }],
         configFiles: [
           {
             name: 'prometheus.yml',
@@ -86,3 +87,19 @@ export class Prometheus extends Service {
     this.connect(blackbox);
   }
 }
+
+/** Prometheus: scrapes every service with a metrics endpoint on a deployed node, once all are built. */
+export const prometheus = defineService({
+  name: 'prometheus',
+  image: 'prom/prometheus:v3.5.0',
+  stack: 'monitoring',
+  zone: 'monitoring',
+  on: 'server',
+  adminWithoutLogin: true,
+  create: ({ stack, props }) => new Prometheus(stack, props),
+  finish: ({ platform }, service) => {
+    for (const other of platform.services) {
+      if (other.metrics && other.nodes.every((n) => n.deployed)) (service as Prometheus).scrape(other);
+    }
+  },
+});

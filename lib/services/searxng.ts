@@ -2,6 +2,7 @@ import { Platform } from '../model/platform.js';
 import { Service } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
 import { renderSearxngLimiter, renderSearxngSettings, SEARXNG_ENGINES } from '../configs/searxng.js';
+import { defineService } from './descriptor.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
 import { valkeyUrl, type Valkey } from './valkey.js';
 import type { EnvValue } from '../model/values.js';
@@ -52,3 +53,15 @@ export class Searxng extends Service {
     if (props.valkey) this.connect(props.valkey, { ordering: true });
   }
 }
+
+/** SearxNG: private metasearch at `search`; its limiter keeps state in Valkey when there is one. */
+export const searxng = defineService({
+  name: 'searxng',
+  image: 'searxng/searxng:2025.9.20-57ef342',
+  stack: 'search',
+  zone: 'services',
+  on: 'server',
+  uses: ['valkey'],
+  routes: [{ host: 'search', port: SEARXNG_PORT, auth: 'none', rank: 3 }],
+  create: ({ stack, props, built }) => new Searxng(stack, { ...props, valkey: built<Valkey>('valkey') }),
+});

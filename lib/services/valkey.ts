@@ -3,6 +3,7 @@ import type { Secret } from '../model/secret.js';
 import { Service } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
 import { EnvTemplate, type EnvValue, type Resolver } from '../model/values.js';
+import { defineService } from './descriptor.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
 
 export const VALKEY_PORT = 6379;
@@ -38,7 +39,7 @@ export class Valkey extends Service {
         // valkey-cli (forked from redis-cli) authenticates with REDISCLI_AUTH.
         env: { VALKEY_PASSWORD: password, REDISCLI_AUTH: password },
         ports: [{ port: VALKEY_PORT, name: 'redis', http: false, authentication: 'password' }],
-        volumes: [{ name: 'valkey-data', mountPath: '/data', sizeGb: 5 }],
+        volumes: [{ name: 'valkey-data', mountPath: '/data', sizeGb: 5, holds: 'state' }],
         // `ping` exits 0 even on a NOAUTH error: only PONG is healthy.
         healthCheck: { exec: ['sh', '-c', 'valkey-cli ping | grep -q PONG'], intervalSeconds: 10, timeoutSeconds: 5 },
         resources: { cpus: 1, memoryGb: 2.5 },
@@ -65,3 +66,12 @@ export function valkeyUrl(valkey: Valkey, scheme = 'redis'): EnvValue {
   // The `default` user: an empty user name makes clients send `AUTH "" <password>`, which fails.
   return new EnvTemplate([`${scheme}://default:`, valkey.password, '@', hostPort]);
 }
+
+export const valkey = defineService({
+  name: 'valkey',
+  image: 'valkey/valkey:7.2.10-alpine',
+  stack: 'data',
+  zone: 'services',
+  on: 'server',
+  create: ({ stack, props }) => new Valkey(stack, props),
+});

@@ -28,8 +28,8 @@ export function videoServerProps(options: VideoServerOptions): Pick<ServiceProps
     },
     ports: [{ port: VIDEO_PORT, name: 'http' }],
     volumes: [
-      { name: `${options.name}-models`, mountPath: '/models', sizeGb: options.modelsSizeGb },
-      { name: `${options.name}-output`, mountPath: '/output', sizeGb: 50 },
+      { name: `${options.name}-models`, mountPath: '/models', sizeGb: options.modelsSizeGb, holds: 'models' },
+      { name: `${options.name}-output`, mountPath: '/output', sizeGb: 50, holds: 'state' },
     ],
     healthCheck: { http: { port: VIDEO_PORT, path: VIDEO_HEALTH_PATH }, via: 'python', startPeriodSeconds: 3600 },
     resources: { cpus: 8, memoryGb: options.memoryGb },

@@ -3,15 +3,12 @@ import { hostPorts } from '../model/host-ports.js';
 import type { Platform } from '../model/platform.js';
 import type { Finding } from './finding.js';
 
-/** Admin UIs with no login of their own: a public route to them needs Caddy's basic auth. */
-export const ADMIN_WITHOUT_LOGIN = ['comfyui', 'prometheus', 'alertmanager', 'blackbox-exporter', 'cadvisor'];
-/** Inference APIs that answer anyone who reaches them. */
-export const INFERENCE_PORTS: Readonly<Record<string, number>> = { ollama: 11434, comfyui: 8188 };
+/** Admin UIs with no login of their own (their descriptors say so): a public route to them needs Caddy's basic auth. */
 
 export function adminWithoutAuth(platform: Platform): Finding[] {
   if (platform.config.exposure !== 'public') return [];
   return platform.routes
-    .filter((r) => r.service && ADMIN_WITHOUT_LOGIN.includes(r.service.name) && !r.auth)
+    .filter((r) => r.service?.adminWithoutLogin === true && !r.auth)
     .map((r) => ({
       rule: 'public-admin-without-auth',
       severity: 'error' as const,
@@ -25,9 +22,11 @@ export function adminWithoutAuth(platform: Platform): Finding[] {
 export function inferenceExposure(platform: Platform): Finding[] {
   const findings: Finding[] = [];
   const edgeZones = new Set(platform.services.filter((s) => s.ports.some((p) => p.entry)).map((s) => s.zone));
-  for (const [name, port] of Object.entries(INFERENCE_PORTS)) {
-    const service = platform.service(name);
-    if (!service || !edgeZones.has(service.zone)) continue;
+  // Inference APIs (their descriptors say so) answer anyone who reaches them.
+  for (const service of platform.services.filter((s) => s.inference)) {
+    if (!edgeZones.has(service.zone)) continue;
+    const name = service.name;
+    const port = service.primaryPort?.port;
     findings.push({
       rule: 'inference-exposed',
       severity: 'error',

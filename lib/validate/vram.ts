@@ -1,4 +1,4 @@
-import { describePins, gpuSharing, lostGpuPinning } from '../k3s/gpu-sharing.js';
+import { describePins } from '../model/gpu-assignment.js';
 import type { Platform } from '../model/platform.js';
 import type { Service } from '../model/service.js';
 import type { Finding } from './finding.js';
@@ -10,13 +10,6 @@ export const GPU_MODEL_VRAM: Readonly<Record<string, { vramGb: number; minVramGb
   'flux-dev': { vramGb: 24, minVramGb: 12, label: 'FLUX.1-dev' },
   'mochi-1': { vramGb: 22, minVramGb: 22, label: 'Mochi 1' },
   'cogvideox-5b': { vramGb: 26, minVramGb: 5, label: 'CogVideoX-5b' },
-};
-
-/** The GPU model each non-Ollama GPU service loads. */
-const SERVICE_MODELS: Readonly<Record<string, (platform: Platform) => string[]>> = {
-  comfyui: (p) => [...p.config.models.comfyui],
-  mochi: () => ['mochi-1'],
-  cogvideox: () => ['cogvideox-5b'],
 };
 
 export interface ModelNeed {
@@ -32,9 +25,9 @@ function modelNeed(platform: Platform, name: string): ModelNeed {
   return { name, vramGb, minVramGb: Math.min(table.minVramGb, vramGb) };
 }
 
-/** The largest model a GPU service (other than Ollama) keeps resident. */
+/** The largest model a single-model GPU service keeps resident (its `gpuModels`). */
 export function largestModel(platform: Platform, service: Service): ModelNeed | undefined {
-  const names = SERVICE_MODELS[service.name]?.(platform) ?? [];
+  const names = service.gpuModels?.kind === 'largest' ? service.gpuModels.models(platform) : [];
   return names.map((n) => modelNeed(platform, n)).sort((a, b) => b.vramGb - a.vramGb)[0];
 }
 
@@ -55,13 +48,13 @@ const gb = (n: number) => `${Math.round(n * 10) / 10} GB`;
  */
 export function vramFindings(platform: Platform): Finding[] {
   const findings: Finding[] = [];
-  for (const node of platform.nodes.values()) {
-    for (const gpu of node.gpus) {
-      const users = platform.services.filter((s) => s.gpu && s.nodes.includes(node) && platform.gpuDevices(s, node).includes(gpu.index));
+  for (const sharing of platform.gpuAssignment.everyNode) {
+    const node = sharing.node;
+    for (const { services: users, ...gpu } of sharing.devices) {
       const parts: string[] = [];
       let total = 0;
       for (const service of users) {
-        if (service.name === 'ollama') {
+        if (service.gpuModels?.kind === 'llm-resident') {
           for (const model of ollamaResident(platform)) {
             if (model.vramGb > gpu.vramGb) {
               findings.push({
@@ -112,18 +105,27 @@ export function vramFindings(platform: Platform): Finding[] {
   return findings;
 }
 
-/** More GPU services on a node than it has GPUs: they share compute (time-slicing on k3s, one device on Compose). */
+/**
+ * A GPU that more than one service is placed on: they share its compute (Compose hands each the
+ * same `device_ids`, k3s time-slices every GPU of the node into as many slots as its busiest one
+ * has services). Reported per GPU, from the same assignment both renderers read, with the GPUs
+ * of the node that idle.
+ */
 export function gpuOversubscription(platform: Platform): Finding[] {
   const findings: Finding[] = [];
-  for (const node of platform.deployedNodes.filter((n) => n.hasGpu)) {
-    const users = platform.services.filter((s) => s.gpu && s.nodes.includes(node));
-    const slots = users.reduce((n, s) => n + platform.gpuDevices(s, node).length, 0);
-    if (users.length <= node.gpus.length || slots <= node.gpus.length) continue;
+  for (const sharing of platform.gpuAssignment.nodes) {
+    const node = sharing.node;
+    const shared = sharing.devices.filter((d) => d.services.length > 1);
+    if (shared.length === 0) continue;
+    const idle = sharing.devices.filter((d) => d.services.length === 0).map((d) => d.index);
+    const perGpu = shared.map((d) => `GPU ${d.index} of ${node.name} runs ${d.services.length} GPU services (${d.services.map((s) => s.name).join(', ')})`).join('; ');
     findings.push({
       rule: 'gpu-oversubscribed',
       severity: 'warning',
       path: ['nodes', node.name, 'gpus'],
-      message: `${users.length} GPU services (${users.map((s) => s.name).join(', ')}) share ${node.gpus.length} GPU(s) of ${node.name}: Compose hands them the same device, k3s time-slices it; compute is shared and VRAM is not isolated`,
+      message:
+        `${perGpu}${idle.length > 0 ? ` while GPU ${idle.join(', ')} ${idle.length > 1 ? 'idle' : 'idles'}` : ''}: ` +
+        `Compose hands them the same device, k3s time-slices each GPU of ${node.name} into ${sharing.replicas}; compute is shared and VRAM is not isolated`,
       fix: 'add GPUs or a GPU node and pin services to their own (services.<name>.gpuDevices or .node), or turn some off',
     });
   }
@@ -132,7 +134,7 @@ export function gpuOversubscription(platform: Platform): Finding[] {
 
 /** k3s cannot keep the plan's per-GPU placement on a time-sliced multi-GPU node (see lostGpuPinning). */
 export function k3sGpuPlacement(platform: Platform): Finding[] {
-  return lostGpuPinning(platform, gpuSharing(platform)).map((lost) => ({
+  return platform.gpuAssignment.lostPinning.map((lost) => ({
     rule: 'gpu-placement-k3s',
     severity: 'warning' as const,
     path: ['nodes', lost.node.name, 'gpus'],

@@ -1,0 +1,159 @@
+import { describe, expect, it } from 'vitest';
+import type { PlatformConfigInput } from '../lib/config/schema.js';
+import { NAME_LABEL } from '../lib/k3s/names.js';
+import type { Service } from '../lib/model/service.js';
+import { validate } from '../lib/validate/validate.js';
+import { podSpec, renderK3sTree, type AnyObject } from './support/k3s.js';
+import { connectionAllowed, type PodRef } from './support/network-policy.js';
+import { inlineConfig, renderTree } from './support/render.js';
+
+/*
+ * A property over generated valid configs: what the model and `validate` say about GPUs and
+ * reachability is what both renderers emit. Configs come from a seeded generator (the same ones
+ * on every run, a bounded number so the file takes seconds): GPU nodes with one to three GPUs,
+ * GPU services moved between them, pinned to devices or given several GPUs, catalog and optional
+ * services turned on and off.
+ */
+
+/** mulberry32: a small deterministic PRNG, so a failing config can be regenerated from its seed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const GPU_SERVICES = ['ollama', 'comfyui', 'mochi', 'cogvideox'] as const;
+
+function generate(seed: number): PlatformConfigInput {
+  const random = prng(seed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+  const gpuNodeCount = 1 + Math.floor(random() * 2);
+  const nodes: Record<string, AnyObject> = { homelab: { role: 'server', address: '192.168.1.10', cpus: 64, memoryGb: 512 } };
+  const gpuNodes: { name: string; gpus: number }[] = [];
+  for (let i = 0; i < gpuNodeCount; i++) {
+    const gpus = 1 + Math.floor(random() * 3);
+    const name = ['gpu-a', 'gpu-b'][i] as string;
+    gpuNodes.push({ name, gpus });
+    nodes[name] = { role: 'gpu', address: `192.168.1.${20 + i}`, cpus: 64, memoryGb: 512, gpus: Array.from({ length: gpus }, () => ({ model: 'RTX 4090', vramGb: 24 })) };
+  }
+  const services: Record<string, AnyObject> = {};
+  for (const name of GPU_SERVICES) {
+    const node = pick(gpuNodes);
+    const settings: AnyObject = { node: node.name };
+    const shape = random();
+    if (shape < 0.35) settings.gpuDevices = [Math.floor(random() * node.gpus)];
+    else if (shape < 0.5 && node.gpus > 1) settings.gpus = 2;
+    if (name === 'mochi' && settings.gpus === undefined && settings.gpuDevices === undefined) settings.gpus = 1;
+    if (name !== 'ollama' && random() < 0.15) settings.enabled = false;
+    services[name] = settings;
+  }
+  if (random() < 0.5) services.qdrant = { enabled: true };
+  if (random() < 0.3) services.searxng = { enabled: false };
+  return {
+    exposure: pick(['public', 'lan'] as const),
+    nodes,
+    services,
+    litellm: { spendLogs: random() < 0.5, cache: random() < 0.5 },
+  } as PlatformConfigInput;
+}
+
+const podRef = (service: Service): PodRef => ({ namespace: service.zone.namespace, labels: { [NAME_LABEL]: service.name }, ip: '10.42.0.10' });
+const SEEDS = [1, 2, 3, 4, 5, 6];
+
+describe.each(SEEDS)('generated config (seed %i)', (seed) => {
+  const loaded = inlineConfig(generate(seed));
+
+  it('GPU accounting: validate, Compose device_ids and k3s limits and time-slicing are one assignment', async () => {
+    const compose = renderTree(loaded);
+    const k3s = await renderK3sTree(loaded);
+    const platform = k3s.platform;
+    const assignment = platform.gpuAssignment;
+    // Who Compose puts on each GPU, read back from the rendered files.
+    const rendered = new Map<string, string[]>();
+    for (const dir of compose.composeDirs()) {
+      const node = dir.split('/')[0] as string;
+      for (const [name, service] of Object.entries(compose.compose(dir).services)) {
+        // Telemetry exporters read every GPU without a share of it (not part of the assignment).
+        if (platform.service(name)?.gpuTelemetry) continue;
+        for (const device of service.deploy?.resources?.reservations?.devices ?? []) {
+          for (const id of (device.device_ids as string[] | undefined) ?? ['0']) {
+            const key = `${node}/${id}`;
+            rendered.set(key, [...(rendered.get(key) ?? []), name]);
+          }
+        }
+      }
+    }
+    for (const sharing of assignment.nodes) {
+      for (const device of sharing.devices) {
+        expect([...(rendered.get(`${sharing.node.name}/${device.index}`) ?? [])].sort(), `${sharing.node.name} GPU ${device.index}`).toEqual(device.services.map((s) => s.name).sort());
+      }
+    }
+    // k3s: one slot per pod when the node is time-sliced, its GPUs otherwise; replicas = the busiest GPU.
+    const plugin = k3s.get('Application', 'argocd', 'nvidia-device-plugin').spec.source.helm.valuesObject.config;
+    for (const sharing of assignment.nodes) {
+      for (const service of sharing.pods) {
+        const workload = k3s.all('StatefulSet').concat(k3s.all('Deployment')).find((w: AnyObject) => w.metadata.name === service.name);
+        expect(podSpec(workload).containers[0].resources.limits['nvidia.com/gpu'], service.name).toBe(assignment.k3sLimit(service, sharing.node));
+      }
+      if (sharing.replicas > 1) expect(plugin.map[`time-slicing-${sharing.replicas}`]).toContain(`replicas: ${sharing.replicas}`);
+    }
+    // validate: a finding per node exactly where a rendered GPU is shared, naming who shares it.
+    const result = await validate(() => loaded);
+    for (const sharing of assignment.nodes) {
+      const finding = result.findings.find((f) => f.rule === 'gpu-oversubscribed' && f.path.join('.') === `nodes.${sharing.node.name}.gpus`);
+      const shared = [...rendered.entries()].filter(([key, names]) => key.startsWith(`${sharing.node.name}/`) && names.length > 1);
+      expect(finding !== undefined, sharing.node.name).toBe(shared.length > 0);
+      for (const [key, names] of shared) {
+        const index = key.split('/')[1];
+        const inOrder = sharing.pods.filter((s) => names.includes(s.name)).map((s) => s.name);
+        expect(finding?.message).toContain(`GPU ${index} of ${sharing.node.name} runs ${names.length} GPU services (${inOrder.join(', ')})`);
+      }
+    }
+  });
+
+  it('reachability: every model connection is open in the rendered Compose networks and NetworkPolicies; pods with no connection are not', async () => {
+    const compose = renderTree(loaded);
+    const k3s = await renderK3sTree(loaded);
+    const platform = k3s.platform;
+    const policies = k3s.all('NetworkPolicy');
+    const deployed = (s: Service) => s.nodes.every((n) => n.deployed);
+    const composeService = (s: Service, nodeName: string) => compose.service(`${nodeName}/${s.stackName}`, s.name);
+    for (const c of platform.connections.filter((x) => deployed(x.from) && deployed(x.to))) {
+      const label = `${c.from.name} -> ${c.to.name}:${c.port}`;
+      if (c.to.security.hostNetwork) {
+        for (const node of c.to.nodes) expect(connectionAllowed(policies, podRef(c.from), { ...podRef(c.to), ip: node.address }, c.port, c.protocol.toUpperCase(), false), label).toBe(true);
+        continue;
+      }
+      expect(connectionAllowed(policies, podRef(c.from), podRef(c.to), c.port, c.protocol.toUpperCase()), label).toBe(true);
+      for (const fromNode of c.fromNodes) {
+        // The instance beside the caller, or (another node) every instance it dials.
+        for (const toNode of c.to.nodes.includes(fromNode) ? [fromNode] : c.to.nodes) {
+          if (toNode === fromNode) {
+            const shared = (composeService(c.from, fromNode.name).networks ?? []).filter((n) => (composeService(c.to, toNode.name).networks ?? []).includes(n));
+            expect(shared.length, `${label} on ${fromNode.name}`).toBeGreaterThan(0);
+          } else {
+            // Another node: the port is published on the callee's node address.
+            expect(composeService(c.to, toNode.name).ports ?? [], `${label} from ${fromNode.name}`).toContainEqual(expect.objectContaining({ target: c.port, host_ip: toNode.bindAddress }));
+          }
+        }
+      }
+    }
+    // Nothing else: a pod reaches another pod's port only along a declared connection (entry ports aside).
+    const pods = platform.services.filter((s) => deployed(s) && !s.security.hostNetwork && !s.oneShot);
+    for (const from of pods) {
+      for (const to of pods) {
+        if (from === to) continue;
+        for (const port of to.ports.filter((p) => !p.entry)) {
+          const declared = platform.connections.some((c) => c.from === from && c.to === to && c.port === port.port);
+          if (declared) continue;
+          expect(connectionAllowed(policies, podRef(from), podRef(to), port.port, (port.protocol ?? 'tcp').toUpperCase()), `${from.name} -> ${to.name}:${port.port}`).toBe(false);
+        }
+      }
+    }
+  });
+});
