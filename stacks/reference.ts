@@ -1,5 +1,6 @@
 import { ConfigIssues, type ConfigIssue } from '../lib/config/errors.js';
-import type { PlatformConfig } from '../lib/config/schema.js';
+import { appGpuCount, appPorts, appRoutes, appVolumeName, findAppPort } from '../lib/config/apps.js';
+import type { PlatformConfig, ServiceSettings } from '../lib/config/schema.js';
 import type { Node } from '../lib/model/node.js';
 import { Platform } from '../lib/model/platform.js';
 import type { Service } from '../lib/model/service.js';
@@ -22,7 +23,7 @@ import { Litellm } from '../lib/services/litellm.js';
 import { Loki } from '../lib/services/loki.js';
 import { Minio, MINIO_API_PORT, MINIO_CONSOLE_PORT, MINIO_HEALTH_PATH } from '../lib/services/minio.js';
 import { Mochi } from '../lib/services/mochi.js';
-import type { ServiceName } from '../lib/services/names.js';
+import { envPrefix, type ServiceName } from '../lib/services/names.js';
 import { NodeExporter } from '../lib/services/node-exporter.js';
 import { Ntfy } from '../lib/services/ntfy.js';
 import { Ollama } from '../lib/services/ollama.js';
@@ -123,6 +124,7 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
   const firstServer = nodes.find((n) => n.role === 'server');
   const firstGpuNode = nodes.find((n) => n.hasGpu && n.role !== 'server') ?? nodes.find((n) => n.hasGpu);
   const built = new Map<ServiceName, Service>();
+  const firstDeployedGpuNode = platform.deployedNodes.find((n) => n.hasGpu && n.role !== 'server') ?? platform.deployedNodes.find((n) => n.hasGpu);
 
   for (const [name, settings] of Object.entries(config.services)) {
     const placement = REFERENCE_PLACEMENT[name as ServiceName];
@@ -249,7 +251,9 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
   for (const [name, app] of Object.entries(config.apps)) {
     if (app.kind !== 'container') continue;
     const zone = platform.zones.get(app.zone) as Zone;
-    const node = app.node ? (platform.nodes.get(app.node) as Node) : firstServer;
+    // Like the built-in GPU services, an app with GPUs goes to the first GPU node unless placed.
+    const wantsGpu = appGpuCount(app) !== undefined;
+    const node = app.node ? (platform.nodes.get(app.node) as Node) : wantsGpu ? firstDeployedGpuNode : firstServer;
     if (!node) continue;
     apps.set(name, new UserApp(stackOf('apps'), name, { config: app, zone, node }));
   }
@@ -258,8 +262,41 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
     if (!service) continue;
     for (const target of app.connects) {
       const to = apps.get(target) ?? built.get(target as ServiceName);
-      if (to) service.connectWithEnv(to);
+      if (to) service.connectWithEnv(to, { ordering: true });
     }
+  }
+  // Built-ins that call your apps (litellm to a vLLM app): no ordering, since apps often call the
+  // built-ins back (an API behind LiteLLM) and stacks must not wait on each other in a circle.
+  for (const [name, settings] of Object.entries(config.services) as [ServiceName, ServiceSettings | undefined][]) {
+    const service = built.get(name);
+    if (!service) continue;
+    (settings?.connects ?? []).forEach((target, index) => {
+      const to = apps.get(target) ?? built.get(target as ServiceName);
+      if (!to) return;
+      const path = ['services', name, 'connects', index];
+      if (service.external) {
+        issues.push({ path, message: `${name} runs on a node the platform does not deploy to (${service.nodes.map((n) => n.name).join(', ')}), so it cannot be given a connection` });
+        return;
+      }
+      const prefix = envPrefix(to.name);
+      const taken = [`${prefix}_HOST`, `${prefix}_PORT`, `${prefix}_URL`].filter((v) => v in service.env);
+      if (taken.length > 0) {
+        issues.push({ path, message: `${name} already sets ${taken.join(', ')} itself; it cannot receive ${to.name}'s address under that name` });
+        return;
+      }
+      service.connectWithEnv(to);
+    });
+  }
+  // An app's volume must not be another service's (on k3s one name in a namespace is one shared claim).
+  for (const [name, app] of Object.entries(config.apps)) {
+    const service = apps.get(name);
+    if (!service) continue;
+    app.volumes.forEach((volume, index) => {
+      if (volume.name === undefined) return;
+      const rendered = appVolumeName(name, volume.name);
+      const owner = platform.services.find((s) => s !== service && s.volumes.some((v) => 'name' in v && v.name === rendered));
+      if (owner) issues.push({ path: ['apps', name, 'volumes', index, 'name'], message: `it would be the volume ${rendered}, which ${owner.name} already has; choose another name` });
+    });
   }
 
   // Routes, then the edge that serves them.
@@ -270,17 +307,19 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
   // The S3 API answers signed requests only (the signature is its authentication).
   if (minio) platform.addRoute({ host: minio.apiHost, service: minio, port: MINIO_API_PORT, auth: false, cors: [], probePath: MINIO_HEALTH_PATH, configPath: ['minio'] });
   for (const [name, app] of Object.entries(config.apps)) {
-    if (!app.route) continue;
     const service = apps.get(name);
-    platform.addRoute({
-      host: app.route.host,
-      service,
-      port: service ? app.port : undefined,
-      staticRoot: app.kind === 'static' ? app.root : undefined,
-      auth: app.route.auth,
-      cors: app.route.cors,
-      configPath: ['apps', name, 'route'],
-    });
+    const ports = appPorts(name, app);
+    for (const route of appRoutes(name, app)) {
+      platform.addRoute({
+        host: route.host,
+        service,
+        port: service && route.port !== undefined ? findAppPort(ports, route.port)?.port : undefined,
+        staticRoot: app.kind === 'static' ? app.root : undefined,
+        auth: route.auth,
+        cors: route.cors,
+        configPath: route.configPath,
+      });
+    }
   }
   // Log shippers on nodes without Loki push through Caddy's authenticated gateway, never to a published Loki.
   const shipsFromElsewhere = loki !== undefined && isEnabled(config, 'alloy') && platform.deployedNodes.some((n) => !loki.nodes.includes(n));
