@@ -265,40 +265,6 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
       if (to) service.connectWithEnv(to, { ordering: true });
     }
   }
-  // Built-ins that call your apps (litellm to a vLLM app): no ordering, since apps often call the
-  // built-ins back (an API behind LiteLLM) and stacks must not wait on each other in a circle.
-  for (const [name, settings] of Object.entries(config.services) as [ServiceName, ServiceSettings | undefined][]) {
-    const service = built.get(name);
-    if (!service) continue;
-    (settings?.connects ?? []).forEach((target, index) => {
-      const to = apps.get(target) ?? built.get(target as ServiceName);
-      if (!to) return;
-      const path = ['services', name, 'connects', index];
-      if (service.external) {
-        issues.push({ path, message: `${name} runs on a node the platform does not deploy to (${service.nodes.map((n) => n.name).join(', ')}), so it cannot be given a connection` });
-        return;
-      }
-      const prefix = envPrefix(to.name);
-      const taken = [`${prefix}_HOST`, `${prefix}_PORT`, `${prefix}_URL`].filter((v) => v in service.env);
-      if (taken.length > 0) {
-        issues.push({ path, message: `${name} already sets ${taken.join(', ')} itself; it cannot receive ${to.name}'s address under that name` });
-        return;
-      }
-      service.connectWithEnv(to);
-    });
-  }
-  // An app's volume must not be another service's (on k3s one name in a namespace is one shared claim).
-  for (const [name, app] of Object.entries(config.apps)) {
-    const service = apps.get(name);
-    if (!service) continue;
-    app.volumes.forEach((volume, index) => {
-      if (volume.name === undefined) return;
-      const rendered = appVolumeName(name, volume.name);
-      const owner = platform.services.find((s) => s !== service && s.volumes.some((v) => 'name' in v && v.name === rendered));
-      if (owner) issues.push({ path: ['apps', name, 'volumes', index, 'name'], message: `it would be the volume ${rendered}, which ${owner.name} already has; choose another name` });
-    });
-  }
-
   // Routes, then the edge that serves them.
   for (const route of REFERENCE_ROUTES) {
     const service = built.get(route.service);
@@ -347,6 +313,41 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
     for (const route of platform.routes) {
       if (route.service && route.port !== undefined && route.service !== uptimeKuma) uptimeKuma.connect(route.service, { port: route.port });
     }
+  }
+
+  // Built-ins that call your apps (litellm to a vLLM app), once every built-in exists (the edge and
+  // the exporters come last): no ordering, since apps often call the built-ins back (an API behind
+  // LiteLLM) and stacks must not wait on each other in a circle.
+  for (const [name, settings] of Object.entries(config.services) as [ServiceName, ServiceSettings | undefined][]) {
+    const service = built.get(name);
+    if (!service) continue;
+    (settings?.connects ?? []).forEach((target, index) => {
+      const to = apps.get(target) ?? built.get(target as ServiceName);
+      if (!to) return;
+      const path = ['services', name, 'connects', index];
+      if (service.external) {
+        issues.push({ path, message: `${name} runs on a node the platform does not deploy to (${service.nodes.map((n) => n.name).join(', ')}), so it cannot be given a connection` });
+        return;
+      }
+      const prefix = envPrefix(to.name);
+      const taken = [`${prefix}_HOST`, `${prefix}_PORT`, `${prefix}_URL`].filter((v) => v in service.env);
+      if (taken.length > 0) {
+        issues.push({ path, message: `${name} already sets ${taken.join(', ')} itself; it cannot receive ${to.name}'s address under that name` });
+        return;
+      }
+      service.connectWithEnv(to);
+    });
+  }
+  // An app's volume must not be another service's (on k3s one name in a namespace is one shared claim).
+  for (const [name, app] of Object.entries(config.apps)) {
+    const service = apps.get(name);
+    if (!service) continue;
+    app.volumes.forEach((volume, index) => {
+      if (volume.name === undefined) return;
+      const rendered = appVolumeName(name, volume.name);
+      const owner = platform.services.find((s) => s !== service && s.volumes.some((v) => 'name' in v && v.name === rendered));
+      if (owner) issues.push({ path: ['apps', name, 'volumes', index, 'name'], message: `it would be the volume ${rendered}, which ${owner.name} already has; choose another name` });
+    });
   }
 
   const routeHosts = new Set(platform.routes.map((r) => r.host));

@@ -106,6 +106,12 @@ describe('built-ins connect to apps (services.<name>.connects)', () => {
     expect(platform.connections.some((c) => c.from.name === 'litellm' && c.to.name === 'vllm' && !c.ordering)).toBe(true);
   });
 
+  it('works from the services built after the apps too (the edge)', () => {
+    const p = buildPlatform(inlineConfig({ apps: { vectors: { image: 'qdrant/qdrant:v1.12.4', port: 6333, zone: 'services' } }, services: { caddy: { connects: ['vectors'] } } }));
+    expect(Object.keys(p.service('caddy')!.env)).toEqual(expect.arrayContaining(['VECTORS_HOST', 'VECTORS_PORT', 'VECTORS_URL']));
+    expect(p.connections.some((c) => c.from.name === 'caddy' && c.to.name === 'vectors' && c.port === 6333)).toBe(true);
+  });
+
   it('Open WebUI reaches a vector database on its node through the shared zone network, and the policies allow it', () => {
     const webui = compose.service('homelab/chat', 'open-webui');
     expect(webui.environment).toMatchObject({ VECTORS_HOST: 'vectors', VECTORS_PORT: '6333', VECTORS_URL: 'http://vectors:6333' });
