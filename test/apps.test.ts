@@ -38,6 +38,16 @@ describe('a vLLM server on the GPU node (gpus, gpuDevices, vramGb, volume, metri
     expect(platform.gpuDevices(platform.service('vllm')!, platform.nodes.get('rtx')!)).toEqual([0]);
   });
 
+  it('on a node with two GPUs, is pinned with the built-ins: Compose device_ids, and the VRAM budget of that GPU counts it', async () => {
+    const optimal = parse(readFileSync(join(FIXTURES, 'valid', 'optimal.yaml'), 'utf8')) as PlatformConfigInput;
+    const config = { ...optimal, apps: { vllm: { image: 'vllm/vllm-openai:v0.6.4', port: 8000, zone: 'gpu', gpuDevices: [1], vramGb: 6 } } };
+    const tree = renderTree(inlineConfig(config), 'plain');
+    expect(tree.service('gpu-a/apps', 'vllm').deploy.resources.reservations?.devices).toEqual([{ driver: 'nvidia', device_ids: ['1'], capabilities: ['gpu'] }]);
+    const v = await validate(() => inlineConfig(config));
+    const gpu1 = v.findings.find((f) => f.rule === 'vram-budget' && f.path.join('.') === 'nodes.gpu-a.gpus.1');
+    expect(gpu1?.message).toContain('+ vllm its model 6 GB');
+  });
+
   it('mounts its model cache: a named volume on Compose, a 40 Gi claim on k3s, held as a cache (not backed up)', () => {
     expect(compose.service('rtx/apps', 'vllm').volumes).toContainEqual({ type: 'volume', source: 'vllm-models', target: '/models' });
     expect(compose.compose('rtx/apps').volumes).toHaveProperty('vllm-models');
@@ -100,6 +110,10 @@ describe('built-ins connect to apps (services.<name>.connects)', () => {
 
   it('LiteLLM can reach it: vLLM publishes 8000 on its node for the caller on the other node; the NetworkPolicies let LiteLLM through and nothing unasked', () => {
     expect(compose.service('rtx/apps', 'vllm').ports).toEqual([{ target: 8000, published: '8000', host_ip: '192.168.1.11', protocol: 'tcp' }]);
+    // LiteLLM dials the other node's address, so it sits on a network with a way out (not --internal).
+    const created = compose.files.get('homelab/networks.sh') as string;
+    const routed = compose.service('homelab/llm', 'litellm').networks.filter((n) => new RegExp(`^ensure_network ${n} (?!.*--internal)`, 'm').test(created));
+    expect(routed.length).toBeGreaterThan(0);
     const policies = k3s.all('NetworkPolicy');
     expect(connectionAllowed(policies, pod('edge', 'litellm'), pod('gpu', 'vllm'), 8000)).toBe(true);
     expect(connectionAllowed(policies, pod('edge', 'open-webui'), pod('gpu', 'vllm'), 8000)).toBe(false);
