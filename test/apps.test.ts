@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ConfigError } from '../lib/config/errors.js';
 import type { PlatformConfigInput } from '../lib/config/schema.js';
+import { APPS_EXAMPLE } from '../lib/config/init.js';
 import { topology } from '../lib/graph/topology.js';
 import type { VolumeSpec } from '../lib/model/service.js';
 import { buildPlatform, renderTargets } from '../lib/synth.js';
@@ -196,6 +197,22 @@ describe('routes per port and basic auth at the edge', () => {
   });
 });
 
+
+describe('examples', () => {
+  it("the apps example `platform init` writes as a comment is a config that renders", async () => {
+    const example = parse(APPS_EXAMPLE.split('\n').slice(2).join('\n')) as PlatformConfigInput;
+    expect(Object.keys(example.apps ?? {})).toEqual(['api', 'app', 'video-worker', 'vllm']);
+    await expect(renderTargets(inlineConfig(example), 'all', 'coolify')).resolves.toBeDefined();
+  });
+
+  it("the README's apps example is a config that renders", async () => {
+    const readme = readFileSync(join(FIXTURES, '..', '..', 'README.md'), 'utf8');
+    const section = readme.split('### Your own apps (`apps.<name>`)')[1] as string;
+    const example = parse(section.split('```yaml\n')[1]?.split('```')[0] as string) as PlatformConfigInput;
+    expect(Object.keys(example.apps ?? {})).toEqual(['api', 'app', 'vllm', 'worker', 'vectors', 'tools']);
+    await expect(renderTargets(inlineConfig(example), 'all', 'coolify')).resolves.toBeDefined();
+  });
+});
 
 describe('mistakes are refused with the key and the value', () => {
   const message = async (data: PlatformConfigInput): Promise<string> => {
