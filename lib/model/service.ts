@@ -4,9 +4,8 @@ import type { BuildFile } from '../image-build.js';
 import type { Node } from './node.js';
 import { Secret } from './secret.js';
 import type { Zone } from './zone.js';
-import { EnvTemplate, type EnvValue, type Resolver } from './values.js';
+import { EnvTemplate, envPrefix, type EnvValue, type Resolver } from './values.js';
 import { treeChanged } from './tree-version.js';
-import { envPrefix } from '../services/names.js';
 
 export interface PortSpec {
   /** Container port. */

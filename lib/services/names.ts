@@ -33,7 +33,4 @@ export const SERVICE_NAMES = [
 
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
-/** `video-worker` -> `VIDEO_WORKER`: the prefix of the connection variables an app receives. */
-export function envPrefix(name: string): string {
-  return name.toUpperCase().replace(/-/g, '_');
-}
+export { envPrefix } from '../model/values.js';
