@@ -183,6 +183,13 @@ describe('a vector database with two ports and a TCP health check', () => {
 });
 
 describe('routes per port and basic auth at the edge', () => {
+  it('basic auth on one port puts only the routes to that port behind the password', () => {
+    const p = buildPlatform(inlineConfig({ apps: { a: { image: 'ghcr.io/me/app:1.0.0', ports: [{ name: 'web', port: 80 }, { name: 'admin', port: 81, auth: 'basic' }], routes: [{ host: 'a' }, { host: 'a-admin', port: 'admin' }] } } }));
+    expect(p.routes.filter((r) => r.service?.name === 'a').map((r) => [r.host, r.port, r.auth])).toEqual([['a', 80, false], ['a-admin', 81, true]]);
+    const s = buildPlatform(inlineConfig({ apps: { s: { kind: 'static', root: '/srv/s', route: { host: 's' }, auth: 'basic' } } }));
+    expect(s.routes.find((r) => r.host === 's')?.auth).toBe(true);
+  });
+
   it('routes each host to its port, both behind Caddy basic auth because the app says auth: basic', () => {
     const routes = platform.routes.filter((r) => r.service?.name === 'tools').map((r) => [r.host, r.port, r.auth]);
     expect(routes).toEqual([['tools', 8080, true], ['tools-admin', 8081, true]]);
@@ -236,7 +243,9 @@ describe('mistakes are refused with the key and the value', () => {
     ['a route to a port it lacks', { apps: { a: { ...app, port: 80, routes: [{ host: 'a', port: 'admin' }] } } }, 'inline.yaml: apps.a.routes[0].port: admin is not one of the app\'s ports (http 80/http)'],
     ['route and routes', { apps: { a: { ...app, port: 80, route: { host: 'a' }, routes: [{ host: 'b' }] } } }, 'inline.yaml: apps.a.routes: route is the shorthand for routes with one entry; use one of them'],
     ['basic auth without a route', { apps: { a: { ...app, port: 80, auth: 'basic' } } }, 'inline.yaml: apps.a.auth: basic means Caddy asks for a password on the app\'s routes, but it has none; add a route or say what the app does itself (none, login, token)'],
-    ['basic auth turned off on a route', { apps: { a: { ...app, port: 80, auth: 'basic', route: { host: 'a', auth: false } } } }, 'inline.yaml: apps.a.route.auth: the app\'s auth is basic (Caddy asks for the password), so its routes cannot turn it off; set apps.a.auth to what the app does itself'],
+    ['basic auth turned off on a route', { apps: { a: { ...app, port: 80, auth: 'basic', route: { host: 'a', auth: false } } } }, 'inline.yaml: apps.a.route.auth: http 80 authenticates with basic (Caddy asks for the password), so its routes cannot turn it off; set the auth of the app or port to what it does itself'],
+    ['a basic-auth port without a route', { apps: { a: { ...app, ports: [{ name: 'web', port: 80 }, { name: 'admin', port: 81, auth: 'basic' }], route: { host: 'a' } } } }, 'inline.yaml: apps.a.ports[1].auth: basic means Caddy asks for a password on the routes to admin, but none goes there; route it or say what the port does itself (none, login, token)'],
+    ['a static app that claims a login', { apps: { s: { kind: 'static', root: '/srv/s', route: { host: 's' }, auth: 'login' } } }, 'inline.yaml: apps.s.auth: a static app is files Caddy serves and cannot check a login itself; use basic (Caddy asks for a password) or none'],
     ['vramGb without GPUs', { apps: { a: { ...app, port: 80, vramGb: 8 } } }, 'inline.yaml: apps.a.vramGb: vramGb is the VRAM the app keeps on its GPUs; give gpus (or gpuDevices) too'],
     ['a GPU index the node lacks', { apps: { a: { ...app, port: 80, gpuDevices: [1] } } }, 'inline.yaml: apps.a.gpuDevices: GPU 1 does not exist on node "rtx" (GPUs 0-0)'],
     ['a volume with name and hostPath', { apps: { a: { ...app, port: 80, volumes: [{ name: 'x', hostPath: '/srv/x', mountPath: '/x' }] } } }, 'inline.yaml: apps.a.volumes[0]: give exactly one of name (a volume the platform keeps) or hostPath (a folder of the node)'],

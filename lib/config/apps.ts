@@ -62,23 +62,25 @@ export interface AppRoute {
   readonly configPath: ConfigPath;
 }
 
-/** Its sites: `routes`, or the `route` shorthand to the first port. Basic auth defaults on when the app's auth is `basic`. */
+/**
+ * Its sites: `routes`, or the `route` shorthand to the first port. Caddy's basic auth defaults on
+ * for a route to a port whose auth is `basic` (the port's own, else the app's).
+ */
 export function appRoutes(name: string, app: AppConfig): AppRoute[] {
-  const firstPort = appPorts(name, app)[0]?.port;
-  const basic = app.auth === 'basic';
+  const ports = appPorts(name, app);
+  const firstPort = ports[0]?.port;
+  const basic = (port: number | string | undefined) =>
+    (port === undefined ? app.auth : (findAppPort(ports, port)?.auth ?? app.auth)) === 'basic';
   if (app.routes) {
-    return app.routes.map((r, index) => ({
-      host: r.host,
-      port: r.port ?? firstPort,
-      auth: r.auth ?? basic,
-      explicitAuth: r.auth,
-      cors: r.cors,
-      configPath: ['apps', name, 'routes', index],
-    }));
+    return app.routes.map((r, index) => {
+      const port = r.port ?? firstPort;
+      return { host: r.host, port, auth: r.auth ?? basic(port), explicitAuth: r.auth, cors: r.cors, configPath: ['apps', name, 'routes', index] };
+    });
   }
   if (app.route) {
     const r = app.route;
-    return [{ host: r.host, port: app.kind === 'static' ? undefined : firstPort, auth: r.auth ?? basic, explicitAuth: r.auth, cors: r.cors, configPath: ['apps', name, 'route'] }];
+    const port = app.kind === 'static' ? undefined : firstPort;
+    return [{ host: r.host, port, auth: r.auth ?? basic(port), explicitAuth: r.auth, cors: r.cors, configPath: ['apps', name, 'route'] }];
   }
   return [];
 }

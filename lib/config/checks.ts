@@ -259,6 +259,11 @@ export function checkConfig(config: PlatformConfig): ConfigIssue[] {
         if (app[key] !== undefined) issues.push({ path: at(key), message: `${key} is for container apps; a static app is files Caddy serves` });
       }
       if (app.volumes.length > 0) issues.push({ path: at('volumes'), message: 'volumes are for container apps; a static app is files Caddy serves' });
+      if (app.auth === 'login' || app.auth === 'token') {
+        issues.push({ path: at('auth'), message: `a static app is files Caddy serves and cannot check a ${app.auth} itself; use basic (Caddy asks for a password) or none` });
+      } else if (app.auth === 'basic' && app.route?.auth === false) {
+        issues.push({ path: at('route', 'auth'), message: 'the app\'s auth is basic (Caddy asks for the password), so its route cannot turn it off; set apps.' + name + '.auth to none' });
+      }
     }
     app.connects.forEach((target, index) => {
       checkTarget(name, at('connects', index), target);
@@ -331,13 +336,20 @@ function containerAppIssues(config: PlatformConfig, name: string, app: AppConfig
     const port = route.port === undefined ? undefined : findAppPort(ports, route.port);
     if (!port) issues.push({ path: [...path, 'port'], message: `${route.port} is not one of the app's ports (${describePorts()})` });
     else if (port.protocol !== 'http') issues.push({ path: [...path, 'port'], message: `Caddy proxies HTTP, but ${port.name} ${port.port} is ${port.protocol}; route an http port` });
-    if (app.auth === 'basic' && route.explicitAuth === false) {
-      issues.push({ path: [...path, 'auth'], message: 'the app\'s auth is basic (Caddy asks for the password), so its routes cannot turn it off; set apps.' + name + '.auth to what the app does itself' });
+    if (port?.auth === 'basic' && route.explicitAuth === false) {
+      issues.push({ path: [...path, 'auth'], message: `${port.name} ${port.port} authenticates with basic (Caddy asks for the password), so its routes cannot turn it off; set the auth of the app or port to what it does itself` });
     }
   }
   if (app.auth === 'basic' && routes.length === 0) {
     issues.push({ path: at('auth'), message: 'basic means Caddy asks for a password on the app\'s routes, but it has none; add a route or say what the app does itself (none, login, token)' });
   }
+  app.ports?.forEach((port, index) => {
+    if (port.auth !== 'basic' || routes.some((r) => r.port !== undefined && findAppPort(ports, r.port)?.name === port.name)) return;
+    issues.push({
+      path: at('ports', index, 'auth'),
+      message: `basic means Caddy asks for a password on the routes to ${port.name}, but none goes there; route it or say what the port does itself (none, login, token)`,
+    });
+  });
 
   return issues;
 }
