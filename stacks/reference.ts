@@ -1,9 +1,11 @@
 import { ConfigIssues, type ConfigIssue } from '../lib/config/errors.js';
-import type { PlatformConfig } from '../lib/config/schema.js';
+import { appGpuCount, appPorts, appRoutes, appVolumeName, findAppPort } from '../lib/config/apps.js';
+import type { PlatformConfig, ServiceSettings } from '../lib/config/schema.js';
 import type { Node } from '../lib/model/node.js';
 import { Platform } from '../lib/model/platform.js';
 import type { Service } from '../lib/model/service.js';
 import type { Stack } from '../lib/model/stack.js';
+import { envPrefix } from '../lib/model/values.js';
 import type { Zone } from '../lib/model/zone.js';
 import type { BuildContext, ServiceDescriptor } from '../lib/services/descriptor.js';
 import type { Postgres } from '../lib/services/postgres.js';
@@ -40,6 +42,7 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
   const nodes = [...platform.nodes.values()];
   const firstServer = nodes.find((n) => n.role === 'server');
   const firstGpuNode = nodes.find((n) => n.hasGpu && n.role !== 'server') ?? nodes.find((n) => n.hasGpu);
+  const firstDeployedGpuNode = platform.deployedNodes.find((n) => n.hasGpu && n.role !== 'server') ?? platform.deployedNodes.find((n) => n.hasGpu);
   const built = new Map<string, Service>();
   const enabled = (name: string) => isEnabled(config, name);
 
@@ -142,7 +145,9 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
   for (const [name, app] of Object.entries(config.apps)) {
     if (app.kind !== 'container') continue;
     const zone = platform.zones.get(app.zone) as Zone;
-    const node = app.node ? (platform.nodes.get(app.node) as Node) : firstServer;
+    // Like the built-in GPU services, an app with GPUs goes to the first GPU node unless placed.
+    const wantsGpu = appGpuCount(app) !== undefined;
+    const node = app.node ? (platform.nodes.get(app.node) as Node) : wantsGpu ? firstDeployedGpuNode : firstServer;
     if (!node) continue;
     apps.set(name, new UserApp(stackOf('apps'), name, { config: app, zone, node }));
   }
@@ -151,7 +156,7 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
     if (!service) continue;
     for (const target of app.connects) {
       const to = apps.get(target) ?? built.get(target);
-      if (to) service.connectWithEnv(to);
+      if (to) service.connectWithEnv(to, { ordering: true });
     }
   }
 
@@ -171,22 +176,59 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
     });
   }
   for (const [name, app] of Object.entries(config.apps)) {
-    if (!app.route) continue;
     const service = apps.get(name);
-    platform.addRoute({
-      host: app.route.host,
-      service,
-      port: service ? app.port : undefined,
-      staticRoot: app.kind === 'static' ? app.root : undefined,
-      auth: app.route.auth,
-      cors: app.route.cors,
-      configPath: ['apps', name, 'route'],
-    });
+    const ports = appPorts(name, app);
+    for (const route of appRoutes(name, app)) {
+      platform.addRoute({
+        host: route.host,
+        service,
+        port: service && route.port !== undefined ? findAppPort(ports, route.port)?.port : undefined,
+        staticRoot: app.kind === 'static' ? app.root : undefined,
+        auth: route.auth,
+        cors: route.cors,
+        configPath: route.configPath,
+      });
+    }
   }
   for (const descriptor of order.filter((d) => d.edge)) build(descriptor);
   for (const descriptor of order) {
     const service = built.get(descriptor.name);
     if (service && descriptor.finish) descriptor.finish(context, service);
+  }
+
+  // Built-ins that call your apps (litellm to a vLLM app), once every built-in exists (the edge and
+  // the exporters come last): no ordering, since apps often call the built-ins back (an API behind
+  // LiteLLM) and stacks must not wait on each other in a circle.
+  for (const [name, settings] of Object.entries(config.services) as [ServiceName, ServiceSettings | undefined][]) {
+    const service = built.get(name);
+    if (!service) continue;
+    (settings?.connects ?? []).forEach((target, index) => {
+      const to = apps.get(target) ?? built.get(target);
+      if (!to) return;
+      const path = ['services', name, 'connects', index];
+      if (service.external) {
+        issues.push({ path, message: `${name} runs on a node the platform does not deploy to (${service.nodes.map((n) => n.name).join(', ')}), so it cannot be given a connection` });
+        return;
+      }
+      const prefix = envPrefix(to.name);
+      const taken = [`${prefix}_HOST`, `${prefix}_PORT`, `${prefix}_URL`].filter((v) => v in service.env);
+      if (taken.length > 0) {
+        issues.push({ path, message: `${name} already sets ${taken.join(', ')} itself; it cannot receive ${to.name}'s address under that name` });
+        return;
+      }
+      service.connectWithEnv(to);
+    });
+  }
+  // An app's volume must not be another service's (on k3s one name in a namespace is one shared claim).
+  for (const [name, app] of Object.entries(config.apps)) {
+    const service = apps.get(name);
+    if (!service) continue;
+    app.volumes.forEach((volume, index) => {
+      if (volume.name === undefined) return;
+      const rendered = appVolumeName(name, volume.name);
+      const owner = platform.services.find((s) => s !== service && s.volumes.some((v) => 'name' in v && v.name === rendered));
+      if (owner) issues.push({ path: ['apps', name, 'volumes', index, 'name'], message: `it would be the volume ${rendered}, which ${owner.name} already has; choose another name` });
+    });
   }
 
   const routeHosts = new Set(platform.routes.map((r) => r.host));

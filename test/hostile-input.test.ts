@@ -453,6 +453,9 @@ const GOOD: Readonly<Record<string, readonly unknown[]>> = {
   healthPath: ['/health', '/api/v1/ping?full=1', '/'],
   secret: ['API_TOKEN', 'S3_KEY_2'],
   appName: ['api', 'web-front', 'grafana2x', 'caddy-entry', 'postgres-data', 'default-deny', 'vlan-10'],
+  arg: ['--port', '8000', 'a b', 'price: $5', '--flag=$(NOT_EXPANDED)'],
+  volumeName: ['data', 'model-cache'],
+  portName: ['http', 'api-v2', 'grpc'],
   topic: ['alerts', 'home_lab-1'],
   user: ['admin', 'ops-team'],
   gpuModel: ['RTX 4090', 'RTX A6000 (48 GB)'],
@@ -493,6 +496,18 @@ const MUTATIONS: readonly (readonly [string, keyof typeof GOOD, Mutation])[] = [
   ['apps.api.healthPath', 'healthPath', (c, v) => (ensureApp(c).healthPath = v)],
   ['apps.api.secrets', 'secret', (c, v) => (ensureApp(c).secrets = [v])],
   ['apps.<name>', 'appName', (c, v) => ((c.apps ??= {})[String(v)] = { image: 'ghcr.io/you/x:1.0.0', port: 8080 })],
+  ['apps.api.command', 'arg', (c, v) => (ensureApp(c).command = ['run', v])],
+  ['apps.api.args', 'arg', (c, v) => (ensureApp(c).args = [v])],
+  ['apps.api.health.command', 'arg', (c, v) => (ensureApp(c).health = { command: ['check', v] })],
+  ['apps.api.metrics.path', 'healthPath', (c, v) => (ensureApp(c).metrics = { path: v })],
+  ['apps.api.volumes[0].name', 'volumeName', (c, v) => (ensureApp(c).volumes = [{ name: v, mountPath: '/data' }])],
+  ['apps.api.volumes[0].mountPath', 'hostPath', (c, v) => (ensureApp(c).volumes = [{ name: 'data', mountPath: v }])],
+  ['apps.api.volumes[0].hostPath', 'hostPath', (c, v) => (ensureApp(c).volumes = [{ hostPath: v, mountPath: '/data' }])],
+  ['apps.api.ports[0].name', 'portName', (c, v) => {
+    const app = ensureApp(c);
+    delete app.port;
+    app.ports = [{ name: v, port: 3001 }];
+  }],
   ['apps.site.root', 'hostPath', (c, v) => ((c.apps ??= {}).site = { kind: 'static', root: v, route: { host: 'site' } })],
   ['services.grafana.env value', 'envValue', (c, v) => ((c.services ??= {}).grafana = { ...(c.services.grafana ?? {}), env: { GF_EXTRA: v } })],
   ['monitoring.ntfyTopic', 'topic', (c, v) => ((c.monitoring ??= {}).ntfyTopic = v)],

@@ -12,6 +12,12 @@ describe('README', () => {
     for (const key of Object.keys(configSchema.shape)) expect(readme, key).toMatch(new RegExp(`^\\| \`${key}(\\.|\`)`, 'm'));
   });
 
+  it('documents every key of apps.<name> in its own table', () => {
+    const section = readme.split('### Your own apps (`apps.<name>`)')[1]?.split('\n## ')[0] ?? '';
+    const apps = configSchema.shape.apps.unwrap().valueType;
+    for (const key of Object.keys(apps.shape)) expect(section, key).toMatch(new RegExp(`^\\| (\`[a-zA-Z]+\`, )*\`${key}\``, 'm'));
+  });
+
   it('lists every init profile', () => {
     for (const profile of PROFILE_NAMES) expect(readme, profile).toContain(`| \`${profile}\` |`);
   });

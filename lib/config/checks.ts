@@ -3,8 +3,9 @@ import { FLOATING_TAGS } from '../images.js';
 import { cidrRange, ipToInt } from '../model/ipv4.js';
 import { envPrefix, SERVICE_NAMES } from '../services/names.js';
 import { descriptorOf, isEnabled, SERVICE_DESCRIPTORS } from '../services/registry.js';
+import { appGpuCount, appHealth, appPorts, appRoutes, appVolumeName, findAppPort } from './apps.js';
 import type { ConfigIssue } from './errors.js';
-import type { PlatformConfig } from './schema.js';
+import type { AppConfig, PlatformConfig } from './schema.js';
 
 /*
  * Cross-field checks that need only the config. Checks that need placement (GPU on a node without
@@ -190,6 +191,57 @@ export function checkConfig(config: PlatformConfig): ConfigIssue[] {
   }
 
   const enabledServices = SERVICE_NAMES.filter((s) => isEnabled(config, s));
+  /** Why a service is off: the config says so, or its descriptor leaves it off by default (catalog services). */
+  const offBecause = (name: string) =>
+    config.services[name as keyof typeof config.services]?.enabled === false ? `services.${name}.enabled: false` : `off by default; services.${name}.enabled: true turns it on`;
+  /** A connection target: an enabled service or a container app, never itself. */
+  const checkTarget = (from: string, path: (string | number)[], target: string) => {
+    const service = (SERVICE_NAMES as readonly string[]).includes(target);
+    if (service && !isEnabled(config, target)) {
+      issues.push({
+        path,
+        message: `"${target}" is turned off (${offBecause(target)}); turn it on or remove the connection`,
+        rule: 'connection-dangling',
+      });
+    } else if (!service && !appNames.includes(target)) {
+      issues.push({
+        path,
+        message: `no enabled service or app is named "${target}"; apps: ${list(appNames)}; services: ${enabledServices.join(', ')}`,
+        rule: 'connection-dangling',
+      });
+    } else if (target === from) {
+      issues.push({ path, message: `${from} cannot connect to itself` });
+    } else if (config.apps[target]?.kind === 'static') {
+      issues.push({ path, message: `"${target}" is a static app; it has no port to connect to` });
+    } else if (config.apps[target] && appPorts(target, config.apps[target]).length === 0) {
+      issues.push({ path, message: `app "${target}" listens on no port (it has no ports); nothing can connect to it` });
+    }
+  };
+  /** The variables a connection sets must not be set by hand. */
+  const checkGenerated = (target: string, env: Readonly<Record<string, string>>, secrets: readonly string[], at: (...rest: (string | number)[]) => (string | number)[]) => {
+    for (const generated of ['HOST', 'PORT', 'URL'].map((suffix) => `${envPrefix(target)}_${suffix}`)) {
+      if (generated in env || secrets.includes(generated)) {
+        issues.push({
+          path: generated in env ? at('env', generated) : at('secrets'),
+          message: `${generated} is set by the connection to ${target}; remove it or choose another name`,
+        });
+      }
+    }
+  };
+
+  for (const [service, settings] of Object.entries(config.services)) {
+    const at = (...rest: (string | number)[]) => ['services', service, ...rest];
+    const connects = settings?.connects ?? [];
+    if (connects.length > 0 && !isEnabled(config, service)) {
+      issues.push({ path: at('connects'), message: `${service} is turned off (${offBecause(service)}), so it connects to nothing; remove connects or turn it on` });
+    }
+    connects.forEach((target, index) => {
+      checkTarget(service, at('connects', index), target);
+      checkGenerated(target, settings?.env ?? {}, [], at);
+    });
+  }
+
+  const volumeOwners = new Map<string, string>();
   for (const [name, app] of Object.entries(config.apps)) {
     const at = (...rest: (string | number)[]) => ['apps', name, ...rest];
     const reserved = reservedAppName(name);
@@ -201,43 +253,163 @@ export function checkConfig(config: PlatformConfig): ConfigIssue[] {
     }
     mustBeNode(at('node'), app.node);
     mustBeZone(at('zone'), app.zone);
+    if (app.route && app.routes) issues.push({ path: at('routes'), message: 'route is the shorthand for routes with one entry; use one of them' });
     if (app.kind === 'container') {
       if (!app.image) issues.push({ path: at('image'), message: 'a container app needs an image with a concrete version tag', got: 'missing' });
       else if (!hasConcreteTag(app.image)) {
         issues.push({ path: at('image'), message: `"${app.image}" has no concrete version tag; pin one such as my-app:1.2.3`, rule: 'image-floating-tag' });
       }
-      if (app.port === undefined) issues.push({ path: at('port'), message: 'a container app needs the port it listens on', got: 'missing' });
+      if (app.port !== undefined && app.ports) issues.push({ path: at('ports'), message: `port (${app.port}) is the shorthand for ports with one HTTP port; give one of them, not both` });
+      else if (app.port === undefined && !app.ports && app.health?.command === undefined) {
+        issues.push({ path: at('port'), message: 'a container app needs the port it listens on (port, or ports), or health: {command: [...]} when it listens on none', got: 'missing' });
+      }
       if (app.root !== undefined) issues.push({ path: at('root'), message: 'root is for static apps; a container app serves its own files' });
+      issues.push(...containerAppIssues(config, name, app));
+      app.volumes.forEach((volume, index) => {
+        if (volume.name === undefined) return;
+        const rendered = appVolumeName(name, volume.name);
+        const other = volumeOwners.get(rendered);
+        if (other) issues.push({ path: at('volumes', index, 'name'), message: `it would be the volume ${rendered}, which app ${other} already has; choose another name` });
+        volumeOwners.set(rendered, name);
+      });
     } else {
       if (!app.root) issues.push({ path: at('root'), message: 'a static app needs root: the host folder with its built files', got: 'missing' });
       if (!app.route) issues.push({ path: at('route'), message: 'a static app needs a route: Caddy serves it at <host>.<domain>', got: 'missing' });
       if (app.image !== undefined) issues.push({ path: at('image'), message: 'a static app has no image: Caddy serves its files' });
       if (app.port !== undefined) issues.push({ path: at('port'), message: 'a static app has no port: Caddy serves its files' });
       if (app.connects.length > 0) issues.push({ path: at('connects'), message: 'a static app runs in the browser; list what it calls under its API app' });
+      const containerOnly = ['ports', 'command', 'args', 'gpus', 'gpuDevices', 'vramGb', 'health', 'healthPath', 'metrics', 'routes'] as const;
+      for (const key of containerOnly) {
+        if (app[key] !== undefined) issues.push({ path: at(key), message: `${key} is for container apps; a static app is files Caddy serves` });
+      }
+      if (app.volumes.length > 0) issues.push({ path: at('volumes'), message: 'volumes are for container apps; a static app is files Caddy serves' });
+      if (app.auth === 'login' || app.auth === 'token') {
+        issues.push({ path: at('auth'), message: `a static app is files Caddy serves and cannot check a ${app.auth} itself; use basic (Caddy asks for a password) or none` });
+      } else if (app.auth === 'basic' && app.route?.auth === false) {
+        issues.push({ path: at('route', 'auth'), message: 'the app\'s auth is basic (Caddy asks for the password), so its route cannot turn it off; set apps.' + name + '.auth to none' });
+      }
     }
     app.connects.forEach((target, index) => {
-      const known = (enabledServices as readonly string[]).includes(target) || appNames.includes(target);
-      if (!known) {
-        issues.push({
-          path: at('connects', index),
-          message: `no enabled service or app is named "${target}"; apps: ${list(appNames)}; services: ${enabledServices.join(', ')}`,
-          rule: 'connection-dangling',
-        });
-      } else if (target === name) {
-        issues.push({ path: at('connects', index), message: 'an app cannot connect to itself' });
-      } else if (config.apps[target]?.kind === 'static') {
-        issues.push({ path: at('connects', index), message: `"${target}" is a static app; it has no port to connect to` });
-      }
-      for (const generated of ['HOST', 'PORT', 'URL'].map((suffix) => `${envPrefix(target)}_${suffix}`)) {
-        if (generated in app.env || app.secrets.includes(generated)) {
-          issues.push({
-            path: generated in app.env ? at('env', generated) : at('secrets'),
-            message: `${generated} is set by the connection to ${target}; remove it or choose another name`,
-          });
-        }
-      }
+      checkTarget(name, at('connects', index), target);
+      checkGenerated(target, app.env, app.secrets, at);
     });
   }
 
+  return issues;
+}
+
+/** The cross-field rules of one container app's ports, health, metrics, routes, volumes and GPUs. */
+function containerAppIssues(config: PlatformConfig, name: string, app: AppConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const at = (...rest: (string | number)[]) => ['apps', name, ...rest];
+  const ports = appPorts(name, app);
+  const describePorts = () => ports.map((p) => `${p.name} ${p.port}/${p.protocol}`).join(', ') || 'none';
+
+  const names = new Map<string, number>();
+  const numbers = new Map<string, number>();
+  app.ports?.forEach((p, index) => {
+    const named = names.get(p.name);
+    if (named !== undefined) issues.push({ path: at('ports', index, 'name'), message: `port name "${p.name}" is already used by ports[${named}]; each port needs its own name` });
+    else names.set(p.name, index);
+    // http and tcp are both TCP: one listening socket per number and transport.
+    const key = `${p.port}/${p.protocol === 'udp' ? 'udp' : 'tcp'}`;
+    const numbered = numbers.get(key);
+    if (numbered !== undefined) issues.push({ path: at('ports', index, 'port'), message: `${key} is already ports[${numbered}]; a port number is listed once per protocol` });
+    else numbers.set(key, index);
+  });
+  issues.push(...volumeAndGpuIssues(config, name, app));
+  if (ports.length === 0) {
+    // A worker that listens on nothing: only a command can tell it is healthy, and nothing can dial it.
+    if (app.health?.command === undefined) return issues;
+    for (const key of ['routes', 'route', 'metrics'] as const) {
+      if (app[key] !== undefined) issues.push({ path: at(key), message: `the app listens on no port; give ports to have ${key}` });
+    }
+    return issues;
+  }
+
+  /** A port number that must be one of the app's TCP (http or tcp) ports. */
+  const tcpPort = (path: (string | number)[], port: number | undefined, what: string, needHttp = false) => {
+    const found = port === undefined ? undefined : findAppPort(ports, port);
+    if (!found) issues.push({ path, message: `${what} port ${port} is not one of the app's TCP ports (${describePorts()})` });
+    else if (needHttp && found.protocol !== 'http') issues.push({ path, message: `${what} needs an http port, but ${found.name} ${found.port} is ${found.protocol}` });
+  };
+
+  if (app.health && app.healthPath !== undefined) issues.push({ path: at('healthPath'), message: 'healthPath is the shorthand for health: {http: <path>}; use one of them' });
+  if (app.health) {
+    const kinds = (['http', 'tcp', 'command'] as const).filter((k) => app.health?.[k] !== undefined);
+    if (kinds.length !== 1) {
+      issues.push({ path: at('health'), message: `give exactly one of http, tcp or command (got ${kinds.length === 0 ? 'none' : kinds.join(' and ')})` });
+    } else {
+      if (app.health.port !== undefined && !app.health.http) issues.push({ path: at('health', 'port'), message: 'port belongs to an http check; a tcp check names its port itself ({tcp: <port>})' });
+      if (app.health.via !== undefined && app.health.command) issues.push({ path: at('health', 'via'), message: 'via picks the program for an http or tcp check; a command check runs its own' });
+      const check = appHealth(name, app);
+      if (check.check.kind === 'http') tcpPort(at(...check.configPath.slice(2)), check.check.port, 'the health check', true);
+      if (check.check.kind === 'tcp') tcpPort(at('health', 'tcp'), check.check.port, 'the health check');
+    }
+  } else if (app.healthPath !== undefined) {
+    tcpPort(at('healthPath'), ports[0]?.port, 'the health check', true);
+  } else if (ports[0]?.protocol !== 'http') {
+    issues.push({ path: at('health'), message: `the first port (${ports[0]?.name} ${ports[0]?.port}) is ${ports[0]?.protocol}, so the default HTTP check does not apply; give health: {tcp: <port>} or {command: [...]}`, got: 'missing' });
+  }
+
+  if (app.metrics) tcpPort(at('metrics', app.metrics.port !== undefined ? 'port' : 'path'), app.metrics.port ?? ports[0]?.port, 'the metrics', true);
+
+  const routes = appRoutes(name, app);
+  for (const route of routes) {
+    const path = [...route.configPath];
+    const port = route.port === undefined ? undefined : findAppPort(ports, route.port);
+    if (!port) issues.push({ path: [...path, 'port'], message: `${route.port} is not one of the app's ports (${describePorts()})` });
+    else if (port.protocol !== 'http') issues.push({ path: [...path, 'port'], message: `Caddy proxies HTTP, but ${port.name} ${port.port} is ${port.protocol}; route an http port` });
+    if (port?.auth === 'basic' && route.explicitAuth === false) {
+      issues.push({ path: [...path, 'auth'], message: `${port.name} ${port.port} authenticates with basic (Caddy asks for the password), so its routes cannot turn it off; set the auth of the app or port to what it does itself` });
+    }
+  }
+  if (app.auth === 'basic' && routes.length === 0) {
+    issues.push({ path: at('auth'), message: 'basic means Caddy asks for a password on the app\'s routes, but it has none; add a route or say what the app does itself (none, login, token)' });
+  }
+  app.ports?.forEach((port, index) => {
+    if (port.auth !== 'basic' || routes.some((r) => r.port !== undefined && findAppPort(ports, r.port)?.name === port.name)) return;
+    issues.push({
+      path: at('ports', index, 'auth'),
+      message: `basic means Caddy asks for a password on the routes to ${port.name}, but none goes there; route it or say what the port does itself (none, login, token)`,
+    });
+  });
+
+  return issues;
+}
+
+/** Volumes (one of name or hostPath, each name and mount path once) and GPUs (vramGb needs GPUs; a GPU node must exist). */
+function volumeAndGpuIssues(config: PlatformConfig, name: string, app: AppConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const at = (...rest: (string | number)[]) => ['apps', name, ...rest];
+  const volumeNames = new Map<string, number>();
+  const mountPaths = new Map<string, number>();
+  app.volumes.forEach((volume, index) => {
+    const here = (...rest: (string | number)[]) => at('volumes', index, ...rest);
+    if ((volume.name === undefined) === (volume.hostPath === undefined)) {
+      issues.push({ path: here(), message: 'give exactly one of name (a volume the platform keeps) or hostPath (a folder of the node)' });
+    }
+    if (volume.hostPath !== undefined) {
+      if (volume.sizeGb !== undefined) issues.push({ path: here('sizeGb'), message: 'a host folder is not sized by the platform; sizeGb is for named volumes' });
+      if (volume.backup !== undefined) issues.push({ path: here('backup'), message: 'a host folder is yours to back up; backup is for named volumes' });
+    }
+    if (volume.name !== undefined) {
+      const other = volumeNames.get(volume.name);
+      if (other !== undefined) issues.push({ path: here('name'), message: `volume "${volume.name}" is already volumes[${other}]` });
+      else volumeNames.set(volume.name, index);
+    }
+    const mounted = mountPaths.get(volume.mountPath);
+    if (mounted !== undefined) issues.push({ path: here('mountPath'), message: `${volume.mountPath} is already where volumes[${mounted}] is mounted` });
+    else mountPaths.set(volume.mountPath, index);
+  });
+
+  const gpuCount = appGpuCount(app);
+  if (app.vramGb !== undefined && gpuCount === undefined) issues.push({ path: at('vramGb'), message: 'vramGb is the VRAM the app keeps on its GPUs; give gpus (or gpuDevices) too' });
+  if (typeof app.gpus === 'number' && app.gpuDevices && app.gpuDevices.length !== app.gpus) {
+    issues.push({ path: at('gpuDevices'), message: `pins ${app.gpuDevices.length} GPU(s) but gpus is ${app.gpus}; list as many devices as GPUs, or leave gpus out` });
+  }
+  if (gpuCount !== undefined && !Object.values(config.nodes).some((n) => n.role !== 'external' && n.gpus.length > 0)) {
+    issues.push({ path: at(app.gpus !== undefined ? 'gpus' : 'gpuDevices'), message: `${name} needs a GPU but no deployed node lists gpus; add a GPU node or drop gpus` });
+  }
   return issues;
 }

@@ -5,8 +5,8 @@ import { configSchema } from './schema.js';
 
 export const SCHEMA_FILE = 'platform.schema.json';
 
-const APPS_EXAMPLE = `
-For example, the design documents' apps:
+export const APPS_EXAMPLE = `
+For example (every field: the README's apps reference):
 apps:
   api:                      # the Hono API
     image: ghcr.io/you/hono-api:1.0.0
@@ -24,7 +24,19 @@ apps:
     port: 8080
     node: rtx                 # your GPU node: next to the video models
     zone: gpu
-    connects: [valkey, mochi, cogvideox, minio]`;
+    connects: [valkey, mochi, cogvideox, minio]
+  vllm:                     # a GPU app: placed, reserved and budgeted like the built-ins
+    image: vllm/vllm-openai:v0.6.4
+    zone: gpu
+    ports: [{ name: api, port: 8001 }]      # 8000 is Mochi's on the GPU node
+    args: [--model, Qwen/Qwen2.5-7B-Instruct-AWQ, --port, '8001', --download-dir, /models]
+    volumes: [{ name: models, mountPath: /models, sizeGb: 40, backup: false }]
+    gpus: 1
+    vramGb: 6
+    health: { http: /health, via: python, startPeriodSeconds: 600 }
+    metrics: { path: /metrics }
+    auth: token
+    secrets: [VLLM_API_KEY]`;
 
 function describe(key: string): string | undefined {
   const field = (configSchema.shape as Record<string, z.ZodType>)[key];

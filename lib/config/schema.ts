@@ -168,6 +168,13 @@ const serviceSettingsSchema = strictObject({
   cpus: positive('CPU cores').optional().describe('CPU limit in cores.'),
   memoryGb: positive('GB').optional().describe('Memory limit in GB.'),
   env: envSchema.optional().describe('Extra non-secret environment variables. A variable the platform fills from a secret cannot be set here.'),
+  connects: z
+    .array(nameSchema)
+    .optional()
+    .describe(
+      'Apps (or other services) this service calls, e.g. litellm to a vLLM app: it gets <NAME>_HOST, <NAME>_PORT and <NAME>_URL, ' +
+        'and networks and policies let it through.',
+    ),
 });
 
 const ollamaModelSchema = strictObject({
@@ -208,11 +215,101 @@ const REFERENCE_OLLAMA_MODELS = [
 
 const routeSchema = strictObject({
   host: nameSchema.describe('Subdomain: the app is served at https://<host>.<domain>.'),
-  auth: z.boolean().default(false).describe('Put the site behind Caddy basic auth.'),
+  auth: z
+    .boolean()
+    .optional()
+    .describe('Put the site behind Caddy basic auth (default: true when the app\'s auth is basic, false otherwise).'),
   cors: z
     .array(nameSchema)
     .default([])
     .describe('Route hosts whose pages may call this one from the browser (CORS), e.g. [app].'),
+});
+
+/** A port's name: a Kubernetes port name (IANA service name), also the Compose/README label. */
+const portNameSchema = z
+  .string()
+  .regex(/^(?!.*--)[a-z]([-a-z0-9]{0,13}[a-z0-9])?$/, {
+    error: 'must be a port name: lowercase letters, digits and single "-", starting with a letter, at most 15 characters (a Kubernetes port name)',
+  });
+
+/** How an app tells its clients apart. */
+export const APP_AUTH = ['none', 'basic', 'login', 'token'] as const;
+const appAuthSchema = z.enum(APP_AUTH, { error: `must be one of ${APP_AUTH.join(', ')}` });
+
+const appPortSchema = strictObject({
+  name: portNameSchema.describe('What the port is, e.g. http, api, grpc, metrics (unique within the app).'),
+  port: port.describe('Port the container listens on.'),
+  protocol: z
+    .enum(['http', 'tcp', 'udp'], { error: 'must be one of http, tcp, udp' })
+    .default('http')
+    .describe('http (a client gets <NAME>_URL; routable through Caddy), tcp (any other TCP protocol), udp.'),
+  auth: appAuthSchema.optional().describe('How this port authenticates, when it differs from the app\'s auth (e.g. a metrics port that answers anyone).'),
+});
+
+/** A path inside a container: absolute, in the same safe alphabet as host paths. */
+const mountPathSchema = z.string().max(255, { error: 'must be at most 255 characters' }).regex(HOST_PATH, {
+  error: 'must be an absolute path inside the container: "/" then segments of letters, digits, ".", "_" and "-", none of them "." or "..", without trailing "/"',
+});
+
+const appVolumeSchema = strictObject({
+  name: z
+    .string()
+    .regex(/^[a-z]([-a-z0-9]{0,20}[a-z0-9])?$/, {
+      error: 'must be a volume name: lowercase letters, digits and "-", starting with a letter, at most 22 characters (it becomes <app>-<name>)',
+    })
+    .optional()
+    .describe('A volume the platform keeps for the app, named <app>-<name>: a named volume, a folder under storage.root in bind mode, a PersistentVolumeClaim on k3s.'),
+  hostPath: hostPath.optional().describe('Instead of name: a folder of the node mounted as is (never created, sized or backed up by the platform).'),
+  mountPath: mountPathSchema.describe('Where the container sees it: an absolute path.'),
+  sizeGb: positive('GB').optional().describe('Expected size in GB (the claim size on k3s). Default 10. Named volumes only.'),
+  backup: z
+    .boolean()
+    .optional()
+    .describe('It holds state to back up (default true); false for a cache that can be rebuilt (downloaded models, build caches). Named volumes only.'),
+  readOnly: z.boolean().default(false).describe('Mount it read-only.'),
+});
+
+const appHealthSchema = strictObject({
+  http: z
+    .string()
+    .max(255, { error: 'must be at most 255 characters' })
+    .regex(/^\/[A-Za-z0-9._~/%?=&+-]*$/, { error: 'must be a URL path starting with / (letters, digits and . _ ~ / % ? = & + -)' })
+    .optional()
+    .describe('An HTTP GET of this path must answer 2xx.'),
+  port: port.optional().describe('Port of the http check (default: the app\'s first port).'),
+  tcp: port.optional().describe('This port must accept TCP connections.'),
+  command: z
+    .array(z.string().min(1).max(4096).regex(/^[^\x00-\x1f\x7f]*$/, { error: 'must be one line without control characters' }))
+    .min(1, { error: 'must list the program and its arguments' })
+    .optional()
+    .describe('A command run in the container that must exit 0, e.g. [pg_isready, -q].'),
+  via: z
+    .enum(['wget', 'curl', 'python', 'bash'], { error: 'must be one of wget, curl, python, bash' })
+    .optional()
+    .describe('The program in the image that runs an http/tcp check for Compose (default wget for http, bash for tcp); Kubernetes probes need none.'),
+  startPeriodSeconds: z.number().int().min(0).optional().describe('Grace time after start before failures count (default 30; raise it for apps that load a model first).'),
+});
+
+const appMetricsSchema = strictObject({
+  port: port.optional().describe('Port serving the metrics, one of the app\'s ports (default: its first port).'),
+  path: z
+    .string()
+    .max(255, { error: 'must be at most 255 characters' })
+    .regex(/^\/[A-Za-z0-9._~/%-]*$/, { error: 'must be a URL path starting with / (letters, digits and . _ ~ / % -)' })
+    .default('/metrics')
+    .describe('Path of the Prometheus metrics.'),
+});
+
+const appRoutesEntrySchema = routeSchema.extend({
+  port: z
+    .union([port, portNameSchema], { error: 'must be a port number or the name of one of the app\'s ports' })
+    .optional()
+    .describe('The app port this site proxies to, by number or name (default: the first port).'),
+});
+
+/** One argument of a command line: data in YAML only, never run through a shell. */
+const argSchema = z.string().max(4096, { error: 'must be at most 4096 characters' }).regex(/^[^\x00-\x08\x0b-\x1f\x7f]*$/, {
+  error: 'must not contain control characters other than tab and newline',
 });
 
 const appSchema = strictObject({
@@ -221,11 +318,33 @@ const appSchema = strictObject({
     .default('container')
     .describe('container: an image the platform runs. static: built files Caddy serves (an SPA).'),
   image: imageSchema.optional().describe('Image with a concrete version tag (container apps).'),
-  port: port.optional().describe('Port the container listens on (container apps).'),
+  port: port.optional().describe('Shorthand for ports: [{name: http, port: <port>}], the one HTTP port the container listens on.'),
+  ports: z.array(appPortSchema).min(1, { error: 'must list at least one port' }).optional().describe('Ports the container listens on, each with a name and protocol. The first is the one connections and routes use by default.'),
+  command: z.array(argSchema).min(1, { error: 'must list the program' }).optional().describe("Replaces the image's entrypoint (Compose entrypoint, Kubernetes command)."),
+  args: z.array(argSchema).min(1, { error: 'must list at least one argument' }).optional().describe("Replaces the image's arguments (Compose command, Kubernetes args)."),
+  volumes: z.array(appVolumeSchema).default([]).describe('Data the app keeps ({name, mountPath, sizeGb, backup}) or host folders it reads ({hostPath, mountPath}).'),
   root: hostPath.optional().describe('Host folder with the built files (static apps), mounted into Caddy: an absolute path.'),
-  node: nameSchema.optional().describe('Node to run on (default: the first server).'),
+  node: nameSchema.optional().describe('Node to run on (default: the first GPU node for an app with GPUs, the first server otherwise).'),
   zone: nameSchema.default('edge').describe('Zone to run in.'),
-  route: routeSchema.optional().describe('Publish through Caddy at <host>.<domain>.'),
+  gpus: z
+    .union([z.number().int().min(1, { error: 'must be a whole number of GPUs (1 or more) or "all"' }), z.literal('all')], {
+      error: 'must be a whole number of GPUs (1 or more) or "all"',
+    })
+    .optional()
+    .describe('GPUs the app asks for: reserved on Compose, nvidia.com/gpu on k3s, placed like the built-in GPU services.'),
+  gpuDevices: z
+    .array(z.number().int().min(0, { error: 'must be a GPU index (0 or more)' }))
+    .min(1, { error: 'must list at least one GPU index' })
+    .optional()
+    .describe('Pin to these GPU indices of its node instead of automatic placement.'),
+  vramGb: positive('GB of VRAM').optional().describe('VRAM the app keeps resident per GPU (weights and cache), counted in the VRAM budget.'),
+  route: routeSchema.optional().describe('Shorthand for routes with one entry: publish the first port through Caddy at <host>.<domain>.'),
+  routes: z.array(appRoutesEntrySchema).min(1, { error: 'must list at least one route' }).optional().describe('Sites through Caddy, each to one of the app\'s HTTP ports.'),
+  auth: appAuthSchema
+    .default('none')
+    .describe('How the app authenticates its clients: none (answers anyone), basic (Caddy asks for a password on its routes), login (its own accounts), token (an API key or bearer token).'),
+  health: appHealthSchema.optional().describe('How the platform tells it is healthy: {http: path, port}, {tcp: port} or {command: [...]} (default: http / on the first port).'),
+  metrics: appMetricsSchema.optional().describe('Prometheus metrics endpoint: scraped by Prometheus and drawn in the graph.'),
   connects: z
     .array(nameSchema)
     .default([])
@@ -236,7 +355,8 @@ const appSchema = strictObject({
     .string()
     .max(255, { error: 'must be at most 255 characters' })
     .regex(/^\/[A-Za-z0-9._~/%?=&+-]*$/, { error: 'must be a URL path starting with / (letters, digits and . _ ~ / % ? = & + -)' })
-    .default('/').describe('HTTP path that answers 200 when healthy.'),
+    .optional()
+    .describe('Shorthand for health: {http: <path>}: HTTP path on the first port that answers 200 when healthy (default /).'),
   egress: z.boolean().default(false).describe('Needs to reach the internet.'),
   cpus: positive('CPU cores').default(1).describe('CPU limit in cores.'),
   memoryGb: positive('GB').default(1).describe('Memory limit in GB.'),
@@ -447,6 +567,7 @@ export type PlatformConfig = z.output<typeof configSchema>;
 export type NodeConfig = PlatformConfig['nodes'][string];
 export type ZoneConfig = PlatformConfig['zones'][string];
 export type AppConfig = PlatformConfig['apps'][string];
+export type AppAuth = (typeof APP_AUTH)[number];
 export type OllamaModelConfig = PlatformConfig['models']['ollama'][number];
 export type ServiceSettings = z.output<typeof serviceSettingsSchema>;
 export type QuotaConfig = z.output<typeof quotaSchema>;

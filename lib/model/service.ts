@@ -5,7 +5,7 @@ import type { Node } from './node.js';
 import type { Platform } from './platform.js';
 import { Secret } from './secret.js';
 import type { Zone } from './zone.js';
-import { EnvTemplate, type EnvValue, type Resolver } from './values.js';
+import { EnvTemplate, envPrefix, type EnvValue, type Resolver } from './values.js';
 import { treeChanged } from './tree-version.js';
 
 export interface PortSpec {
@@ -116,6 +116,11 @@ export interface GpuRequest {
   readonly count: number | 'all';
   /** Pinned device indices; otherwise the placement picks the least loaded GPUs. */
   readonly devices?: readonly number[];
+  /**
+   * VRAM in GB the service keeps resident on each of its GPUs, for the VRAM budget, when no model
+   * table knows it (your own GPU apps). @default none counted
+   */
+  readonly vramGb?: number;
 }
 
 /** A destination outside the homelab the service talks to: listed for the sovereignty report. */
@@ -443,6 +448,21 @@ export class Service extends Construct {
     };
     Object.values(this.env).forEach(visit);
     return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /**
+   * Dial `to` and receive its address in the environment: `<NAME>_HOST`, `<NAME>_PORT`, for an
+   * HTTP port `<NAME>_URL`, and whatever `to` hands its clients (a database and login, a password).
+   * What apps get for their `connects`, and built-ins for `services.<name>.connects`.
+   */
+  connectWithEnv(to: Service, options: ConnectOptions = {}): Connection {
+    const connection = this.connect(to, options);
+    const prefix = envPrefix(to.name);
+    this.addEnv(`${prefix}_HOST`, (r) => r.address(to, connection.port).host);
+    this.addEnv(`${prefix}_PORT`, (r) => String(r.address(to, connection.port).port));
+    if (to.ports.find((p) => p.port === connection.port)?.http) this.addEnv(`${prefix}_URL`, (r) => r.url(to, connection.port));
+    for (const [name, value] of Object.entries(to.clientEnv(this, prefix))) this.addEnv(name, value);
+    return connection;
   }
 
   /** Declare that this service dials `to`. Networks, policies, ordering and published ports follow from it. */

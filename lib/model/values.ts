@@ -49,3 +49,8 @@ export function interpolate(strings: TemplateStringsArray, ...values: (string | 
 }
 
 export type EnvValue = string | Secret | Lazy | EnvTemplate;
+
+/** `video-worker` -> `VIDEO_WORKER`: the prefix of the connection variables a client receives. */
+export function envPrefix(name: string): string {
+  return name.toUpperCase().replace(/-/g, '_');
+}

@@ -5,7 +5,4 @@
  */
 export { SERVICE_NAMES, type ServiceName } from './registry.js';
 
-/** `video-worker` -> `VIDEO_WORKER`: the prefix of the connection variables an app receives. */
-export function envPrefix(name: string): string {
-  return name.toUpperCase().replace(/-/g, '_');
-}
+export { envPrefix } from '../model/values.js';

@@ -28,7 +28,10 @@ function modelNeed(platform: Platform, name: string): ModelNeed {
 /** The largest model a single-model GPU service keeps resident (its `gpuModels`). */
 export function largestModel(platform: Platform, service: Service): ModelNeed | undefined {
   const names = service.gpuModels?.kind === 'largest' ? service.gpuModels.models(platform) : [];
-  return names.map((n) => modelNeed(platform, n)).sort((a, b) => b.vramGb - a.vramGb)[0];
+  const fromTable = names.map((n) => modelNeed(platform, n)).sort((a, b) => b.vramGb - a.vramGb)[0];
+  // A GPU app declares what it keeps resident itself (apps.<name>.vramGb); there is no smaller optimized footprint to fall back to.
+  const declared = service.gpu?.vramGb;
+  return fromTable ?? (declared === undefined ? undefined : { name: 'its model', vramGb: declared, minVramGb: declared });
 }
 
 /** Ollama's worst case: its `maxLoadedModels` largest models resident at once. */
@@ -79,7 +82,10 @@ export function vramFindings(platform: Platform): Finding[] {
             severity: 'error',
             path: [...service.configPath, 'node'],
             message: `${service.name} needs at least ${gb(model.minVramGb)} for ${model.name}, but GPU ${gpu.index} of ${node.name} has ${gb(gpu.vramGb)}: it cannot load`,
-            fix: `place ${service.name} on a node with a larger GPU (services.${service.name}.node), or turn it off (services.${service.name}.enabled: false)`,
+            fix:
+              service.configPath[0] === 'services'
+                ? `place ${service.name} on a node with a larger GPU (services.${service.name}.node), or turn it off (services.${service.name}.enabled: false)`
+                : `place ${service.name} on a node with a larger GPU (${service.configPath.join('.')}.node), or give it a smaller model`,
           });
           continue;
         }
