@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { validateWorkflow } from '@action-validator/core';
@@ -9,6 +9,7 @@ import { compareResources } from '../lib/diff/compare.js';
 import { formatMarkdown, GITHUB_COMMENT_LIMIT } from '../lib/diff/format.js';
 import { MASK } from '../lib/diff/mask.js';
 import { resourcesOf } from '../lib/diff/resources.js';
+import { sourceFiles } from '../lib/diff/source-digest.js';
 
 /*
  * Temporary git repositories holding this project's code and a platform.yaml, with a second
@@ -37,13 +38,16 @@ async function sh(cwd: string, cmd: string, args: string[]) {
 }
 
 /** A repository with the project's code (as in this working tree) and `config` committed. */
-async function repoWith(name: string, config: string | undefined): Promise<string> {
+async function repoWith(name: string, config: string | undefined, edit?: (dir: string) => void): Promise<string> {
   const repo = join(scratch, name);
   mkdirSync(repo);
   // The sources as they are here (CI may check out without git history): what a revision builds from.
-  for (const source of ['bin', 'charts', 'images', 'lib', 'stacks', 'package.json', 'package-lock.json', 'tsconfig.json']) {
-    cpSync(join(ROOT, source), join(repo, source), { recursive: true });
+  for (const file of sourceFiles(ROOT)) {
+    if (!existsSync(join(ROOT, file))) continue;
+    mkdirSync(dirname(join(repo, file)), { recursive: true });
+    cpSync(join(ROOT, file), join(repo, file));
   }
+  edit?.(repo);
   symlinkSync(join(ROOT, 'node_modules'), join(repo, 'node_modules'), 'dir');
   writeFileSync(join(repo, '.gitignore'), 'node_modules\nbuild\ndist\n');
   if (config !== undefined) writeFileSync(join(repo, 'platform.yaml'), config);
@@ -148,6 +152,26 @@ models:
     const result = await diff(repo, ['--base', 'no-such-branch']);
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain("error: git rev-parse --verify no-such-branch^{commit}: fatal: Needed a single revision");
+  });
+});
+
+describe('a revision with other code than the running build', () => {
+  it('is checked out in a worktree, built and rendered by its own code; a revision with the same code renders in-process', async () => {
+    // The base commit's code titles a README section differently; the head commit has this code.
+    const repo = await repoWith('other-code', BASE_CONFIG, (dir) => {
+      const docs = join(dir, 'lib/compose/docs.ts');
+      writeFileSync(docs, readFileSync(docs, 'utf8').replace("'## Deploy order'", "'## Order of deployment'"));
+    });
+    cpSync(join(ROOT, 'lib/compose/docs.ts'), join(repo, 'lib/compose/docs.ts'));
+    await sh(repo, 'git', ['-c', 'user.email=ci@example.com', '-c', 'user.name=ci', 'commit', '--quiet', '-am', 'code']);
+    const result = await diff(repo, ['--base', 'HEAD~1', '--config', 'platform.yaml']);
+    expect(result.stderr).toBe('platform diff: HEAD~1 has other code than this build; building it in a worktree');
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain('\n    -## Order of deployment\n    +## Deploy order\n');
+    // Its own code, the same config: only the code's change shows.
+    expect(result.stdout).toMatch(/^platform diff HEAD~1 -> working tree\nModified \(1\): ± compose \(\+1\|-1\)\n/);
+    const same = await diff(repo, ['--base', 'HEAD', '--config', 'platform.yaml']);
+    expect([same.exitCode, same.stderr]).toEqual([0, '']);
   });
 });
 

@@ -12,17 +12,19 @@ import { reportError } from '../lib/exit.js';
 import { recoverTree, writeTree } from '../lib/output/writer.js';
 import { checkOutput, synthesize } from '../lib/synth.js';
 import { validate } from '../lib/validate/validate.js';
+import { compiledModule } from './support/build.js';
 import { toolAvailable } from './support/tools.js';
 
 /*
  * Hostile or mistaken input: nothing from platform.yaml runs as code, nothing is lost, and every
- * error is one line with exit code 2. The CLI runs from build/ (`npm test` builds it first).
+ * error is one line with exit code 2. The CLI runs from build/ (bundled from the sources by the
+ * suite's global setup); the writer's child processes import it compiled from lib/output/writer.ts.
  */
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CLI = join(ROOT, 'build', 'bin', 'platform.js');
-const WRITER = join(ROOT, 'build', 'lib', 'output', 'writer.js');
 const scratch = mkdtempSync(join(tmpdir(), 'platform-hostile-'));
+const WRITER = compiledModule(join(ROOT, 'lib', 'output', 'writer.ts'), scratch);
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 function cli(args: string[], options: { input?: string; env?: Record<string, string>; timeout?: number } = {}) {
