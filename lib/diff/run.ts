@@ -40,7 +40,8 @@ interface Side {
 export async function runDiff(request: DiffRequest, log: (line: string) => void): Promise<{ diff: TreeDiff; labels: DiffLabels }> {
   if (request.dirs) {
     const [a, b] = request.dirs;
-    return { diff: compareResources(resourcesOf(readTree(a)), resourcesOf(readTree(b))), labels: { base: a, head: b } };
+    const base = resourcesOf(readTree(a));
+    return { diff: compareResources(base, resourcesOf(readTree(b), base)), labels: { base: a, head: b } };
   }
   if (!request.base) throw new Error('give --base <git-ref>, or two rendered folders');
   const root = await repoRoot(request.cwd);
@@ -94,8 +95,10 @@ export async function runDiff(request: DiffRequest, log: (line: string) => void)
     else headFiles = 'render' in base ? built(head) : baseFiles.then(() => built(head));
   }
   const [baseTree, headTree] = await Promise.all([baseFiles, headFiles]);
+  // One tree on both sides (same code, same config): no change, nothing to compare.
+  const baseResources = baseTree === headTree ? undefined : resourcesOf(baseTree);
   return {
-    diff: compareResources(resourcesOf(baseTree), resourcesOf(headTree)),
+    diff: baseResources === undefined ? { apps: [], changed: false } : compareResources(baseResources, resourcesOf(headTree, baseResources)),
     labels: { base: request.base, head: request.head ?? 'working tree' },
   };
 }
