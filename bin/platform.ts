@@ -86,7 +86,7 @@ program
   .action(async (dirs: string[], opts: { base?: string; head?: string; config?: string; format: DiffFormat }) => {
     if (dirs.length !== 0 && dirs.length !== 2) throw new CommanderError(2, 'platform.diff', 'error: give two folders, or --base <ref>');
     if (dirs.length === 0 && !opts.base) throw new CommanderError(2, 'platform.diff', 'error: give --base <git-ref>, or two rendered folders');
-    // git, execa and jsdiff load only for this command: synth stays quick to start.
+    // The git helpers and jsdiff load only for this command: synth stays quick to start.
     const { runDiff } = await import('../lib/diff/run.js');
     const { diff, labels } = await runDiff(
       { dirs: dirs.length === 2 ? [dirs[0] as string, dirs[1] as string] : undefined, base: opts.base, head: opts.head, config: opts.config, cwd: process.cwd() },

@@ -2,8 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
-import { checkoutOf, digestListing, SOURCE_PATHS, sourceDigest } from './source-digest.js';
+import { spawn } from 'node:child_process';
+import { checkoutOf, digestListing, gitBlobId, SOURCE_PATHS, sourceDigest } from './source-digest.js';
 import { readTree } from './tree.js';
 
 /** Something went wrong outside the config: git, npm, a revision that does not build. Exit code 2. */
@@ -11,9 +11,23 @@ export class DiffError extends Error {
   override name = 'DiffError';
 }
 
+/** Run a program to its end: its exit code and its output, as it wrote it. */
+function run(command: string, args: readonly string[], cwd: string): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.on('error', fail);
+    child.on('close', (code, signal) =>
+      done({ exitCode: code ?? (signal ? 128 : 1), stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') }),
+    );
+  });
+}
+
 async function git(repo: string, args: string[]): Promise<string> {
-  // Output as git wrote it: a file's content keeps its last newline.
-  const result = await execa('git', args, { cwd: repo, reject: false, stripFinalNewline: false });
+  const result = await run('git', args, repo);
   if (result.exitCode !== 0) throw new DiffError(`git ${args.join(' ')}: ${result.stderr.trim() || `exit ${result.exitCode}`}`);
   return result.stdout;
 }
@@ -27,9 +41,15 @@ export async function resolveCommit(root: string, ref: string): Promise<string> 
   return (await git(root, ['rev-parse', '--verify', `${ref}^{commit}`])).trim();
 }
 
-/** The digest of a commit's code (scripts/source-digest.mjs), from git's object ids: nothing checked out. */
-export async function commitCodeDigest(root: string, sha: string): Promise<string> {
-  const listing = await git(root, ['ls-tree', '-r', '-z', '--full-tree', sha, '--', ...SOURCE_PATHS]);
+/** What a commit holds: its code's digest (lib/diff/source-digest.ts) and the blob id of each asked-for file it has. */
+export interface CommitCode {
+  readonly digest: string;
+  readonly blobs: ReadonlyMap<string, string>;
+}
+
+/** A commit's code digest and files' blob ids, from one `git ls-tree`: nothing checked out. */
+export async function commitCode(root: string, sha: string, files: readonly string[] = []): Promise<CommitCode> {
+  const listing = await git(root, ['ls-tree', '-r', '-z', '--full-tree', sha, '--', ...SOURCE_PATHS, ...files]);
   const entries = listing
     .split('\0')
     .filter(Boolean)
@@ -38,7 +58,13 @@ export async function commitCodeDigest(root: string, sha: string): Promise<strin
       const [, type, id] = meta.split(' ');
       return [path, type === 'blob' ? (id as string) : `${type} ${id}`] as const;
     });
-  return digestListing(entries);
+  const code = entries.filter(([path]) => SOURCE_PATHS.some((p) => path === p || path.startsWith(`${p}/`)));
+  return { digest: digestListing(code), blobs: new Map(entries.filter(([path]) => files.includes(path))) };
+}
+
+/** The content of a blob. */
+export function blobContent(root: string, id: string): Promise<string> {
+  return git(root, ['cat-file', 'blob', id]);
 }
 
 /** Set by scripts/build.mjs: the digest of the sources the running bundle was built from. */
@@ -55,13 +81,6 @@ export function runningCodeDigest(): string {
   return runningDigest;
 }
 
-/** A file's content at a commit, or undefined when the commit has no such file. */
-export async function fileAtCommit(root: string, sha: string, path: string): Promise<string | undefined> {
-  const entry = await git(root, ['ls-tree', '-z', '--full-tree', sha, '--', path]);
-  const id = /^\d+ blob ([0-9a-f]+)\t/.exec(entry)?.[1];
-  return id === undefined ? undefined : git(root, ['cat-file', 'blob', id]);
-}
-
 /**
  * Render `ref` with its own code and its own config: a detached worktree of that revision, its
  * dependencies (the installed ones, linked, when its lockfile is the working tree's; `npm ci`
@@ -73,16 +92,16 @@ export async function renderRevision(root: string, ref: string, sha: string, con
   try {
     await git(root, ['worktree', 'add', '--detach', '--quiet', src, sha]);
     const lock = join(root, 'package-lock.json');
-    const sameLock = existsSync(lock) && (await fileAtCommit(root, sha, 'package-lock.json')) === readFileSync(lock, 'utf8');
+    const sameLock = existsSync(lock) && (await commitCode(root, sha, ['package-lock.json'])).blobs.get('package-lock.json') === gitBlobId(readFileSync(lock));
     if (sameLock && existsSync(join(root, 'node_modules'))) {
       symlinkSync(join(root, 'node_modules'), join(src, 'node_modules'), 'dir');
     } else {
       log(`platform diff: ${ref} has other dependencies; npm ci in a worktree`);
-      const ci = await execa('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: src, reject: false });
+      const ci = await run('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund'], src);
       if (ci.exitCode !== 0) throw new DiffError(`npm ci for ${ref} failed:\n${ci.stderr}`);
     }
     // tsc's output runs as it is (every revision's tsconfig.json compiles to build/): no bundle needed.
-    const build = await execa('node', [join(src, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: src, reject: false });
+    const build = await run(process.execPath, [join(src, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], src);
     if (build.exitCode !== 0) throw new DiffError(`${ref} does not build:\n${build.stdout}${build.stderr}`);
     const args = [join(src, 'build', 'bin', 'platform.js'), 'synth', '--out', join(scratch, 'out'), '--quiet'];
     if (configFile !== undefined) {
@@ -90,12 +109,12 @@ export async function renderRevision(root: string, ref: string, sha: string, con
       if (!existsSync(join(src, configFile))) return new Map();
       args.push('--config', join(src, configFile));
     }
-    const synth = await execa('node', args, { cwd: src, reject: false });
+    const synth = await run(process.execPath, args, src);
     if (synth.exitCode !== 0) throw new DiffError(`platform synth at ${ref} failed (exit ${synth.exitCode}):\n${synth.stderr}`);
     return readTree(join(scratch, 'out'));
   } finally {
-    await execa('git', ['worktree', 'remove', '--force', src], { cwd: root, reject: false });
+    await run('git', ['worktree', 'remove', '--force', src], root);
     rmSync(scratch, { recursive: true, force: true });
-    await execa('git', ['worktree', 'prune'], { cwd: root, reject: false });
+    await run('git', ['worktree', 'prune'], root);
   }
 }

@@ -4,7 +4,8 @@ import { reportError } from '../exit.js';
 import { renderTargets } from '../synth.js';
 import { compareResources, type TreeDiff } from './compare.js';
 import type { DiffLabels } from './format.js';
-import { commitCodeDigest, DiffError, fileAtCommit, renderRevision, repoRoot, resolveCommit, runningCodeDigest } from './git.js';
+import { blobContent, commitCode, DiffError, renderRevision, repoRoot, resolveCommit, runningCodeDigest } from './git.js';
+import { gitBlobId } from './source-digest.js';
 import { resourcesOf } from './resources.js';
 import { readTree } from './tree.js';
 
@@ -28,10 +29,10 @@ async function renderInProcess(loaded: LoadedConfig): Promise<Files> {
   return new Map(outputs.flatMap((o) => o.files.map((f) => [`${o.target}/${f.path}`, f.content] as const)));
 }
 
-/** One side of the diff: a revision, or the working tree. */
+/** One side of the diff rendered by the running code: a revision with that code, or the working tree. */
 interface Side {
-  /** The config's text (undefined: the embedded reference; null: the revision has no config file, so no platform). */
-  readonly configText: string | undefined | null;
+  /** The config's git blob id (undefined: the embedded reference; null: the revision has no config file, so no platform). */
+  readonly config: string | undefined | null;
   /** Render this side. */
   readonly render: () => Promise<Files>;
 }
@@ -55,31 +56,32 @@ export async function runDiff(request: DiffRequest, log: (line: string) => void)
    */
   const revision = async (ref: string): Promise<Side | { ref: string; sha: string }> => {
     const sha = await resolveCommit(root, ref);
-    if ((await commitCodeDigest(root, sha)) !== runningCodeDigest()) return { ref, sha };
-    const configText = configInRepo === undefined ? undefined : ((await fileAtCommit(root, sha, configInRepo)) ?? null);
+    const code = await commitCode(root, sha, configInRepo === undefined ? [] : [configInRepo]);
+    if (code.digest !== runningCodeDigest()) return { ref, sha };
+    const config = configInRepo === undefined ? undefined : (code.blobs.get(configInRepo) ?? null);
     const render = async (): Promise<Files> => {
-      if (configText === null) return new Map(); // a revision before the config existed had no platform
+      if (config === null) return new Map(); // a revision before the config existed had no platform
       try {
-        return await renderInProcess(configText === undefined ? referenceConfig() : parseConfig(configText, `${ref}:${configInRepo}`));
+        return await renderInProcess(config === undefined ? referenceConfig() : parseConfig(await blobContent(root, config), `${ref}:${configInRepo}`));
       } catch (err) {
         const { code, text } = reportError(err);
         if (code === 1) throw err;
         throw new DiffError(`platform synth at ${ref} failed (exit ${code}):\n${text.trimEnd()}`);
       }
     };
-    return { configText, render };
+    return { config, render };
   };
   const workingConfig = request.config;
   const workingText = workingConfig === undefined ? undefined : readConfigText(workingConfig);
   const workingTree: Side = {
-    configText: workingText,
+    config: workingText === undefined ? undefined : gitBlobId(Buffer.from(workingText)),
     render: () => renderInProcess(workingConfig === undefined || workingText === undefined ? referenceConfig() : parseConfig(workingText, workingConfig)),
   };
   const [base, head] = await Promise.all([revision(request.base), request.head ? revision(request.head) : workingTree]);
 
   let baseFiles: Promise<Files>;
   let headFiles: Promise<Files>;
-  if ('render' in base && 'render' in head && base.configText === head.configText) {
+  if ('render' in base && 'render' in head && base.config === head.config) {
     // The same code and the same config: the same bytes, rendered once.
     headFiles = head.render();
     baseFiles = headFiles;
