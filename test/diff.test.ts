@@ -10,11 +10,13 @@ import { formatMarkdown, GITHUB_COMMENT_LIMIT } from '../lib/diff/format.js';
 import { MASK } from '../lib/diff/mask.js';
 import { resourcesOf } from '../lib/diff/resources.js';
 import { sourceFiles } from '../lib/diff/source-digest.js';
+import { platformInProcess } from './support/cli.js';
 
 /*
  * Temporary git repositories holding this project's code and a platform.yaml, with a second
- * commit that changes the config; `platform diff` renders the base commit in a worktree with its
- * own code and config, the working tree with the running CLI.
+ * commit that changes the config; `platform diff` (the built CLI, run in the repository) renders a
+ * base commit with the running code in-process and one with other code in a worktree of its own,
+ * the working tree with the running CLI. Comparing folders and `synth --check` run in-process.
  */
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -235,7 +237,7 @@ describe('platform diff of two folders', () => {
   });
 
   it('matches objects by identity, so key order and formatting never show; only replicas changed', async () => {
-    const result = await execa('node', [CLI, 'diff', a, b], { reject: false });
+    const result = await platformInProcess(['diff', a, b]);
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toBe(
       [
@@ -258,7 +260,7 @@ describe('platform diff of two folders', () => {
   });
 
   it.each(['text', 'markdown', 'json'])('never shows a secret value (%s)', async (format) => {
-    const result = await execa('node', [CLI, 'diff', a, b, '--format', format], { reject: false });
+    const result = await platformInProcess(['diff', a, b, '--format', format]);
     for (const secret of [secretA, secretB, 'hunter2', 'correct-horse']) expect(result.stdout).not.toContain(secret);
   });
 
@@ -281,7 +283,7 @@ describe('platform diff of two folders', () => {
 describe('platform synth --check', () => {
   it('exits 0 on a fresh tree and 1 on a stale one, naming the files', async () => {
     const out = join(scratch, 'check');
-    const run = (args: string[]) => execa('node', [CLI, 'synth', '--out', out, ...args], { reject: false });
+    const run = (args: string[]) => platformInProcess(['synth', '--out', out, ...args]);
     expect((await run(['--quiet'])).exitCode).toBe(0);
     const fresh = await run(['--check']);
     expect(fresh.exitCode).toBe(0);
