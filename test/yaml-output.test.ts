@@ -36,6 +36,9 @@ const cases: Record<string, unknown> = {
     spaces: 'a\n  \nb',
     trailingSpace: 'tr \nx',
     inSeq: [{ b: 'l1\nl2\n', c: 'x\n' }, 'm\n\n\n'],
+    // The shapes toYaml writes itself (|- and |), and their neighbours it leaves to the package.
+    written: { strip: 'a\nb', clip: 'a\n\n\nb\n', indented: 'x:\n  y: 1\n', deep: { er: { k: 'p\n q\n' } }, list: ['u\nv', 'w\n'] },
+    left: { tab: 'a\tb\nc', marker: 'a\n...\nb', directive: 'a\n%x\n', trailing: 'a \nb ', blankEnd: 'a\n\n', lead: '\na', cr: 'a\r\nb' },
   },
   'what leaves the fast path: document markers, quoted multi-line, Dates, long and flow keys': {
     marker: 'x\n---\ny',

@@ -175,6 +175,11 @@ function renderBlockScalar(value: string, contentIndent: string): string {
   }
   const cached = atDepth.get(value);
   if (cached !== undefined) return cached;
+  const literal = literalBlock(value, contentIndent);
+  if (literal !== undefined) {
+    atDepth.set(value, literal);
+    return literal;
+  }
   const depth = contentIndent.length / INDENT_STEP.length - 1;
   let wrapped: Record<string, unknown> = { k: value };
   for (let i = 0; i < depth; i++) wrapped = { k: wrapped };
@@ -186,6 +191,23 @@ function renderBlockScalar(value: string, contentIndent: string): string {
   if (!text.startsWith(prefix) || !/^[|>]/.test(placed)) throw NOT_FAST;
   atDepth.set(value, placed);
   return placed;
+}
+
+/**
+ * The package's literal block scalar, written here for the common shape (a config file's text):
+ * no tab or control character, no line starting like a document marker, not starting with a space
+ * or newline (those take an indentation indicator), and ending in a non-blank character (`|-`) or
+ * in one newline after it (`|`). Blank lines carry no indentation, as the
+ * package writes them (it indents after each run of newlines). Anything else: undefined, and the
+ * package renders it.
+ */
+function literalBlock(value: string, contentIndent: string): string | undefined {
+  // Tabs and control characters, and a line the package could take for a document marker.
+  if (/[\x00-\x09\x0b-\x1f\x7f-\x9f\uD800-\uDFFF]/u.test(value) || /^(?:%|---|\.\.\.)/m.test(value)) return undefined;
+  const clip = value.endsWith('\n');
+  const body = clip ? value.slice(0, -1) : value;
+  if (body === '' || /^[ \n]|[ \n]$/.test(body)) return undefined;
+  return `|${clip ? '' : '-'}\n${contentIndent}${body.replace(/\n+/g, `$&${contentIndent}`)}`;
 }
 
 /**
