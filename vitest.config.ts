@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The CLI under test, bundled into build/ from the sources before any file runs.
+    globalSetup: ['test/support/build.ts'],
     testTimeout: 60_000,
     // The real-tool checks spawn caddy/promtool/amtool; two workers keep a 2-core machine responsive.
     maxWorkers: 2,

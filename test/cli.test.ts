@@ -4,11 +4,14 @@ import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { loadConfigFile } from '../lib/config/load.js';
 import { PROFILE_NAMES } from '../lib/config/profiles.js';
-import { synthesize } from '../lib/synth.js';
+import { platformInProcess as run } from './support/cli.js';
 
-/* The compiled CLI, as a user runs it (`npm test` builds it first). */
+/*
+ * The built CLI (bundled from the sources by the suite's global setup), as a user runs it, where the
+ * process is the behaviour: `npx platform`, `cdk8s synth`, and the exit status of each outcome (0
+ * done, 1 findings, 2 bad input). The rest runs the same main in-process (test/support/cli.ts).
+ */
 const CLI = resolve(import.meta.dirname, '..', 'build', 'bin', 'platform.js');
 const ROOT = resolve(import.meta.dirname, '..');
 const scratch = mkdtempSync(join(tmpdir(), 'platform-cli-'));
@@ -51,14 +54,14 @@ describe('platform synth', () => {
 
   it('--target k3s writes only the k3s tree and leaves an existing compose tree alone', async () => {
     const out = join(scratch, 'k3s-only');
-    expect((await platform(['synth', '--target', 'compose', '--out', out, '--quiet'])).exitCode).toBe(0);
+    expect((await run(['synth', '--target', 'compose', '--out', out, '--quiet'])).exitCode).toBe(0);
     const compose = readFileSync(join(out, 'compose/homelab/edge/compose.yaml'), 'utf8');
-    const result = await platform(['synth', '--target', 'k3s', '--out', out]);
+    const result = await run(['synth', '--target', 'k3s', '--out', out]);
     expect(result.exitCode).toBe(0);
     expect(result.stdout).not.toContain('compose:');
     expect(readFileSync(join(out, 'compose/homelab/edge/compose.yaml'), 'utf8')).toBe(compose);
     expect(readdirSync(join(out, 'k3s')).sort()).toEqual(['README.md', 'apps', 'argocd', 'images', 'secrets', 'topology.mmd']);
-    expect((await platform(['synth', '--target', 'swarm'])).stderr).toContain('Allowed choices are all, compose, k3s.');
+    expect((await run(['synth', '--target', 'swarm'])).stderr).toContain('Allowed choices are all, compose, k3s.');
   });
 
   it('`cdk8s synth` through cdk8s.yaml writes exactly what `platform synth --target k3s` writes', async () => {
@@ -66,11 +69,12 @@ describe('platform synth', () => {
     const cdk8s = await execa('npx', ['--offline', 'cdk8s', 'synth', '--output', viaCdk8s], {
       cwd: ROOT,
       reject: false,
-      env: { PLATFORM_CONFIG: 'test/fixtures/valid/optimal.yaml' },
+      // The CLI's own upgrade check fetches the npm registry's latest version on every run: off (tests stay on loopback).
+      env: { PLATFORM_CONFIG: 'test/fixtures/valid/optimal.yaml', CDK8S_CHECK_UPGRADE: 'false' },
     });
     expect(cdk8s.exitCode, cdk8s.stderr).toBe(0);
     const viaPlatform = join(scratch, 'platform-k3s');
-    expect((await platform(['synth', '-t', 'k3s', '-c', 'test/fixtures/valid/optimal.yaml', '--out', viaPlatform, '-q'], ROOT)).exitCode).toBe(0);
+    expect((await run(['synth', '-t', 'k3s', '-c', 'test/fixtures/valid/optimal.yaml', '--out', viaPlatform, '-q'])).exitCode).toBe(0);
     const tree = (dir: string) =>
       (readdirSync(dir, { recursive: true, withFileTypes: true }) as import('node:fs').Dirent[])
         .filter((e) => e.isFile())
@@ -94,16 +98,16 @@ describe('platform synth', () => {
 
   it('keeps the previous output when a later run fails', async () => {
     const out = join(scratch, 'keep');
-    expect((await platform(['synth', '--out', out])).exitCode).toBe(0);
+    expect((await run(['synth', '--out', out])).exitCode).toBe(0);
     const before = readFileSync(join(out, 'compose/homelab/edge/compose.yaml'), 'utf8');
     const beforeK3s = readFileSync(join(out, 'k3s/apps/edge/deployment-edge-caddy.yaml'), 'utf8');
     const bad = join(scratch, 'bad.yaml');
     writeFileSync(bad, 'exposure: internet\n');
-    expect((await platform(['synth', '--config', bad, '--out', out])).exitCode).toBe(2);
+    expect((await run(['synth', '--config', bad, '--out', out])).exitCode).toBe(2);
     expect(readFileSync(join(out, 'compose/homelab/edge/compose.yaml'), 'utf8')).toBe(before);
     // A config that only the k3s render rejects writes neither tree.
     writeFileSync(bad, 'k3s:\n  quotas:\n    gpu: { memoryLimitsGb: 8 }\n');
-    const k3sOnly = await platform(['synth', '--config', bad, '--out', out]);
+    const k3sOnly = await run(['synth', '--config', bad, '--out', out]);
     expect(k3sOnly.exitCode).toBe(2);
     expect(k3sOnly.stderr).toContain('k3s.quotas.gpu.memoryLimitsGb: got 8; the pods of zone "gpu" need');
     expect(readFileSync(join(out, 'compose/homelab/edge/compose.yaml'), 'utf8')).toBe(before);
@@ -111,17 +115,17 @@ describe('platform synth', () => {
   });
 
   it('exits 2 for a missing config file and an unknown flavour', async () => {
-    const missing = await platform(['synth', '--config', 'nope.yaml']);
+    const missing = await run(['synth', '--config', 'nope.yaml']);
     expect(missing.exitCode).toBe(2);
     expect(missing.stderr).toContain('nope.yaml: cannot read the config: no such file');
-    const flavor = await platform(['synth', '--flavor', 'swarm']);
+    const flavor = await run(['synth', '--flavor', 'swarm']);
     expect(flavor.exitCode).toBe(2);
     expect(flavor.stderr).toContain("error: option '-f, --flavor <flavor>' argument 'swarm' is invalid. Allowed choices are coolify, plain.");
   });
 
   it('writes the plain flavour with config files beside compose.yaml', async () => {
     const out = join(scratch, 'plain');
-    expect((await platform(['synth', '--flavor', 'plain', '--out', out, '--quiet'])).stdout).toBe('');
+    expect((await run(['synth', '--flavor', 'plain', '--out', out, '--quiet'])).stdout).toBe('');
     expect(readdirSync(join(out, 'compose/homelab/monitoring/prometheus')).sort()).toEqual(['prometheus.yml', 'rules']);
   });
 });
@@ -129,7 +133,9 @@ describe('platform synth', () => {
 describe('platform init', () => {
   it.each(PROFILE_NAMES)('writes a commented starter for profile %s that synthesizes', async (profile) => {
     const dir = mkdtempSync(join(scratch, `init-${profile}-`));
-    const init = await platform(['init', '--profile', profile], dir);
+    // The first profile through the built command in its folder (the default --out); the others in-process.
+    const first = profile === PROFILE_NAMES[0];
+    const init = first ? await platform(['init', '--profile', profile], dir) : await run(['init', '--profile', profile, '--out', join(dir, 'platform.yaml')]);
     expect(init.exitCode).toBe(0);
     const text = readFileSync(join(dir, 'platform.yaml'), 'utf8');
     expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=./platform.schema.json');
@@ -137,34 +143,29 @@ describe('platform init', () => {
     expect(text).toContain('# Machines of the homelab, by name.');
     expect(parse(text)).toHaveProperty('nodes');
     expect(JSON.parse(readFileSync(join(dir, 'platform.schema.json'), 'utf8'))).toHaveProperty('properties.nodes');
-    if (profile === PROFILE_NAMES[0]) {
-      const synth = await platform(['synth', '--config', 'platform.yaml', '--quiet'], dir);
-      expect(synth.stderr).toBe('');
-      expect(synth.exitCode).toBe(0);
-    } else {
-      // The other starters synthesize in this process (the same load and synthesize the command
-      // runs, with its defaults): the command's process boundary is the first profile's and the
-      // synth tests' above, and a Node start-up per profile only cost time.
-      const loaded = loadConfigFile(join(dir, 'platform.yaml'));
-      await synthesize(loaded, { target: 'all', flavor: 'coolify', outDir: join(dir, 'dist') });
-      expect(existsSync(join(dir, 'dist', 'compose'))).toBe(true);
-      expect(existsSync(join(dir, 'dist', 'k3s'))).toBe(true);
-    }
+    const synth = first
+      ? await platform(['synth', '--config', 'platform.yaml', '--quiet'], dir)
+      : await run(['synth', '--config', join(dir, 'platform.yaml'), '--out', join(dir, 'dist'), '--quiet']);
+    expect(synth.stderr).toBe('');
+    expect(synth.exitCode).toBe(0);
+    expect(existsSync(join(dir, 'dist', 'compose'))).toBe(true);
+    expect(existsSync(join(dir, 'dist', 'k3s'))).toBe(true);
   });
 
   it('refuses to overwrite an existing file without --force', async () => {
     const dir = mkdtempSync(join(scratch, 'init-twice-'));
-    expect((await platform(['init'], dir)).exitCode).toBe(0);
-    const again = await platform(['init'], dir);
+    const file = join(dir, 'platform.yaml');
+    expect((await run(['init', '--out', file])).exitCode).toBe(0);
+    const again = await run(['init', '--out', file]);
     expect(again.exitCode).toBe(2);
     expect(again.stderr).toContain('platform.yaml already exists; use --force to overwrite it');
-    expect((await platform(['init', '--force', '--profile', 'minimum'], dir)).exitCode).toBe(0);
+    expect((await run(['init', '--out', file, '--force', '--profile', 'minimum'])).exitCode).toBe(0);
   });
 });
 
 describe('platform schema', () => {
   it('prints the JSON Schema of platform.yaml', async () => {
-    const result = await platform(['schema']);
+    const result = await run(['schema']);
     expect(result.exitCode).toBe(0);
     const schema = JSON.parse(result.stdout) as { title: string; properties: Record<string, unknown> };
     expect(schema.title).toBe('platform.yaml');
@@ -184,7 +185,7 @@ describe('platform validate', () => {
   it('exits 1 on an error finding, with file, line, rule, path, message and fix', async () => {
     const bad = join(scratch, 'validate-bad.yaml');
     writeFileSync(bad, 'dns:\n  ipLookup: https://1.1.1.1/cdn-cgi/trace\n');
-    const result = await platform(['validate', '--config', bad, '--format', 'text']);
+    const result = await run(['validate', '--config', bad, '--format', 'text']);
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toContain(
       `${bad}:2:3: error sovereignty-third-party: dns.ipLookup: ddclient would talk to 1.1.1.1 (Cloudflare DNS) for public IP lookup: third-party inference and CDNs are ruled out\n  fix: `,
@@ -192,7 +193,7 @@ describe('platform validate', () => {
   });
 
   it('reports config errors as findings (exit 1) and an unreadable file as bad input (exit 2)', async () => {
-    const result = await platform(['validate', '--config', 'test/fixtures/invalid/vlan-out-of-range.yaml', '--format', 'json'], ROOT);
+    const result = await run(['validate', '--config', 'test/fixtures/invalid/vlan-out-of-range.yaml', '--format', 'json']);
     expect(result.exitCode).toBe(1);
     expect(JSON.parse(result.stdout).findings).toEqual([
       {
@@ -206,13 +207,13 @@ describe('platform validate', () => {
         column: 10,
       },
     ]);
-    const missing = await platform(['validate', '--config', 'nope.yaml']);
+    const missing = await run(['validate', '--config', 'nope.yaml']);
     expect(missing.exitCode).toBe(2);
     expect(missing.stderr).toContain('nope.yaml: cannot read the config');
   });
 
   it('--format sarif prints a SARIF log', async () => {
-    const result = await platform(['validate', '--format', 'sarif']);
+    const result = await run(['validate', '--format', 'sarif']);
     const log = JSON.parse(result.stdout);
     expect(log.version).toBe('2.1.0');
     expect(log.runs[0].results).toHaveLength(16);
@@ -224,7 +225,7 @@ describe('platform synth runs the same checks', () => {
     const out = join(scratch, 'refused');
     const bad = join(scratch, 'origins.yaml');
     writeFileSync(bad, "services:\n  ollama:\n    env: { OLLAMA_ORIGINS: '*' }\n");
-    const result = await platform(['synth', '--config', bad, '--out', out]);
+    const result = await run(['synth', '--config', bad, '--out', out]);
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toBe(
       `error: 1 error(s) in ${bad}; nothing written\n${bad}:3:12: error ollama-origins-wildcard: services.ollama.env.OLLAMA_ORIGINS: OLLAMA_ORIGINS=* lets any web page a user visits call Ollama from their browser\n  fix: list the origins that need it, e.g. https://chat.example.com, or remove the variable`,
@@ -234,7 +235,7 @@ describe('platform synth runs the same checks', () => {
 
   it('writes the topology beside each tree and shows it in the README', async () => {
     const out = join(scratch, 'topology');
-    expect((await platform(['synth', '--out', out, '--quiet'])).exitCode).toBe(0);
+    expect((await run(['synth', '--out', out, '--quiet'])).exitCode).toBe(0);
     for (const target of ['compose', 'k3s']) {
       expect(readFileSync(join(out, target, 'topology.mmd'), 'utf8')).toMatch(/^flowchart LR\n/);
       // The SVG is drawn only on request: Graphviz's layout grows faster than the platform.
@@ -246,21 +247,21 @@ describe('platform synth runs the same checks', () => {
 
 describe('platform graph', () => {
   it('prints mermaid by default and writes dot or svg to a file', async () => {
-    const mermaid = await platform(['graph']);
+    const mermaid = await run(['graph']);
     expect(mermaid.exitCode).toBe(0);
     expect(mermaid.stdout).toMatch(/^flowchart LR\n/);
     const file = join(scratch, 'topology.svg');
-    expect((await platform(['graph', '--format', 'svg', '--out', file])).exitCode).toBe(0);
+    expect((await run(['graph', '--format', 'svg', '--out', file])).exitCode).toBe(0);
     expect(readFileSync(file, 'utf8')).toMatch(/<svg /);
-    const dot = await platform(['graph', '--format', 'dot', '--config', 'test/fixtures/valid/optimal.yaml'], ROOT);
+    const dot = await run(['graph', '--format', 'dot', '--config', 'test/fixtures/valid/optimal.yaml']);
     expect(dot.stdout).toContain('"mochi" [label="mochi\\ngpu-a\\nGPU 0+1 RTX 4090 24 GB + RTX 4090 24 GB · model VRAM 22 GB"');
   });
 
   it('--detail draws a box per zone on request', async () => {
-    const zones = await platform(['graph', '--detail', 'zones']);
+    const zones = await run(['graph', '--detail', 'zones']);
     expect(zones.exitCode).toBe(0);
     expect(zones.stdout).toContain('svc_gpu["gpu zone<br/>');
     expect(zones.stdout).not.toContain('svc_ollama[');
-    expect((await platform(['graph', '--detail', 'pods'])).stderr).toContain('Allowed choices are auto, services, stacks, zones.');
+    expect((await run(['graph', '--detail', 'pods'])).stderr).toContain('Allowed choices are auto, services, stacks, zones.');
   });
 });

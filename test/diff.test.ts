@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { validateWorkflow } from '@action-validator/core';
@@ -9,11 +9,14 @@ import { compareResources } from '../lib/diff/compare.js';
 import { formatMarkdown, GITHUB_COMMENT_LIMIT } from '../lib/diff/format.js';
 import { MASK } from '../lib/diff/mask.js';
 import { resourcesOf } from '../lib/diff/resources.js';
+import { sourceFiles } from '../lib/diff/source-digest.js';
+import { platformInProcess } from './support/cli.js';
 
 /*
  * Temporary git repositories holding this project's code and a platform.yaml, with a second
- * commit that changes the config; `platform diff` renders the base commit in a worktree with its
- * own code and config, the working tree with the running CLI.
+ * commit that changes the config; `platform diff` (the built CLI, run in the repository) renders a
+ * base commit with the running code in-process and one with other code in a worktree of its own,
+ * the working tree with the running CLI. Comparing folders and `synth --check` run in-process.
  */
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -37,13 +40,16 @@ async function sh(cwd: string, cmd: string, args: string[]) {
 }
 
 /** A repository with the project's code (as in this working tree) and `config` committed. */
-async function repoWith(name: string, config: string | undefined): Promise<string> {
+async function repoWith(name: string, config: string | undefined, edit?: (dir: string) => void): Promise<string> {
   const repo = join(scratch, name);
   mkdirSync(repo);
   // The sources as they are here (CI may check out without git history): what a revision builds from.
-  for (const source of ['bin', 'charts', 'images', 'lib', 'stacks', 'package.json', 'package-lock.json', 'tsconfig.json']) {
-    cpSync(join(ROOT, source), join(repo, source), { recursive: true });
+  for (const file of sourceFiles(ROOT)) {
+    if (!existsSync(join(ROOT, file))) continue;
+    mkdirSync(dirname(join(repo, file)), { recursive: true });
+    cpSync(join(ROOT, file), join(repo, file));
   }
+  edit?.(repo);
   symlinkSync(join(ROOT, 'node_modules'), join(repo, 'node_modules'), 'dir');
   writeFileSync(join(repo, '.gitignore'), 'node_modules\nbuild\ndist\n');
   if (config !== undefined) writeFileSync(join(repo, 'platform.yaml'), config);
@@ -151,6 +157,26 @@ models:
   });
 });
 
+describe('a revision with other code than the running build', () => {
+  it('is checked out in a worktree, built and rendered by its own code; a revision with the same code renders in-process', async () => {
+    // The base commit's code titles a README section differently; the head commit has this code.
+    const repo = await repoWith('other-code', BASE_CONFIG, (dir) => {
+      const docs = join(dir, 'lib/compose/docs.ts');
+      writeFileSync(docs, readFileSync(docs, 'utf8').replace("'## Deploy order'", "'## Order of deployment'"));
+    });
+    cpSync(join(ROOT, 'lib/compose/docs.ts'), join(repo, 'lib/compose/docs.ts'));
+    await sh(repo, 'git', ['-c', 'user.email=ci@example.com', '-c', 'user.name=ci', 'commit', '--quiet', '-am', 'code']);
+    const result = await diff(repo, ['--base', 'HEAD~1', '--config', 'platform.yaml']);
+    expect(result.stderr).toBe('platform diff: HEAD~1 has other code than this build; building it in a worktree');
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain('\n    -## Order of deployment\n    +## Deploy order\n');
+    // Its own code, the same config: only the code's change shows.
+    expect(result.stdout).toMatch(/^platform diff HEAD~1 -> working tree\nModified \(1\): ± compose \(\+1\|-1\)\n/);
+    const same = await diff(repo, ['--base', 'HEAD', '--config', 'platform.yaml']);
+    expect([same.exitCode, same.stderr]).toEqual([0, '']);
+  });
+});
+
 describe('a diff too large for one comment', () => {
   it('keeps the summary whole and cuts the largest sections with a notice', async () => {
     // The first commit has no platform.yaml: everything is new.
@@ -211,7 +237,7 @@ describe('platform diff of two folders', () => {
   });
 
   it('matches objects by identity, so key order and formatting never show; only replicas changed', async () => {
-    const result = await execa('node', [CLI, 'diff', a, b], { reject: false });
+    const result = await platformInProcess(['diff', a, b]);
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toBe(
       [
@@ -234,7 +260,7 @@ describe('platform diff of two folders', () => {
   });
 
   it.each(['text', 'markdown', 'json'])('never shows a secret value (%s)', async (format) => {
-    const result = await execa('node', [CLI, 'diff', a, b, '--format', format], { reject: false });
+    const result = await platformInProcess(['diff', a, b, '--format', format]);
     for (const secret of [secretA, secretB, 'hunter2', 'correct-horse']) expect(result.stdout).not.toContain(secret);
   });
 
@@ -257,7 +283,7 @@ describe('platform diff of two folders', () => {
 describe('platform synth --check', () => {
   it('exits 0 on a fresh tree and 1 on a stale one, naming the files', async () => {
     const out = join(scratch, 'check');
-    const run = (args: string[]) => execa('node', [CLI, 'synth', '--out', out, ...args], { reject: false });
+    const run = (args: string[]) => platformInProcess(['synth', '--out', out, ...args]);
     expect((await run(['--quiet'])).exitCode).toBe(0);
     const fresh = await run(['--check']);
     expect(fresh.exitCode).toBe(0);

@@ -22,6 +22,12 @@ const cases: Record<string, unknown> = {
   'strings YAML 1.1 readers would take for something else': {
     y: [null, 'a #b', '#c', '*x', '&a', '- a', '?', '0x1f', '1_000', '2020-01-01', '~', '.5', '+1', 'Yes', 'On', 'no', 'null', '', ' x', 'x ', 'a: b', 'postgres:16'],
   },
+  'strings written without the package (plain characters, no YAML 1.1 type) and those it still quotes': {
+    plain: ['api', 'ghcr.io/you/api:1.0.0', '10.0.10.0/24', 'a=b', 'x+y', 'user@host', '_x', 'v1.2.3', 'A_B', '3001a', 'on-call'],
+    typed: ['e5', 'E-9', '1e3', '0b101', '0o17', '017', '0x1F', '12:30', '1:20:30.5', '2024-01-01', '.inf', '.NaN', '<<', 'Y', 'n', 'OFF', 'Null', 'NULL'],
+    edges: ['a:', 'a::', 'x:1', '-x', '.x', '/x', '@x', '=x', '+x', '9', '09', '1_0'],
+    numbers: [0, 1, -1, 3001, 2 ** 53 - 1, -(2 ** 53 - 1), 2 ** 53, 0.5, 1e21, -1e-7, Number.NaN, Number.POSITIVE_INFINITY],
+  },
   'block scalars: chomping, leading spaces, blank lines, trailing blank lines': {
     keep: 'a\n\nb\n\n',
     clip: 'x\n',
@@ -30,6 +36,9 @@ const cases: Record<string, unknown> = {
     spaces: 'a\n  \nb',
     trailingSpace: 'tr \nx',
     inSeq: [{ b: 'l1\nl2\n', c: 'x\n' }, 'm\n\n\n'],
+    // The shapes toYaml writes itself (|- and |), and their neighbours it leaves to the package.
+    written: { strip: 'a\nb', clip: 'a\n\n\nb\n', indented: 'x:\n  y: 1\n', deep: { er: { k: 'p\n q\n' } }, list: ['u\nv', 'w\n'] },
+    left: { tab: 'a\tb\nc', marker: 'a\n...\nb', directive: 'a\n%x\n', trailing: 'a \nb ', blankEnd: 'a\n\n', lead: '\na', cr: 'a\r\nb' },
   },
   'what leaves the fast path: document markers, quoted multi-line, Dates, long and flow keys': {
     marker: 'x\n---\ny',

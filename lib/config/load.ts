@@ -89,7 +89,7 @@ const READ_ERRORS: Readonly<Record<string, string>> = {
  * Read a config file safely: only a regular file (a FIFO would block, /dev/zero never ends), at
  * most MAX_CONFIG_BYTES, opened non-blocking so nothing waits on a writer.
  */
-function readConfigText(file: string): string {
+export function readConfigText(file: string): string {
   const refuse = (reason: string) => new ConfigError([], { file }).withMessage(`${file}: cannot read the config: ${reason}`);
   const osReason = (err: unknown) => {
     const code = (err as NodeJS.ErrnoException).code ?? '';

@@ -1,7 +1,9 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
+import { checkoutOf, digestListing, gitBlobId, SOURCE_PATHS, sourceDigest } from './source-digest.js';
 import { readTree } from './tree.js';
 
 /** Something went wrong outside the config: git, npm, a revision that does not build. Exit code 2. */
@@ -9,14 +11,74 @@ export class DiffError extends Error {
   override name = 'DiffError';
 }
 
+/** Run a program to its end: its exit code and its output, as it wrote it. */
+function run(command: string, args: readonly string[], cwd: string): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.on('error', fail);
+    child.on('close', (code, signal) =>
+      done({ exitCode: code ?? (signal ? 128 : 1), stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') }),
+    );
+  });
+}
+
 async function git(repo: string, args: string[]): Promise<string> {
-  const result = await execa('git', args, { cwd: repo, reject: false });
+  const result = await run('git', args, repo);
   if (result.exitCode !== 0) throw new DiffError(`git ${args.join(' ')}: ${result.stderr.trim() || `exit ${result.exitCode}`}`);
   return result.stdout;
 }
 
 export async function repoRoot(cwd: string): Promise<string> {
-  return git(cwd, ['rev-parse', '--show-toplevel']);
+  return (await git(cwd, ['rev-parse', '--show-toplevel'])).trim();
+}
+
+/** The commit a revision names. */
+export async function resolveCommit(root: string, ref: string): Promise<string> {
+  return (await git(root, ['rev-parse', '--verify', `${ref}^{commit}`])).trim();
+}
+
+/** What a commit holds: its code's digest (lib/diff/source-digest.ts) and the blob id of each asked-for file it has. */
+export interface CommitCode {
+  readonly digest: string;
+  readonly blobs: ReadonlyMap<string, string>;
+}
+
+/** A commit's code digest and files' blob ids, from one `git ls-tree`: nothing checked out. */
+export async function commitCode(root: string, sha: string, files: readonly string[] = []): Promise<CommitCode> {
+  const listing = await git(root, ['ls-tree', '-r', '-z', '--full-tree', sha, '--', ...SOURCE_PATHS, ...files]);
+  const entries = listing
+    .split('\0')
+    .filter(Boolean)
+    .map((line) => {
+      const [meta = '', path = ''] = line.split('\t');
+      const [, type, id] = meta.split(' ');
+      return [path, type === 'blob' ? (id as string) : `${type} ${id}`] as const;
+    });
+  const code = entries.filter(([path]) => SOURCE_PATHS.some((p) => path === p || path.startsWith(`${p}/`)));
+  return { digest: digestListing(code), blobs: new Map(entries.filter(([path]) => files.includes(path))) };
+}
+
+/** The content of a blob. */
+export function blobContent(root: string, id: string): Promise<string> {
+  return git(root, ['cat-file', 'blob', id]);
+}
+
+/** Set by scripts/build.mjs: the digest of the sources the running bundle was built from. */
+declare const PLATFORM_SOURCE_DIGEST: string | undefined;
+let runningDigest: string | undefined;
+
+/**
+ * The digest of the code this process runs: the bundle's, recorded when it was built (so a build
+ * older than the sources around it is not taken for them); running from the sources (the tests, or
+ * tsc's output in build/), the digest of the sources of that checkout.
+ */
+export function runningCodeDigest(): string {
+  runningDigest ??= typeof PLATFORM_SOURCE_DIGEST === 'string' ? PLATFORM_SOURCE_DIGEST : sourceDigest(checkoutOf(fileURLToPath(import.meta.url)));
+  return runningDigest;
 }
 
 /**
@@ -24,22 +86,22 @@ export async function repoRoot(cwd: string): Promise<string> {
  * dependencies (the installed ones, linked, when its lockfile is the working tree's; `npm ci`
  * otherwise), its compiler, its CLI. Returns the rendered files by path.
  */
-export async function renderRevision(root: string, ref: string, configFile: string | undefined, log: (line: string) => void): Promise<Map<string, string>> {
-  const sha = (await git(root, ['rev-parse', '--verify', `${ref}^{commit}`])).trim();
+export async function renderRevision(root: string, ref: string, sha: string, configFile: string | undefined, log: (line: string) => void): Promise<Map<string, string>> {
   const scratch = mkdtempSync(join(tmpdir(), 'platform-diff-'));
   const src = join(scratch, 'src');
   try {
     await git(root, ['worktree', 'add', '--detach', '--quiet', src, sha]);
     const lock = join(root, 'package-lock.json');
-    const sameLock = existsSync(lock) && (await git(root, ['show', `${sha}:package-lock.json`]).catch(() => '')) === readFileSync(lock, 'utf8').replace(/\n$/, '');
+    const sameLock = existsSync(lock) && (await commitCode(root, sha, ['package-lock.json'])).blobs.get('package-lock.json') === gitBlobId(readFileSync(lock));
     if (sameLock && existsSync(join(root, 'node_modules'))) {
       symlinkSync(join(root, 'node_modules'), join(src, 'node_modules'), 'dir');
     } else {
       log(`platform diff: ${ref} has other dependencies; npm ci in a worktree`);
-      const ci = await execa('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: src, reject: false });
+      const ci = await run('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund'], src);
       if (ci.exitCode !== 0) throw new DiffError(`npm ci for ${ref} failed:\n${ci.stderr}`);
     }
-    const build = await execa('node', [join(src, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: src, reject: false });
+    // tsc's output runs as it is (every revision's tsconfig.json compiles to build/): no bundle needed.
+    const build = await run(process.execPath, [join(src, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], src);
     if (build.exitCode !== 0) throw new DiffError(`${ref} does not build:\n${build.stdout}${build.stderr}`);
     const args = [join(src, 'build', 'bin', 'platform.js'), 'synth', '--out', join(scratch, 'out'), '--quiet'];
     if (configFile !== undefined) {
@@ -47,12 +109,12 @@ export async function renderRevision(root: string, ref: string, configFile: stri
       if (!existsSync(join(src, configFile))) return new Map();
       args.push('--config', join(src, configFile));
     }
-    const synth = await execa('node', args, { cwd: src, reject: false });
+    const synth = await run(process.execPath, args, src);
     if (synth.exitCode !== 0) throw new DiffError(`platform synth at ${ref} failed (exit ${synth.exitCode}):\n${synth.stderr}`);
     return readTree(join(scratch, 'out'));
   } finally {
-    await execa('git', ['worktree', 'remove', '--force', src], { cwd: root, reject: false });
+    await run('git', ['worktree', 'remove', '--force', src], root);
     rmSync(scratch, { recursive: true, force: true });
-    await execa('git', ['worktree', 'prune'], { cwd: root, reject: false });
+    await run('git', ['worktree', 'prune'], root);
   }
 }

@@ -51,40 +51,52 @@ function appOf(path: string): string {
 
 type Manifest = { apiVersion?: string; kind?: string; metadata?: { name?: string; namespace?: string } };
 
+/** The resources of one file (its path decides how it is read). */
+function resourcesOfFile(path: string, content: string): Resource[] {
+  const app = appOf(path);
+  if (path.startsWith('k3s/') && path.endsWith('.yaml')) {
+    const out: Resource[] = [];
+    for (const doc of parseAllDocuments(content)) {
+      const obj = doc.toJS() as Manifest | null;
+      if (!obj || typeof obj !== 'object' || !obj.kind || !obj.metadata?.name) continue;
+      const ns = obj.metadata.namespace;
+      out.push({
+        app,
+        key: `k8s ${obj.apiVersion}/${obj.kind}/${ns ?? ''}/${obj.metadata.name}`,
+        title: `${obj.kind} ${ns ? `${ns}/` : ''}${obj.metadata.name}`,
+        text: text(obj, obj.kind),
+      });
+    }
+    return out;
+  }
+  if (path.startsWith('compose/') && path.endsWith('/compose.yaml')) {
+    const doc = (parse(content) ?? {}) as { services?: Record<string, unknown>; [key: string]: unknown };
+    const { services = {}, ...rest } = doc;
+    return [
+      ...Object.entries(services).map(([name, service]) => ({ app, key: `compose ${app}/service/${name}`, title: `service ${name}`, text: text(service) })),
+      { app, key: `compose ${app}/file`, title: 'compose.yaml (name, networks, volumes)', text: text(rest) },
+    ];
+  }
+  return [{ app, key: `file ${path}`, title: path, text: maskText(content) }];
+}
+
 /**
  * Split a rendered tree (`compose/...`, `k3s/...`, by path) into resources. Files that are drawn
  * from others (the SVG picture of topology.mmd) are left out: their source shows the change.
+ * `same`: a tree already split; a file with the same path and bytes there is not read again.
  */
-export function resourcesOf(files: ReadonlyMap<string, string>): Map<string, Resource> {
-  const out = new Map<string, Resource>();
-  const add = (r: Resource) => out.set(r.key, r);
+export function resourcesOf(files: ReadonlyMap<string, string>, same?: SplitTree): SplitTree {
+  const out: SplitTree = new Map() as SplitTree;
+  const byFile = new Map<string, { content: string; resources: readonly Resource[] }>();
   for (const [path, content] of [...files].sort(([a], [b]) => a.localeCompare(b))) {
     if (path.endsWith('.svg')) continue;
-    const app = appOf(path);
-    if (path.startsWith('k3s/') && path.endsWith('.yaml')) {
-      for (const doc of parseAllDocuments(content)) {
-        const obj = doc.toJS() as Manifest | null;
-        if (!obj || typeof obj !== 'object' || !obj.kind || !obj.metadata?.name) continue;
-        const ns = obj.metadata.namespace;
-        add({
-          app,
-          key: `k8s ${obj.apiVersion}/${obj.kind}/${ns ?? ''}/${obj.metadata.name}`,
-          title: `${obj.kind} ${ns ? `${ns}/` : ''}${obj.metadata.name}`,
-          text: text(obj, obj.kind),
-        });
-      }
-      continue;
-    }
-    if (path.startsWith('compose/') && path.endsWith('/compose.yaml')) {
-      const doc = (parse(content) ?? {}) as { services?: Record<string, unknown>; [key: string]: unknown };
-      const { services = {}, ...rest } = doc;
-      for (const [name, service] of Object.entries(services)) {
-        add({ app, key: `compose ${app}/service/${name}`, title: `service ${name}`, text: text(service) });
-      }
-      add({ app, key: `compose ${app}/file`, title: 'compose.yaml (name, networks, volumes)', text: text(rest) });
-      continue;
-    }
-    add({ app, key: `file ${path}`, title: path, text: maskText(content) });
+    const known = same?.byFile.get(path);
+    const resources = known && known.content === content ? known.resources : resourcesOfFile(path, content);
+    byFile.set(path, { content, resources });
+    for (const r of resources) out.set(r.key, r);
   }
-  return out;
+  return Object.assign(out, { byFile });
 }
+
+/** Resources by key, and what each file held (to split the other side of a diff faster). */
+export type SplitTree = Map<string, Resource> & { readonly byFile: ReadonlyMap<string, { readonly content: string; readonly resources: readonly Resource[] }> };

@@ -1,9 +1,11 @@
 import { relative, resolve } from 'node:path';
-import { loadConfigFile, referenceConfig } from '../config/load.js';
+import { parseConfig, readConfigText, referenceConfig, type LoadedConfig } from '../config/load.js';
+import { reportError } from '../exit.js';
 import { renderTargets } from '../synth.js';
 import { compareResources, type TreeDiff } from './compare.js';
 import type { DiffLabels } from './format.js';
-import { renderRevision, repoRoot } from './git.js';
+import { blobContent, commitCode, DiffError, renderRevision, repoRoot, resolveCommit, runningCodeDigest } from './git.js';
+import { gitBlobId } from './source-digest.js';
 import { resourcesOf } from './resources.js';
 import { readTree } from './tree.js';
 
@@ -19,29 +21,86 @@ export interface DiffRequest {
   readonly cwd: string;
 }
 
-/** The working tree, rendered in memory by the code that is running. */
-async function workingTree(config: string | undefined): Promise<Map<string, string>> {
-  const loaded = config === undefined ? referenceConfig() : loadConfigFile(config);
+type Files = Map<string, string>;
+
+/** Both targets of a config, in memory, rendered by the code that is running. */
+async function renderInProcess(loaded: LoadedConfig): Promise<Files> {
   const { outputs } = await renderTargets(loaded, 'all', 'coolify');
   return new Map(outputs.flatMap((o) => o.files.map((f) => [`${o.target}/${f.path}`, f.content] as const)));
+}
+
+/** One side of the diff rendered by the running code: a revision with that code, or the working tree. */
+interface Side {
+  /** The config's git blob id (undefined: the embedded reference; null: the revision has no config file, so no platform). */
+  readonly config: string | undefined | null;
+  /** Render this side. */
+  readonly render: () => Promise<Files>;
 }
 
 /** Render (or read) both sides and compare them resource by resource. */
 export async function runDiff(request: DiffRequest, log: (line: string) => void): Promise<{ diff: TreeDiff; labels: DiffLabels }> {
   if (request.dirs) {
     const [a, b] = request.dirs;
-    return { diff: compareResources(resourcesOf(readTree(a)), resourcesOf(readTree(b))), labels: { base: a, head: b } };
+    const base = resourcesOf(readTree(a));
+    return { diff: compareResources(base, resourcesOf(readTree(b), base)), labels: { base: a, head: b } };
   }
   if (!request.base) throw new Error('give --base <git-ref>, or two rendered folders');
   const root = await repoRoot(request.cwd);
   const configInRepo = request.config === undefined ? undefined : relative(root, resolve(request.cwd, request.config));
-  // Two worktrees of one repository are added and pruned one after the other (git names and prunes
-  // worktrees under shared locks; concurrent adds can collide); the working tree renders alongside.
-  const basePending = renderRevision(root, request.base, configInRepo, log);
-  const headPending = request.head ? basePending.then(() => renderRevision(root, request.head as string, configInRepo, log)) : workingTree(request.config);
-  const [base, head] = await Promise.all([basePending, headPending]);
+
+  /*
+   * A revision whose code is the running code (the same digest: lib/diff/source-digest.ts) renders
+   * the same bytes here as in a worktree of its own, so it is rendered in this process from its
+   * config as committed: no checkout, no install, no build. Only a revision with other code is
+   * checked out and built.
+   */
+  const revision = async (ref: string): Promise<Side | { ref: string; sha: string }> => {
+    const sha = await resolveCommit(root, ref);
+    const code = await commitCode(root, sha, configInRepo === undefined ? [] : [configInRepo]);
+    if (code.digest !== runningCodeDigest()) return { ref, sha };
+    const config = configInRepo === undefined ? undefined : (code.blobs.get(configInRepo) ?? null);
+    const render = async (): Promise<Files> => {
+      if (config === null) return new Map(); // a revision before the config existed had no platform
+      try {
+        return await renderInProcess(config === undefined ? referenceConfig() : parseConfig(await blobContent(root, config), `${ref}:${configInRepo}`));
+      } catch (err) {
+        const { code, text } = reportError(err);
+        if (code === 1) throw err;
+        throw new DiffError(`platform synth at ${ref} failed (exit ${code}):\n${text.trimEnd()}`);
+      }
+    };
+    return { config, render };
+  };
+  const workingConfig = request.config;
+  const workingText = workingConfig === undefined ? undefined : readConfigText(workingConfig);
+  const workingTree: Side = {
+    config: workingText === undefined ? undefined : gitBlobId(Buffer.from(workingText)),
+    render: () => renderInProcess(workingConfig === undefined || workingText === undefined ? referenceConfig() : parseConfig(workingText, workingConfig)),
+  };
+  const [base, head] = await Promise.all([revision(request.base), request.head ? revision(request.head) : workingTree]);
+
+  let baseFiles: Promise<Files>;
+  let headFiles: Promise<Files>;
+  if ('render' in base && 'render' in head && base.config === head.config) {
+    // The same code and the same config: the same bytes, rendered once.
+    headFiles = head.render();
+    baseFiles = headFiles;
+  } else {
+    // Two worktrees of one repository are added and pruned one after the other (git names and prunes
+    // worktrees under shared locks; concurrent adds can collide); in-process renders run alongside.
+    const built = (side: { ref: string; sha: string }) => {
+      log(`platform diff: ${side.ref} has other code than this build; building it in a worktree`);
+      return renderRevision(root, side.ref, side.sha, configInRepo, log);
+    };
+    baseFiles = 'render' in base ? base.render() : built(base);
+    if ('render' in head) headFiles = head.render();
+    else headFiles = 'render' in base ? built(head) : baseFiles.then(() => built(head));
+  }
+  const [baseTree, headTree] = await Promise.all([baseFiles, headFiles]);
+  // One tree on both sides (same code, same config): no change, nothing to compare.
+  const baseResources = baseTree === headTree ? undefined : resourcesOf(baseTree);
   return {
-    diff: compareResources(resourcesOf(base), resourcesOf(head)),
+    diff: baseResources === undefined ? { apps: [], changed: false } : compareResources(baseResources, resourcesOf(headTree, baseResources)),
     labels: { base: request.base, head: request.head ?? 'working tree' },
   };
 }

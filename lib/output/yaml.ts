@@ -1,4 +1,4 @@
-import { stringify } from 'yaml';
+import { Document, stringify } from 'yaml';
 
 /**
  * The options every rendered file is written with: YAML 1.1 (so the strings 1.1 readers take for
@@ -12,7 +12,7 @@ const OPTIONS = { version: '1.1', lineWidth: 0, aliasDuplicateObjects: false, in
  * `stringify(value, OPTIONS)`; only the cost differs. Building a `yaml` Document node tree for
  * every file was a third of synth's time for a thousand services and most of its garbage, so the
  * block structure of plain data (objects, arrays, strings, numbers, booleans, null) is laid out
- * here, and every scalar is still rendered by the `yaml` package itself, memoized per value (the
+ * here, and every scalar is rendered as the `yaml` package renders it, memoized per value (the
  * same names, images and ports recur across thousands of files; the caches live as long as the
  * process, which for the CLI is one synth). Anything this layout does not reproduce exactly (a
  * Date or other class instance, undefined in an array, -0, a key the package would quote for flow
@@ -123,6 +123,24 @@ function emitValue(value: unknown, indent: string, lines: string[], space: strin
   lines[lines.length - 1] += space + renderScalar(value);
 }
 
+/**
+ * A string of these characters that ends in no `:` needs no quotes for its characters: no
+ * indicator starts it, no `: ` or ` #` is in it. Such a string is still quoted when a tag of the
+ * YAML 1.1 schema other than str would read it as its own type (`yes`, `~`, `0x1f`, `e5`,
+ * `12:30`, `2024-01-01`): the package's own schema decides, through the tags' tests below.
+ */
+const PLAIN_CHARACTERS = /^[A-Za-z0-9_](?:[A-Za-z0-9_./:@=+-]*[A-Za-z0-9_./@=+-])?$/;
+const TYPED_SCALAR_TESTS = new Document(null, OPTIONS).schema.tags.flatMap((tag) =>
+  tag.default && tag.tag !== 'tag:yaml.org,2002:str' && 'test' in tag && tag.test instanceof RegExp ? [tag.test] : [],
+);
+
+/** The package's rendering of a scalar, without building its document where the answer is known. */
+function scalarText(value: null | string | number | boolean): string {
+  if (typeof value === 'string' && PLAIN_CHARACTERS.test(value) && !TYPED_SCALAR_TESTS.some((test) => test.test(value))) return value;
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
+  return stringify(value, OPTIONS).slice(0, -1);
+}
+
 const scalarCache = new Map<unknown, string>();
 const keyCache = new Map<string, string>();
 /** Multi-line strings as placed with their content at a given indentation (its length). */
@@ -136,7 +154,7 @@ function renderScalar(value: unknown): string {
   if (cached !== undefined) return cached;
   const kind = typeof value;
   if (value !== null && kind !== 'string' && kind !== 'number' && kind !== 'boolean') throw NOT_FAST;
-  const text = stringify(value, OPTIONS).slice(0, -1);
+  const text = scalarText(value as null | string | number | boolean);
   if (text.includes('\n')) throw NOT_FAST;
   scalarCache.set(value, text);
   return text;
@@ -157,6 +175,11 @@ function renderBlockScalar(value: string, contentIndent: string): string {
   }
   const cached = atDepth.get(value);
   if (cached !== undefined) return cached;
+  const literal = literalBlock(value, contentIndent);
+  if (literal !== undefined) {
+    atDepth.set(value, literal);
+    return literal;
+  }
   const depth = contentIndent.length / INDENT_STEP.length - 1;
   let wrapped: Record<string, unknown> = { k: value };
   for (let i = 0; i < depth; i++) wrapped = { k: wrapped };
@@ -168,6 +191,23 @@ function renderBlockScalar(value: string, contentIndent: string): string {
   if (!text.startsWith(prefix) || !/^[|>]/.test(placed)) throw NOT_FAST;
   atDepth.set(value, placed);
   return placed;
+}
+
+/**
+ * The package's literal block scalar, written here for the common shape (a config file's text):
+ * no tab or control character, no line starting like a document marker, not starting with a space
+ * or newline (those take an indentation indicator), and ending in a non-blank character (`|-`) or
+ * in one newline after it (`|`). Blank lines carry no indentation, as the
+ * package writes them (it indents after each run of newlines). Anything else: undefined, and the
+ * package renders it.
+ */
+function literalBlock(value: string, contentIndent: string): string | undefined {
+  // Tabs and control characters, and a line the package could take for a document marker.
+  if (/[\x00-\x09\x0b-\x1f\x7f-\x9f\uD800-\uDFFF]/u.test(value) || /^(?:%|---|\.\.\.)/m.test(value)) return undefined;
+  const clip = value.endsWith('\n');
+  const body = clip ? value.slice(0, -1) : value;
+  if (body === '' || /^[ \n]|[ \n]$/.test(body)) return undefined;
+  return `|${clip ? '' : '-'}\n${contentIndent}${body.replace(/\n+/g, `$&${contentIndent}`)}`;
 }
 
 /**

@@ -21,6 +21,8 @@ export interface SecretsIo {
   /** Standard input, for `set` (read once). */
   readonly stdin: () => Promise<string>;
   readonly cwd: string;
+  /** Where a finding's exit code goes (`check`: 1). @default the process's exit code */
+  readonly setExitCode?: (code: number) => void;
 }
 
 interface CommonOptions {
@@ -158,7 +160,7 @@ export function secretsProgram(io: SecretsIo): Command {
         return;
       }
       io.out(`${store.path}: ${missing.length} missing, ${invalid.length} invalid, ${extra.length} extra\n${lines.join('\n')}\n`);
-      process.exitCode = 1;
+      (io.setExitCode ?? ((code: number) => (process.exitCode = code)))(1);
     });
 
   common(program.command('get'))
@@ -291,15 +293,20 @@ export async function restartAdvice(platform: Platform, changed: ReadonlySet<str
 }
 
 /** Run `platform secrets` with `argv` (what follows `secrets` on the command line). */
-export async function runSecrets(argv: readonly string[]): Promise<void> {
+export async function runSecrets(
+  argv: readonly string[],
+  cli: { readonly stdout: { write(text: string): unknown }; readonly stderr: { write(text: string): unknown } } = process,
+  setExitCode?: (code: number) => void,
+): Promise<void> {
   const io: SecretsIo = {
-    out: (t) => process.stdout.write(t),
-    err: (t) => process.stderr.write(t),
+    out: (t) => void cli.stdout.write(t),
+    err: (t) => void cli.stderr.write(t),
     stdin: async () => {
-      if (process.stdin.isTTY) process.stderr.write('value (end with Ctrl-D): ');
+      if (process.stdin.isTTY) cli.stderr.write('value (end with Ctrl-D): ');
       return readFileSync(0, 'utf8');
     },
     cwd: process.cwd(),
+    setExitCode,
   };
   await secretsProgram(io).parseAsync([...argv], { from: 'user' });
 }

@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// Builds the CLI (`build/bin/platform.js`) and the `cdk8s synth` entry (`build/charts/main.js`) as
+// bundles: the project's code and its dependencies in a few files, so a command starts by reading
+// one file instead of resolving some 300 modules. Code only some commands need (cdk8s and the k3s
+// renderer, `platform diff`, Graphviz for SVG) sits in chunks loaded on first use by an `import()`.
+// The output is deterministic: the same sources and dependencies give the same bytes.
+// Type checking is `tsc --noEmit` (npm run build runs both).
+import { chmodSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+
+const root = resolve(import.meta.dirname, '..');
+
+/**
+ * zod's error messages in other languages (`z.locales`, a third of zod) are never shown: every
+ * config error is this project's own text (lib/config/load.ts), and zod's English messages come from
+ * `locales/en.js`, which is imported on its own. The namespace is re-exported as a value, so no
+ * bundler can drop it; it is replaced by an empty module.
+ */
+const noZodLocales = {
+  name: 'no-zod-locales',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'empty' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'empty' }, () => ({ contents: 'export {};', loader: 'js' }));
+  },
+};
+const outdir = join(root, 'build');
+
+/** The digest of the sources (lib/diff/source-digest.ts, the one definition of it, compiled here to run it). */
+async function sourcesDigest() {
+  const compiled = await build({ absWorkingDir: root, entryPoints: ['lib/diff/source-digest.ts'], bundle: true, write: false, format: 'esm', platform: 'node', logLevel: 'warning' });
+  const { sourceDigest } = await import(`data:text/javascript;base64,${Buffer.from(compiled.outputFiles[0].contents).toString('base64')}`);
+  return sourceDigest(root);
+}
+
+rmSync(outdir, { recursive: true, force: true });
+await build({
+  absWorkingDir: root,
+  entryPoints: ['bin/platform.ts', 'charts/main.ts'],
+  outdir,
+  outbase: '.',
+  entryNames: '[dir]/[name]',
+  chunkNames: 'chunks/[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20.19',
+  // CommonJS dependencies (yaml, commander, cdk8s) call `require` for Node's own modules: an ES
+  // module has none, so each file gets one.
+  banner: { js: "import { createRequire as __platformRequire } from 'node:module'; const require = __platformRequire(import.meta.url);" },
+  // `platform diff` renders a revision in-process when its sources are the ones this build was made from.
+  define: { PLATFORM_SOURCE_DIGEST: JSON.stringify(await sourcesDigest()) },
+  plugins: [noZodLocales],
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+chmodSync(join(outdir, 'bin', 'platform.js'), 0o755);

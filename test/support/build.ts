@@ -1,0 +1,33 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { buildSync } from 'esbuild';
+
+/**
+ * vitest's global setup: the CLI tests run `build/` as a user does (`npx platform`, `cdk8s synth`
+ * through cdk8s.yaml), so it is bundled from the sources under test before any test file runs,
+ * never left from an earlier build. Bundling takes about half a second.
+ */
+export default function buildCli(): void {
+  execFileSync(process.execPath, [resolve(import.meta.dirname, '..', '..', 'scripts', 'build.mjs')], { stdio: 'inherit' });
+}
+
+/**
+ * One module of the sources as a plain ES module file, for a test's child process to import
+ * (Node runs no TypeScript): compiled from the file under test when the test starts.
+ */
+export function compiledModule(entry: string, dir: string): string {
+  const outfile = join(mkdtempSync(join(dir, 'module-')), 'module.mjs');
+  buildSync({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20.19',
+    // As in scripts/build.mjs: the CommonJS dependencies' `require` of Node's own modules.
+    banner: { js: "import { createRequire as __platformRequire } from 'node:module'; const require = __platformRequire(import.meta.url);" },
+    logLevel: 'warning',
+  });
+  return outfile;
+}
