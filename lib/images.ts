@@ -44,7 +44,7 @@ export interface TagEvidence {
   readonly release: string;
   /**
    * How the publisher names the image tag after the release: `{release}` as is, `{version}`
-   * without a leading `v`; a pinned tag must equal this. Built images: `{short}-<revision>`.
+   * without a leading `v` or `<package>@` (n8n tags its releases `n8n@1.119.2`); a pinned tag must equal this. Built images: `{short}-<revision>`.
    */
   readonly tagScheme: string;
   /** Release notes (or, for built images, the upstream code) of `release`. */
@@ -288,6 +288,39 @@ export const IMAGE_FACTS: Readonly<Record<string, ImageFacts>> = {
       publishedBy: `${GH}/qdrant/qdrant/blob/v1.15.1/Dockerfile`,
     },
   },
+  'n8nio/n8n:1.119.2': {
+    // docker/images/n8n/Dockerfile: `USER node` (uid 1000 in the node base image), `mkdir -p
+    // /home/node/.n8n && chown -R node:node /home/node`, EXPOSE 5678; Alpine, so busybox wget.
+    user: { uid: 1000, gid: 1000, name: 'node' },
+    start: 'as-user',
+    dataPaths: ['/home/node/.n8n'],
+    listenPorts: [5678],
+    healthTools: ['wget', 'sh', 'node'],
+    evidence: {
+      release: 'n8n@1.119.2',
+      tagScheme: '{version}',
+      releaseNotes: `${GH}/n8n-io/n8n/releases/tag/n8n@1.119.2`,
+      // Builds ./docker/images/n8n/Dockerfile with N8N_VERSION and pushes n8nio/n8n:<version>.
+      publishedBy: `${GH}/n8n-io/n8n/blob/n8n@1.119.2/.github/workflows/docker-build-push.yml`,
+    },
+  },
+  'langfuse/langfuse:2.95.12': {
+    // web/Dockerfile at v2.95.12: `adduser --system --uid 1001 nextjs` (group nodejs 1001),
+    // `USER nextjs`, `ENV PORT 3000`; Alpine (node:20-alpine), so busybox wget. No data folder:
+    // everything is in Postgres.
+    user: { uid: 1001, gid: 1001, name: 'nextjs' },
+    start: 'as-user',
+    dataPaths: [],
+    listenPorts: [3000],
+    healthTools: ['wget', 'sh', 'node'],
+    evidence: {
+      release: 'v2.95.12',
+      tagScheme: '{version}',
+      releaseNotes: `${GH}/langfuse/langfuse/releases/tag/v2.95.12`,
+      // docker/metadata-action: `type=semver,pattern={{version}}` for langfuse/langfuse.
+      publishedBy: `${GH}/langfuse/langfuse/blob/v2.95.12/.github/workflows/pipeline.yml#L450`,
+    },
+  },
   'searxng/searxng:2025.9.20-57ef342': {
     // container/base.yml at 57ef342 sets no run-as and the entrypoint does not switch users
     // (entrypoint.sh line 130: exec granian), so the platform runs it as the searxng account
@@ -465,6 +498,6 @@ export function imageFacts(image: string): ImageFacts | undefined {
 export function evidenceTag(evidence: TagEvidence): string {
   return evidence.tagScheme
     .replace('{release}', evidence.release)
-    .replace('{version}', evidence.release.replace(/^v/, ''))
+    .replace('{version}', evidence.release.replace(/^(v|[a-z0-9-]+@)/, ''))
     .replace('{short}', evidence.release.slice(0, 7));
 }

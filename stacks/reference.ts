@@ -29,6 +29,7 @@ export const REFERENCE_STACKS: Readonly<Record<string, string>> = {
   search: 'Private metasearch',
   llm: 'LLM inference and the OpenAI-compatible gateway',
   chat: 'Chat UI',
+  automation: 'Workflow automation',
   image: 'Image generation',
   video: 'Video generation',
   monitoring: 'Metrics, logs, alerts and status',

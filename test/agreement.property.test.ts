@@ -54,6 +54,9 @@ function generate(seed: number): PlatformConfigInput {
   }
   if (random() < 0.5) services.qdrant = { enabled: true };
   if (random() < 0.3) services.searxng = { enabled: false };
+  // The Postgres-backed catalog services (LiteLLM then traces to Langfuse).
+  if (random() < 0.4) services.n8n = { enabled: true };
+  if (random() < 0.4) services.langfuse = { enabled: true };
   return {
     exposure: pick(['public', 'lan'] as const),
     nodes,

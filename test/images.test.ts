@@ -26,7 +26,7 @@ import {
   ddclientHealthCommand,
 } from '../lib/services/ddclient.js';
 import { podSpec, renderK3sTree } from './support/k3s.js';
-import { configText, inlineConfig, renderTree } from './support/render.js';
+import { configText, inlineConfig, loadFixture, renderTree } from './support/render.js';
 import { toolAvailable } from './support/tools.js';
 
 const platform = buildPlatform(referenceConfig());
@@ -104,10 +104,13 @@ describe('the image table and its evidence', () => {
 });
 
 describe('every rendered service agrees with the facts of its image', () => {
-  const withFacts = platform.services.filter((s) => imageFacts(s.image));
+  // The reference platform with the catalog services (n8n, langfuse, qdrant) turned on.
+  const catalog = buildPlatform(loadFixture('valid', 'catalog'));
+  const withFacts = catalog.services.filter((s) => imageFacts(s.image));
 
-  it('covers every service of the reference platform', () => {
-    expect(withFacts.map((s) => s.name).sort()).toEqual(platform.services.map((s) => s.name).sort());
+  it('covers every service of the reference platform and of the catalog', () => {
+    expect(withFacts.map((s) => s.name).sort()).toEqual(catalog.services.map((s) => s.name).sort());
+    expect(withFacts.map((s) => s.name)).toEqual(expect.arrayContaining([...platform.services.map((s) => s.name), 'n8n', 'langfuse', 'qdrant']));
   });
 
   it.each(withFacts.map((s) => [s.name, s] as const))('%s', (_, s) => {

@@ -32,7 +32,7 @@ function keyDefaults(platform: Platform): Record<string, unknown> {
  * LiteLLM config: every Ollama model under its alias (OpenAI names), fallbacks, the master key and
  * database URL read from the environment (`os.environ/...`), never written here.
  */
-export function renderLitellmConfig(platform: Platform, resolve: Resolver, opts: { ollama: Service; cache: boolean }): string {
+export function renderLitellmConfig(platform: Platform, resolve: Resolver, opts: { ollama: Service; cache: boolean; traces?: boolean }): string {
   const apiBase = resolve.url(opts.ollama, OLLAMA_PORT);
   const models = platform.config.models.ollama;
   const fallbacks = models
@@ -56,6 +56,8 @@ export function renderLitellmConfig(platform: Platform, resolve: Resolver, opts:
       telemetry: false,
       ...(opts.cache ? { cache: true, cache_params: { type: 'redis', host: 'os.environ/REDIS_HOST', port: 'os.environ/REDIS_PORT' } } : {}),
       ...keyDefaults(platform),
+      // Every request, answered or failed, as a trace in Langfuse (keys and host from the environment).
+      ...(opts.traces ? { success_callback: ['langfuse'], failure_callback: ['langfuse'] } : {}),
     },
     router_settings: {
       // A model's rpm/tpm is only a weight under simple-shuffle; usage-based-routing-v2 counts each

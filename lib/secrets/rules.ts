@@ -60,6 +60,8 @@ export function generateValue(secret: Secret): string {
       return random(ALPHANUMERIC, 64);
     case 'hex32':
       return random(HEX, 32);
+    case 'hex64':
+      return random(HEX, 64);
     case 'user':
       // A role name Postgres takes unquoted and MinIO takes as its root user (3 to 63 characters).
       return `u${random(LOWER_ALPHANUMERIC, 15)}`;
@@ -94,6 +96,8 @@ export function valueProblem(secret: Secret, value: string): string | undefined 
       return body.length < 32 || /\s/.test(body) ? 'must be at least 32 characters without spaces' : undefined;
     case 'hex32':
       return /^[0-9a-fA-F]{32,}$/.test(body) ? undefined : 'must be at least 32 hex digits';
+    case 'hex64':
+      return /^[0-9a-fA-F]{64}$/.test(body) ? undefined : 'must be exactly 64 hex digits';
     case 'user':
       return /^[A-Za-z][A-Za-z0-9_]{2,62}$/.test(body) ? undefined : 'must be 3 to 63 letters, digits or _, starting with a letter';
     case 'ntfyToken':

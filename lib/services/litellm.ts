@@ -6,6 +6,7 @@ import type { EnvValue } from '../model/values.js';
 import { renderLitellmConfig } from '../configs/litellm.js';
 import { defineService } from './descriptor.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
+import { LANGFUSE_PORT, langfuseKeys } from './langfuse.js';
 import { POSTGRES_PORT, type Postgres } from './postgres.js';
 import { VALKEY_PORT, type Valkey } from './valkey.js';
 
@@ -22,6 +23,8 @@ export interface LitellmProps extends CatalogServiceProps {
   readonly postgres?: Postgres;
   /** Response cache, when `litellm.cache` is on. @default none */
   readonly valkey?: Valkey;
+  /** Where every request's trace goes, when the langfuse service is on. @default no traces */
+  readonly langfuse?: Service;
 }
 
 /** LiteLLM: the OpenAI-compatible gateway in front of Ollama, with aliases and fallbacks. */
@@ -51,6 +54,15 @@ export class Litellm extends Service {
       env.REDIS_PORT = (r) => String(r.address(valkey, VALKEY_PORT).port);
       env.REDIS_PASSWORD = valkey.password;
     }
+    if (props.langfuse) {
+      // litellm/integrations/langfuse/langfuse.py (LangFuseLogger) reads these three; without
+      // LANGFUSE_HOST it would send to cloud.langfuse.com.
+      const langfuse = props.langfuse;
+      const keys = langfuseKeys(platform);
+      env.LANGFUSE_PUBLIC_KEY = keys.publicKey;
+      env.LANGFUSE_SECRET_KEY = keys.secretKey;
+      env.LANGFUSE_HOST = (r) => r.url(langfuse, LANGFUSE_PORT);
+    }
     super(
       stack,
       'litellm',
@@ -63,7 +75,7 @@ export class Litellm extends Service {
           {
             name: 'config.yaml',
             mountPath: '/app/config.yaml',
-            content: (r) => renderLitellmConfig(platform, r, { ollama: props.ollama, cache: props.valkey !== undefined }),
+            content: (r) => renderLitellmConfig(platform, r, { ollama: props.ollama, cache: props.valkey !== undefined, traces: props.langfuse !== undefined }),
           },
         ],
         healthCheck: { http: { port: LITELLM_PORT, path: '/health/liveliness' }, via: 'python', startPeriodSeconds: 60 },
@@ -75,10 +87,12 @@ export class Litellm extends Service {
     this.connect(props.ollama, { ordering: true });
     if (props.postgres) this.connect(props.postgres, { ordering: true });
     if (props.valkey) this.connect(props.valkey, { ordering: true });
+    // Traces are sent in the background and dropped while Langfuse is down: no need to wait for it.
+    if (props.langfuse) this.connect(props.langfuse);
   }
 }
 
-/** LiteLLM: the gateway over Ollama; spend logs in Postgres and a cache in Valkey when the config asks. */
+/** LiteLLM: the gateway over Ollama; spend logs in Postgres and a cache in Valkey when the config asks; traces to Langfuse when it is on. */
 export const litellm = defineService({
   name: 'litellm',
   image: 'ghcr.io/berriai/litellm:v1.79.1-stable',
@@ -86,7 +100,7 @@ export const litellm = defineService({
   zone: 'edge',
   on: 'server',
   requires: ['ollama'],
-  uses: ['postgres', 'valkey'],
+  uses: ['postgres', 'valkey', 'langfuse'],
   create: ({ stack, props, built, config }) => {
     const ollama = built('ollama');
     if (!ollama) return undefined;
@@ -95,6 +109,7 @@ export const litellm = defineService({
       ollama,
       postgres: config.litellm.spendLogs ? built<Postgres>('postgres') : undefined,
       valkey: config.litellm.cache ? built<Valkey>('valkey') : undefined,
+      langfuse: built('langfuse'),
     });
   },
 });

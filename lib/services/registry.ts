@@ -11,10 +11,12 @@ import { ddclient } from './ddclient.js';
 import type { ServiceDescriptor } from './descriptor.js';
 import { gpuExporter } from './gpu-exporter.js';
 import { grafana } from './grafana.js';
+import { langfuse } from './langfuse.js';
 import { litellm } from './litellm.js';
 import { loki } from './loki.js';
 import { minio } from './minio.js';
 import { mochi } from './mochi.js';
+import { n8n } from './n8n.js';
 import { nodeExporter } from './node-exporter.js';
 import { ntfy } from './ntfy.js';
 import { ollama } from './ollama.js';
@@ -40,6 +42,8 @@ export const SERVICE_DESCRIPTORS = [
   valkey,
   minio,
   qdrant,
+  langfuse,
+  n8n,
   searxng,
   ollama,
   ollamaInit,
