@@ -4,6 +4,7 @@ import type { PlatformConfig } from '../config/schema.js';
 import { GpuAssignment } from './gpu-assignment.js';
 import { placeGpus, type GpuPlacement } from './gpu-placement.js';
 import { hostPortClashes } from './host-ports.js';
+import { LinkPlan } from './link-plan.js';
 import { Node } from './node.js';
 import type { Route } from './route.js';
 import { Secret, type SecretProps } from './secret.js';
@@ -45,6 +46,7 @@ export class Platform extends Construct {
   private placementCache?: GpuPlacement;
   private assignmentCache?: GpuAssignment;
   private derivedCache?: DerivedCollections;
+  private linkPlanCache?: { readonly version: number; readonly plan: LinkPlan };
 
   constructor(props: PlatformProps) {
     super(undefined as unknown as Construct, '');
@@ -161,6 +163,16 @@ export class Platform extends Construct {
   get gpuAssignment(): GpuAssignment {
     this.assignmentCache ??= new GpuAssignment(this);
     return this.assignmentCache;
+  }
+
+  /**
+   * Per connection who dials whom, on which node, through which network and address, and what is
+   * published where: derived once per state of the tree, read by both targets and every check.
+   */
+  get linkPlan(): LinkPlan {
+    const version = treeVersion(this);
+    if (this.linkPlanCache?.version !== version) this.linkPlanCache = { version, plan: new LinkPlan(this) };
+    return this.linkPlanCache.plan;
   }
 
   /** Device indices of `service` on `node` ([] when it has no GPU request). */
