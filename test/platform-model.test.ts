@@ -70,3 +70,39 @@ describe('volumes say what they hold', () => {
     expect(Object.entries(holds).filter(([, h]) => h === 'cache').map(([name]) => name).sort()).toEqual(['alloy-data', 'caddy-config', 'ntfy-cache']);
   });
 });
+
+// One start order in the model (Platform.startOrder): Compose depends_on, the order of Compose
+// files and the k3s sync waves are all read from it, so a connection added late moves all three.
+describe('Platform start order', () => {
+  it('is re-derived when a connection is added, and every target reads it', async () => {
+    const { composeUnits, sameFileDependencies } = await import('../lib/compose/units.js');
+    const { stackWaves } = await import('../lib/k3s/waves.js');
+    const platform = buildPlatform(referenceConfig());
+    const searxng = platform.service('searxng')!;
+    const valkey = platform.service('valkey')!;
+    const ntfy = platform.service('ntfy')!;
+    const before = platform.startOrder;
+    expect(stackWaves(platform)).toBe(before.waves);
+    expect(before.waitsFor(searxng)).not.toContain(ntfy);
+    // search waits for monitoring once searxng waits for ntfy.
+    searxng.connect(ntfy, { ordering: true });
+    const after = platform.startOrder;
+    expect(after).not.toBe(before);
+    expect(after.waitsFor(searxng)).toEqual(expect.arrayContaining([valkey, ntfy]));
+    const stacks = platform.stackOrder().map((s) => s.name);
+    expect(stacks.indexOf('search')).toBeGreaterThan(stacks.indexOf(ntfy.stackName));
+    const units = composeUnits(platform);
+    const search = units.find((u) => u.stack.name === 'search')!;
+    const monitoring = units.find((u) => u.services.includes(ntfy))!;
+    expect(search.after).toContain(monitoring.dir);
+    expect(units.indexOf(search)).toBeGreaterThan(units.indexOf(monitoring));
+    expect(stackWaves(platform).get(search.stack)).toBeGreaterThanOrEqual(stackWaves(platform).get(monitoring.stack)!);
+    // Within one file, what a service waits for is its depends_on; across files it is the file order.
+    expect(sameFileDependencies(platform, searxng, search)).toEqual([]);
+    const ollamaInit = platform.service('ollama-init');
+    if (ollamaInit) {
+      const unit = units.find((u) => u.services.includes(ollamaInit))!;
+      expect(sameFileDependencies(platform, ollamaInit, unit)).toEqual(platform.startOrder.waitsFor(ollamaInit).filter((s) => unit.services.includes(s)));
+    }
+  });
+});

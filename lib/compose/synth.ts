@@ -71,7 +71,7 @@ function renderUnit(platform: Platform, unit: ComposeUnit, flavor: ComposeFlavor
       secretStyle: style,
       networks: joined,
       published: plan.publishedBy(service, unit.node).map((p) => ({ port: p.port, protocol: p.protocol })),
-      dependsOn: sameFileDependencies(service, unit),
+      dependsOn: sameFileDependencies(platform, service, unit),
     });
   }
   const doc: Record<string, unknown> = {

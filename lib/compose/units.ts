@@ -50,15 +50,15 @@ export function composeUnits(platform: Platform, options: ComposeUnitOptions = {
       }
     }
   }
+  const order = platform.startOrder;
   const holding = (service: Service, near: Node) =>
     candidates.filter((u) => u.services.includes(service) && (!service.perNode || u.node === near || !service.nodes.includes(near)));
   const deps = new Map<ComposeUnit, Set<ComposeUnit>>();
   for (const unit of candidates) {
     const set = new Set<ComposeUnit>();
     for (const service of unit.services) {
-      for (const c of service.connections) {
-        if (!c.ordering) continue;
-        for (const provider of holding(c.to, unit.node)) if (provider !== unit) set.add(provider);
+      for (const dep of order.waitsFor(service)) {
+        for (const provider of holding(dep, unit.node)) if (provider !== unit) set.add(provider);
       }
     }
     deps.set(unit, set);
@@ -75,13 +75,13 @@ export function composeUnits(platform: Platform, options: ComposeUnitOptions = {
   return ordered;
 }
 
-/** Ordering connections to services in the same compose file become depends_on. */
-export function sameFileDependencies(service: Service, unit: ComposeUnit): Service[] {
-  return service.connections
-    .filter((c) => c.ordering && unit.services.includes(c.to))
+/** What a service waits for (the model's start order) in the same compose file becomes depends_on. */
+export function sameFileDependencies(platform: Platform, service: Service, unit: ComposeUnit): Service[] {
+  return platform.startOrder
+    .waitsFor(service)
+    .filter((dep) => unit.services.includes(dep))
     // A service behind a profile may not be running: nothing waits on it unless it shares the profile.
-    .filter((c) => c.to.profile === undefined || c.to.profile === service.profile)
-    .map((c) => c.to);
+    .filter((dep) => dep.profile === undefined || dep.profile === service.profile);
 }
 
 /** Secret name -> the compose files that reference it. */
