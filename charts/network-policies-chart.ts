@@ -123,7 +123,7 @@ export class NetworkPoliciesChart extends OutputChart {
     const entryNodes = platform.linkPlan.entryNodes;
     const servers = platform.deployedNodes.filter((n) => n.role === 'server');
     for (const service of deployed) {
-      const entry = service.ports.filter((p) => p.entry).map((p) => ({ port: p.port, protocol: (p.protocol ?? 'tcp').toUpperCase() }));
+      const entry = service.ports.filter((p) => p.entry).map((p) => ({ port: p.port, protocol: p.protocol.toUpperCase() }));
       if (entry.length > 0) {
         // Public entry points: from anywhere, and from any pod (ServiceLB forwards from its own pods).
         flows(ingress, service).add(ipPeer('0.0.0.0/0'), entry);

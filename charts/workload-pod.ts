@@ -99,7 +99,7 @@ function container(service: Service, platform: Platform): k8s.Container {
       },
       limits,
     },
-    livenessProbe: probe ? { ...probe, initialDelaySeconds: service.healthCheck?.startPeriodSeconds ?? 30 } : undefined,
+    livenessProbe: probe ? { ...probe, initialDelaySeconds: service.healthCheck?.startPeriodSeconds } : undefined,
     readinessProbe: probe,
     securityContext: containerSecurityContext(service),
     volumeMounts: volumeMounts(service),

@@ -1,17 +1,17 @@
 import type { Construct } from 'constructs';
 import * as k8s from '../lib/k3s/k8s.js';
 import { podLabels, selectorLabels } from '../lib/k3s/names.js';
-import type { PortSpec, Service } from '../lib/model/service.js';
+import type { EffectivePort, Service } from '../lib/model/service.js';
 
 /** Kubernetes port names: at most 15 characters, unique within the pod. */
-export function containerPorts(ports: readonly PortSpec[]): { name: string; port: number; protocol: 'TCP' | 'UDP'; entry: boolean }[] {
+export function containerPorts(ports: readonly EffectivePort[]): { name: string; port: number; protocol: 'TCP' | 'UDP'; entry: boolean }[] {
   const seen = new Set<string>();
   return ports.map((p) => {
-    const protocol = (p.protocol ?? 'tcp').toUpperCase() as 'TCP' | 'UDP';
+    const protocol = p.protocol.toUpperCase() as 'TCP' | 'UDP';
     let name = p.name.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 15);
     if (seen.has(name)) name = `${name.slice(0, 11)}-${protocol.toLowerCase()}`;
     seen.add(name);
-    return { name, port: p.port, protocol, entry: p.entry ?? false };
+    return { name, port: p.port, protocol, entry: p.entry };
   });
 }
 

@@ -1,13 +1,13 @@
 import * as k8s from '../lib/k3s/k8s.js';
 import { inImageCheck } from '../lib/model/health.js';
-import type { HealthCheckSpec } from '../lib/model/service.js';
+import type { EffectiveHealthCheck } from '../lib/model/service.js';
 
 /** A health check as a Kubernetes probe (readiness; liveness adds the start period). */
-export function probeFor(h: HealthCheckSpec): k8s.Probe {
+export function probeFor(h: EffectiveHealthCheck): k8s.Probe {
   const timing = {
-    periodSeconds: h.intervalSeconds ?? 30,
-    timeoutSeconds: h.timeoutSeconds ?? 10,
-    failureThreshold: h.retries ?? 3,
+    periodSeconds: h.intervalSeconds,
+    timeoutSeconds: h.timeoutSeconds,
+    failureThreshold: h.retries,
   };
   if (h.exec) return { exec: { command: [...h.exec] }, ...timing };
   if (h.http && h.loopbackOnly) {

@@ -2,12 +2,12 @@ import type { Construct } from 'constructs';
 import * as k8s from '../lib/k3s/k8s.js';
 import { podLabels } from '../lib/k3s/names.js';
 import type { WorkloadKind } from '../lib/k3s/workload-kind.js';
-import type { Service, VolumeSpec } from '../lib/model/service.js';
+import type { EffectiveVolume, Service } from '../lib/model/service.js';
 
 /** Where a DaemonSet keeps per-node data (a ReadWriteOnce claim cannot follow it to every node). */
 const NODE_DATA_ROOT = '/var/lib/platform';
 
-export type DataVolume = Extract<VolumeSpec, { name: string }>;
+export type DataVolume = Extract<EffectiveVolume, { name: string }>;
 
 /** What a service's volumes become on k3s: claims, pod volumes, mounts. */
 export interface WorkloadStorageProps {
@@ -33,7 +33,7 @@ export function claimSpec(volume: DataVolume, storageClass: string | undefined):
   return {
     accessModes: ['ReadWriteOnce'],
     storageClassName: storageClass,
-    resources: { requests: { storage: k8s.Quantity.fromString(`${volume.sizeGb ?? 10}Gi`) } },
+    resources: { requests: { storage: k8s.Quantity.fromString(`${volume.sizeGb}Gi`) } },
   };
 }
 
@@ -70,7 +70,7 @@ export function volumeMounts(service: Service): k8s.VolumeMount[] | undefined {
     mounts.push({ name: volumeName(v, i), mountPath: v.mountPath, readOnly: v.readOnly ? true : undefined, mountPropagation: propagation });
   });
   for (const file of service.configFiles) {
-    mounts.push({ name: 'config', mountPath: file.mountPath, subPath: configKey(file.name), readOnly: (file.readOnly ?? true) ? true : undefined });
+    mounts.push({ name: 'config', mountPath: file.mountPath, subPath: configKey(file.name), readOnly: file.readOnly ? true : undefined });
   }
   return mounts.length > 0 ? mounts : undefined;
 }
@@ -97,6 +97,6 @@ export function configKey(name: string): string {
   return name.replace(/\//g, '_');
 }
 
-function volumeName(volume: VolumeSpec, index: number): string {
+function volumeName(volume: EffectiveVolume, index: number): string {
   return 'hostPath' in volume ? `host-${index}` : volume.name;
 }

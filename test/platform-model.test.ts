@@ -106,3 +106,35 @@ describe('Platform start order', () => {
     }
   });
 });
+
+// Effective defaults are applied when the construct is built: the renderers carry none of their own.
+describe('Service effective specs', () => {
+  it('health timings, volume sizes, config files and ports carry their defaults, and both targets render those', async () => {
+    const { renderComposeService } = await import('../lib/compose/service.js');
+    const { probeFor } = await import('../charts/workload-probes.js');
+    const { claimSpec } = await import('../charts/workload-storage.js');
+    const platform = buildPlatform(referenceConfig());
+    const valkey = platform.service('valkey')!;
+    const stack = platform.stack('defaults-stack', 'a service that names no defaults');
+    const plain = new Service(stack, 'plain-defaults', {
+      image: 'example/plain:1',
+      zone: valkey.zone,
+      nodes: valkey.nodes,
+      configPath: ['apps', 'plain-defaults'],
+      description: 'every optional field left out',
+      ports: [{ port: 8080, name: 'http' }],
+      volumes: [{ name: 'plain-data', mountPath: '/data', holds: 'state' }],
+      configFiles: [{ name: 'app.conf', mountPath: '/etc/app.conf', content: () => 'x' }],
+      healthCheck: { http: { port: 8080, path: '/health' } },
+    });
+    expect(plain.healthCheck).toMatchObject({ via: 'wget', intervalSeconds: 30, timeoutSeconds: 10, retries: 3, startPeriodSeconds: 30, loopbackOnly: false });
+    expect(plain.volumes[0]).toMatchObject({ sizeGb: 10 });
+    expect(plain.configFiles[0]).toMatchObject({ readOnly: true, executable: false });
+    expect(plain.ports[0]).toMatchObject({ protocol: 'tcp', entry: false, http: true, authentication: 'none' });
+    const compose = renderComposeService(plain, { platform, node: valkey.homeNode, flavor: 'plain', secretStyle: () => '', networks: [], published: [], dependsOn: [] });
+    expect(compose.healthcheck).toMatchObject({ interval: '30s', timeout: '10s', retries: 3, start_period: '30s' });
+    expect(probeFor(plain.healthCheck!)).toMatchObject({ periodSeconds: 30, timeoutSeconds: 10, failureThreshold: 3 });
+    const volume = plain.volumes[0]!;
+    if (!('hostPath' in volume)) expect(claimSpec(volume, undefined).resources?.requests?.storage?.value).toBe('10Gi');
+  });
+});

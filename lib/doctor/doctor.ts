@@ -144,7 +144,7 @@ export function volumeBudgetGb(platform: Platform, node: Node): number {
   return platform.services
     .filter((s) => s.nodes.includes(node))
     .flatMap((s) => s.volumes)
-    .reduce((sum, v) => sum + ('name' in v ? (v.sizeGb ?? 10) : 0), 0);
+    .reduce((sum, v) => sum + ('name' in v ? v.sizeGb : 0), 0);
 }
 
 /** Where k3s's local-path provisioner keeps claims (k3s default). */

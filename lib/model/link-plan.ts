@@ -210,9 +210,8 @@ export class LinkPlan {
     for (const service of this.platform.services) {
       if (!service.nodes.includes(node)) continue;
       for (const p of service.ports) {
-        const protocol = p.protocol ?? 'tcp';
-        if (p.entry) add({ service, node, port: p.port, protocol, reason: `entry (${p.name})` });
-        else if (service.security.hostNetwork) add({ service, node, port: p.port, protocol, reason: 'host network' });
+        if (p.entry) add({ service, node, port: p.port, protocol: p.protocol, reason: `entry (${p.name})` });
+        else if (service.security.hostNetwork) add({ service, node, port: p.port, protocol: p.protocol, reason: 'host network' });
       }
     }
     for (const link of this.links) {

@@ -47,7 +47,7 @@ export function routeChecks(platform: Platform): Finding[] {
   const edge = platform.service('caddy');
   for (const route of platform.routes) {
     const service = route.service;
-    if (service && route.port !== undefined && !service.ports.some((p) => p.port === route.port && (p.protocol ?? 'tcp') === 'tcp')) {
+    if (service && route.port !== undefined && !service.ports.some((p) => p.port === route.port && p.protocol === 'tcp')) {
       findings.push({
         rule: 'route-no-port',
         severity: 'error',
