@@ -214,6 +214,23 @@ describe.each(SEEDS)('generated config (seed %i)', (seed) => {
       }
     }
     checkComposeNetworks(platform, compose);
+    // validate's exposure findings name exactly the rendered published ports that answer anyone.
+    const findings = (await validate(() => loaded)).findings.filter((f) => f.rule === 'unauthenticated-port');
+    const open: string[] = [];
+    for (const dir of compose.composeDirs()) {
+      const node = platform.nodes.get(dir.split('/')[0] as string)!;
+      for (const [name, rendered] of Object.entries(compose.compose(dir).services)) {
+        const service = platform.service(name)!;
+        // A host-network container listens on the node's address itself (NODE_ADDRESS), published or not.
+        const listening = rendered.network_mode === 'host' ? service.ports.map((x) => ({ target: x.port, protocol: x.protocol })) : (rendered.ports ?? []);
+        for (const p of listening) {
+          const spec = service.ports.find((x) => x.port === p.target && x.protocol === p.protocol)!;
+          if (!spec.entry && spec.authentication === 'none') open.push(`${name} answers anyone on ${p.target}/${p.protocol} (${spec.name}, no authentication) and is published on %${node.bindAddress}:${p.target}`);
+        }
+      }
+    }
+    const reported = findings.map((f) => f.message.replace(/published on .* at /, 'published on %').replace(/ for .*$/, ''));
+    expect([...new Set(reported)].sort()).toEqual([...new Set(open)].sort());
     // Nothing else: a pod reaches another pod's port only along a declared connection (entry ports aside).
     const pods = platform.services.filter((s) => deployed(s) && !s.security.hostNetwork && !s.oneShot);
     for (const from of pods) {
