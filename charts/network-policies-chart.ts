@@ -108,22 +108,22 @@ export class NetworkPoliciesChart extends OutputChart {
     };
     const deployed = platform.services.filter((s) => !s.external);
 
-    for (const c of platform.connections) {
+    for (const link of platform.linkPlan.links) {
+      const c = link.connection;
       if (c.from.external) continue;
       const port = [{ port: c.port, protocol: c.protocol.toUpperCase() }];
-      // A machine outside the cluster, or a host-network pod (its address is its node's; pod selectors never match it).
-      if (c.to.external || c.to.security.hostNetwork) {
-        for (const node of c.to.nodes) flows(egress, c.from).add(ipPeer(`${node.address}/32`), port);
+      if (link.k3sPeer.kind === 'node-addresses') {
+        for (const address of link.k3sPeer.addresses) flows(egress, c.from).add(ipPeer(`${address}/32`), port);
       } else {
         flows(egress, c.from).add(podPeer(c.to), port);
         flows(ingress, c.to).add(podPeer(c.from), port);
       }
     }
 
-    const entryNodes = [...new Set(deployed.filter((s) => s.ports.some((p) => p.entry)).flatMap((s) => s.nodes))];
+    const entryNodes = platform.linkPlan.entryNodes;
     const servers = platform.deployedNodes.filter((n) => n.role === 'server');
     for (const service of deployed) {
-      const entry = service.ports.filter((p) => p.entry).map((p) => ({ port: p.port, protocol: (p.protocol ?? 'tcp').toUpperCase() }));
+      const entry = service.ports.filter((p) => p.entry).map((p) => ({ port: p.port, protocol: p.protocol.toUpperCase() }));
       if (entry.length > 0) {
         // Public entry points: from anywhere, and from any pod (ServiceLB forwards from its own pods).
         flows(ingress, service).add(ipPeer('0.0.0.0/0'), entry);

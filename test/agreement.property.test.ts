@@ -1,11 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import type { LoadedConfig } from '../lib/config/load.js';
+import { PROFILE_NAMES, PROFILES } from '../lib/config/profiles.js';
 import type { PlatformConfigInput } from '../lib/config/schema.js';
 import { NAME_LABEL } from '../lib/k3s/names.js';
+import type { Node } from '../lib/model/node.js';
+import type { Platform } from '../lib/model/platform.js';
 import type { Service } from '../lib/model/service.js';
+import { buildPlatform } from '../lib/synth.js';
 import { validate } from '../lib/validate/validate.js';
 import { podSpec, renderK3sTree, type AnyObject } from './support/k3s.js';
 import { connectionAllowed, type PodRef } from './support/network-policy.js';
-import { inlineConfig, renderTree } from './support/render.js';
+import { fixtureNames, inlineConfig, loadFixture, renderTree, type RenderedTree } from './support/render.js';
 
 /*
  * A property over generated valid configs: what the model and `validate` say about GPUs and
@@ -63,6 +68,71 @@ function generate(seed: number): PlatformConfigInput {
     services,
     litellm: { spendLogs: random() < 0.5, cache: random() < 0.5 },
   } as PlatformConfigInput;
+}
+
+/**
+ * The instances of `c.to` that a caller on `fromNode` dials: a per-node caller of a per-node
+ * service its own node's; anyone else every instance (Prometheus scrapes each exporter).
+ */
+function calleeNodes(c: Service['connections'][number], fromNode: Node): readonly Node[] {
+  if (c.from.perNode && c.to.perNode) return c.to.nodes.includes(fromNode) ? [fromNode] : [];
+  return c.to.nodes;
+}
+
+/** Networks networks.sh creates `--internal` on a node: Docker gives their containers no route off the network. */
+function internalNetworks(tree: RenderedTree, node: string): Set<string> {
+  const script = tree.files.get(`${node}/networks.sh`) ?? '';
+  return new Set(script.split('\n').filter((l) => l.startsWith('ensure_network ') && l.endsWith(' --internal')).map((l) => l.split(' ')[1] as string));
+}
+
+/**
+ * Compose, read back from the rendered files against the model's connections alone: each container
+ * joins its zone's network, the zone network of each service it dials beside it, and the uplink
+ * only when it needs a way out; it publishes exactly its entry ports and the ports a caller on
+ * another node dials; and whatever it dials outside Docker's networks (another node, a machine
+ * not deployed to, a host-network service at its node's address) it dials from a network with a
+ * route out (Docker's `--internal` networks have none: docs.docker.com, `docker network create
+ * --internal`, "Restrict external access to the network").
+ */
+function checkComposeNetworks(platform: Platform, tree: RenderedTree): void {
+  // Its stack's file, or (Coolify flavour) the file its profile is split into.
+  const onNode = (s: Service, node: Node) => {
+    const dir = tree.composeDirs().find((d) => (d === `${node.name}/${s.stackName}` || d.startsWith(`${node.name}/${s.stackName}-`)) && tree.compose(d).services[s.name]);
+    return tree.service(dir ?? `${node.name}/${s.stackName}`, s.name);
+  };
+  for (const node of platform.deployedNodes) {
+    const internal = internalNetworks(tree, node.name);
+    for (const service of platform.services.filter((s) => s.nodes.includes(node))) {
+      const rendered = onNode(service, node);
+      const label = `${service.name} on ${node.name}`;
+      if (service.security.hostNetwork) {
+        expect(rendered.networks, label).toBeUndefined();
+        continue;
+      }
+      const calls = service.connections.filter((c) => c.fromNodes.includes(node));
+      const beside = calls.filter((c) => !c.to.security.hostNetwork && calleeNodes(c, node).includes(node));
+      const leaves = calls.some((c) => c.to.security.hostNetwork || calleeNodes(c, node).some((n) => n !== node));
+      // Published: entry ports, and each port a caller on another node dials.
+      const published = new Set(service.ports.filter((p) => p.entry).map((p) => `${p.port}/${p.protocol}`));
+      for (const c of platform.consumersOf(service)) {
+        if (c.fromNodes.some((from) => from !== node && calleeNodes(c, from).includes(node))) published.add(`${c.port}/${c.protocol}`);
+      }
+      expect((rendered.ports ?? []).map((p) => `${p.target}/${p.protocol}`).sort(), `${label}: published`).toEqual([...published].sort());
+      for (const p of rendered.ports ?? []) expect(p.host_ip, `${label}: published on the bind address`).toBe(node.bindAddress);
+      // Joined: exactly its zone, the zones it dials beside it, and the uplink when it needs a way out.
+      const zones = new Set([service.zone.networkName, ...beside.map((c) => c.to.zone.networkName)]);
+      const needsUplink =
+        (service.zone.isolated && (service.egress.length > 0 || leaves)) || (published.size > 0 && (service.zone.isolated || service.zone.driver !== 'bridge'));
+      expect([...rendered.networks].sort(), `${label}: networks`).toEqual([...zones, ...(needsUplink ? ['uplink'] : [])].sort());
+      // A way out wherever it dials off its node's Docker networks.
+      if (leaves) expect(rendered.networks.some((n) => !internal.has(n)), `${label} dials outside Docker's networks from ${rendered.networks.join(', ')}`).toBe(true);
+      // Beside it: the dialled container is on a network they share.
+      for (const c of beside) {
+        const theirs = onNode(c.to, node).networks ?? [];
+        expect(rendered.networks.filter((n) => theirs.includes(n)).length, `${label} -> ${c.to.name}`).toBeGreaterThan(0);
+      }
+    }
+  }
 }
 
 const podRef = (service: Service): PodRef => ({ namespace: service.zone.namespace, labels: { [NAME_LABEL]: service.name }, ip: '10.42.0.10' });
@@ -146,6 +216,24 @@ describe.each(SEEDS)('generated config (seed %i)', (seed) => {
         }
       }
     }
+    checkComposeNetworks(platform, compose);
+    // validate's exposure findings name exactly the rendered published ports that answer anyone.
+    const findings = (await validate(() => loaded)).findings.filter((f) => f.rule === 'unauthenticated-port');
+    const open: string[] = [];
+    for (const dir of compose.composeDirs()) {
+      const node = platform.nodes.get(dir.split('/')[0] as string)!;
+      for (const [name, rendered] of Object.entries(compose.compose(dir).services)) {
+        const service = platform.service(name)!;
+        // A host-network container listens on the node's address itself (NODE_ADDRESS), published or not.
+        const listening = rendered.network_mode === 'host' ? service.ports.map((x) => ({ target: x.port, protocol: x.protocol })) : (rendered.ports ?? []);
+        for (const p of listening) {
+          const spec = service.ports.find((x) => x.port === p.target && x.protocol === p.protocol)!;
+          if (!spec.entry && spec.authentication === 'none') open.push(`${name} answers anyone on ${p.target}/${p.protocol} (${spec.name}, no authentication) and is published on %${node.bindAddress}:${p.target}`);
+        }
+      }
+    }
+    const reported = findings.map((f) => f.message.replace(/published on .* at /, 'published on %').replace(/ for .*$/, ''));
+    expect([...new Set(reported)].sort()).toEqual([...new Set(open)].sort());
     // Nothing else: a pod reaches another pod's port only along a declared connection (entry ports aside).
     const pods = platform.services.filter((s) => deployed(s) && !s.security.hostNetwork && !s.oneShot);
     for (const from of pods) {
@@ -158,5 +246,18 @@ describe.each(SEEDS)('generated config (seed %i)', (seed) => {
         }
       }
     }
+  });
+});
+
+/** The same Compose property on every profile and every fixture: single-node homelabs included. */
+const CONFIGS: { name: string; load: () => LoadedConfig }[] = [
+  ...PROFILE_NAMES.map((name) => ({ name: `profile ${name}`, load: () => inlineConfig(PROFILES[name].config as PlatformConfigInput) })),
+  ...fixtureNames('valid').map((name) => ({ name: `fixture ${name}`, load: () => loadFixture('valid', name) })),
+];
+
+describe.each(CONFIGS)('$name', ({ load }) => {
+  it('Compose joins the networks, publishes the ports and has the routes out the connections call for', () => {
+    const loaded = load();
+    checkComposeNetworks(buildPlatform(loaded), renderTree(loaded));
   });
 });

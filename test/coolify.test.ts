@@ -10,10 +10,8 @@ import { parse } from 'yaml';
 
 import { ComposeResolver } from '../lib/compose/resolver.js';
 import { composeConfigName } from '../lib/compose/service.js';
-import { serviceNetworks } from '../lib/compose/units.js';
 import { referenceConfig, type LoadedConfig } from '../lib/config/load.js';
 import { PROFILE_NAMES, PROFILES } from '../lib/config/profiles.js';
-import { hostPorts } from '../lib/model/host-ports.js';
 import { HOST_NETWORK_ADDRESS_ENV } from '../lib/model/service.js';
 import { Secret } from '../lib/model/secret.js';
 import { render } from '../lib/synth.js';
@@ -122,10 +120,9 @@ describe.each(configs)('$name, Coolify flavour deployed raw', ({ load }) => {
 
   // 3. Zone isolation: each container is on exactly the networks of the zone plan, nothing of Coolify's.
   it.each(each)('%s: each container joins exactly the networks of the zone plan', (_dir, { unit, deployed }) => {
-    const published = hostPorts(platform, unit.node);
     const planned = new Set<string>();
     for (const service of unit.services) {
-      const want = serviceNetworks(platform, service, unit.node, published);
+      const want = platform.linkPlan.networks(service, unit.node);
       want.forEach((n) => planned.add(n));
       // A host-network service (node-exporter) joins no network of the file.
       expect((deployed.compose.services[service.name] as DeployedService).networks ?? [], service.name).toEqual(want);

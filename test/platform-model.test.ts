@@ -70,3 +70,71 @@ describe('volumes say what they hold', () => {
     expect(Object.entries(holds).filter(([, h]) => h === 'cache').map(([name]) => name).sort()).toEqual(['alloy-data', 'caddy-config', 'ntfy-cache']);
   });
 });
+
+// One start order in the model (Platform.startOrder): Compose depends_on, the order of Compose
+// files and the k3s sync waves are all read from it, so a connection added late moves all three.
+describe('Platform start order', () => {
+  it('is re-derived when a connection is added, and every target reads it', async () => {
+    const { composeUnits, sameFileDependencies } = await import('../lib/compose/units.js');
+    const { stackWaves } = await import('../lib/k3s/waves.js');
+    const platform = buildPlatform(referenceConfig());
+    const searxng = platform.service('searxng')!;
+    const valkey = platform.service('valkey')!;
+    const ntfy = platform.service('ntfy')!;
+    const before = platform.startOrder;
+    expect(stackWaves(platform)).toBe(before.waves);
+    expect(before.waitsFor(searxng)).not.toContain(ntfy);
+    // search waits for monitoring once searxng waits for ntfy.
+    searxng.connect(ntfy, { ordering: true });
+    const after = platform.startOrder;
+    expect(after).not.toBe(before);
+    expect(after.waitsFor(searxng)).toEqual(expect.arrayContaining([valkey, ntfy]));
+    const stacks = platform.stackOrder().map((s) => s.name);
+    expect(stacks.indexOf('search')).toBeGreaterThan(stacks.indexOf(ntfy.stackName));
+    const units = composeUnits(platform);
+    const search = units.find((u) => u.stack.name === 'search')!;
+    const monitoring = units.find((u) => u.services.includes(ntfy))!;
+    expect(search.after).toContain(monitoring.dir);
+    expect(units.indexOf(search)).toBeGreaterThan(units.indexOf(monitoring));
+    expect(stackWaves(platform).get(search.stack)).toBeGreaterThanOrEqual(stackWaves(platform).get(monitoring.stack)!);
+    // Within one file, what a service waits for is its depends_on; across files it is the file order.
+    expect(sameFileDependencies(platform, searxng, search)).toEqual([]);
+    const ollamaInit = platform.service('ollama-init');
+    if (ollamaInit) {
+      const unit = units.find((u) => u.services.includes(ollamaInit))!;
+      expect(sameFileDependencies(platform, ollamaInit, unit)).toEqual(platform.startOrder.waitsFor(ollamaInit).filter((s) => unit.services.includes(s)));
+    }
+  });
+});
+
+// Effective defaults are applied when the construct is built: the renderers carry none of their own.
+describe('Service effective specs', () => {
+  it('health timings, volume sizes, config files and ports carry their defaults, and both targets render those', async () => {
+    const { renderComposeService } = await import('../lib/compose/service.js');
+    const { probeFor } = await import('../charts/workload-probes.js');
+    const { claimSpec } = await import('../charts/workload-storage.js');
+    const platform = buildPlatform(referenceConfig());
+    const valkey = platform.service('valkey')!;
+    const stack = platform.stack('defaults-stack', 'a service that names no defaults');
+    const plain = new Service(stack, 'plain-defaults', {
+      image: 'example/plain:1',
+      zone: valkey.zone,
+      nodes: valkey.nodes,
+      configPath: ['apps', 'plain-defaults'],
+      description: 'every optional field left out',
+      ports: [{ port: 8080, name: 'http' }],
+      volumes: [{ name: 'plain-data', mountPath: '/data', holds: 'state' }],
+      configFiles: [{ name: 'app.conf', mountPath: '/etc/app.conf', content: () => 'x' }],
+      healthCheck: { http: { port: 8080, path: '/health' } },
+    });
+    expect(plain.healthCheck).toMatchObject({ via: 'wget', intervalSeconds: 30, timeoutSeconds: 10, retries: 3, startPeriodSeconds: 30, loopbackOnly: false });
+    expect(plain.volumes[0]).toMatchObject({ sizeGb: 10 });
+    expect(plain.configFiles[0]).toMatchObject({ readOnly: true, executable: false });
+    expect(plain.ports[0]).toMatchObject({ protocol: 'tcp', entry: false, http: true, authentication: 'none' });
+    const compose = renderComposeService(plain, { platform, node: valkey.homeNode, flavor: 'plain', secretStyle: () => '', networks: [], published: [], dependsOn: [] });
+    expect(compose.healthcheck).toMatchObject({ interval: '30s', timeout: '10s', retries: 3, start_period: '30s' });
+    expect(probeFor(plain.healthCheck!)).toMatchObject({ periodSeconds: 30, timeoutSeconds: 10, failureThreshold: 3 });
+    const volume = plain.volumes[0]!;
+    if (!('hostPath' in volume)) expect(claimSpec(volume, undefined).resources?.requests?.storage?.value).toBe('10Gi');
+  });
+});

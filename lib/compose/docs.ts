@@ -1,9 +1,8 @@
-import type { HostPort } from '../model/host-ports.js';
+import type { HostPort, NodeNetwork } from '../model/link-plan.js';
 import type { Node } from '../model/node.js';
 import type { Platform } from '../model/platform.js';
-import { macvlanPlan } from './macvlan.js';
 import type { ComposeFlavor } from './service.js';
-import { UPLINK_NETWORK, unitSecrets, type ComposeUnit } from './units.js';
+import { unitSecrets, type ComposeUnit } from './units.js';
 import { GENERATED_BY } from '../output/yaml.js';
 
 const GENERATED = GENERATED_BY.replace(/^r/, 'R');
@@ -30,7 +29,7 @@ export function renderEnvExample(unit: ComposeUnit, magic: ReadonlyMap<string, s
 }
 
 /** networks.sh: creates the external networks of one node. Idempotent. */
-export function renderNetworksScript(platform: Platform, node: Node, names: ReadonlySet<string>): string {
+export function renderNetworksScript(node: Node, networks: readonly NodeNetwork[]): string {
   const lines = [
     '#!/usr/bin/env bash',
     `# Creates the Docker networks the stacks on node ${node.name} join (Coolify does not create external networks).`,
@@ -50,19 +49,25 @@ export function renderNetworksScript(platform: Platform, node: Node, names: Read
     '}',
     '',
   ];
-  for (const zone of [...platform.zones.values()].sort((a, b) => a.name.localeCompare(b.name))) {
-    if (!names.has(zone.networkName)) continue;
+  for (const network of networks) {
+    const zone = network.zone;
+    if (!zone) {
+      lines.push(
+        '# uplink: the way out for services in isolated zones that need egress, other nodes, or a published port',
+        `ensure_network ${network.name} --driver bridge`,
+        '',
+      );
+      continue;
+    }
     const args: string[] = [];
     const vlan = zone.vlan !== undefined ? `VLAN ${zone.vlan}` : 'no VLAN';
     lines.push(`# zone ${zone.name} (${vlan})${zone.description ? `: ${zone.description}` : ''}${zone.isolated ? '; isolated: no route out' : ''}`);
-    if (zone.driver === 'macvlan') {
-      const nodes = platform.deployedNodes;
-      const plan = macvlanPlan(zone.subnet as string, nodes.indexOf(node), nodes.length, zone.gateway);
+    if (network.macvlan) {
       args.push(
         '--driver macvlan',
         `--subnet ${zone.subnet}`,
-        `--gateway ${plan.gateway}`,
-        `--ip-range ${plan.ipRange}`,
+        `--gateway ${network.macvlan.gateway}`,
+        `--ip-range ${network.macvlan.ipRange}`,
         `-o parent=${node.networkInterface}.${zone.vlan}`,
       );
     } else {
@@ -70,14 +75,7 @@ export function renderNetworksScript(platform: Platform, node: Node, names: Read
       if (zone.subnet) args.push(`--subnet ${zone.subnet}`);
     }
     if (zone.isolated) args.push('--internal');
-    lines.push(`ensure_network ${zone.networkName} ${args.join(' ')}`, '');
-  }
-  if (names.has(UPLINK_NETWORK)) {
-    lines.push(
-      '# uplink: the way out for services in isolated zones that need egress, other nodes, or a published port',
-      `ensure_network ${UPLINK_NETWORK} --driver bridge`,
-      '',
-    );
+    lines.push(`ensure_network ${network.name} ${args.join(' ')}`, '');
   }
   return lines.join('\n');
 }

@@ -1,7 +1,7 @@
 import type { Node } from '../model/node.js';
 import type { Platform } from '../model/platform.js';
 import { Secret } from '../model/secret.js';
-import { HOST_NETWORK_ADDRESS_ENV, type HealthCheckSpec, type Service, type VolumeSpec } from '../model/service.js';
+import { HOST_NETWORK_ADDRESS_ENV, type EffectiveHealthCheck, type EffectiveVolume, type Service } from '../model/service.js';
 import { EnvTemplate, escapeDollars, type EnvValue } from '../model/values.js';
 import { inImageCheck } from '../model/health.js';
 import { ComposeResolver } from './resolver.js';
@@ -44,7 +44,7 @@ function envValue(value: EnvValue, resolver: ComposeResolver, secretStyle: Secre
   return escapeDollars(value(resolver));
 }
 
-function healthTest(h: HealthCheckSpec): string[] {
+function healthTest(h: EffectiveHealthCheck): string[] {
   return ['CMD', ...inImageCheck(h).map(escapeDollars)];
 }
 
@@ -71,7 +71,7 @@ export function dataVolumeSource(platform: Platform, service: Service, volume: {
   return storage.mode === 'bind' ? `${storage.root}/${service.stackName}/${volume.name}` : volume.name;
 }
 
-function volumeEntry(platform: Platform, service: Service, volume: VolumeSpec): Record<string, unknown> {
+function volumeEntry(platform: Platform, service: Service, volume: EffectiveVolume): Record<string, unknown> {
   if ('hostPath' in volume) {
     return {
       type: 'bind',
@@ -148,7 +148,7 @@ export function renderComposeService(service: Service, ctx: ComposeServiceContex
   if (flavor === 'plain') {
     for (const file of service.configFiles) {
       const entry: Record<string, unknown> = { type: 'bind', source: `./${configFilePath(service, file.name)}`, target: file.mountPath };
-      if (file.readOnly ?? true) entry.read_only = true;
+      if (file.readOnly) entry.read_only = true;
       volumes.push(entry);
     }
   }
@@ -181,10 +181,10 @@ export function renderComposeService(service: Service, ctx: ComposeServiceContex
     const h = service.healthCheck;
     out.healthcheck = {
       test: healthTest(h),
-      interval: seconds(h.intervalSeconds ?? 30),
-      timeout: seconds(h.timeoutSeconds ?? 10),
-      retries: h.retries ?? 3,
-      start_period: seconds(h.startPeriodSeconds ?? 30),
+      interval: seconds(h.intervalSeconds),
+      timeout: seconds(h.timeoutSeconds),
+      retries: h.retries,
+      start_period: seconds(h.startPeriodSeconds),
     };
   }
   out.logging = { driver: 'json-file', options: { 'max-size': '10m', 'max-file': '3' } };

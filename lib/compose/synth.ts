@@ -1,4 +1,3 @@
-import { hostPorts, type HostPort } from '../model/host-ports.js';
 import type { Platform } from '../model/platform.js';
 import type { Secret } from '../model/secret.js';
 import { generatedHeader, toYaml } from '../output/yaml.js';
@@ -20,7 +19,6 @@ import {
   composeUnits,
   sameFileDependencies,
   secretUsage,
-  serviceNetworks,
   unitSecrets,
   UPLINK_NETWORK,
   type ComposeUnit,
@@ -55,12 +53,13 @@ export function secretStyleFor(platform: Platform, unit: ComposeUnit, usage: Map
   return { style, magic };
 }
 
-function renderUnit(platform: Platform, unit: ComposeUnit, flavor: ComposeFlavor, published: readonly HostPort[], style: SecretStyle) {
+function renderUnit(platform: Platform, unit: ComposeUnit, flavor: ComposeFlavor, style: SecretStyle) {
+  const plan = platform.linkPlan;
   const services: Record<string, unknown> = {};
   const networks = new Set<string>();
   const volumes = new Set<string>();
   for (const service of unit.services) {
-    const joined = serviceNetworks(platform, service, unit.node, published);
+    const joined = plan.networks(service, unit.node);
     joined.forEach((n) => networks.add(n));
     if (platform.config.storage.mode === 'volume') {
       for (const v of service.volumesFor('compose')) if (!('hostPath' in v)) volumes.add(v.name);
@@ -71,8 +70,8 @@ function renderUnit(platform: Platform, unit: ComposeUnit, flavor: ComposeFlavor
       flavor,
       secretStyle: style,
       networks: joined,
-      published: published.filter((p) => p.service === service).map((p) => ({ port: p.port, protocol: p.protocol })),
-      dependsOn: sameFileDependencies(service, unit),
+      published: plan.publishedBy(service, unit.node).map((p) => ({ port: p.port, protocol: p.protocol })),
+      dependsOn: sameFileDependencies(platform, service, unit),
     });
   }
   const doc: Record<string, unknown> = {
@@ -101,26 +100,20 @@ export function synthCompose(platform: Platform, options: ComposeSynthOptions): 
   const units = composeUnits(platform, { splitProfiles: options.flavor === 'coolify' });
   const usage = secretUsage(units);
   const files: RenderedFile[] = [];
-  const publishedByNode = new Map(platform.deployedNodes.map((n) => [n, hostPorts(platform, n)]));
 
   for (const node of platform.deployedNodes) {
     const nodeUnits = units.filter((u) => u.node === node);
     if (nodeUnits.length === 0) continue;
-    const published = publishedByNode.get(node) ?? [];
-    const networkNames = new Set<string>();
-    for (const unit of nodeUnits) {
-      for (const service of unit.services) serviceNetworks(platform, service, node, published).forEach((n) => networkNames.add(n));
-    }
-    files.push({ path: `${node.name}/networks.sh`, content: renderNetworksScript(platform, node, networkNames), mode: 0o755 });
+    files.push({ path: `${node.name}/networks.sh`, content: renderNetworksScript(node, platform.linkPlan.nodeNetworks(node)), mode: 0o755 });
     if (platform.config.storage.mode === 'bind') {
       files.push({ path: `${node.name}/storage.sh`, content: renderStorageScript(platform, node, nodeUnits), mode: 0o755 });
     }
   }
 
   for (const unit of units) {
-    const published = publishedByNode.get(unit.node) ?? [];
+    const published = platform.linkPlan.published(unit.node);
     const { style, magic } = secretStyleFor(platform, unit, usage, options.flavor);
-    files.push({ path: `${unit.dir}/compose.yaml`, content: renderUnit(platform, unit, options.flavor, published, style) });
+    files.push({ path: `${unit.dir}/compose.yaml`, content: renderUnit(platform, unit, options.flavor, style) });
     files.push({ path: `${unit.dir}/.env.example`, content: renderEnvExample(unit, magic) });
     files.push({ path: `${unit.dir}/README.md`, content: renderStackReadme(platform, unit, options.flavor, published, magic, units) });
     // Build contexts in both flavours: Coolify builds them when the stack is deployed from the

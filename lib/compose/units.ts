@@ -1,12 +1,10 @@
-import type { HostPort } from '../model/host-ports.js';
 import type { Node } from '../model/node.js';
 import type { Platform } from '../model/platform.js';
 import type { Secret } from '../model/secret.js';
 import type { Service } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
 
-/** Network that gives a service in an isolated zone a way out: internet egress, other nodes, published ports. */
-export const UPLINK_NETWORK = 'uplink';
+export { UPLINK_NETWORK } from '../model/link-plan.js';
 
 /** One compose file: the services of one stack on one node. */
 export interface ComposeUnit {
@@ -52,15 +50,15 @@ export function composeUnits(platform: Platform, options: ComposeUnitOptions = {
       }
     }
   }
+  const order = platform.startOrder;
   const holding = (service: Service, near: Node) =>
     candidates.filter((u) => u.services.includes(service) && (!service.perNode || u.node === near || !service.nodes.includes(near)));
   const deps = new Map<ComposeUnit, Set<ComposeUnit>>();
   for (const unit of candidates) {
     const set = new Set<ComposeUnit>();
     for (const service of unit.services) {
-      for (const c of service.connections) {
-        if (!c.ordering) continue;
-        for (const provider of holding(c.to, unit.node)) if (provider !== unit) set.add(provider);
+      for (const dep of order.waitsFor(service)) {
+        for (const provider of holding(dep, unit.node)) if (provider !== unit) set.add(provider);
       }
     }
     deps.set(unit, set);
@@ -77,32 +75,13 @@ export function composeUnits(platform: Platform, options: ComposeUnitOptions = {
   return ordered;
 }
 
-/** Why a service joins each of its networks on a node: its zone, the zones it dials, the uplink. */
-export function serviceNetworks(platform: Platform, service: Service, node: Node, published: readonly HostPort[]): string[] {
-  // On the host's network stack: no Docker network at all.
-  if (service.security.hostNetwork) return [];
-  const networks = new Set<string>([service.zone.networkName]);
-  let leavesNode = false;
-  for (const c of service.connections) {
-    if (!c.fromNodes.includes(node)) continue;
-    const local = c.to.nodes.includes(node) && node.deployed;
-    if (local) networks.add(c.to.zone.networkName);
-    else leavesNode = true;
-  }
-  const publishes = published.some((p) => p.service === service);
-  // Docker publishes ports only through a bridge network that is not internal.
-  const publishable = !service.zone.isolated && service.zone.driver === 'bridge';
-  if ((service.zone.isolated && (service.egress.length > 0 || leavesNode)) || (publishes && !publishable)) networks.add(UPLINK_NETWORK);
-  return [...networks].sort();
-}
-
-/** Ordering connections to services in the same compose file become depends_on. */
-export function sameFileDependencies(service: Service, unit: ComposeUnit): Service[] {
-  return service.connections
-    .filter((c) => c.ordering && unit.services.includes(c.to))
+/** What a service waits for (the model's start order) in the same compose file becomes depends_on. */
+export function sameFileDependencies(platform: Platform, service: Service, unit: ComposeUnit): Service[] {
+  return platform.startOrder
+    .waitsFor(service)
+    .filter((dep) => unit.services.includes(dep))
     // A service behind a profile may not be running: nothing waits on it unless it shares the profile.
-    .filter((c) => c.to.profile === undefined || c.to.profile === service.profile)
-    .map((c) => c.to);
+    .filter((dep) => dep.profile === undefined || dep.profile === service.profile);
 }
 
 /** Secret name -> the compose files that reference it. */

@@ -1,4 +1,4 @@
-import { largestPrefixFor } from '../compose/macvlan.js';
+import { largestPrefixFor } from '../model/link-plan.js';
 import { FLOATING_TAGS } from '../images.js';
 import { cidrRange, ipToInt } from '../model/ipv4.js';
 import { envPrefix, SERVICE_NAMES } from '../services/names.js';

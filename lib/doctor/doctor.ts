@@ -1,6 +1,5 @@
 import { UsageError } from '../config/errors.js';
 import { GPU_PRESENT_LABEL, GPU_RESOURCE } from '../k3s/names.js';
-import { hostPorts } from '../model/host-ports.js';
 import type { Node } from '../model/node.js';
 import type { Platform } from '../model/platform.js';
 import type { CommandResult, Host } from './host.js';
@@ -145,7 +144,7 @@ export function volumeBudgetGb(platform: Platform, node: Node): number {
   return platform.services
     .filter((s) => s.nodes.includes(node))
     .flatMap((s) => s.volumes)
-    .reduce((sum, v) => sum + ('name' in v ? (v.sizeGb ?? 10) : 0), 0);
+    .reduce((sum, v) => sum + ('name' in v ? v.sizeGb : 0), 0);
 }
 
 /** Where k3s's local-path provisioner keeps claims (k3s default). */
@@ -193,7 +192,7 @@ function listening(output: string): { address: string; port: number }[] {
 }
 
 function ports(host: Host, platform: Platform, node: Node): CheckResult {
-  const wanted = hostPorts(platform, node);
+  const wanted = platform.linkPlan.published(node);
   if (wanted.length === 0) return { id: 'ports', status: 'ok', message: 'this node publishes no port' };
   const tcp = host.run(['ss', '-H', '-l', '-n', '-t']);
   const udp = host.run(['ss', '-H', '-l', '-n', '-u']);

@@ -1,6 +1,6 @@
 import { childApps, devicePluginValues } from '../../charts/argocd-chart.js';
 import type { K3sContext } from '../../charts/context.js';
-import { workloadKind } from '../../charts/service-workload.js';
+import { workloadKind } from './workload-kind.js';
 import type { Platform } from '../model/platform.js';
 import type { Secret } from '../model/secret.js';
 import { multusNodes, multusZones, whereaboutsRange } from '../../charts/vlans.js';

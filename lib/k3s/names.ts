@@ -1,3 +1,4 @@
+import { clusterDns } from '../model/link-plan.js';
 import type { Secret } from '../model/secret.js';
 import type { Service } from '../model/service.js';
 
@@ -22,10 +23,8 @@ export const GPU_RESOURCE = 'nvidia.com/gpu';
 export const GPU_RUNTIME_CLASS = 'nvidia';
 export const SYNC_WAVE = 'argocd.argoproj.io/sync-wave';
 
-/** In-cluster DNS name of a service. */
-export function serviceDns(service: Service): string {
-  return `${service.name}.${service.zone.namespace}.svc.cluster.local`;
-}
+/** In-cluster DNS name of a service (the link plan's rule). */
+export const serviceDns: (service: Service) => string = clusterDns;
 
 /** Kubernetes Secret holding one platform secret: `PG_PASSWORD` -> `pg-password`, key `PG_PASSWORD`. */
 export function secretObjectName(secret: Secret): string {

@@ -2,7 +2,7 @@ import type { ConfigIssue } from '../config/errors.js';
 import type { QuotaConfig } from '../config/schema.js';
 import type { Platform } from '../model/platform.js';
 import type { Zone } from '../model/zone.js';
-import { rolloutSurgePods } from '../../charts/service-workload.js';
+import { rolloutSurgePods } from './workload-kind.js';
 import { maxPods, podResources } from './resources.js';
 
 export interface ZoneQuota {

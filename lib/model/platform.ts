@@ -4,11 +4,13 @@ import type { PlatformConfig } from '../config/schema.js';
 import { GpuAssignment } from './gpu-assignment.js';
 import { placeGpus, type GpuPlacement } from './gpu-placement.js';
 import { hostPortClashes } from './host-ports.js';
+import { LinkPlan } from './link-plan.js';
 import { Node } from './node.js';
 import type { Route } from './route.js';
 import { Secret, type SecretProps } from './secret.js';
 import { Service, type Connection } from './service.js';
 import { Stack } from './stack.js';
+import { StartOrder } from './start-order.js';
 import { treeVersion } from './tree-version.js';
 import { Zone } from './zone.js';
 
@@ -45,6 +47,8 @@ export class Platform extends Construct {
   private placementCache?: GpuPlacement;
   private assignmentCache?: GpuAssignment;
   private derivedCache?: DerivedCollections;
+  private startOrderCache?: { readonly version: number; readonly order: StartOrder };
+  private linkPlanCache?: { readonly version: number; readonly plan: LinkPlan };
 
   constructor(props: PlatformProps) {
     super(undefined as unknown as Construct, '');
@@ -163,6 +167,23 @@ export class Platform extends Construct {
     return this.assignmentCache;
   }
 
+  /**
+   * Per connection who dials whom, on which node, through which network and address, and what is
+   * published where: derived once per state of the tree, read by both targets and every check.
+   */
+  get linkPlan(): LinkPlan {
+    const version = treeVersion(this);
+    if (this.linkPlanCache?.version !== version) this.linkPlanCache = { version, plan: new LinkPlan(this) };
+    return this.linkPlanCache.plan;
+  }
+
+  /** Who waits for whom, the stacks' deploy order and k3s sync waves: derived once per state of the tree. */
+  get startOrder(): StartOrder {
+    const version = treeVersion(this);
+    if (this.startOrderCache?.version !== version) this.startOrderCache = { version, order: new StartOrder(this) };
+    return this.startOrderCache.order;
+  }
+
   /** Device indices of `service` on `node` ([] when it has no GPU request). */
   gpuDevices(service: Service, node: Node): readonly number[] {
     return this.gpuPlacement.assignments.get(service)?.get(node) ?? [];
@@ -173,27 +194,9 @@ export class Platform extends Construct {
     return [...this.nodes.values()].filter((n) => n.deployed);
   }
 
-  /**
-   * Stacks in deploy order: a stack comes after every stack it has an ordering connection to.
-   * Ties keep declaration order.
-   */
+  /** Stacks in deploy order (`startOrder.stacks`): after every stack they wait for. Throws on a cycle. */
   stackOrder(): Stack[] {
-    const stacks = this.stacks;
-    const deps = new Map<Stack, Set<Stack>>(stacks.map((s) => [s, new Set()]));
-    for (const c of this.connections) {
-      const from = stacks.find((s) => s.name === c.from.stackName);
-      const to = stacks.find((s) => s.name === c.to.stackName);
-      if (c.ordering && from && to && from !== to) deps.get(from)?.add(to);
-    }
-    const ordered: Stack[] = [];
-    const remaining = [...stacks];
-    while (remaining.length > 0) {
-      const next = remaining.find((s) => [...(deps.get(s) ?? [])].every((d) => ordered.includes(d)));
-      if (!next) throw new Error(`stacks depend on each other in a cycle: ${remaining.map((s) => s.name).join(', ')}`);
-      ordered.push(next);
-      remaining.splice(remaining.indexOf(next), 1);
-    }
-    return ordered;
+    return this.startOrder.stacks;
   }
 
   /** Checks that need the built tree: GPU placement, host-port clashes, routes. */

@@ -285,6 +285,40 @@ export interface Connection {
 
 const DEFAULT_RESOURCES: ResourceSpec = { cpus: 1, memoryGb: 1 };
 
+/*
+ * The effective specs: every `@default` of the props applied once, here, when the construct is
+ * built, so no renderer or rule carries a default of its own.
+ */
+
+/** A port with its protocol, entry, http and authentication decided. */
+export type EffectivePort = PortSpec & Required<Pick<PortSpec, 'protocol' | 'entry' | 'http' | 'authentication'>>;
+/** A health check with its tool and timings decided. */
+export type EffectiveHealthCheck = HealthCheckSpec &
+  Required<Pick<HealthCheckSpec, 'via' | 'intervalSeconds' | 'timeoutSeconds' | 'retries' | 'startPeriodSeconds' | 'loopbackOnly'>>;
+/** A volume; a data volume with its size decided. */
+export type EffectiveVolume = Exclude<VolumeSpec, { name: string }> | (Extract<VolumeSpec, { name: string }> & { readonly sizeGb: number });
+/** A config file with read-only and executable decided. */
+export type EffectiveConfigFile = ConfigFileSpec & Required<Pick<ConfigFileSpec, 'readOnly' | 'executable'>>;
+
+/** Size of a data volume that names none, in GB. */
+export const DEFAULT_VOLUME_GB = 10;
+
+function effectiveVolume(v: VolumeSpec): EffectiveVolume {
+  return 'hostPath' in v ? v : { ...v, sizeGb: v.sizeGb ?? DEFAULT_VOLUME_GB };
+}
+
+function effectiveHealthCheck(h: HealthCheckSpec): EffectiveHealthCheck {
+  return {
+    ...h,
+    via: h.via ?? 'wget',
+    intervalSeconds: h.intervalSeconds ?? 30,
+    timeoutSeconds: h.timeoutSeconds ?? 10,
+    retries: h.retries ?? 3,
+    startPeriodSeconds: h.startPeriodSeconds ?? 30,
+    loopbackOnly: h.loopbackOnly ?? false,
+  };
+}
+
 /**
  * The variable a host-network service finds its node's address in (Compose: the node's bind
  * address; k3s: the pod's host IP), so it listens there and not on every interface of the host.
@@ -311,10 +345,10 @@ export class Service extends Construct {
   readonly entrypoint?: readonly string[];
   readonly command?: readonly string[];
   private readonly envVars: Record<string, EnvValue>;
-  readonly ports: readonly PortSpec[];
-  readonly volumes: readonly VolumeSpec[];
-  readonly configFiles: readonly ConfigFileSpec[];
-  readonly healthCheck?: HealthCheckSpec;
+  readonly ports: readonly EffectivePort[];
+  readonly volumes: readonly EffectiveVolume[];
+  readonly configFiles: readonly EffectiveConfigFile[];
+  readonly healthCheck?: EffectiveHealthCheck;
   readonly resources: ResourceSpec;
   readonly gpu?: GpuRequest;
   readonly oneShot: boolean;
@@ -349,9 +383,9 @@ export class Service extends Construct {
     this.command = props.command;
     this.envVars = { ...props.env };
     this.ports = (props.ports ?? []).map((p) => ({ ...p, protocol: p.protocol ?? 'tcp', entry: p.entry ?? false, http: p.http ?? (p.protocol ?? 'tcp') === 'tcp', authentication: p.authentication ?? 'none' }));
-    this.volumes = props.volumes ?? [];
-    this.configFiles = props.configFiles ?? [];
-    this.healthCheck = props.healthCheck;
+    this.volumes = (props.volumes ?? []).map(effectiveVolume);
+    this.configFiles = (props.configFiles ?? []).map((f) => ({ ...f, readOnly: f.readOnly ?? true, executable: f.executable ?? false }));
+    this.healthCheck = props.healthCheck && effectiveHealthCheck(props.healthCheck);
     this.resources = props.resources ?? DEFAULT_RESOURCES;
     this.gpu = props.gpu;
     this.oneShot = props.oneShot ?? false;
@@ -378,8 +412,8 @@ export class Service extends Construct {
   }
 
   /** Common volumes, then those only `target` needs. */
-  volumesFor(target: Target): readonly VolumeSpec[] {
-    return [...this.volumes, ...(this.onTarget[target]?.volumes ?? [])];
+  volumesFor(target: Target): readonly EffectiveVolume[] {
+    return [...this.volumes, ...(this.onTarget[target]?.volumes ?? []).map(effectiveVolume)];
   }
 
   /** Environment variables, by name: literals, secret references, and values resolved per target. */
@@ -431,7 +465,7 @@ export class Service extends Construct {
     return this.nodes[0] as Node;
   }
 
-  get primaryPort(): PortSpec | undefined {
+  get primaryPort(): EffectivePort | undefined {
     return this.ports[0];
   }
 

@@ -265,8 +265,8 @@ export function secretsProgram(io: SecretsIo): Command {
 
 /** Which services read a changed secret, and how each target brings them onto the new values. */
 export async function restartAdvice(platform: Platform, changed: ReadonlySet<string>): Promise<string> {
-  // The workload kinds come from the k3s charts (cdk8s): loaded only here.
-  const { workloadKind } = await import('../../charts/service-workload.js');
+  // The workload kinds (no cdk8s in that module): loaded only here.
+  const { workloadKind } = await import('../k3s/workload-kind.js');
   const readers = readersOf(platform, changed);
   if (readers.length === 0) return 'no service reads them\n';
   const byStack = new Map<string, string[]>();

@@ -1,5 +1,4 @@
 import { isPrivateAddress } from '../model/ipv4.js';
-import { hostPorts } from '../model/host-ports.js';
 import type { Platform } from '../model/platform.js';
 import type { Finding } from './finding.js';
 
@@ -52,7 +51,7 @@ export function inferenceExposure(platform: Platform): Finding[] {
 export function bindAllInterfaces(platform: Platform): Finding[] {
   const findings: Finding[] = [];
   for (const node of platform.deployedNodes) {
-    const published = hostPorts(platform, node);
+    const published = platform.linkPlan.published(node);
     if (node.bindAddress !== '0.0.0.0' || published.length === 0) continue;
     const key = platform.config.exposure === 'tailnet' ? 'tailscaleAddress' : 'address';
     findings.push({
@@ -76,9 +75,9 @@ export function bindAllInterfaces(platform: Platform): Finding[] {
  */
 export function unauthenticatedPorts(platform: Platform): Finding[] {
   const findings: Finding[] = [];
-  const entryNodes = new Set(platform.services.filter((s) => s.ports.some((p) => p.entry)).flatMap((s) => s.nodes));
+  const entryNodes = new Set(platform.linkPlan.entryNodes);
   for (const node of platform.deployedNodes) {
-    for (const hp of hostPorts(platform, node)) {
+    for (const hp of platform.linkPlan.published(node)) {
       const spec = hp.service.ports.find((p) => p.port === hp.port && p.protocol === hp.protocol);
       if (!spec || spec.entry || spec.authentication !== 'none') continue;
       const caller = hp.dialledBy?.from;

@@ -1,4 +1,3 @@
-import { hostPorts } from '../model/host-ports.js';
 import type { Platform } from '../model/platform.js';
 import type { Finding } from './finding.js';
 
@@ -16,7 +15,7 @@ export function coolifyPorts(platform: Platform): Finding[] {
   const mainHost = platform.deployedNodes.find((n) => n.role === 'server');
   for (const node of platform.deployedNodes) {
     const proxyNoted = new Set<string>();
-    const published = hostPorts(platform, node);
+    const published = platform.linkPlan.published(node);
     for (const hp of published) {
       if (hp.protocol !== 'tcp') continue;
       if (node === mainHost && COOLIFY_PORTS.includes(hp.port)) {
@@ -48,7 +47,7 @@ export function routeChecks(platform: Platform): Finding[] {
   const edge = platform.service('caddy');
   for (const route of platform.routes) {
     const service = route.service;
-    if (service && route.port !== undefined && !service.ports.some((p) => p.port === route.port && (p.protocol ?? 'tcp') === 'tcp')) {
+    if (service && route.port !== undefined && !service.ports.some((p) => p.port === route.port && p.protocol === 'tcp')) {
       findings.push({
         rule: 'route-no-port',
         severity: 'error',
