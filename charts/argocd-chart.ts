@@ -1,6 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
-import * as k8s from '../lib/k3s/k8s.js';
+import * as k8s from './k8s.js';
 import { GPU_PRESENT_LABEL, GPU_RESOURCE, SEALED_SECRETS_CONTROLLER, SYNC_WAVE } from '../lib/k3s/names.js';
 import { stackWaves } from '../lib/k3s/waves.js';
 import { toYaml } from '../lib/output/yaml.js';

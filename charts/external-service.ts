@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import * as k8s from '../lib/k3s/k8s.js';
+import * as k8s from './k8s.js';
 import { podLabels } from '../lib/k3s/names.js';
 import type { Service } from '../lib/model/service.js';
 import { containerPorts } from './service-workload.js';

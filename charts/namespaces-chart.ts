@@ -1,6 +1,6 @@
 import type { Construct } from 'constructs';
 import type { ConfigIssue } from '../lib/config/errors.js';
-import * as k8s from '../lib/k3s/k8s.js';
+import * as k8s from './k8s.js';
 import { MANAGED_BY, MANAGED_BY_LABEL, VLAN_LABEL, ZONE_LABEL } from '../lib/k3s/names.js';
 import { zoneLimitRange, zoneQuota } from '../lib/k3s/quotas.js';
 import { cpuQuantity, memoryQuantity } from '../lib/k3s/resources.js';

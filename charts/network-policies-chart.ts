@@ -1,5 +1,5 @@
 import type { Construct } from 'constructs';
-import * as k8s from '../lib/k3s/k8s.js';
+import * as k8s from './k8s.js';
 import { NAME_LABEL, NAMESPACE_NAME_LABEL } from '../lib/k3s/names.js';
 import { CGNAT_RANGE, LINK_LOCAL_RANGE, PRIVATE_RANGES } from '../lib/model/ipv4.js';
 import type { Platform } from '../lib/model/platform.js';

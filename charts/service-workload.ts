@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import * as k8s from '../lib/k3s/k8s.js';
+import * as k8s from './k8s.js';
 import { podLabels, selectorLabels } from '../lib/k3s/names.js';
 import { K3sResolver } from '../lib/k3s/resolver.js';
 import { deploymentStrategy, workloadKind, type WorkloadKind } from '../lib/k3s/workload-kind.js';

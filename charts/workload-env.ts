@@ -1,4 +1,4 @@
-import type * as k8s from '../lib/k3s/k8s.js';
+import type * as k8s from './k8s.js';
 import { secretObjectName } from '../lib/k3s/names.js';
 import { K3sResolver } from '../lib/k3s/resolver.js';
 import { Secret } from '../lib/model/secret.js';

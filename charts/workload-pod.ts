@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import * as k8s from '../lib/k3s/k8s.js';
+import * as k8s from './k8s.js';
 import { GPU_PRESENT_LABEL, GPU_RESOURCE, GPU_RUNTIME_CLASS, HOSTNAME_LABEL, podLabels } from '../lib/k3s/names.js';
 import { cpuQuantity, memoryQuantity, podResources } from '../lib/k3s/resources.js';
 import type { Platform } from '../lib/model/platform.js';

@@ -1,4 +1,4 @@
-import * as k8s from '../lib/k3s/k8s.js';
+import * as k8s from './k8s.js';
 import { inImageCheck } from '../lib/model/health.js';
 import type { EffectiveHealthCheck } from '../lib/model/service.js';
 

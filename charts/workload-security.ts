@@ -1,4 +1,4 @@
-import type * as k8s from '../lib/k3s/k8s.js';
+import type * as k8s from './k8s.js';
 import type { Service } from '../lib/model/service.js';
 
 /** Capabilities an entrypoint needs to prepare its volumes and drop to its own user (postgres, valkey, minio…). */

@@ -76,9 +76,13 @@ export function render(loaded: LoadedConfig, flavor: ComposeFlavor): { platform:
   return { platform, files, units };
 }
 
-/** Render the k3s target in memory. cdk8s is loaded here, only when k3s is asked for. */
+/**
+ * Render the k3s target in memory. The k3s renderer is the cdk8s charts of `charts/`, which build on
+ * lib/; this is the one place lib/ reaches them, through a lazy import, so cdk8s loads only when k3s
+ * is asked for and nothing else in lib/ depends on charts/.
+ */
 export async function renderK3s(loaded: LoadedConfig, platform = buildPlatform(loaded)): Promise<{ platform: Platform; output: TargetOutput }> {
-  const { synthK3s } = await import('./k3s/synth.js');
+  const { synthK3s } = await import('../charts/synth.js');
   const result = withSource(loaded, () => synthK3s(platform));
   return { platform, output: { target: 'k3s', files: result.files, objects: result.manifests.size, notes: result.notes } };
 }

@@ -99,7 +99,7 @@ export function coolifyHandover(platform: Platform, data: StoreData | undefined)
 /** The Kubernetes Secrets of the k3s target with their values, as `kubectl apply -f -` reads them. */
 export async function k3sSecretManifests(platform: Platform, data: StoreData): Promise<{ namespace: string; name: string; manifest: string }[]> {
   // The k3s docs module loads the charts (and cdk8s): only this hand-over needs it.
-  const { k3sSecrets } = await import('../k3s/docs.js');
+  const { k3sSecrets } = await import('../k3s/secrets.js');
   return k3sSecrets(platform).map(({ namespace, secret }) => {
     const name = secretObjectName(secret);
     const manifest = stringify({

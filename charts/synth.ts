@@ -1,17 +1,18 @@
 import { App } from 'cdk8s';
-import { ArgoCdChart } from '../../charts/argocd-chart.js';
-import type { K3sContext } from '../../charts/context.js';
-import { NamespacesChart } from '../../charts/namespaces-chart.js';
-import { NetworkPoliciesChart } from '../../charts/network-policies-chart.js';
-import type { Manifest, OutputChart } from '../../charts/output-chart.js';
-import { StackChart } from '../../charts/stack-chart.js';
-import { multusNodes, multusZones, nodeVlanScript, VlansChart } from '../../charts/vlans.js';
-import { ConfigIssues, type ConfigIssue } from '../config/errors.js';
-import type { Platform } from '../model/platform.js';
-import type { RenderedFile } from '../output/writer.js';
-import { generatedHeader, toYaml } from '../output/yaml.js';
-import { BUILD_CONTEXTS_FOLDER, renderK3sReadme, renderSecretsReadme, renderSecretsScript } from './docs.js';
-import { gpuSharingNotes } from './gpu-sharing.js';
+import { ArgoCdChart } from './argocd-chart.js';
+import type { K3sContext } from './context.js';
+import { NamespacesChart } from './namespaces-chart.js';
+import { NetworkPoliciesChart } from './network-policies-chart.js';
+import type { Manifest, OutputChart } from './output-chart.js';
+import { StackChart } from './stack-chart.js';
+import { multusNodes, multusZones, nodeVlanScript, VlansChart } from './vlans.js';
+import { ConfigIssues, type ConfigIssue } from '../lib/config/errors.js';
+import type { Platform } from '../lib/model/platform.js';
+import type { RenderedFile } from '../lib/output/writer.js';
+import { generatedHeader, toYaml } from '../lib/output/yaml.js';
+import { BUILD_CONTEXTS_FOLDER, renderK3sReadme } from './docs.js';
+import { renderSecretsReadme, renderSecretsScript } from '../lib/k3s/secrets.js';
+import { gpuSharingNotes } from '../lib/k3s/gpu-sharing.js';
 
 export interface K3sSynthResult {
   readonly files: RenderedFile[];

@@ -1,0 +1,43 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+/*
+ * The layout shows the architecture: charts/ (the k3s target, cdk8s) builds on lib/ (the model,
+ * config, Compose target, checks), never the other way round. The one exception is the composition
+ * point lib/synth.ts, which loads the k3s renderer lazily so cdk8s is read only when k3s is asked for.
+ */
+const ROOT = join(import.meta.dirname, '..');
+
+function sources(dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sources(path);
+    return entry.name.endsWith('.ts') ? [path] : [];
+  });
+}
+
+/** Every module a file imports, statically or with `import()`. */
+function imports(file: string): string[] {
+  const text = readFileSync(join(ROOT, file), 'utf8');
+  return [...text.matchAll(/(?:from\s+|import\s*\(\s*)'([^']+)'/g)].map((m) => m[1] as string);
+}
+
+describe('layout', () => {
+  it('nothing in lib/ imports charts/, except the lazy k3s renderer in lib/synth.ts', () => {
+    const offenders = sources('lib').flatMap((file) =>
+      imports(file)
+        .filter((spec) => spec.startsWith('.') && relative(ROOT, join(ROOT, file, '..', spec)).startsWith('charts/'))
+        .map((spec) => `${file}: ${spec}`),
+    );
+    expect(offenders).toEqual(['lib/synth.ts: ../charts/synth.js']);
+    expect(readFileSync(join(ROOT, 'lib/synth.ts'), 'utf8')).toMatch(/await import\('\.\.\/charts\/synth\.js'\)/);
+  });
+
+  it('charts/ holds the k3s renderer: its entry (cdk8s.yaml) and synthesis', () => {
+    const charts = sources('charts');
+    expect(charts).toContain('charts/main.ts');
+    expect(charts).toContain('charts/synth.ts');
+    expect(sources('lib/k3s').some((file) => imports(file).some((spec) => spec.startsWith('cdk8s')))).toBe(false);
+  });
+});
