@@ -73,8 +73,13 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
     return stack;
   };
   // Declare stacks in reference order so ties in deploy order are stable.
+  // A GPU-only kind has no place on a platform without GPU nodes; its stack is declared only for what can run.
+  const deployedGpuNode = platform.deployedNodes.some((n) => n.hasGpu);
+  const placeable = (d: ServiceDescriptor): boolean =>
+    (d.on === 'gpu' ? d.cpuFallback === true || firstGpuNode !== undefined : d.on === 'gpu-nodes' ? deployedGpuNode : true) &&
+    (d.requires ?? []).every((r) => placeable(descriptorOf(r) as ServiceDescriptor));
   for (const stack of Object.keys(REFERENCE_STACKS)) {
-    const used = (SERVICE_DESCRIPTORS as readonly ServiceDescriptor[]).some((d) => d.stack === stack && enabled(d.name));
+    const used = (SERVICE_DESCRIPTORS as readonly ServiceDescriptor[]).some((d) => d.stack === stack && enabled(d.name) && placeable(d));
     if (used || (stack === 'apps' && Object.values(config.apps).some((a) => a.kind === 'container'))) stackOf(stack);
   }
 
@@ -91,24 +96,46 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
     return zone;
   };
 
-  const nodesFor = (descriptor: ServiceDescriptor): Node[] | undefined => {
+  /** Enabled by `services.<name>.enabled: true`, not only by default: leaving it out would surprise. */
+  const askedFor = (name: string) => config.services[name as ServiceName]?.enabled === true;
+
+  /**
+   * A kind that can run on the CPU (`cpuFallback`) goes there when `services.<name>.gpus: 0`, when
+   * no node lists GPUs, or when the node it is moved to has none.
+   */
+  const onCpu = (descriptor: ServiceDescriptor): boolean => {
+    if (!descriptor.cpuFallback || descriptor.on !== 'gpu') return false;
+    const settings = config.services[descriptor.name as ServiceName];
+    if (settings?.gpus === 0) return true;
+    if (settings?.node !== undefined) return !platform.nodes.get(settings.node)?.hasGpu;
+    return !firstGpuNode;
+  };
+
+  /** A GPU kind no node can hold: an error when asked for explicitly, else left out and named in the summary. */
+  const noGpuFor = (name: string): undefined => {
+    if (askedFor(name)) {
+      issues.push({
+        path: ['services', name, 'enabled'],
+        message: `${name} runs only on a GPU and no node lists gpus; add a GPU to a node (nodes.<name>.gpus) or drop services.${name}.enabled: true (without a GPU node it is left out on its own)`,
+      });
+    } else {
+      platform.leaveOut(name, 'no node has a GPU');
+    }
+    return undefined;
+  };
+
+  const nodesFor = (descriptor: ServiceDescriptor, cpu: boolean): Node[] | undefined => {
     const name = descriptor.name;
     const override = config.services[name as ServiceName]?.node;
     if (override !== undefined) return [platform.nodes.get(override) as Node];
     const on = descriptor.on;
-    if (on === 'server') return firstServer ? [firstServer] : undefined;
-    if (on === 'gpu') {
-      if (!firstGpuNode) {
-        issues.push({
-          path: ['nodes'],
-          message: `${name} needs a GPU but no node lists gpus; add a GPU node or turn it off (services.${name}.enabled: false)`,
-        });
-        return undefined;
-      }
-      return [firstGpuNode];
-    }
+    if (on === 'server' || cpu) return firstServer ? [firstServer] : undefined;
+    if (on === 'gpu') return firstGpuNode ? [firstGpuNode] : noGpuFor(name);
     if (on === 'every-node') return platform.deployedNodes;
-    if (on === 'gpu-nodes') return platform.deployedNodes.filter((n) => n.hasGpu);
+    if (on === 'gpu-nodes') {
+      const gpuNodes = platform.deployedNodes.filter((n) => n.hasGpu);
+      return gpuNodes.length > 0 ? gpuNodes : noGpuFor(name);
+    }
     return built.get(on.with)?.nodes.slice();
   };
 
@@ -122,14 +149,35 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
   /** Build a kind if enabled, its required services built, and placeable. */
   const build = (descriptor: ServiceDescriptor) => {
     const name = descriptor.name;
-    if (!enabled(name) || (descriptor.requires ?? []).some((r) => !built.has(r))) return;
+    if (!enabled(name)) return;
+    const leftOutNeed = (descriptor.requires ?? []).find((r) => platform.leftOut.some((l) => l.service === r));
+    if (leftOutNeed !== undefined) {
+      if (askedFor(name)) {
+        issues.push({
+          path: ['services', name, 'enabled'],
+          message: `${name} needs ${leftOutNeed}, which runs only on a GPU, and no node lists gpus; add a GPU to a node (nodes.<name>.gpus) or drop services.${name}.enabled: true (without a GPU node it is left out on its own)`,
+        });
+      } else {
+        platform.leaveOut(name, `needs ${leftOutNeed}`);
+      }
+      return;
+    }
+    if ((descriptor.requires ?? []).some((r) => !built.has(r))) return;
     const zone = zoneFor(descriptor);
-    const serviceNodes = nodesFor(descriptor);
+    const cpu = onCpu(descriptor);
+    const serviceNodes = nodesFor(descriptor, cpu);
     if (!zone || !serviceNodes || serviceNodes.length === 0) return;
     const service = descriptor.create({
       ...context,
       stack: stackOf(descriptor.stack),
-      props: { descriptor, zone, nodes: serviceNodes, image: config.images[name as ServiceName], settings: config.services[name as ServiceName] },
+      props: {
+        descriptor,
+        zone,
+        nodes: serviceNodes,
+        image: config.images[name as ServiceName],
+        settings: config.services[name as ServiceName],
+        onCpu: cpu,
+      },
     });
     if (service) built.set(name, service);
   };

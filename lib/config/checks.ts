@@ -135,6 +135,7 @@ export function checkConfig(config: PlatformConfig): ConfigIssue[] {
   }
 
   const gpuServices = SERVICE_DESCRIPTORS.filter((d) => 'gpus' in d && d.gpus !== undefined).map((d) => d.name);
+  const cpuServices = SERVICE_DESCRIPTORS.filter((d) => 'cpuFallback' in d && d.cpuFallback === true).map((d) => d.name);
   for (const [service, settings] of Object.entries(config.services)) {
     mustBeNode(['services', service, 'node'], settings?.node);
     mustBeZone(['services', service, 'zone'], settings?.zone);
@@ -147,6 +148,16 @@ export function checkConfig(config: PlatformConfig): ConfigIssue[] {
           got: 'value',
           message: `${service} cannot use a GPU; services that take GPUs: ${gpuServices.join(', ')}`,
         });
+      }
+    } else if (settings?.gpus === 0) {
+      if (!descriptorOf(service)?.cpuFallback) {
+        issues.push({
+          path: ['services', service, 'gpus'],
+          got: 'value',
+          message: `${service} runs only on a GPU; gpus: 0 (run on the CPU) is for ${cpuServices.join(', ')}. Turn it off instead (services.${service}.enabled: false)`,
+        });
+      } else if (settings.gpuDevices !== undefined) {
+        issues.push({ path: ['services', service, 'gpuDevices'], message: `${service} runs on the CPU (gpus: 0); remove gpuDevices or ask for GPUs` });
       }
     }
   }

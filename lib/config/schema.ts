@@ -156,11 +156,11 @@ const serviceSettingsSchema = strictObject({
   node: nameSchema.optional().describe('Node to run on (default: first GPU node for GPU services, first server otherwise).'),
   zone: nameSchema.optional().describe('Zone (network segment) to run in (default: the reference zone of the service).'),
   gpus: z
-    .union([z.number().int().min(1, { error: 'must be a whole number of GPUs (1 or more) or "all"' }), z.literal('all')], {
-      error: 'must be a whole number of GPUs (1 or more) or "all"',
+    .union([z.number().int().min(0, { error: 'must be a whole number of GPUs (0 or more) or "all"' }), z.literal('all')], {
+      error: 'must be a whole number of GPUs (0 or more) or "all"',
     })
     .optional()
-    .describe('GPUs this service asks for (GPU services only).'),
+    .describe('GPUs this service asks for (GPU services only). 0: run on the CPU (services that can, such as ollama).'),
   gpuDevices: z
     .array(z.number().int().min(0, { error: 'must be a GPU index (0 or more)' }))
     .optional()

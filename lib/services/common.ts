@@ -20,6 +20,11 @@ export interface CatalogServiceProps {
   readonly image?: string;
   /** Overrides from `services.<name>:` (resources, extra env, GPUs). @default none */
   readonly settings?: ServiceSettings;
+  /**
+   * A GPU kind that can run on the CPU (`cpuFallback`) placed on the CPU: it gets no GPU.
+   * @default false
+   */
+  readonly onCpu?: boolean;
 }
 
 type OwnProps = Omit<ServiceProps, 'zone' | 'nodes' | 'image' | 'configPath' | 'build' | 'gpu' | 'adminWithoutLogin' | 'inference'>;
@@ -55,7 +60,7 @@ export function catalogProps(name: string, props: CatalogServiceProps, own: OwnP
   if (descriptor.name !== name) throw new Error(`service ${name} built from the descriptor of ${descriptor.name}`);
   const settings = props.settings ?? {};
   const resources = own.resources ?? { cpus: 1, memoryGb: 1 };
-  const gpu = descriptor.gpus === undefined ? undefined : { count: settings.gpus ?? descriptor.gpus, devices: settings.gpuDevices };
+  const gpu = descriptor.gpus === undefined || props.onCpu ? undefined : { count: settings.gpus ?? descriptor.gpus, devices: settings.gpuDevices };
   // The platform's own build, unless `images:` names another image.
   const build = props.image === undefined ? descriptor.build : undefined;
   return {

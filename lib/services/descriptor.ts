@@ -93,6 +93,12 @@ export interface ServiceDescriptor<N extends string = string> {
    */
   readonly gpus?: number | 'all';
   /**
+   * It also runs without a GPU, on a node's CPU (same image): placed there when no node lists
+   * GPUs, when its node has none, or when `services.<name>.gpus: 0`. A GPU kind without it is left
+   * out of a platform with no GPU node (and refused when enabled explicitly). @default false
+   */
+  readonly cpuFallback?: boolean;
+  /**
    * An admin UI with no login of its own: a public route to it needs basic auth at the edge
    * (`public-admin-without-auth`). @default false
    */
