@@ -5,6 +5,7 @@ import {
   GPU_PRESENT_LABEL,
   GPU_RESOURCE,
   GPU_RUNTIME_CLASS,
+  gpuKeys,
   HOSTNAME_LABEL,
   podLabels,
   secretObjectName,
@@ -26,6 +27,11 @@ export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job';
 const ENTRYPOINT_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID'];
 /** Toleration of the GPU nodes' taint (`nvidia.com/gpu=present:NoSchedule`, the conventional taint of dedicated GPU nodes). */
 export const GPU_TOLERATION = { key: GPU_RESOURCE, operator: 'Equal', value: 'present', effect: 'NoSchedule' } as const;
+
+/** The toleration of the taint of a vendor's GPU nodes (`amd.com/gpu=present:NoSchedule` on AMD ones). */
+export function gpuToleration(vendor: 'nvidia' | 'amd'): { key: string; operator: 'Equal'; value: 'present'; effect: 'NoSchedule' } {
+  return { ...GPU_TOLERATION, key: gpuKeys(vendor).resource };
+}
 /** Where a DaemonSet keeps per-node data (a ReadWriteOnce claim cannot follow it to every node). */
 const NODE_DATA_ROOT = '/var/lib/platform';
 /** Annotation that rolls the pods when a rendered config changes (subPath mounts are never refreshed). */
@@ -234,7 +240,8 @@ export class ServiceWorkload extends Construct {
     const annotations: Record<string, string> = {};
     if (Object.keys(configData).length > 0) annotations[CONFIG_CHECKSUM] = checksum(configData);
     if (service.zone.multus) annotations['k8s.v1.cni.cncf.io/networks'] = multusNetworkName(service.zone);
-    const gpuNode = service.nodes.some((n) => n.hasGpu);
+    const gpuVendors = [...new Set(service.nodes.flatMap((n) => (n.gpuVendor ? [n.gpuVendor] : [])))].sort().reverse();
+    const usesGpu = service.gpu !== undefined || service.gpuTelemetry;
     const security = service.security;
     const nonRoot = service.runAsUid;
     const needsApi = podDiscoveryNamespaces(service).length > 0;
@@ -242,8 +249,8 @@ export class ServiceWorkload extends Construct {
       metadata: { labels: podLabels(service), annotations: Object.keys(annotations).length > 0 ? annotations : undefined },
       spec: {
         ...this.placement(),
-        tolerations: gpuNode ? [GPU_TOLERATION] : undefined,
-        runtimeClassName: service.gpu || service.gpuTelemetry ? GPU_RUNTIME_CLASS : undefined,
+        tolerations: gpuVendors.length > 0 ? gpuVendors.map(gpuToleration) : undefined,
+        runtimeClassName: usesGpu && gpuVendors.includes('nvidia') ? GPU_RUNTIME_CLASS : undefined,
         hostPid: security.hostPid ? true : undefined,
         hostNetwork: security.hostNetwork ? true : undefined,
         // Cluster DNS names still resolve from the host's network namespace.
@@ -275,7 +282,8 @@ export class ServiceWorkload extends Construct {
       };
     }
     const selector: Record<string, string> = { [HOSTNAME_LABEL]: service.homeNode.name };
-    if (service.gpu) selector[GPU_PRESENT_LABEL] = 'true';
+    const vendor = service.homeNode.gpuVendor;
+    if (service.gpu && vendor) selector[gpuKeys(vendor).label] = 'true';
     return { nodeSelector: selector };
   }
 
@@ -287,8 +295,9 @@ export class ServiceWorkload extends Construct {
       cpu: k8s.Quantity.fromString(cpuQuantity(resources.cpuLimit)),
       memory: k8s.Quantity.fromString(memoryQuantity(resources.memoryLimitGb)),
     };
-    if (service.gpu && !service.perNode) {
-      limits[GPU_RESOURCE] = k8s.Quantity.fromNumber(platform.gpuAssignment.k3sLimit(service, service.homeNode));
+    const vendor = service.perNode ? undefined : service.homeNode.gpuVendor;
+    if (service.gpu && vendor) {
+      limits[gpuKeys(vendor).resource] = k8s.Quantity.fromNumber(platform.gpuAssignment.k3sLimit(service, service.homeNode));
     }
     const env = this.environment();
     const probe = service.healthCheck ? probeFor(service.healthCheck) : undefined;
@@ -350,7 +359,7 @@ export class ServiceWorkload extends Construct {
     if (service.perNode) runtime.push({ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } });
     if (service.security.hostNetwork) runtime.push({ name: HOST_NETWORK_ADDRESS_ENV, valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } });
     // Telemetry reads every GPU of the node without taking one from the device plugin.
-    if (service.gpuTelemetry) runtime.push({ name: 'NVIDIA_VISIBLE_DEVICES', value: 'all' });
+    if (service.gpuTelemetry && service.nodes.every((n) => n.gpuVendor === 'nvidia')) runtime.push({ name: 'NVIDIA_VISIBLE_DEVICES', value: 'all' });
     return [...fromSecrets, ...runtime, ...values];
   }
 

@@ -19,6 +19,8 @@ export { isEnabled };
  * names a service: what a service is and whom it dials live in its file under lib/services/.
  */
 
+const vendorName = (vendor: string) => (vendor === 'amd' ? 'AMD' : 'NVIDIA');
+
 /** Stacks in the order they are declared (deploy order is derived from connections). */
 export const REFERENCE_STACKS: Readonly<Record<string, string>> = {
   dns: 'Authoritative DNS and dynamic DNS',
@@ -39,7 +41,14 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
   const issues: ConfigIssue[] = [];
   const nodes = [...platform.nodes.values()];
   const firstServer = nodes.find((n) => n.role === 'server');
-  const firstGpuNode = nodes.find((n) => n.hasGpu && n.role !== 'server') ?? nodes.find((n) => n.hasGpu);
+  /** GPU nodes of a vendor the kind's image runs on; dedicated GPU nodes before servers with a GPU. */
+  const vendorsOf = (d: ServiceDescriptor) => d.gpuVendors ?? ['nvidia'];
+  const gpuNodesFor = (d: ServiceDescriptor) => nodes.filter((n) => n.gpuVendor !== undefined && vendorsOf(d).includes(n.gpuVendor));
+  const firstGpuNodeFor = (d: ServiceDescriptor) => gpuNodesFor(d).find((n) => n.role !== 'server') ?? gpuNodesFor(d)[0];
+  const anyGpuNode = nodes.some((n) => n.hasGpu);
+  /** Why a GPU kind has no place: no GPU at all, or none of a vendor its image runs on. */
+  const noPlaceReason = (d: ServiceDescriptor) =>
+    anyGpuNode ? `no node has a GPU its image runs on (${vendorsOf(d).map(vendorName).join(', ')})` : 'no node has a GPU';
   const built = new Map<string, Service>();
   const enabled = (name: string) => isEnabled(config, name);
 
@@ -74,9 +83,8 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
   };
   // Declare stacks in reference order so ties in deploy order are stable.
   // A GPU-only kind has no place on a platform without GPU nodes; its stack is declared only for what can run.
-  const deployedGpuNode = platform.deployedNodes.some((n) => n.hasGpu);
   const placeable = (d: ServiceDescriptor): boolean =>
-    (d.on === 'gpu' ? d.cpuFallback === true || firstGpuNode !== undefined : d.on === 'gpu-nodes' ? deployedGpuNode : true) &&
+    (d.on === 'gpu' ? d.cpuFallback === true || firstGpuNodeFor(d) !== undefined : d.on === 'gpu-nodes' ? gpuNodesFor(d).some((n) => n.deployed) : true) &&
     (d.requires ?? []).every((r) => placeable(descriptorOf(r) as ServiceDescriptor));
   for (const stack of Object.keys(REFERENCE_STACKS)) {
     const used = (SERVICE_DESCRIPTORS as readonly ServiceDescriptor[]).some((d) => d.stack === stack && enabled(d.name) && placeable(d));
@@ -108,18 +116,19 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
     const settings = config.services[descriptor.name as ServiceName];
     if (settings?.gpus === 0) return true;
     if (settings?.node !== undefined) return !platform.nodes.get(settings.node)?.hasGpu;
-    return !firstGpuNode;
+    return !firstGpuNodeFor(descriptor);
   };
 
   /** A GPU kind no node can hold: an error when asked for explicitly, else left out and named in the summary. */
-  const noGpuFor = (name: string): undefined => {
+  const noGpuFor = (descriptor: ServiceDescriptor): undefined => {
+    const name = descriptor.name;
     if (askedFor(name)) {
-      issues.push({
-        path: ['services', name, 'enabled'],
-        message: `${name} runs only on a GPU and no node lists gpus; add a GPU to a node (nodes.<name>.gpus) or drop services.${name}.enabled: true (without a GPU node it is left out on its own)`,
-      });
+      const message = anyGpuNode
+        ? `${name} runs only on ${vendorsOf(descriptor).map(vendorName).join(' or ')} GPUs and no node has one; add such a node (nodes.<name>.gpus[].vendor) or drop services.${name}.enabled: true (it is left out on its own then)`
+        : `${name} runs only on a GPU and no node lists gpus; add a GPU to a node (nodes.<name>.gpus) or drop services.${name}.enabled: true (without a GPU node it is left out on its own)`;
+      issues.push({ path: ['services', name, 'enabled'], message });
     } else {
-      platform.leaveOut(name, 'no node has a GPU');
+      platform.leaveOut(name, noPlaceReason(descriptor));
     }
     return undefined;
   };
@@ -130,11 +139,17 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
     if (override !== undefined) return [platform.nodes.get(override) as Node];
     const on = descriptor.on;
     if (on === 'server' || cpu) return firstServer ? [firstServer] : undefined;
-    if (on === 'gpu') return firstGpuNode ? [firstGpuNode] : noGpuFor(name);
+    if (on === 'gpu') {
+      const gpuNode = firstGpuNodeFor(descriptor);
+      return gpuNode ? [gpuNode] : noGpuFor(descriptor);
+    }
     if (on === 'every-node') return platform.deployedNodes;
     if (on === 'gpu-nodes') {
-      const gpuNodes = platform.deployedNodes.filter((n) => n.hasGpu);
-      return gpuNodes.length > 0 ? gpuNodes : noGpuFor(name);
+      const gpuNodes = gpuNodesFor(descriptor).filter((n) => n.deployed);
+      if (gpuNodes.length > 0) return gpuNodes;
+      // One vendor's exporter where every GPU is of the other: that one's exporter covers them.
+      if (anyGpuNode && !askedFor(name)) return undefined;
+      return noGpuFor(descriptor);
     }
     return built.get(on.with)?.nodes.slice();
   };

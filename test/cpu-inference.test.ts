@@ -75,7 +75,7 @@ describe('Ollama on the CPU', () => {
     const platform = buildPlatform(inlineConfig({}));
     const ollama = platform.service('ollama') as Ollama;
     expect(ollama.cpuThreads).toBeUndefined();
-    expect(ollama.gpu).toEqual({ count: 1, devices: undefined });
+    expect(ollama.gpu).toEqual({ count: 1, devices: undefined, vendors: ['nvidia', 'amd'] });
     expect(litellmModels(renderTree(inlineConfig({})), 'homelab/llm').every((m) => m.litellm_params.num_thread === undefined)).toBe(true);
   });
 

@@ -68,6 +68,15 @@ export function checkConfig(config: PlatformConfig): ConfigIssue[] {
 
   const seenAddresses = new Map<string, string>();
   for (const [name, node] of Object.entries(config.nodes)) {
+    const vendors = [...new Set(node.gpus.map((g) => g.vendor))];
+    if (vendors.length > 1) {
+      const index = node.gpus.findIndex((g) => g.vendor !== node.gpus[0]?.vendor);
+      issues.push({
+        path: ['nodes', name, 'gpus', index, 'vendor'],
+        got: 'value',
+        message: `node "${name}" mixes ${vendors.join(' and ')} GPUs; one vendor per node (each needs its own driver stack and device plugin): put the others in a node of their own`,
+      });
+    }
     if (node.role === 'gpu' && node.gpus.length === 0) {
       issues.push({ path: ['nodes', name, 'gpus'], message: `node "${name}" has role gpu but lists no GPUs; add its GPUs or use role server` });
     }

@@ -1,11 +1,12 @@
 import { childApps, devicePluginValues } from '../../charts/argocd-chart.js';
 import type { K3sContext } from '../../charts/context.js';
 import { workloadKind } from '../../charts/service-workload.js';
+import type { Node } from '../model/node.js';
 import type { Platform } from '../model/platform.js';
 import type { Secret } from '../model/secret.js';
 import { multusNodes, multusZones, whereaboutsRange } from '../../charts/vlans.js';
 import type { Service } from '../model/service.js';
-import { GPU_PRESENT_LABEL, GPU_RESOURCE, secretObjectName } from './names.js';
+import { gpuKeys, secretObjectName } from './names.js';
 import { GENERATED_BY } from '../output/yaml.js';
 
 /** Every Kubernetes Secret the pods read: one per platform secret and namespace that uses it. */
@@ -138,6 +139,18 @@ function builtImagesStep(built: readonly Service[]): string {
 /** Where the k3s tree keeps the build contexts of the images the platform builds. */
 export const BUILD_CONTEXTS_FOLDER = 'images';
 
+/** What the GPU nodes need before k3s starts, per vendor present (NVIDIA's wording unchanged when alone). */
+function gpuDriverStep(gpuNodes: readonly Node[]): string {
+  const nvidia = `install the NVIDIA driver and container toolkit before k3s starts, so k3s finds the
+   \`nvidia\` runtime (it ships the \`nvidia\` RuntimeClass itself)`;
+  const amd = `install the amdgpu driver (ROCm's amdgpu-install; \`/dev/kfd\` must exist); the
+   \`amd-gpu-device-plugin\` Application advertises their \`amd.com/gpu\` (whole GPUs: AMD's plugin does not time-slice)`;
+  const hasNvidia = gpuNodes.some((n) => n.gpuVendor === 'nvidia');
+  const hasAmd = gpuNodes.some((n) => n.gpuVendor === 'amd');
+  if (hasNvidia && hasAmd) return `on NVIDIA nodes ${nvidia}; on AMD nodes ${amd}`;
+  return hasAmd ? amd : nvidia;
+}
+
 export function renderK3sReadme(context: K3sContext, notes: readonly string[]): string {
   const { platform } = context;
   const { argocd } = platform.config.k3s;
@@ -153,9 +166,10 @@ export function renderK3sReadme(context: K3sContext, notes: readonly string[]): 
     .map((s) => [s.name, s.stackName, s.zone.namespace, workloadKind(s), s.perNode ? s.nodes.map((n) => n.name).join(', ') : s.homeNode.name]);
 
   const labelCommands = gpuNodes.flatMap((n) => {
-    const commands = [`kubectl label node ${n.name} ${GPU_PRESENT_LABEL}=true`];
+    const keys = gpuKeys(n.gpuVendor ?? 'nvidia');
+    const commands = [`kubectl label node ${n.name} ${keys.label}=true`];
     // A server also runs CoreDNS and ArgoCD, which do not tolerate the taint: only dedicated GPU nodes get it.
-    if (n.role === 'gpu') commands.push(`kubectl taint node ${n.name} ${GPU_RESOURCE}=present:NoSchedule`);
+    if (n.role === 'gpu') commands.push(`kubectl taint node ${n.name} ${keys.resource}=present:NoSchedule`);
     const config = nodeConfigs.get(n.name);
     if (config && config !== defaultConfig) commands.push(`kubectl label node ${n.name} nvidia.com/device-plugin.config=${config}`);
     return commands;
@@ -210,8 +224,7 @@ them from \`${argocd.repoURL}\` at \`${argocd.targetRevision}\`, folder \`${argo
    Node names must be the node names of platform.yaml (${[...platform.nodes.values()].filter((n) => n.deployed).map((n) => `\`${n.name}\``).join(', ')}): pods are placed by \`kubernetes.io/hostname\`.
 ${
   gpuNodes.length > 0
-    ? `2. GPU nodes: install the NVIDIA driver and container toolkit before k3s starts, so k3s finds the
-   \`nvidia\` runtime (it ships the \`nvidia\` RuntimeClass itself). Then label and taint them:
+    ? `2. GPU nodes: ${gpuDriverStep(gpuNodes)}. Then label and taint them:
    \`\`\`sh
    ${labelCommands.join('\n   ')}
    \`\`\`

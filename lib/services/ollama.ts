@@ -58,7 +58,7 @@ export class Ollama extends Service {
 }
 
 /**
- * Ollama: on the first GPU node, one GPU; on the first server's CPU when no node has a GPU or with
+ * Ollama: on the first GPU node (NVIDIA or AMD), one GPU; on the first server's CPU when no node has a GPU or with
  * `services.ollama.gpus: 0`. Answers anyone who reaches it, so never beside the edge.
  */
 export const ollama = defineService({
@@ -69,6 +69,10 @@ export const ollama = defineService({
   on: 'gpu',
   gpus: 1,
   cpuFallback: true,
+  // ROCm: Ollama publishes `<version>-rocm` with every release (docs/docker.md, "AMD GPU": the
+  // rocm tag, run with /dev/kfd and /dev/dri).
+  gpuVendors: ['nvidia', 'amd'],
+  rocmTagSuffix: '-rocm',
   inference: true,
   create: ({ stack, props }) => new Ollama(stack, props),
 });

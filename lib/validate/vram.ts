@@ -197,3 +197,20 @@ export function ramFindings(platform: Platform): Finding[] {
   }
   return findings;
 }
+
+/**
+ * A GPU of an AMD node that several services are placed on: Compose passes the device to each,
+ * but AMD's Kubernetes device plugin cannot time-slice (each `amd.com/gpu` is a whole GPU), so on
+ * k3s the pods beyond the node's GPUs stay Pending.
+ */
+export function amdGpuSharingK3s(platform: Platform): Finding[] {
+  return platform.gpuAssignment.nodes
+    .filter((s) => s.node.gpuVendor === 'amd' && s.replicas > 1)
+    .map((s) => ({
+      rule: 'gpu-sharing-amd-k3s',
+      severity: 'warning' as const,
+      path: ['nodes', s.node.name, 'gpus'],
+      message: `${s.pods.map((p) => p.name).join(', ')} share the AMD GPUs of ${s.node.name}; on k3s AMD's device plugin grants whole GPUs only, so the pods beyond one per GPU stay Pending (Compose shares them)`,
+      fix: 'on k3s, give each GPU service an AMD GPU of its own (more GPUs, another node, services.<name>.gpuDevices), or turn some off',
+    }));
+}
