@@ -1,7 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
 import * as k8s from '../lib/k3s/k8s.js';
-import { AMD_GPU_PRESENT_LABEL, AMD_GPU_RESOURCE, GPU_PRESENT_LABEL, GPU_RESOURCE, SEALED_SECRETS_CONTROLLER, SYNC_WAVE } from '../lib/k3s/names.js';
+import { AMD_GPU_RESOURCE, GPU_PRESENT_LABEL, GPU_RESOURCE, SEALED_SECRETS_CONTROLLER, SYNC_WAVE } from '../lib/k3s/names.js';
 import { stackWaves } from '../lib/k3s/waves.js';
 import { toYaml } from '../lib/output/yaml.js';
 import type { K3sContext } from './context.js';
@@ -21,15 +21,14 @@ export const HELM_CHARTS = {
 } as const;
 
 /**
- * Values of the amd-gpu chart: its DaemonSet on the labelled AMD nodes, tolerating their taint.
- * `node_selector_enabled` with our label instead of the chart's default selector (a PCI label only
- * node-feature-discovery sets; `null` removes it from the merged map). AMD's plugin cannot
+ * Values of the amd-gpu chart: its DaemonSet tolerating the AMD nodes' taint. The chart's node
+ * selector stays off (`node_selector_enabled: false`, its default): the selector it ships is a
+ * PCI label only node-feature-discovery sets, and a null cannot remove it through an
+ * Application's values. On a node without AMD GPUs the plugin advertises none. AMD's plugin cannot
  * time-slice: each `amd.com/gpu` is one whole GPU.
  */
 export function amdDevicePluginValues(): Record<string, unknown> {
   return {
-    node_selector_enabled: true,
-    node_selector: { [AMD_GPU_PRESENT_LABEL]: 'true', 'feature.node.kubernetes.io/pci-0300_1002.present': null },
     tolerations: [
       { key: 'CriticalAddonsOnly', operator: 'Exists' },
       { key: AMD_GPU_RESOURCE, operator: 'Exists', effect: 'NoSchedule' },
