@@ -92,13 +92,13 @@ describe('GPU-only services on a platform without GPUs', () => {
     const out = mkdtempSync(join(tmpdir(), 'platform-cpu-'));
     const result = await synthesize(loaded, { target: 'all', flavor: 'coolify', outDir: out });
     const names = result.platform.services.map((s) => s.name);
-    for (const gpuOnly of ['comfyui', 'comfyui-models', 'mochi', 'cogvideox', 'gpu-exporter']) expect(names).not.toContain(gpuOnly);
+    for (const gpuOnly of ['comfyui', 'comfyui-models', 'mochi', 'cogvideox', 'gpu-exporter', 'amd-gpu-exporter']) expect(names).not.toContain(gpuOnly);
     expect(result.platform.stacks.map((s) => s.name)).not.toContain('image');
     expect(result.platform.stacks.map((s) => s.name)).not.toContain('video');
     const summary = summarize(result, 'coolify', 'inline.yaml');
     expect(summary).toContain('  CPU:     ollama -> homelab CPU (8 threads)');
     expect(summary).toContain(
-      '  left out: comfyui, mochi, cogvideox, gpu-exporter (no node has a GPU); comfyui-models (needs comfyui); a GPU node brings them back',
+      '  left out: comfyui, mochi, cogvideox, gpu-exporter, amd-gpu-exporter (no node has a GPU); comfyui-models (needs comfyui); a GPU node brings them back',
     );
   });
 
