@@ -1,7 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
 import * as k8s from './k8s.js';
-import { GPU_PRESENT_LABEL, GPU_RESOURCE, SEALED_SECRETS_CONTROLLER, SYNC_WAVE } from '../lib/k3s/names.js';
+import { AMD_GPU_RESOURCE, GPU_PRESENT_LABEL, GPU_RESOURCE, SEALED_SECRETS_CONTROLLER, SYNC_WAVE } from '../lib/k3s/names.js';
 import { stackWaves } from '../lib/k3s/waves.js';
 import { toYaml } from '../lib/output/yaml.js';
 import type { K3sContext } from './context.js';
@@ -13,7 +13,28 @@ export const HELM_CHARTS = {
   multus: { repoURL: 'https://rke2-charts.rancher.io', chart: 'rke2-multus', version: 'v4.2.401' },
   /** The controller that unseals SealedSecrets (app 0.36.6); it also installs the SealedSecret CRD (the chart's crds/). */
   sealedSecrets: { repoURL: 'https://bitnami-labs.github.io/sealed-secrets', chart: 'sealed-secrets', version: '2.18.5' },
+  /**
+   * AMD's device plugin (ROCm/k8s-device-plugin, helm/amd-gpu: chart 0.22.0, app 1.31.0.9), from the
+   * chart repository its README names (`helm repo add amd-gpu-helm https://rocm.github.io/k8s-device-plugin/`).
+   */
+  amdDevicePlugin: { repoURL: 'https://rocm.github.io/k8s-device-plugin/', chart: 'amd-gpu', version: '0.22.0' },
 } as const;
+
+/**
+ * Values of the amd-gpu chart: its DaemonSet tolerating the AMD nodes' taint. The chart's node
+ * selector stays off (`node_selector_enabled: false`, its default): the selector it ships is a
+ * PCI label only node-feature-discovery sets, and a null cannot remove it through an
+ * Application's values. On a node without AMD GPUs the plugin advertises none. AMD's plugin cannot
+ * time-slice: each `amd.com/gpu` is one whole GPU.
+ */
+export function amdDevicePluginValues(): Record<string, unknown> {
+  return {
+    tolerations: [
+      { key: 'CriticalAddonsOnly', operator: 'Exists' },
+      { key: AMD_GPU_RESOURCE, operator: 'Exists', effect: 'NoSchedule' },
+    ],
+  };
+}
 
 /** Waves of the platform pieces; stacks start at 0. */
 export const PLATFORM_WAVES = { namespaces: -4, sealedSecretsController: -4, cni: -3, gpu: -3, vlans: -2, secrets: -2, networkPolicies: -1 } as const;
@@ -105,7 +126,7 @@ export interface ChildApp {
 export function devicePluginValues(context: K3sContext): { values: Record<string, unknown>; nodeConfigs: Map<string, string> } {
   const configs: Record<string, string> = { 'no-sharing': toYaml({ version: 'v1' }) };
   const nodeConfigs = new Map<string, string>();
-  for (const s of context.gpuSharing) {
+  for (const s of context.gpuSharing.filter((g) => g.node.gpuVendor === 'nvidia')) {
     if (s.replicas <= 1) {
       nodeConfigs.set(s.node.name, 'no-sharing');
       continue;
@@ -117,7 +138,7 @@ export function devicePluginValues(context: K3sContext): { values: Record<string
     });
     nodeConfigs.set(s.node.name, name);
   }
-  const first = context.gpuSharing[0];
+  const first = context.gpuSharing.find((g) => g.node.gpuVendor === 'nvidia');
   const defaultConfig = first ? (nodeConfigs.get(first.node.name) as string) : 'no-sharing';
   return {
     values: {
@@ -166,12 +187,20 @@ export function childApps(context: K3sContext): ChildApp[] {
     });
     apps.push({ name: 'vlans', wave: PLATFORM_WAVES.vlans, namespace: 'kube-system', source: { folder: 'apps/vlans' } });
   }
-  if (context.gpuSharing.length > 0) {
+  if (context.gpuSharing.some((g) => g.node.gpuVendor === 'nvidia')) {
     apps.push({
       name: 'nvidia-device-plugin',
       wave: PLATFORM_WAVES.gpu,
       namespace: 'kube-system',
       source: { helm: { ...HELM_CHARTS.nvidiaDevicePlugin, releaseName: 'nvidia-device-plugin', values: devicePluginValues(context).values } },
+    });
+  }
+  if (context.gpuSharing.some((g) => g.node.gpuVendor === 'amd')) {
+    apps.push({
+      name: 'amd-gpu-device-plugin',
+      wave: PLATFORM_WAVES.gpu,
+      namespace: 'kube-system',
+      source: { helm: { ...HELM_CHARTS.amdDevicePlugin, releaseName: 'amd-gpu', values: amdDevicePluginValues() } },
     });
   }
   if (sealed) apps.push({ name: 'sealed-secrets', wave: PLATFORM_WAVES.secrets, namespace: 'kube-system', source: { repoPath: sealed } });

@@ -1,6 +1,7 @@
+import type { Node } from '../lib/model/node.js';
 import type { Service } from '../lib/model/service.js';
 import { workloadKind } from '../lib/k3s/workload-kind.js';
-import { GPU_PRESENT_LABEL, GPU_RESOURCE } from '../lib/k3s/names.js';
+import { gpuKeys } from '../lib/k3s/names.js';
 import { markdownTable } from '../lib/output/markdown.js';
 import { childApps, devicePluginValues } from './argocd-chart.js';
 import type { K3sContext } from './context.js';
@@ -28,6 +29,18 @@ function builtImagesStep(built: readonly Service[]): string {
 /** Where the k3s tree keeps the build contexts of the images the platform builds. */
 export const BUILD_CONTEXTS_FOLDER = 'images';
 
+/** What the GPU nodes need before k3s starts, per vendor present (NVIDIA's wording unchanged when alone). */
+function gpuDriverStep(gpuNodes: readonly Node[]): string {
+  const nvidia = `install the NVIDIA driver and container toolkit before k3s starts, so k3s finds the
+   \`nvidia\` runtime (it ships the \`nvidia\` RuntimeClass itself)`;
+  const amd = `install the amdgpu driver (ROCm's amdgpu-install; \`/dev/kfd\` must exist); the
+   \`amd-gpu-device-plugin\` Application advertises their \`amd.com/gpu\` (whole GPUs: AMD's plugin does not time-slice)`;
+  const hasNvidia = gpuNodes.some((n) => n.gpuVendor === 'nvidia');
+  const hasAmd = gpuNodes.some((n) => n.gpuVendor === 'amd');
+  if (hasNvidia && hasAmd) return `on NVIDIA nodes ${nvidia}; on AMD nodes ${amd}`;
+  return hasAmd ? amd : nvidia;
+}
+
 export function renderK3sReadme(context: K3sContext, notes: readonly string[]): string {
   const { platform } = context;
   const { argocd } = platform.config.k3s;
@@ -43,9 +56,10 @@ export function renderK3sReadme(context: K3sContext, notes: readonly string[]): 
     .map((s) => [s.name, s.stackName, s.zone.namespace, workloadKind(s), s.perNode ? s.nodes.map((n) => n.name).join(', ') : s.homeNode.name]);
 
   const labelCommands = gpuNodes.flatMap((n) => {
-    const commands = [`kubectl label node ${n.name} ${GPU_PRESENT_LABEL}=true`];
+    const keys = gpuKeys(n.gpuVendor ?? 'nvidia');
+    const commands = [`kubectl label node ${n.name} ${keys.label}=true`];
     // A server also runs CoreDNS and ArgoCD, which do not tolerate the taint: only dedicated GPU nodes get it.
-    if (n.role === 'gpu') commands.push(`kubectl taint node ${n.name} ${GPU_RESOURCE}=present:NoSchedule`);
+    if (n.role === 'gpu') commands.push(`kubectl taint node ${n.name} ${keys.resource}=present:NoSchedule`);
     const config = nodeConfigs.get(n.name);
     if (config && config !== defaultConfig) commands.push(`kubectl label node ${n.name} nvidia.com/device-plugin.config=${config}`);
     return commands;
@@ -100,8 +114,7 @@ them from \`${argocd.repoURL}\` at \`${argocd.targetRevision}\`, folder \`${argo
    Node names must be the node names of platform.yaml (${[...platform.nodes.values()].filter((n) => n.deployed).map((n) => `\`${n.name}\``).join(', ')}): pods are placed by \`kubernetes.io/hostname\`.
 ${
   gpuNodes.length > 0
-    ? `2. GPU nodes: install the NVIDIA driver and container toolkit before k3s starts, so k3s finds the
-   \`nvidia\` runtime (it ships the \`nvidia\` RuntimeClass itself). Then label and taint them:
+    ? `2. GPU nodes: ${gpuDriverStep(gpuNodes)}. Then label and taint them:
    \`\`\`sh
    ${labelCommands.join('\n   ')}
    \`\`\`

@@ -17,7 +17,7 @@ import { claimSpec, configKey, ownVolumes, renderClaims, type WorkloadStoragePro
 // (workload-ports.ts), the autoscaler (workload-autoscaler.ts) and API access
 // (workload-api-access.ts). Which kind a service becomes is a model fact (lib/k3s/workload-kind.ts).
 export { deploymentStrategy, rolloutSurgePods, workloadKind, type WorkloadKind } from '../lib/k3s/workload-kind.js';
-export { CONFIG_CHECKSUM, GPU_TOLERATION } from './workload-pod.js';
+export { CONFIG_CHECKSUM, GPU_TOLERATION, gpuToleration } from './workload-pod.js';
 export { containerPorts } from './workload-ports.js';
 export { configKey } from './workload-storage.js';
 

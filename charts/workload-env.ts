@@ -28,7 +28,7 @@ export function containerEnvironment(service: Service): k8s.EnvVar[] {
   if (service.perNode) runtime.push({ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } });
   if (service.security.hostNetwork) runtime.push({ name: HOST_NETWORK_ADDRESS_ENV, valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } });
   // Telemetry reads every GPU of the node without taking one from the device plugin.
-  if (service.gpuTelemetry) runtime.push({ name: 'NVIDIA_VISIBLE_DEVICES', value: 'all' });
+  if (service.gpuTelemetry && service.nodes.every((n) => n.gpuVendor === 'nvidia')) runtime.push({ name: 'NVIDIA_VISIBLE_DEVICES', value: 'all' });
   return [...fromSecrets, ...runtime, ...values];
 }
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as k8s from './k8s.js';
-import { GPU_PRESENT_LABEL, GPU_RESOURCE, GPU_RUNTIME_CLASS, HOSTNAME_LABEL, podLabels } from '../lib/k3s/names.js';
+import { GPU_RESOURCE, GPU_RUNTIME_CLASS, gpuKeys, HOSTNAME_LABEL, podLabels } from '../lib/k3s/names.js';
 import { cpuQuantity, memoryQuantity, podResources } from '../lib/k3s/resources.js';
 import type { Platform } from '../lib/model/platform.js';
 import type { Service } from '../lib/model/service.js';
@@ -15,6 +15,11 @@ import { podVolumes, volumeMounts, type WorkloadStorageProps } from './workload-
 
 /** Toleration of the GPU nodes' taint (`nvidia.com/gpu=present:NoSchedule`, the conventional taint of dedicated GPU nodes). */
 export const GPU_TOLERATION = { key: GPU_RESOURCE, operator: 'Equal', value: 'present', effect: 'NoSchedule' } as const;
+
+/** The toleration of the taint of a vendor's GPU nodes (`amd.com/gpu=present:NoSchedule` on AMD ones). */
+export function gpuToleration(vendor: 'nvidia' | 'amd'): { key: string; operator: 'Equal'; value: 'present'; effect: 'NoSchedule' } {
+  return { ...GPU_TOLERATION, key: gpuKeys(vendor).resource };
+}
 /** Annotation that rolls the pods when a rendered config changes (subPath mounts are never refreshed). */
 export const CONFIG_CHECKSUM = 'checksum/config';
 
@@ -32,15 +37,16 @@ export function podTemplate(props: PodTemplateProps): k8s.PodTemplateSpec {
   const annotations: Record<string, string> = {};
   if (Object.keys(configData).length > 0) annotations[CONFIG_CHECKSUM] = checksum(configData);
   if (service.zone.multus) annotations['k8s.v1.cni.cncf.io/networks'] = multusNetworkName(service.zone);
-  const gpuNode = service.nodes.some((n) => n.hasGpu);
+  const gpuVendors = [...new Set(service.nodes.flatMap((n) => (n.gpuVendor ? [n.gpuVendor] : [])))].sort().reverse();
+  const usesGpu = service.gpu !== undefined || service.gpuTelemetry;
   const security = service.security;
   const needsApi = podDiscoveryNamespaces(service).length > 0;
   return {
     metadata: { labels: podLabels(service), annotations: Object.keys(annotations).length > 0 ? annotations : undefined },
     spec: {
       ...placement(service),
-      tolerations: gpuNode ? [GPU_TOLERATION] : undefined,
-      runtimeClassName: service.gpu || service.gpuTelemetry ? GPU_RUNTIME_CLASS : undefined,
+      tolerations: gpuVendors.length > 0 ? gpuVendors.map(gpuToleration) : undefined,
+      runtimeClassName: usesGpu && gpuVendors.includes('nvidia') ? GPU_RUNTIME_CLASS : undefined,
       hostPid: security.hostPid ? true : undefined,
       hostNetwork: security.hostNetwork ? true : undefined,
       // Cluster DNS names still resolve from the host's network namespace.
@@ -70,7 +76,8 @@ function placement(service: Service): Pick<k8s.PodSpec, 'nodeSelector' | 'affini
     };
   }
   const selector: Record<string, string> = { [HOSTNAME_LABEL]: service.homeNode.name };
-  if (service.gpu) selector[GPU_PRESENT_LABEL] = 'true';
+  const vendor = service.homeNode.gpuVendor;
+  if (service.gpu && vendor) selector[gpuKeys(vendor).label] = 'true';
   return { nodeSelector: selector };
 }
 
@@ -80,8 +87,9 @@ function container(service: Service, platform: Platform): k8s.Container {
     cpu: k8s.Quantity.fromString(cpuQuantity(resources.cpuLimit)),
     memory: k8s.Quantity.fromString(memoryQuantity(resources.memoryLimitGb)),
   };
-  if (service.gpu && !service.perNode) {
-    limits[GPU_RESOURCE] = k8s.Quantity.fromNumber(platform.gpuAssignment.k3sLimit(service, service.homeNode));
+  const vendor = service.perNode ? undefined : service.homeNode.gpuVendor;
+  if (service.gpu && vendor) {
+    limits[gpuKeys(vendor).resource] = k8s.Quantity.fromNumber(platform.gpuAssignment.k3sLimit(service, service.homeNode));
   }
   const env = containerEnvironment(service);
   const probe = service.healthCheck ? probeFor(service.healthCheck) : undefined;

@@ -474,6 +474,20 @@ export const IMAGE_FACTS: Readonly<Record<string, ImageFacts>> = {
       publishedBy: `${GH}/NVIDIA/dcgm-exporter/blob/4.2.3-4.1.3/Makefile`,
     },
   },
+  'rocm/device-metrics-exporter:v1.4.0.1': {
+    // docker/Dockerfile.exporter-release: UBI minimal, no USER (root), ENTRYPOINT entrypoint.sh.
+    user: { uid: 0, gid: 0, name: 'root' },
+    start: 'as-user',
+    dataPaths: [],
+    listenPorts: [5000],
+    healthTools: ['bash', 'sh'],
+    evidence: {
+      release: 'v1.4.0.1',
+      tagScheme: '{release}',
+      releaseNotes: `${GH}/ROCm/device-metrics-exporter/releases/tag/v1.4.0.1`,
+      publishedBy: `${GH}/ROCm/device-metrics-exporter/blob/v1.4.0.1/docs/installation/docker.md`,
+    },
+  },
   'prom/blackbox-exporter:v0.27.0': {
     user: { uid: 65534, gid: 65534, name: 'nobody' },
     start: 'as-user',

@@ -8,6 +8,7 @@ import type { ComposeUnit } from './compose/units.js';
 import { ConfigError, ConfigIssues } from './config/errors.js';
 import type { LoadedConfig } from './config/load.js';
 import type { Platform } from './model/platform.js';
+import { Ollama } from './services/ollama.js';
 import type { Target } from './model/service.js';
 import { FILE_MODE, listFiles, recoverTree, writeTree, type RenderedFile } from './output/writer.js';
 import { checkPlatform, type Validation } from './validate/check.js';
@@ -170,12 +171,22 @@ export function summarize(result: SynthResult, flavor: ComposeFlavor, configName
   const gpu = services
     .filter((s) => s.gpu)
     .flatMap((s) => s.nodes.map((n) => `${s.name} -> ${n.name}${n.deployed ? ` GPU ${platform.gpuDevices(s, n).join('+')}` : ' (external)'}`));
+  const cpu = services
+    .filter((s): s is Ollama => s instanceof Ollama && s.cpuThreads !== undefined)
+    .flatMap((s) => s.nodes.map((n) => `${s.name} -> ${n.name} CPU (${s.cpuThreads} threads)`));
   const lines = [
     `platform synth: ${outputs.map((o) => `${result.outDir}/${o.target}${o.target === 'compose' ? ` (${flavor})` : ''}`).join(', ')} for ${platform.domain} from ${configName}`,
     `  nodes:   ${nodes}`,
     `  stacks:  ${platform.stacks.length} stacks, ${services.length} services`,
     `  GPU:     ${gpu.length > 0 ? gpu.join('; ') : 'none'}`,
   ];
+  if (cpu.length > 0) lines.push(`  CPU:     ${cpu.join('; ')}`);
+  if (platform.leftOut.length > 0) {
+    const byReason = new Map<string, string[]>();
+    for (const { service, reason } of platform.leftOut) byReason.set(reason, [...(byReason.get(reason) ?? []), service]);
+    const why = [...byReason].map(([reason, names]) => `${names.join(', ')} (${reason})`).join('; ');
+    lines.push(`  left out: ${why}; a GPU node brings them back`);
+  }
   for (const output of outputs) {
     const what = output.target === 'compose' ? `${output.units?.length ?? 0} compose files` : `${output.objects ?? 0} Kubernetes objects`;
     lines.push(`  ${`${output.target}:`.padEnd(8)} ${what}, ${output.files.length} files`);

@@ -21,6 +21,8 @@ export { isEnabled };
  * names a service: what a service is and whom it dials live in its file under lib/services/.
  */
 
+const vendorName = (vendor: string) => (vendor === 'amd' ? 'AMD' : 'NVIDIA');
+
 /** Stacks in the order they are declared (deploy order is derived from connections). */
 export const REFERENCE_STACKS: Readonly<Record<string, string>> = {
   dns: 'Authoritative DNS and dynamic DNS',
@@ -42,8 +44,15 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
   const issues: ConfigIssue[] = [];
   const nodes = [...platform.nodes.values()];
   const firstServer = nodes.find((n) => n.role === 'server');
-  const firstGpuNode = nodes.find((n) => n.hasGpu && n.role !== 'server') ?? nodes.find((n) => n.hasGpu);
   const firstDeployedGpuNode = platform.deployedNodes.find((n) => n.hasGpu && n.role !== 'server') ?? platform.deployedNodes.find((n) => n.hasGpu);
+  /** GPU nodes of a vendor the kind's image runs on; dedicated GPU nodes before servers with a GPU. */
+  const vendorsOf = (d: ServiceDescriptor) => d.gpuVendors ?? ['nvidia'];
+  const gpuNodesFor = (d: ServiceDescriptor) => nodes.filter((n) => n.gpuVendor !== undefined && vendorsOf(d).includes(n.gpuVendor));
+  const firstGpuNodeFor = (d: ServiceDescriptor) => gpuNodesFor(d).find((n) => n.role !== 'server') ?? gpuNodesFor(d)[0];
+  const anyGpuNode = nodes.some((n) => n.hasGpu);
+  /** Why a GPU kind has no place: no GPU at all, or none of a vendor its image runs on. */
+  const noPlaceReason = (d: ServiceDescriptor) =>
+    anyGpuNode ? `no node has a GPU its image runs on (${vendorsOf(d).map(vendorName).join(', ')})` : 'no node has a GPU';
   const built = new Map<string, Service>();
   const enabled = (name: string) => isEnabled(config, name);
 
@@ -77,8 +86,12 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
     return stack;
   };
   // Declare stacks in reference order so ties in deploy order are stable.
+  // A GPU-only kind has no place on a platform without GPU nodes; its stack is declared only for what can run.
+  const placeable = (d: ServiceDescriptor): boolean =>
+    (d.on === 'gpu' ? d.cpuFallback === true || firstGpuNodeFor(d) !== undefined : d.on === 'gpu-nodes' ? gpuNodesFor(d).some((n) => n.deployed) : true) &&
+    (d.requires ?? []).every((r) => placeable(descriptorOf(r) as ServiceDescriptor));
   for (const stack of Object.keys(REFERENCE_STACKS)) {
-    const used = (SERVICE_DESCRIPTORS as readonly ServiceDescriptor[]).some((d) => d.stack === stack && enabled(d.name));
+    const used = (SERVICE_DESCRIPTORS as readonly ServiceDescriptor[]).some((d) => d.stack === stack && enabled(d.name) && placeable(d));
     if (used || (stack === 'apps' && Object.values(config.apps).some((a) => a.kind === 'container'))) stackOf(stack);
   }
 
@@ -95,24 +108,53 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
     return zone;
   };
 
-  const nodesFor = (descriptor: ServiceDescriptor): Node[] | undefined => {
+  /** Enabled by `services.<name>.enabled: true`, not only by default: leaving it out would surprise. */
+  const askedFor = (name: string) => config.services[name as ServiceName]?.enabled === true;
+
+  /**
+   * A kind that can run on the CPU (`cpuFallback`) goes there when `services.<name>.gpus: 0`, when
+   * no node lists GPUs, or when the node it is moved to has none.
+   */
+  const onCpu = (descriptor: ServiceDescriptor): boolean => {
+    if (!descriptor.cpuFallback || descriptor.on !== 'gpu') return false;
+    const settings = config.services[descriptor.name as ServiceName];
+    if (settings?.gpus === 0) return true;
+    if (settings?.node !== undefined) return !platform.nodes.get(settings.node)?.hasGpu;
+    return !firstGpuNodeFor(descriptor);
+  };
+
+  /** A GPU kind no node can hold: an error when asked for explicitly, else left out and named in the summary. */
+  const noGpuFor = (descriptor: ServiceDescriptor): undefined => {
+    const name = descriptor.name;
+    if (askedFor(name)) {
+      const message = anyGpuNode
+        ? `${name} runs only on ${vendorsOf(descriptor).map(vendorName).join(' or ')} GPUs and no node has one; add such a node (nodes.<name>.gpus[].vendor) or drop services.${name}.enabled: true (it is left out on its own then)`
+        : `${name} runs only on a GPU and no node lists gpus; add a GPU to a node (nodes.<name>.gpus) or drop services.${name}.enabled: true (without a GPU node it is left out on its own)`;
+      issues.push({ path: ['services', name, 'enabled'], message });
+    } else {
+      platform.leaveOut(name, noPlaceReason(descriptor));
+    }
+    return undefined;
+  };
+
+  const nodesFor = (descriptor: ServiceDescriptor, cpu: boolean): Node[] | undefined => {
     const name = descriptor.name;
     const override = config.services[name as ServiceName]?.node;
     if (override !== undefined) return [platform.nodes.get(override) as Node];
     const on = descriptor.on;
-    if (on === 'server') return firstServer ? [firstServer] : undefined;
+    if (on === 'server' || cpu) return firstServer ? [firstServer] : undefined;
     if (on === 'gpu') {
-      if (!firstGpuNode) {
-        issues.push({
-          path: ['nodes'],
-          message: `${name} needs a GPU but no node lists gpus; add a GPU node or turn it off (services.${name}.enabled: false)`,
-        });
-        return undefined;
-      }
-      return [firstGpuNode];
+      const gpuNode = firstGpuNodeFor(descriptor);
+      return gpuNode ? [gpuNode] : noGpuFor(descriptor);
     }
     if (on === 'every-node') return platform.deployedNodes;
-    if (on === 'gpu-nodes') return platform.deployedNodes.filter((n) => n.hasGpu);
+    if (on === 'gpu-nodes') {
+      const gpuNodes = gpuNodesFor(descriptor).filter((n) => n.deployed);
+      if (gpuNodes.length > 0) return gpuNodes;
+      // One vendor's exporter where every GPU is of the other: that one's exporter covers them.
+      if (anyGpuNode && !askedFor(name)) return undefined;
+      return noGpuFor(descriptor);
+    }
     return built.get(on.with)?.nodes.slice();
   };
 
@@ -126,14 +168,35 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
   /** Build a kind if enabled, its required services built, and placeable. */
   const build = (descriptor: ServiceDescriptor) => {
     const name = descriptor.name;
-    if (!enabled(name) || (descriptor.requires ?? []).some((r) => !built.has(r))) return;
+    if (!enabled(name)) return;
+    const leftOutNeed = (descriptor.requires ?? []).find((r) => platform.leftOut.some((l) => l.service === r));
+    if (leftOutNeed !== undefined) {
+      if (askedFor(name)) {
+        issues.push({
+          path: ['services', name, 'enabled'],
+          message: `${name} needs ${leftOutNeed}, which runs only on a GPU, and no node lists gpus; add a GPU to a node (nodes.<name>.gpus) or drop services.${name}.enabled: true (without a GPU node it is left out on its own)`,
+        });
+      } else {
+        platform.leaveOut(name, `needs ${leftOutNeed}`);
+      }
+      return;
+    }
+    if ((descriptor.requires ?? []).some((r) => !built.has(r))) return;
     const zone = zoneFor(descriptor);
-    const serviceNodes = nodesFor(descriptor);
+    const cpu = onCpu(descriptor);
+    const serviceNodes = nodesFor(descriptor, cpu);
     if (!zone || !serviceNodes || serviceNodes.length === 0) return;
     const service = descriptor.create({
       ...context,
       stack: stackOf(descriptor.stack),
-      props: { descriptor, zone, nodes: serviceNodes, image: config.images[name as ServiceName], settings: config.services[name as ServiceName] },
+      props: {
+        descriptor,
+        zone,
+        nodes: serviceNodes,
+        image: config.images[name as ServiceName],
+        settings: config.services[name as ServiceName],
+        onCpu: cpu,
+      },
     });
     if (service) built.set(name, service);
   };

@@ -38,7 +38,7 @@ describe('the embedded reference platform', () => {
   it('is the reference homelab: two nodes, five zones, the RTX 4090 on rtx', () => {
     const { config } = referenceConfig();
     expect(Object.keys(config.nodes)).toEqual(['homelab', 'rtx']);
-    expect(config.nodes.rtx?.gpus).toEqual([{ model: 'RTX 4090', vramGb: 24 }]);
+    expect(config.nodes.rtx?.gpus).toEqual([{ model: 'RTX 4090', vramGb: 24, vendor: 'nvidia' }]);
     expect(Object.fromEntries(Object.entries(config.zones).map(([n, z]) => [n, z.vlan]))).toEqual({
       dmz: 10,
       edge: 20,

@@ -48,7 +48,8 @@ describe('every rendered object validates against the Kubernetes and ArgoCD sche
       }
     }
     expect(errors).toEqual([]);
-    expect(tree.objects.length).toBeGreaterThan(100);
+    // Something was checked: even the lean one-box vps renders some 100 objects.
+    expect(tree.objects.length).toBeGreaterThan(80);
   });
 
   it('the check can fail: a broken Deployment and Application are rejected', async () => {

@@ -34,14 +34,19 @@ describe('k3s: GPU pods', () => {
     for (const service of gpuServices) {
       const spec = podSpec(workloadOf(tree, service));
       const container = spec.containers[0];
-      expect(container.resources.limits['nvidia.com/gpu'], service.name).toBeGreaterThanOrEqual(1);
-      expect(spec.runtimeClassName, service.name).toBe('nvidia');
-      expect(spec.nodeSelector, service.name).toEqual({ 'kubernetes.io/hostname': service.homeNode.name, 'nvidia.com/gpu.present': 'true' });
-      expect(spec.tolerations, service.name).toContainEqual({ key: 'nvidia.com/gpu', operator: 'Equal', value: 'present', effect: 'NoSchedule' });
+      // NVIDIA nodes: nvidia.com/gpu and the nvidia RuntimeClass; AMD nodes: amd.com/gpu and no runtime (ROCm needs only the devices).
+      const amd = service.homeNode.gpuVendor === 'amd';
+      const resource = amd ? 'amd.com/gpu' : 'nvidia.com/gpu';
+      expect(container.resources.limits[resource], service.name).toBeGreaterThanOrEqual(1);
+      expect(container.resources.limits[amd ? 'nvidia.com/gpu' : 'amd.com/gpu'], service.name).toBeUndefined();
+      expect(spec.runtimeClassName, service.name).toBe(amd ? undefined : 'nvidia');
+      expect(spec.nodeSelector, service.name).toEqual({ 'kubernetes.io/hostname': service.homeNode.name, [`${resource}.present`]: 'true' });
+      expect(spec.tolerations, service.name).toContainEqual({ key: resource, operator: 'Equal', value: 'present', effect: 'NoSchedule' });
     }
     // No pod without a GPU request asks for one.
     for (const service of tree.platform.services.filter((s) => !s.gpu && s.nodes.every((n) => n.deployed))) {
-      expect(podSpec(workloadOf(tree, service)).containers[0].resources.limits['nvidia.com/gpu'], service.name).toBeUndefined();
+      const limits = podSpec(workloadOf(tree, service)).containers[0].resources.limits;
+      expect([limits['nvidia.com/gpu'], limits['amd.com/gpu']], service.name).toEqual([undefined, undefined]);
     }
   });
 

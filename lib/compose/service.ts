@@ -162,6 +162,7 @@ export function renderComposeService(service: Service, ctx: ComposeServiceContex
   const values: Record<string, string> = {};
   for (const [name, value] of Object.entries(service.env)) values[name] = envValue(value, resolver, ctx.secretStyle);
   if (service.security.hostNetwork) values[HOST_NETWORK_ADDRESS_ENV] = node.bindAddress;
+  Object.assign(values, amdGpuEnv(platform, service, node));
   const envNames = Object.keys(values).sort();
   if (envNames.length > 0) out.environment = Object.fromEntries(envNames.map((name) => [name, values[name] as string]));
 
@@ -200,6 +201,15 @@ export function renderComposeService(service: Service, ctx: ComposeServiceContex
     },
   };
   out.deploy = deploy;
+  if (usesAmdGpu(service, node)) {
+    // ROCm in a container: the compute interface and the GPUs' render nodes (Ollama's
+    // docs/docker.md "AMD GPU"; AMD's device-metrics-exporter docs/installation/docker.md).
+    out.devices = [...AMD_GPU_DEVICES];
+    // Owner group of /dev/kfd and /dev/dri/renderD* on the host, as ROCm's container docs add it.
+    // `render` is not added by name: its gid differs per host and the images' /etc/group lacks it,
+    // so Compose could not resolve it; these containers run as root, which needs neither.
+    out.group_add = ['video'];
+  }
   if (service.security.hostPid) out.pid = 'host';
   if (service.security.privileged) out.privileged = true;
   // Coolify never passes --profile: the Coolify flavour puts profiled services in a file of their own instead.
@@ -210,7 +220,25 @@ export function renderComposeService(service: Service, ctx: ComposeServiceContex
   return out;
 }
 
+/** The device nodes a ROCm container needs: the compute interface and the render nodes. */
+export const AMD_GPU_DEVICES = ['/dev/kfd', '/dev/dri'] as const;
+
+/** A GPU service or GPU telemetry on a node with AMD GPUs: devices, not an NVIDIA reservation. */
+function usesAmdGpu(service: Service, node: Node): boolean {
+  return (service.gpu !== undefined || service.gpuTelemetry) && node.gpuVendor === 'amd';
+}
+
+/**
+ * Which GPUs of a multi-GPU AMD node the service sees: every render node is passed in, and ROCm
+ * enumerates only the indices in ROCR_VISIBLE_DEVICES (the ROCm counterpart of `device_ids`).
+ */
+function amdGpuEnv(platform: Platform, service: Service, node: Node): Record<string, string> {
+  if (!usesAmdGpu(service, node) || !service.gpu || node.gpus.length <= 1) return {};
+  return { ROCR_VISIBLE_DEVICES: platform.gpuDevices(service, node).join(',') };
+}
+
 function gpuReservation(platform: Platform, service: Service, node: Node): Record<string, unknown> {
+  if (usesAmdGpu(service, node)) return {};
   if (service.gpuTelemetry) {
     return { reservations: { devices: [{ driver: 'nvidia', count: 'all', capabilities: ['gpu', 'utility'] }] } };
   }

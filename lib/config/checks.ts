@@ -69,6 +69,15 @@ export function checkConfig(config: PlatformConfig): ConfigIssue[] {
 
   const seenAddresses = new Map<string, string>();
   for (const [name, node] of Object.entries(config.nodes)) {
+    const vendors = [...new Set(node.gpus.map((g) => g.vendor))];
+    if (vendors.length > 1) {
+      const index = node.gpus.findIndex((g) => g.vendor !== node.gpus[0]?.vendor);
+      issues.push({
+        path: ['nodes', name, 'gpus', index, 'vendor'],
+        got: 'value',
+        message: `node "${name}" mixes ${vendors.join(' and ')} GPUs; one vendor per node (each needs its own driver stack and device plugin): put the others in a node of their own`,
+      });
+    }
     if (node.role === 'gpu' && node.gpus.length === 0) {
       issues.push({ path: ['nodes', name, 'gpus'], message: `node "${name}" has role gpu but lists no GPUs; add its GPUs or use role server` });
     }
@@ -136,6 +145,7 @@ export function checkConfig(config: PlatformConfig): ConfigIssue[] {
   }
 
   const gpuServices = SERVICE_DESCRIPTORS.filter((d) => 'gpus' in d && d.gpus !== undefined).map((d) => d.name);
+  const cpuServices = SERVICE_DESCRIPTORS.filter((d) => 'cpuFallback' in d && d.cpuFallback === true).map((d) => d.name);
   for (const [service, settings] of Object.entries(config.services)) {
     mustBeNode(['services', service, 'node'], settings?.node);
     mustBeZone(['services', service, 'zone'], settings?.zone);
@@ -148,6 +158,16 @@ export function checkConfig(config: PlatformConfig): ConfigIssue[] {
           got: 'value',
           message: `${service} cannot use a GPU; services that take GPUs: ${gpuServices.join(', ')}`,
         });
+      }
+    } else if (settings?.gpus === 0) {
+      if (!descriptorOf(service)?.cpuFallback) {
+        issues.push({
+          path: ['services', service, 'gpus'],
+          got: 'value',
+          message: `${service} runs only on a GPU; gpus: 0 (run on the CPU) is for ${cpuServices.join(', ')}. Turn it off instead (services.${service}.enabled: false)`,
+        });
+      } else if (settings.gpuDevices !== undefined) {
+        issues.push({ path: ['services', service, 'gpuDevices'], message: `${service} runs on the CPU (gpus: 0); remove gpuDevices or ask for GPUs` });
       }
     }
   }

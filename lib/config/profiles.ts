@@ -13,7 +13,7 @@ const SMALL_CARD = {
   embedding: { name: 'nomic-embed-text', alias: 'text-embedding-ada-002', vramGb: 0.3, mode: 'embedding' },
 } as const;
 
-/** Starter configs for `platform init --profile`, from the hardware setups of the design: minimum, recommended, optimal, small card, GPU over the LAN. */
+/** Starter configs for `platform init --profile`, from the hardware setups of the design: minimum, recommended, optimal, small card, GPU over the LAN, a CPU-only VPS. */
 export const PROFILES = {
   recommended: {
     description: 'Server (16 cores, 128 GB) + GPU node with one RTX 4090: the reference homelab',
@@ -121,6 +121,48 @@ export const PROFILES = {
         ],
         comfyui: ['sdxl'],
       },
+    },
+  },
+  vps: {
+    description: 'One rented VPS (4 CPUs, 16 GB, no GPU): chat on a small model on the CPU, Let\'s Encrypt, lean monitoring',
+    config: {
+      domain: 'example.com',
+      acmeEmail: 'admin@example.com',
+      exposure: 'public',
+      tls: 'acme',
+      nodes: {
+        // A public address of the VPS (TEST-NET-3 here); its provider's firewall opens 80 and 443 only.
+        vps: { role: 'server', address: '203.0.113.10', cpus: 4, memoryGb: 16, diskGb: 160 },
+      },
+      // No GPU: Ollama runs on the CPU (4 threads, 8 GB for the weights); ComfyUI, the video models
+      // and the GPU exporter are left out on their own. The rest is sized so every limit fits 16 GB.
+      services: {
+        ollama: { cpus: 4, memoryGb: 8 },
+        litellm: { cpus: 1, memoryGb: 1 },
+        'open-webui': { cpus: 1, memoryGb: 1.25 },
+        postgres: { cpus: 1, memoryGb: 1 },
+        prometheus: { cpus: 0.5, memoryGb: 1 },
+        grafana: { cpus: 0.5, memoryGb: 0.5 },
+        // The VPS has a static address and its DNS is at the registrar: no DNS server, no dynamic DNS.
+        technitium: { enabled: false },
+        ddclient: { enabled: false },
+        // Lean: no object store, cache, metasearch or log pipeline on 16 GB.
+        minio: { enabled: false },
+        valkey: { enabled: false },
+        searxng: { enabled: false },
+        loki: { enabled: false },
+        alloy: { enabled: false },
+        // node-exporter runs on the host network: on a VPS it would answer the internet at the public
+        // address on 9100. cAdvisor's root cgroup (id="/") still gives the machine's CPU, memory and disk.
+        'node-exporter': { enabled: false },
+      },
+      models: {
+        ollama: [
+          { name: 'llama3.2:3b', alias: 'gpt-3.5-turbo', vramGb: 2 },
+          SMALL_CARD.embedding,
+        ],
+      },
+      ollama: { maxLoadedModels: 2 },
     },
   },
 } as const satisfies Record<string, { description: string; config: PlatformConfigInput }>;

@@ -89,9 +89,17 @@ export const serviceNameSchema = z.enum(SERVICE_NAMES, {
   error: `must be one of the platform's services: ${SERVICE_NAMES.join(', ')}`,
 });
 
+/** GPU vendors the platform renders for: NVIDIA (CUDA) and AMD (ROCm). */
+export const GPU_VENDORS = ['nvidia', 'amd'] as const;
+export type GpuVendor = (typeof GPU_VENDORS)[number];
+
 const gpuSchema = strictObject({
   model: oneLine(60).min(1).describe('GPU model, e.g. "RTX 4090". Informational; shown in summaries and graphs.'),
   vramGb: positive('GB of VRAM').describe('VRAM of this GPU in GB; the VRAM budget is checked against it.'),
+  vendor: z
+    .enum(GPU_VENDORS, { error: 'must be one of nvidia, amd' })
+    .default('nvidia')
+    .describe('nvidia (CUDA: NVIDIA Container Toolkit, nvidia.com/gpu) or amd (ROCm: /dev/kfd and /dev/dri, amd.com/gpu). One vendor per node.'),
 });
 
 const nodeSchema = strictObject({
@@ -114,7 +122,7 @@ const nodeSchema = strictObject({
   cpus: z.number().int().positive().default(16).describe('CPU cores, for capacity checks.'),
   memoryGb: positive('GB of RAM').default(64).describe('RAM in GB, for capacity checks.'),
   diskGb: positive('GB of disk').default(2000).describe('Disk in GB, for capacity checks.'),
-  gpus: z.array(gpuSchema).default([]).describe('NVIDIA GPUs in device-index order (GPU 0 first).'),
+  gpus: z.array(gpuSchema).default([]).describe('GPUs in device-index order (GPU 0 first), all of one vendor.'),
 });
 
 const zoneSchema = strictObject({
@@ -156,11 +164,11 @@ const serviceSettingsSchema = strictObject({
   node: nameSchema.optional().describe('Node to run on (default: first GPU node for GPU services, first server otherwise).'),
   zone: nameSchema.optional().describe('Zone (network segment) to run in (default: the reference zone of the service).'),
   gpus: z
-    .union([z.number().int().min(1, { error: 'must be a whole number of GPUs (1 or more) or "all"' }), z.literal('all')], {
-      error: 'must be a whole number of GPUs (1 or more) or "all"',
+    .union([z.number().int().min(0, { error: 'must be a whole number of GPUs (0 or more) or "all"' }), z.literal('all')], {
+      error: 'must be a whole number of GPUs (0 or more) or "all"',
     })
     .optional()
-    .describe('GPUs this service asks for (GPU services only).'),
+    .describe('GPUs this service asks for (GPU services only). 0: run on the CPU (services that can, such as ollama).'),
   gpuDevices: z
     .array(z.number().int().min(0, { error: 'must be a GPU index (0 or more)' }))
     .optional()
@@ -418,7 +426,7 @@ const REFERENCE_NODES = {
     cpus: 16,
     memoryGb: 64,
     diskGb: 2000,
-    gpus: [{ model: 'RTX 4090', vramGb: 24 }],
+    gpus: [{ model: 'RTX 4090', vramGb: 24, vendor: 'nvidia' as const }],
   },
 };
 

@@ -110,20 +110,39 @@ function containers(target: Target): Dashboard {
   };
 }
 
-function gpus(): Dashboard {
+/**
+ * The GPU panels, each with a query per vendor whose exporter runs: DCGM on NVIDIA nodes, AMD's
+ * Device Metrics Exporter (docs/configuration/metricslist.md: gpu_gfx_activity %, gpu_used_vram
+ * and gpu_total_vram MB, gpu_edge_temperature C, gpu_power_usage W, per `gpu_id`) on AMD nodes.
+ */
+function gpus(vendors: GpuDashboardVendors): Dashboard {
   const legend = '{{node}} GPU {{gpu}}';
+  const amdLegend = '{{node}} GPU {{gpu_id}}';
+  const panel = (title: string, unit: string, nvidia: string, amd: string, threshold?: number): Panel => ({
+    title,
+    kind: 'timeseries',
+    unit,
+    ...(threshold !== undefined ? { threshold } : {}),
+    queries: [...(vendors.nvidia ? [{ expr: nvidia, legend }] : []), ...(vendors.amd ? [{ expr: amd, legend: amdLegend }] : [])],
+  });
   return {
     name: 'gpus',
     title: 'GPUs',
     panels: [
-      { title: 'Utilisation', kind: 'timeseries', unit: 'percent', queries: [{ expr: 'DCGM_FI_DEV_GPU_UTIL', legend }] },
-      { title: 'VRAM used', kind: 'timeseries', unit: 'percent', queries: [{ expr: 'DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE) * 100', legend }] },
-      // The exporter reports MiB.
-      { title: 'VRAM used (bytes)', kind: 'timeseries', unit: 'bytes', queries: [{ expr: 'DCGM_FI_DEV_FB_USED * 1048576', legend }] },
-      { title: 'Temperature', kind: 'timeseries', unit: 'celsius', threshold: 80, queries: [{ expr: 'DCGM_FI_DEV_GPU_TEMP', legend }] },
-      { title: 'Power', kind: 'timeseries', unit: 'watt', queries: [{ expr: 'DCGM_FI_DEV_POWER_USAGE', legend }] },
+      panel('Utilisation', 'percent', 'DCGM_FI_DEV_GPU_UTIL', 'gpu_gfx_activity'),
+      panel('VRAM used', 'percent', 'DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE) * 100', 'gpu_used_vram / gpu_total_vram * 100'),
+      // Both exporters report MiB / MB.
+      panel('VRAM used (bytes)', 'bytes', 'DCGM_FI_DEV_FB_USED * 1048576', 'gpu_used_vram * 1048576'),
+      panel('Temperature', 'celsius', 'DCGM_FI_DEV_GPU_TEMP', 'gpu_edge_temperature', 80),
+      panel('Power', 'watt', 'DCGM_FI_DEV_POWER_USAGE', 'gpu_power_usage'),
     ],
   };
+}
+
+/** Which GPU exporters run, so the GPU dashboard queries only their series. */
+export interface GpuDashboardVendors {
+  readonly nvidia: boolean;
+  readonly amd: boolean;
 }
 
 function serviceHealth(): Dashboard {
@@ -175,8 +194,8 @@ function aiEdge(): Dashboard {
 }
 
 /** Every dashboard for `target`, by name. */
-export function dashboards(target: Target): Readonly<Record<DashboardName, Dashboard>> {
-  return { hosts: hosts(), containers: containers(target), gpus: gpus(), 'service-health': serviceHealth(), 'ai-edge': aiEdge() };
+export function dashboards(target: Target, gpuVendors: GpuDashboardVendors = { nvidia: true, amd: false }): Readonly<Record<DashboardName, Dashboard>> {
+  return { hosts: hosts(), containers: containers(target), gpus: gpus(gpuVendors), 'service-health': serviceHealth(), 'ai-edge': aiEdge() };
 }
 
 /** Grafana's dashboard JSON: two panels a row, the Prometheus datasource of the provisioning. */

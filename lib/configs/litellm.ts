@@ -1,5 +1,5 @@
 import type { Platform } from '../model/platform.js';
-import type { Service } from '../model/service.js';
+import type { Ollama } from '../services/ollama.js';
 import type { Resolver } from '../model/values.js';
 import { generatedHeader, toYaml } from '../output/yaml.js';
 
@@ -32,7 +32,7 @@ function keyDefaults(platform: Platform): Record<string, unknown> {
  * LiteLLM config: every Ollama model under its alias (OpenAI names), fallbacks, the master key and
  * database URL read from the environment (`os.environ/...`), never written here.
  */
-export function renderLitellmConfig(platform: Platform, resolve: Resolver, opts: { ollama: Service; cache: boolean; traces?: boolean }): string {
+export function renderLitellmConfig(platform: Platform, resolve: Resolver, opts: { ollama: Ollama; cache: boolean; traces?: boolean }): string {
   const apiBase = resolve.url(opts.ollama, OLLAMA_PORT);
   const models = platform.config.models.ollama;
   const fallbacks = models
@@ -45,6 +45,8 @@ export function renderLitellmConfig(platform: Platform, resolve: Resolver, opts:
       litellm_params: {
         model: `${m.mode === 'embedding' ? 'ollama' : 'ollama_chat'}/${m.name}`,
         api_base: apiBase,
+        // Ollama on the CPU computes with as many threads as it has cores (LiteLLM's OllamaConfig passes num_thread on).
+        ...(opts.ollama.cpuThreads !== undefined ? { num_thread: opts.ollama.cpuThreads } : {}),
         ...(m.rpm !== undefined ? { rpm: m.rpm } : {}),
         ...(m.tpm !== undefined ? { tpm: m.tpm } : {}),
       },

@@ -169,6 +169,25 @@ const HOST_RULES: readonly AlertRule[] = [
   },
 ];
 
+/**
+ * The temperature alert of AMD GPUs, from AMD's Device Metrics Exporter (amd-gpu-exporter):
+ * `gpu_edge_temperature` in C per `gpu_id` (docs/configuration/metricslist.md), the sensor that
+ * matches DCGM's GPU temperature, at the same threshold.
+ */
+const AMD_GPU_TEMPERATURE_RULE: AlertRule = {
+  alert: 'AmdGpuTemperatureHigh',
+  expr: 'gpu_edge_temperature > 80',
+  for: '5m',
+  severity: 'warning',
+  summary: 'AMD GPU {{ $labels.gpu_id }} of {{ $labels.node }} is above 80 C',
+  proof: {
+    failing: { 'gpu_edge_temperature{gpu_id="0",node="radeon"}': '60x10 85x30' },
+    healthy: { 'gpu_edge_temperature{gpu_id="0",node="radeon"}': '65x40' },
+    labels: { gpu_id: '0', node: 'radeon' },
+    evalAfter: '30m',
+  },
+};
+
 /** A routed site the blackbox exporter cannot reach through the edge. */
 function endpointRule(site: string): AlertRule {
   return {
@@ -234,6 +253,7 @@ export function alertRules(platform: Platform, target: Target, sources: Objectiv
   const [site] = [...platform.routes].map((r) => `https://${platform.fqdn(r.host)}`).sort();
   return [
     ...HOST_RULES,
+    ...(platform.service('amd-gpu-exporter') ? [AMD_GPU_TEMPERATURE_RULE] : []),
     ...(containerDown ? [containerDown] : []),
     ...(withProbes && site ? [endpointRule(site)] : []),
     ...objectiveAlerts(platform, sources),

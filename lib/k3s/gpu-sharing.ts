@@ -6,6 +6,12 @@ export function gpuSharingNotes(platform: Platform, sharing: readonly NodeGpuSha
   const assignment = platform.gpuAssignment;
   const notes: string[] = [];
   for (const s of sharing.filter((x) => x.replicas > 1)) {
+    if (s.node.gpuVendor === 'amd') {
+      notes.push(
+        `${s.node.name}: ${s.pods.length} GPU services share its AMD GPUs; AMD's device plugin hands out whole GPUs only, so on k3s the pods beyond the GPUs stay Pending (Compose shares them).`,
+      );
+      continue;
+    }
     notes.push(
       `${s.node.name}: ${s.pods.length} GPU services on ${s.node.gpus.length} GPU(s), so the device plugin time-slices each GPU into ${s.replicas}; compute is shared, VRAM is not isolated.`,
     );

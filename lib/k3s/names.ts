@@ -21,6 +21,20 @@ export const HOSTNAME_LABEL = 'kubernetes.io/hostname';
 export const GPU_PRESENT_LABEL = 'nvidia.com/gpu.present';
 export const GPU_RESOURCE = 'nvidia.com/gpu';
 export const GPU_RUNTIME_CLASS = 'nvidia';
+/**
+ * The same for nodes with AMD GPUs: `amd.com/gpu` is the resource ROCm/k8s-device-plugin
+ * advertises (README.md "amd.com/gpu"); the label and taint follow the NVIDIA convention. No
+ * RuntimeClass: ROCm needs only the device nodes the plugin hands to the pod.
+ */
+export const AMD_GPU_PRESENT_LABEL = 'amd.com/gpu.present';
+export const AMD_GPU_RESOURCE = 'amd.com/gpu';
+
+/** The label, taint key and resource of a node's GPUs, by vendor. */
+export function gpuKeys(vendor: 'nvidia' | 'amd'): { label: string; resource: string; runtimeClass?: string } {
+  return vendor === 'amd'
+    ? { label: AMD_GPU_PRESENT_LABEL, resource: AMD_GPU_RESOURCE }
+    : { label: GPU_PRESENT_LABEL, resource: GPU_RESOURCE, runtimeClass: GPU_RUNTIME_CLASS };
+}
 export const SYNC_WAVE = 'argocd.argoproj.io/sync-wave';
 
 /** In-cluster DNS name of a service (the link plan's rule). */

@@ -80,6 +80,8 @@ export class GpuAssignment {
    * slot per pod (`failRequestsGreaterThanOne`), so a multi-GPU service gets one shared GPU there.
    */
   k3sLimit(service: Service, node: Node): number {
+    // AMD's device plugin hands out whole GPUs only (no time-slicing): a pod takes its own.
+    if (node.gpuVendor === 'amd') return this.devices(service, node).length;
     const shared = (this.of(node)?.replicas ?? 1) > 1;
     return shared ? 1 : this.devices(service, node).length;
   }
@@ -93,7 +95,7 @@ export class GpuAssignment {
   get lostPinning(): LostGpuPinning[] {
     const lost: LostGpuPinning[] = [];
     for (const s of this.nodes) {
-      if (s.replicas <= 1 || s.node.gpus.length <= 1) continue;
+      if (s.replicas <= 1 || s.node.gpus.length <= 1 || s.node.gpuVendor === 'amd') continue;
       const pins = s.pods.map((service) => ({ service, devices: this.devices(service, s.node) }));
       if (new Set(pins.map((p) => p.devices.join('+'))).size > 1) lost.push({ node: s.node, pins });
     }

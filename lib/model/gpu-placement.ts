@@ -31,6 +31,15 @@ export function placeGpus(services: readonly Service[]): GpuPlacement {
         });
         continue;
       }
+      const vendors = request.vendors ?? ['nvidia'];
+      if (node.gpuVendor !== undefined && !vendors.includes(node.gpuVendor)) {
+        const named = (v: string) => (v === 'amd' ? 'AMD (ROCm)' : 'NVIDIA (CUDA)');
+        issues.push({
+          path: [...service.configPath, 'node'],
+          message: `${service.name}'s image runs on ${vendors.map(named).join(' or ')} GPUs only, but node "${node.name}" has ${named(node.gpuVendor)} GPUs; place it on a node with ${vendors.map(named).join(' or ')} GPUs or turn it off (${[...service.configPath, 'enabled'].join('.')}: false)`,
+        });
+        continue;
+      }
       const gpuLoad = load.get(node) ?? node.gpus.map(() => 0);
       load.set(node, gpuLoad);
       let devices: number[];

@@ -1,11 +1,12 @@
 import { Construct } from 'constructs';
-import type { NodeConfig } from '../config/schema.js';
+import type { GpuVendor, NodeConfig } from '../config/schema.js';
 
 export interface GpuDevice {
-  /** Device index on its node (nvidia-smi order). */
+  /** Device index on its node (nvidia-smi / rocm-smi order). */
   readonly index: number;
   readonly model: string;
   readonly vramGb: number;
+  readonly vendor: GpuVendor;
 }
 
 export interface NodeProps {
@@ -43,7 +44,7 @@ export class Node extends Construct {
     this.cpus = props.config.cpus;
     this.memoryGb = props.config.memoryGb;
     this.diskGb = props.config.diskGb;
-    this.gpus = props.config.gpus.map((gpu, index) => ({ index, model: gpu.model, vramGb: gpu.vramGb }));
+    this.gpus = props.config.gpus.map((gpu, index) => ({ index, model: gpu.model, vramGb: gpu.vramGb, vendor: gpu.vendor ?? 'nvidia' }));
   }
 
   /** False for an external machine (gpu-over-lan): nothing is rendered for it, its services are dialled at its address. */
@@ -53,6 +54,11 @@ export class Node extends Construct {
 
   get hasGpu(): boolean {
     return this.gpus.length > 0;
+  }
+
+  /** The vendor of its GPUs (one per node, checked with the config); undefined without GPUs. */
+  get gpuVendor(): GpuVendor | undefined {
+    return this.gpus[0]?.vendor;
   }
 
   /** "1x RTX 4090 (24 GB)" or "no GPU". */

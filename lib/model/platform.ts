@@ -29,6 +29,12 @@ export interface PlatformProps {
   readonly config: PlatformConfig;
 }
 
+/** A service kind the placement left out, and why. */
+export interface LeftOutService {
+  readonly service: string;
+  readonly reason: string;
+}
+
 /**
  * The root of the construct tree: nodes, zones, secrets and routes of the homelab, and its stacks
  * of services. Everything a renderer needs is read from here; nothing is read from the config
@@ -44,6 +50,7 @@ export class Platform extends Construct {
   private readonly zonesScope: Construct;
   private readonly secretsScope: Construct;
   private readonly routeList: Route[] = [];
+  private readonly leftOutList: LeftOutService[] = [];
   private placementCache?: GpuPlacement;
   private assignmentCache?: GpuAssignment;
   private derivedCache?: DerivedCollections;
@@ -108,6 +115,19 @@ export class Platform extends Construct {
 
   get secrets(): Secret[] {
     return this.secretsScope.node.children.filter((c): c is Secret => c instanceof Secret).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /**
+   * Record a service kind that is on by default but that no node can hold (a GPU-only kind on a
+   * platform without GPUs, or what needs it): `synth` names it in its summary.
+   */
+  leaveOut(service: string, reason: string): void {
+    this.leftOutList.push({ service, reason });
+  }
+
+  /** Service kinds on by default that the placement left out, with why, in build order. */
+  get leftOut(): readonly LeftOutService[] {
+    return this.leftOutList;
   }
 
   addRoute(route: Route): void {

@@ -1,3 +1,4 @@
+import type { GpuVendor } from '../config/schema.js';
 import { Construct } from 'constructs';
 import type { ConfigPath } from '../config/errors.js';
 import type { BuildFile } from '../image-build.js';
@@ -121,6 +122,8 @@ export interface GpuRequest {
    * table knows it (your own GPU apps). @default none counted
    */
   readonly vramGb?: number;
+  /** Vendors its image runs on; a node of another vendor is refused. @default ['nvidia'] */
+  readonly vendors?: readonly GpuVendor[];
 }
 
 /** A destination outside the homelab the service talks to: listed for the sovereignty report. */

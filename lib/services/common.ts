@@ -20,6 +20,11 @@ export interface CatalogServiceProps {
   readonly image?: string;
   /** Overrides from `services.<name>:` (resources, extra env, GPUs). @default none */
   readonly settings?: ServiceSettings;
+  /**
+   * A GPU kind that can run on the CPU (`cpuFallback`) placed on the CPU: it gets no GPU.
+   * @default false
+   */
+  readonly onCpu?: boolean;
 }
 
 type OwnProps = Omit<ServiceProps, 'zone' | 'nodes' | 'image' | 'configPath' | 'build' | 'gpu' | 'adminWithoutLogin' | 'inference'>;
@@ -55,7 +60,12 @@ export function catalogProps(name: string, props: CatalogServiceProps, own: OwnP
   if (descriptor.name !== name) throw new Error(`service ${name} built from the descriptor of ${descriptor.name}`);
   const settings = props.settings ?? {};
   const resources = own.resources ?? { cpus: 1, memoryGb: 1 };
-  const gpu = descriptor.gpus === undefined ? undefined : { count: settings.gpus ?? descriptor.gpus, devices: settings.gpuDevices };
+  const gpu =
+    descriptor.gpus === undefined || props.onCpu
+      ? undefined
+      : { count: settings.gpus ?? descriptor.gpus, devices: settings.gpuDevices, vendors: descriptor.gpuVendors ?? ['nvidia'] };
+  // The ROCm build where it runs on AMD GPUs (a single-instance kind is on one node).
+  const onAmd = gpu !== undefined && props.nodes.length > 0 && props.nodes.every((n) => n.gpuVendor === 'amd');
   // The platform's own build, unless `images:` names another image.
   const build = props.image === undefined ? descriptor.build : undefined;
   return {
@@ -64,7 +74,7 @@ export function catalogProps(name: string, props: CatalogServiceProps, own: OwnP
     zone: props.zone,
     nodes: props.nodes,
     perNode: own.perNode,
-    image: props.image ?? descriptor.image,
+    image: props.image ?? (onAmd && descriptor.rocmTagSuffix ? `${descriptor.image}${descriptor.rocmTagSuffix}` : descriptor.image),
     adminWithoutLogin: descriptor.adminWithoutLogin ?? false,
     inference: descriptor.inference ?? false,
     configPath: ['services', name],

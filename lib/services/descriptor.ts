@@ -1,5 +1,5 @@
 import type { ConfigPath } from '../config/errors.js';
-import type { PlatformConfig } from '../config/schema.js';
+import type { GpuVendor, PlatformConfig } from '../config/schema.js';
 import type { ImageBuild } from '../images.js';
 import type { Platform } from '../model/platform.js';
 import type { Service } from '../model/service.js';
@@ -92,6 +92,25 @@ export interface ServiceDescriptor<N extends string = string> {
    * without it cannot take a GPU: setting `gpus` on it is a config error. @default none
    */
   readonly gpus?: number | 'all';
+  /**
+   * It also runs without a GPU, on a node's CPU (same image): placed there when no node lists
+   * GPUs, when its node has none, or when `services.<name>.gpus: 0`. A GPU kind without it is left
+   * out of a platform with no GPU node (and refused when enabled explicitly). @default false
+   */
+  readonly cpuFallback?: boolean;
+  /**
+   * GPU vendors its image runs on (a GPU kind, or a per-GPU-node exporter: `gpu-nodes` places it on
+   * the nodes of these vendors only). A kind is placed on a node of a vendor it supports; moved to
+   * another it is refused. @default ['nvidia'] (CUDA builds)
+   */
+  readonly gpuVendors?: readonly GpuVendor[];
+  /**
+   * The tag suffix of the ROCm build upstream publishes beside each release of `image`, used on AMD
+   * GPU nodes (Ollama: `ollama/ollama:0.11.4-rocm`). A suffix, not a second pin, so it follows the
+   * pinned tag when Renovate bumps it. Needed when `gpuVendors` lists `amd` for a kind that also
+   * runs on NVIDIA with another build. @default none (the same image on every vendor)
+   */
+  readonly rocmTagSuffix?: string;
   /**
    * An admin UI with no login of its own: a public route to it needs basic auth at the edge
    * (`public-admin-without-auth`). @default false

@@ -23,7 +23,7 @@ export class GpuExporter extends Service {
   }
 }
 
-/** On every deployed node with a GPU (none: not built). */
+/** On every deployed node with NVIDIA GPUs (none: not built); AMD nodes get amd-gpu-exporter. */
 export const gpuExporter = defineService({
   name: 'gpu-exporter',
   image: 'nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04',

@@ -2,7 +2,7 @@ import { Platform } from '../model/platform.js';
 import { Service, type Target } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
 import { renderGrafanaDashboardProvider, renderGrafanaDatasources } from '../configs/grafana.js';
-import { DASHBOARDS, DASHBOARDS_PATH, dashboards, renderDashboard, type DashboardName } from '../configs/dashboards.js';
+import { DASHBOARDS, DASHBOARDS_PATH, dashboards, renderDashboard, type DashboardName, type GpuDashboardVendors } from '../configs/dashboards.js';
 import { defineService } from './descriptor.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
 
@@ -11,6 +11,8 @@ export interface GrafanaProps extends CatalogServiceProps {
   readonly loki?: Service;
   /** Dashboards to provision: those whose exporters run on the platform. @default all of DASHBOARDS */
   readonly dashboards?: readonly DashboardName[];
+  /** GPU exporters that run, whose series the GPU dashboard queries. @default NVIDIA's only */
+  readonly gpuVendors?: GpuDashboardVendors;
 }
 
 export const GRAFANA_PORT = 3000;
@@ -54,7 +56,7 @@ export class Grafana extends Service {
           ...DASHBOARDS.filter((d) => (props.dashboards ?? DASHBOARDS).includes(d)).map((name) => ({
             name: `dashboards/${name}.json`,
             mountPath: `${DASHBOARDS_PATH}/${name}.json`,
-            content: (r: { target: Target }) => renderDashboard(dashboards(r.target)[name]),
+            content: (r: { target: Target }) => renderDashboard(dashboards(r.target, props.gpuVendors)[name]),
           })),
         ],
         healthCheck: { http: { port: 3000, path: '/api/health' } },
@@ -82,15 +84,16 @@ export const grafana = defineService({
     const prometheus = built('prometheus');
     if (!prometheus) return undefined;
     // A dashboard ships only when the exporter it reads runs on the platform.
-    const hasGpu = platform.deployedNodes.some((n) => n.hasGpu);
+    const hasGpu = (vendor: string) => platform.deployedNodes.some((n) => n.gpuVendor === vendor);
+    const gpuVendors = { nvidia: hasGpu('nvidia') && isEnabled('gpu-exporter'), amd: hasGpu('amd') && isEnabled('amd-gpu-exporter') };
     const sources: Record<DashboardName, boolean> = {
       hosts: isEnabled('node-exporter'),
       containers: isEnabled('cadvisor'),
-      gpus: hasGpu && isEnabled('gpu-exporter'),
+      gpus: gpuVendors.nvidia || gpuVendors.amd,
       'service-health': true,
       'ai-edge': isEnabled('caddy'),
     };
     const dashboards = DASHBOARDS.filter((d) => sources[d]);
-    return new Grafana(stack, { ...props, prometheus, loki: built('loki'), dashboards });
+    return new Grafana(stack, { ...props, prometheus, loki: built('loki'), dashboards, gpuVendors });
   },
 });

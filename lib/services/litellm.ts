@@ -7,6 +7,7 @@ import { renderLitellmConfig } from '../configs/litellm.js';
 import { defineService } from './descriptor.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
 import { LANGFUSE_PORT, langfuseKeys } from './langfuse.js';
+import type { Ollama } from './ollama.js';
 import { POSTGRES_PORT, type Postgres } from './postgres.js';
 import { VALKEY_PORT, type Valkey } from './valkey.js';
 
@@ -18,7 +19,8 @@ export function litellmApiKey(platform: Platform): Secret {
 }
 
 export interface LitellmProps extends CatalogServiceProps {
-  readonly ollama: Service;
+  /** The Ollama it fronts; on the CPU its thread count goes with every request. */
+  readonly ollama: Ollama;
   /** Spend logs, when `litellm.spendLogs` is on. @default none */
   readonly postgres?: Postgres;
   /** Response cache, when `litellm.cache` is on. @default none */
@@ -102,7 +104,7 @@ export const litellm = defineService({
   requires: ['ollama'],
   uses: ['postgres', 'valkey', 'langfuse'],
   create: ({ stack, props, built, config }) => {
-    const ollama = built('ollama');
+    const ollama = built<Ollama>('ollama');
     if (!ollama) return undefined;
     return new Litellm(stack, {
       ...props,

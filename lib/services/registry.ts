@@ -1,5 +1,6 @@
 import type { PlatformConfig } from '../config/schema.js';
 import { alertmanager } from './alertmanager.js';
+import { amdGpuExporter } from './amd-gpu-exporter.js';
 import { alloy } from './alloy.js';
 import { blackboxExporter } from './blackbox-exporter.js';
 import { caddy } from './caddy.js';
@@ -62,6 +63,7 @@ export const SERVICE_DESCRIPTORS = [
   nodeExporter,
   cadvisor,
   gpuExporter,
+  amdGpuExporter,
   caddy,
   alloy,
   blackboxExporter,

@@ -7,7 +7,7 @@ import { coolifyPorts, routeChecks } from './ports.js';
 import { literalSecrets, undeclaredSecrets } from './secrets.js';
 import { sovereignty } from './sovereignty.js';
 import { isolatedZoneBridges } from './topology.js';
-import { gpuOversubscription, k3sGpuPlacement, vramFindings } from './vram.js';
+import { amdGpuSharingK3s, gpuOversubscription, k3sGpuPlacement, ramFindings, vramFindings } from './vram.js';
 
 /**
  * Every rule, by id. Rules without `check` are enforced while the config is loaded and the model
@@ -18,8 +18,11 @@ export const RULES: readonly Rule[] = [
   { id: 'vram-budget', description: 'The models resident at once on a GPU fit its VRAM.', check: vramFindings },
   { id: 'vram-offload', description: 'An Ollama model larger than its GPU spills to CPU RAM.' },
   { id: 'vram-model-too-large', description: 'A GPU service model that cannot fit its GPU at all.' },
+  { id: 'ram-budget', description: 'The models Ollama keeps resident on the CPU fit its memory limit and the node\'s RAM beside the other services.', check: ramFindings },
+  { id: 'ram-model-too-large', description: 'A model loaded on the CPU larger than the memory limit of Ollama.' },
   { id: 'gpu-oversubscribed', description: 'More GPU services on a node than GPUs: compute is shared.', check: gpuOversubscription },
   { id: 'gpu-placement-k3s', description: "k3s time-slicing cannot keep the plan's per-GPU placement on a multi-GPU node.", check: k3sGpuPlacement },
+  { id: 'gpu-sharing-amd-k3s', description: "Several services on one AMD GPU: k3s's AMD device plugin cannot share it.", check: amdGpuSharingK3s },
   { id: 'node-capacity', description: 'CPU and memory of the services on a node fit its hardware.', check: nodeCapacity },
   { id: 'host-port-clash', description: 'Two services publish the same port on one node.' },
   { id: 'host-port-coolify', description: "A published port collides with Coolify's own ports.", check: coolifyPorts },

@@ -148,3 +148,75 @@ export function k3sGpuPlacement(platform: Platform): Finding[] {
     fix: 'on k3s, give services that must not share a GPU a node each (services.<name>.node), or keep one GPU service per GPU so nothing is time-sliced',
   }));
 }
+
+/** A service that keeps LLMs resident but has no GPU: Ollama on the CPU, its weights in RAM. */
+function cpuInference(platform: Platform): Service[] {
+  return platform.services.filter((s) => s.gpuModels?.kind === 'llm-resident' && !s.gpu);
+}
+
+/**
+ * The RAM counterpart of the VRAM budget, for models loaded on the CPU: the weights of Ollama's
+ * `maxLoadedModels` largest models sit in RAM, inside its memory limit (a container past it is
+ * killed, so there is no spilling over as from a GPU), and beside the other services' memory
+ * limits on the same node. Weights only, as in the VRAM budget: the KV cache comes on top.
+ */
+export function ramFindings(platform: Platform): Finding[] {
+  const findings: Finding[] = [];
+  for (const service of cpuInference(platform)) {
+    const limit = service.resources.memoryGb;
+    const resident = ollamaResident(platform);
+    const fitting = resident.filter((model) => {
+      if (model.vramGb <= limit) return true;
+      findings.push({
+        rule: 'ram-model-too-large',
+        severity: 'warning',
+        path: ['models', 'ollama', platform.config.models.ollama.findIndex((m) => m.name === model.name), 'vramGb'],
+        message: `${model.name} needs ${gb(model.vramGb)} of RAM but ${service.name} runs on the CPU with a memory limit of ${gb(limit)}: loading it fails or the container is killed for memory`,
+        fix: `use a smaller model or quantization (3B-8B at q4 suits a CPU), or raise services.${service.name}.memoryGb on a node with the RAM`,
+      });
+      return false;
+    });
+    const total = fitting.reduce((sum, m) => sum + m.vramGb, 0);
+    const parts = fitting.map((m) => `${m.name} ${gb(m.vramGb)}`).join(' + ');
+    if (total > limit) {
+      findings.push({
+        rule: 'ram-budget',
+        severity: 'warning',
+        path: ['services', service.name, 'memoryGb'],
+        message: `${service.name} on the CPU may hold ${gb(total)} of models at once (${parts}) but its memory limit is ${gb(limit)}`,
+        fix: `keep fewer models resident (ollama.maxLoadedModels) or raise services.${service.name}.memoryGb`,
+      });
+    }
+    for (const node of service.nodes) {
+      const others = platform.services.filter((s) => s !== service && s.nodes.includes(node) && !s.profile);
+      const othersGb = others.reduce((sum, s) => sum + s.resources.memoryGb, 0);
+      if (total + othersGb > node.memoryGb) {
+        findings.push({
+          rule: 'ram-budget',
+          severity: 'warning',
+          path: ['nodes', node.name, 'memoryGb'],
+          message: `${node.name} has ${gb(node.memoryGb)} of RAM; ${service.name}'s models on the CPU (${gb(total)}) and the memory limits of its ${others.length} other services (${gb(othersGb)}) add up to ${gb(total + othersGb)}`,
+          fix: `use smaller models, keep fewer resident (ollama.maxLoadedModels), lower other services' memoryGb, or move services to another node`,
+        });
+      }
+    }
+  }
+  return findings;
+}
+
+/**
+ * A GPU of an AMD node that several services are placed on: Compose passes the device to each,
+ * but AMD's Kubernetes device plugin cannot time-slice (each `amd.com/gpu` is a whole GPU), so on
+ * k3s the pods beyond the node's GPUs stay Pending.
+ */
+export function amdGpuSharingK3s(platform: Platform): Finding[] {
+  return platform.gpuAssignment.nodes
+    .filter((s) => s.node.gpuVendor === 'amd' && s.replicas > 1)
+    .map((s) => ({
+      rule: 'gpu-sharing-amd-k3s',
+      severity: 'warning' as const,
+      path: ['nodes', s.node.name, 'gpus'],
+      message: `${s.pods.map((p) => p.name).join(', ')} share the AMD GPUs of ${s.node.name}; on k3s AMD's device plugin grants whole GPUs only, so the pods beyond one per GPU stay Pending (Compose shares them)`,
+      fix: 'on k3s, give each GPU service an AMD GPU of its own (more GPUs, another node, services.<name>.gpuDevices), or turn some off',
+    }));
+}
