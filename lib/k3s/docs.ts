@@ -1,6 +1,7 @@
 import { childApps, devicePluginValues } from '../../charts/argocd-chart.js';
 import type { K3sContext } from '../../charts/context.js';
 import { workloadKind } from '../../charts/service-workload.js';
+import { backupSecretUsage } from '../services/backup.js';
 import type { Platform } from '../model/platform.js';
 import type { Secret } from '../model/secret.js';
 import { multusNodes, multusZones, whereaboutsRange } from '../../charts/vlans.js';
@@ -17,6 +18,14 @@ export function k3sSecrets(platform: Platform): { namespace: string; secret: Sec
       const key = `${service.zone.namespace}/${secret.name}`;
       const entry = byKey.get(key) ?? { namespace: service.zone.namespace, secret, users: [] };
       entry.users.push(service.name);
+      byKey.set(key, entry);
+    }
+  }
+  for (const { namespace, secrets } of backupSecretUsage(platform)) {
+    for (const secret of secrets) {
+      const key = `${namespace}/${secret.name}`;
+      const entry = byKey.get(key) ?? { namespace, secret, users: [] };
+      if (!entry.users.includes('backup')) entry.users.push('backup');
       byKey.set(key, entry);
     }
   }
