@@ -118,17 +118,17 @@ for entry in $repositories; do
   fi
   [ "$ok" = 1 ] || failures=$((failures + 1))
   now=$(date +%s)
-  last=$(previous_metric "backup-$job-$name.prom" "platform_backup_last_success_timestamp_seconds{node=\\"$node\\",backup=\\"$job\\",destination=\\"$name\\"}")
+  last=$(previous_metric "backup-$job-$name.prom" "platform_backup_last_success_timestamp_seconds{backup=\\"$job\\",destination=\\"$name\\"}")
   [ "$ok" = 1 ] && last=$now
   write_metrics "backup-$job-$name.prom" "# HELP platform_backup_last_success_timestamp_seconds When every dump and volume of the node last reached the destination.
 # TYPE platform_backup_last_success_timestamp_seconds gauge
-platform_backup_last_success_timestamp_seconds{node=\\"$node\\",backup=\\"$job\\",destination=\\"$name\\"} \${last:-0}
+platform_backup_last_success_timestamp_seconds{backup=\\"$job\\",destination=\\"$name\\"} \${last:-0}
 # HELP platform_backup_last_run_success Whether the last backup run to the destination succeeded (1) or not (0).
 # TYPE platform_backup_last_run_success gauge
-platform_backup_last_run_success{node=\\"$node\\",backup=\\"$job\\",destination=\\"$name\\"} $ok
+platform_backup_last_run_success{backup=\\"$job\\",destination=\\"$name\\"} $ok
 # HELP platform_backup_last_run_duration_seconds How long the last backup run took.
 # TYPE platform_backup_last_run_duration_seconds gauge
-platform_backup_last_run_duration_seconds{node=\\"$node\\",backup=\\"$job\\",destination=\\"$name\\"} $((now - started))"
+platform_backup_last_run_duration_seconds{backup=\\"$job\\",destination=\\"$name\\"} $((now - started))"
 done
 rm -rf "$dumps"
 if [ "$failures" -gt 0 ]; then log "backup finished with $failures failure(s)"; exit 1; fi
@@ -261,14 +261,14 @@ for entry in $repositories; do
   done
   [ "$ok" = 1 ] || failures=$((failures + 1))
   now=$(date +%s)
-  last=$(previous_metric "verify-$job-$name.prom" "platform_backup_verify_last_success_timestamp_seconds{node=\\"$node\\",backup=\\"$job\\",destination=\\"$name\\"}")
+  last=$(previous_metric "verify-$job-$name.prom" "platform_backup_verify_last_success_timestamp_seconds{backup=\\"$job\\",destination=\\"$name\\"}")
   [ "$ok" = 1 ] && last=$now
   write_metrics "verify-$job-$name.prom" "# HELP platform_backup_verify_last_success_timestamp_seconds When the repository last passed restic check and every database's latest dump restored.
 # TYPE platform_backup_verify_last_success_timestamp_seconds gauge
-platform_backup_verify_last_success_timestamp_seconds{node=\\"$node\\",backup=\\"$job\\",destination=\\"$name\\"} \${last:-0}
+platform_backup_verify_last_success_timestamp_seconds{backup=\\"$job\\",destination=\\"$name\\"} \${last:-0}
 # HELP platform_backup_verify_last_run_success Whether the last restore test of the destination passed (1) or not (0).
 # TYPE platform_backup_verify_last_run_success gauge
-platform_backup_verify_last_run_success{node=\\"$node\\",backup=\\"$job\\",destination=\\"$name\\"} $ok"
+platform_backup_verify_last_run_success{backup=\\"$job\\",destination=\\"$name\\"} $ok"
 done
 if [ "$failures" -gt 0 ]; then log "verify finished with $failures failure(s)"; exit 1; fi
 log "verify finished"

@@ -3,6 +3,7 @@ import type { Platform } from '../model/platform.js';
 import type { Secret } from '../model/secret.js';
 import type { Service } from '../model/service.js';
 import { envPrefix } from './names.js';
+import { TEXTFILE_HOST_DIR } from './node-exporter.js';
 import { Postgres } from './postgres.js';
 import { pinnedImages } from './registry.js';
 
@@ -33,8 +34,8 @@ export const BACKUP_PATHS = {
   metrics: '/metrics',
 } as const;
 
-/** On the host: the folder the backup writes its metrics to and node-exporter's textfile collector reads. */
-export const METRICS_HOST_DIR = '/var/lib/platform/metrics';
+/** On the host: the folder the backup writes its metrics to, which node-exporter's textfile collector reads. */
+export const METRICS_HOST_DIR = TEXTFILE_HOST_DIR;
 
 /**
  * How a volume is read consistently. `crash-safe`: the service recovers from any state a crash
