@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toolAvailable } from './support/tools.js';
 import { postgresAvailable, startCluster, type TestCluster } from './support/postgres.js';
+import { parse } from 'yaml';
+import { buildPlatform, renderK3s } from '../lib/synth.js';
+import { validatePlatform } from '../lib/validate/rules.js';
 import { inlineConfig, renderTree, type RenderedTree } from './support/render.js';
 
 /*
@@ -211,5 +214,88 @@ describe.skipIf(!enabled)('backups, run for real (Postgres 15 and restic on 127.
     for (const text of outputs) for (const value of secrets) expect(text).not.toContain(value);
     for (const [path, text] of tree.files) for (const value of secrets) expect(text, path).not.toContain(value);
     expect(statSync(join(scratch, 'metrics', 'backup-homelab-local.prom')).isFile()).toBe(true);
+  });
+});
+
+describe('what the backup covers, on both targets', () => {
+  const loaded = inlineConfig({ apps: { api: APP } });
+
+  it('Compose: every state volume of the node read-only, models, caches and the Postgres data directory left out', () => {
+    const t = renderTree(loaded, 'coolify');
+    const job = t.service(DIR, 'backup');
+    const targets = (job.volumes ?? []).map((v) => `${v.source}->${v.target}${v.read_only ? ':ro' : ''}`);
+    expect(targets).toContain('monitoring_grafana-data->/data/monitoring/grafana-data:ro');
+    expect(targets).toContain('edge_caddy-data->/data/edge/caddy-data:ro');
+    expect(targets).toContain('dns_technitium-config->/data/dns/technitium-config:ro');
+    expect(targets).toContain('data_minio-data->/data/data/minio-data:ro');
+    expect(targets.join('\n')).not.toMatch(/postgres-data|ollama-models|caddy-config|ntfy-cache|comfyui-models/);
+    expect(t.compose(DIR).volumes?.['monitoring_grafana-data']).toEqual({ external: true, name: 'monitoring_grafana-data' });
+    expect(job.image).toBe(t.service('homelab/data', 'postgres').image);
+    expect(job.environment).toMatchObject({ RESTIC_PASSWORD: '${BACKUP_RESTIC_PASSWORD:?}', PGUSER: '${PG_USER:?}', PGPASSWORD: '${PG_PASSWORD:?}', PGHOST: 'postgres' });
+    expect(job.networks).toEqual(['zone-services']);
+    const restore = (parse(t.files.get(`${DIR}/restore.compose.yaml`) as string) as { services: Record<string, { volumes: { target: string; read_only?: boolean }[] }> }).services.restore;
+    expect(restore?.volumes.find((v) => v.target === '/data/monitoring/grafana-data')?.read_only).toBeUndefined();
+    // The GPU node backs up its own outputs and ComfyUI's workflows, never its model weights.
+    const gpu = renderTree(loaded, 'plain').service('rtx/backup', 'backup');
+    expect((gpu.volumes ?? []).map((v) => v.target)).toEqual(expect.arrayContaining(['/data/image/comfyui-user', '/data/image/comfyui-output', '/data/video/mochi-output']));
+    expect(gpu.environment?.PGHOST).toBeUndefined();
+  });
+
+  it('k3s: a CronJob per node and namespace on the node of the claims, which are the claims the workloads use', async () => {
+    const { output } = await renderK3s(loaded);
+    const files = new Map(output.files.filter((f) => f.path.endsWith('.yaml')).map((f) => [f.path, parse(f.content) as Record<string, any>]));
+    const cron = files.get('apps/backup/cronjob-monitoring-backup-homelab.yaml') as Record<string, any>;
+    expect(cron.spec.schedule).toBe('0 3 * * *');
+    expect(cron.spec.concurrencyPolicy).toBe('Forbid');
+    const pod = cron.spec.jobTemplate.spec.template.spec;
+    expect(pod.nodeSelector).toEqual({ 'kubernetes.io/hostname': 'homelab' });
+    const claims: string[] = pod.volumes.filter((v: any) => v.persistentVolumeClaim).map((v: any) => v.persistentVolumeClaim.claimName);
+    const grafana = files.get('apps/monitoring/statefulset-monitoring-grafana.yaml') as Record<string, any>;
+    expect(claims).toContain(`${grafana.spec.volumeClaimTemplates[0].metadata.name}-grafana-0`);
+    expect(pod.volumes.filter((v: any) => v.persistentVolumeClaim).every((v: any) => v.persistentVolumeClaim.readOnly)).toBe(true);
+    const dump = files.get('apps/backup/cronjob-services-backup-homelab.yaml') as Record<string, any>;
+    const env = dump.spec.jobTemplate.spec.template.spec.containers[0].env.map((e: any) => e.name);
+    expect(env).toEqual(expect.arrayContaining(['BACKUP_RESTIC_PASSWORD', 'RESTIC_PASSWORD', 'PGUSER', 'PGPASSWORD', 'PGHOST']));
+    expect(files.get('apps/backup/cronjob-services-verify-homelab.yaml')?.spec.schedule).toBe('0 5 * * 0');
+    expect(files.get('apps/backup/cronjob-services-restore-homelab.yaml')?.spec.suspend).toBe(true);
+    const app = files.get('argocd/apps/backup.yaml') as Record<string, any>;
+    const waves = [...files].filter(([p]) => p.startsWith('argocd/apps/')).map(([, m]) => Number(m.metadata.annotations?.['argocd.argoproj.io/sync-wave'] ?? 0));
+    expect(Number(app.metadata.annotations['argocd.argoproj.io/sync-wave'])).toBe(Math.max(...waves));
+    expect(output.files.find((f) => f.path === 'secrets/README.md')?.content).toContain('backup-restic-password');
+    void files;
+  });
+
+  it('turned off, nothing of it is rendered', () => {
+    const t = renderTree(inlineConfig({ backup: { enabled: false } }), 'plain');
+    expect([...t.files.keys()].filter((p) => p.includes('/backup/'))).toEqual([]);
+  });
+
+  it("the Compose scheduler matches cron's fields as cron does", () => {
+    const script = join(mkdtempSync(join(tmpdir(), 'platform-cron-')), 'scheduler.sh');
+    writeFileSync(script, renderTree(loaded, 'plain').files.get(`${DIR}/scripts/scheduler.sh`) as string);
+    const matches = (schedule: string, time: string) => spawnSync('bash', [script, '--matches', schedule, time]).status === 0;
+    // time: minute hour day month weekday
+    expect(matches('0 3 * * *', '0 3 15 6 1')).toBe(true);
+    expect(matches('0 3 * * *', '1 3 15 6 1')).toBe(false);
+    expect(matches('*/15 * * * *', '30 7 1 1 4')).toBe(true);
+    expect(matches('*/15 * * * *', '31 7 1 1 4')).toBe(false);
+    expect(matches('0 5 * * 0', '0 5 7 12 0')).toBe(true);
+    expect(matches('0 5 * * 7', '0 5 7 12 0')).toBe(true);
+    expect(matches('0 1-5/2 * * *', '0 3 1 1 1')).toBe(true);
+    expect(matches('0 1-5/2 * * *', '0 4 1 1 1')).toBe(false);
+    // Both day fields restricted: either matches (cron's rule).
+    expect(matches('0 0 1 * 1', '0 0 1 3 5')).toBe(true);
+    expect(matches('0 0 1 * 1', '0 0 9 3 1')).toBe(true);
+    expect(matches('0 0 1 * 1', '0 0 9 3 5')).toBe(false);
+  });
+
+  it('validate warns when every destination is on the data disk', () => {
+    const bind = buildPlatform(inlineConfig({ storage: { mode: 'bind', root: '/cold-storage' } }));
+    expect(validatePlatform(bind).filter((f) => f.rule === 'backup-same-disk').map((f) => f.path.join('.'))).toEqual(['backup.destinations.local.path']);
+    const offsite = buildPlatform(inlineConfig({ storage: { mode: 'bind', root: '/cold-storage' }, backup: { destinations: { local: { path: '/cold-storage/backups' }, offsite: { s3: { endpoint: 'https://s3.example.net', bucket: 'homelab-backups' } } } } }));
+    expect(validatePlatform(offsite).filter((f) => f.rule === 'backup-same-disk')).toEqual([]);
+    expect(offsite.secrets.map((s) => s.name)).toEqual(expect.arrayContaining(['BACKUP_OFFSITE_ACCESS_KEY_ID', 'BACKUP_OFFSITE_SECRET_ACCESS_KEY', 'BACKUP_RESTIC_PASSWORD']));
+    const elsewhere = buildPlatform(inlineConfig({ storage: { mode: 'bind', root: '/srv/data' } }));
+    expect(validatePlatform(elsewhere).filter((f) => f.rule === 'backup-same-disk')).toEqual([]);
   });
 });
