@@ -91,6 +91,7 @@ function renderFile(platform: Platform, plan: BackupPlan, backup: NodeBackup, fl
     image: plan.image,
     depends_on: { 'restic-binary': { condition: 'service_completed_successfully' } },
     volumes: [...mounts, ...((scripts.scriptVolumes as unknown[]) ?? [])],
+    ...(scripts.configs ? { configs: scripts.configs } : {}),
     environment: environment(plan, backup),
     networks: [...networks].sort(),
     entrypoint: restore ? ['bash', `${BACKUP_PATHS.scripts}/restore.sh`] : ['bash', `${BACKUP_PATHS.scripts}/scheduler.sh`],
@@ -103,7 +104,6 @@ function renderFile(platform: Platform, plan: BackupPlan, backup: NodeBackup, fl
         }),
     logging: { driver: 'json-file', options: { 'max-size': '10m', 'max-file': '3' } },
     deploy: { resources: { limits: { cpus: '1', memory: '1G' } } },
-    ...(scripts.configs ? { configs: scripts.configs } : {}),
     security_opt: ['no-new-privileges:true'],
   };
   const doc: Record<string, unknown> = {
@@ -113,11 +113,12 @@ function renderFile(platform: Platform, plan: BackupPlan, backup: NodeBackup, fl
       'restic-binary': {
         image: RESTIC_IMAGE,
         volumes: [{ type: 'volume', source: 'restic-binary', target: BACKUP_PATHS.bin }],
+        network_mode: 'none',
         // The image's restic is a static Go binary: it runs in the Postgres image beside pg_dump.
         entrypoint: ['cp', '/usr/bin/restic', `${BACKUP_PATHS.bin}/restic`],
         restart: 'no',
-        network_mode: 'none',
         logging: { driver: 'json-file', options: { 'max-size': '10m', 'max-file': '3' } },
+        deploy: { resources: { limits: { cpus: '0.25', memory: '64M' } } },
         security_opt: ['no-new-privileges:true'],
       },
     },

@@ -155,8 +155,8 @@ ${common(plan, backup)}
 from= at= list=0 what=()
 while [ $# -gt 0 ]; do
   case $1 in
-    --from) from=\${2:?}; shift 2 ;;
-    --at) at=\${2:?}; shift 2 ;;
+    --from) [ $# -ge 2 ] || usage; from=$2; shift 2 ;;
+    --at) [ $# -ge 2 ] || usage; at=$2; shift 2 ;;
     --list) list=1; shift ;;
     -h|--help) usage ;;
     -*) log "unknown option $1"; usage ;;
