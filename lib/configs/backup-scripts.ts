@@ -323,6 +323,7 @@ run() {
 }
 
 if [ "\${1:-}" = --matches ]; then cron_matches "$2" "$3"; exit; fi
+[ -f "$scripts/backup.sh" ] || { echo "no $scripts/backup.sh: the scripts are not mounted" >&2; exit 1; }
 echo "backup scheduler on ${backup.node.name}: backup at '$backup_schedule', verify at '$verify_schedule' (local time)" >&2
 rm -f /tmp/backup.running /tmp/verify.running
 while true; do
