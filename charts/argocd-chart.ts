@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import * as k8s from './k8s.js';
 import { AMD_GPU_RESOURCE, GPU_PRESENT_LABEL, GPU_RESOURCE, SEALED_SECRETS_CONTROLLER, SYNC_WAVE } from '../lib/k3s/names.js';
 import { stackWaves } from '../lib/k3s/waves.js';
+import { backupJobNamespace } from '../lib/services/backup.js';
 import { toYaml } from '../lib/output/yaml.js';
 import type { K3sContext } from './context.js';
 import { OutputChart, type Manifest } from './output-chart.js';
@@ -214,6 +215,9 @@ export function childApps(context: K3sContext): ChildApp[] {
     const home = stack.services[0]?.zone.namespace ?? 'default';
     apps.push({ name: stack.name, wave, namespace: home, source: { folder: `apps/${stack.name}` } });
   }
+  // The backup jobs mount the stacks' claims and dump Postgres: after every stack.
+  const backupNamespace = backupJobNamespace(platform);
+  if (backupNamespace) apps.push({ name: 'backup', wave: Math.max(0, ...stacks.map((s) => s.wave)) + 1, namespace: backupNamespace, source: { folder: 'apps/backup' } });
   return apps;
 }
 

@@ -1,5 +1,7 @@
 import { App } from 'cdk8s';
 import { ArgoCdChart } from './argocd-chart.js';
+import { BackupChart } from './backup-chart.js';
+import { backupPlan } from '../lib/services/backup.js';
 import type { K3sContext } from './context.js';
 import { NamespacesChart } from './namespaces-chart.js';
 import { NetworkPoliciesChart } from './network-policies-chart.js';
@@ -32,6 +34,7 @@ export function buildK3sApp(platform: Platform): { app: App; charts: OutputChart
   for (const stack of platform.stacks) {
     if (stack.services.length > 0) charts.push(new StackChart(app, stack, context));
   }
+  if (backupPlan(platform)) charts.push(new BackupChart(app, context));
   charts.push(new ArgoCdChart(app, context));
   if (issues.length > 0) throw new ConfigIssues(issues);
   return { app, charts, context };

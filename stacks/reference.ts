@@ -11,6 +11,7 @@ import type { BuildContext, ServiceDescriptor } from '../lib/services/descriptor
 import type { Postgres } from '../lib/services/postgres.js';
 import { buildOrder, descriptorOf, isEnabled, SERVICE_DESCRIPTORS, type ServiceName } from '../lib/services/registry.js';
 import { UserApp } from '../lib/services/user-app.js';
+import { backupPlan } from '../lib/services/backup.js';
 
 export { isEnabled };
 
@@ -313,6 +314,8 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
       }
     });
   }
+  // The backup plan declares its secrets (the repository password, S3 keys) with the others.
+  backupPlan(platform);
   issues.push(...platform.validate());
   if (issues.length > 0) throw new ConfigIssues(issues);
   return platform;

@@ -98,7 +98,7 @@ describe('the reference alert list', () => {
   it('names the failures the homelab watches for', () => {
     expect(prometheus.alertRules('compose').map((r) => r.alert)).toEqual([
       'HostHighCpu', 'HostHighMemory', 'HostDiskSpaceLow', 'TargetDown', 'GpuTemperatureHigh', 'ContainerDown', 'EndpointUnreachable',
-      'LatencyObjectiveMissed', 'AvailabilityObjectiveMissed',
+      'LatencyObjectiveMissed', 'AvailabilityObjectiveMissed', 'BackupTooOld', 'BackupVerifyFailed',
     ]);
   });
 

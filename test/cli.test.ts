@@ -38,12 +38,12 @@ describe('platform synth', () => {
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('for example.com from <embedded reference platform>');
     expect(result.stdout).toMatch(/stacks: +9 stacks, 27 services/);
-    expect(result.stdout).toMatch(/compose: +12 compose files, 47 files/);
-    expect(result.stdout).toMatch(/k3s: +151 Kubernetes objects, 162 files/);
+    expect(result.stdout).toMatch(/compose: +12 compose files, 63 files/);
+    expect(result.stdout).toMatch(/k3s: +174 Kubernetes objects, 185 files/);
     expect(result.stdout).toContain('checks:  no errors, 16 warnings (platform validate shows them)');
     expect(result.stdout).toContain('note: rtx: 4 GPU services on 1 GPU(s), so the device plugin time-slices each GPU into 4');
     expect(result.stdout).toContain('GPU:     ollama -> rtx GPU 0');
-    expect(result.stdout).toMatch(/wrote 209 files in \d+ ms/);
+    expect(result.stdout).toMatch(/wrote 248 files in \d+ ms/);
     // What to do next, for each tree written.
     expect(result.stdout).toContain(`next:\n  compose: read ${out}/compose/README.md (deploy order)`);
     expect(result.stdout).toContain(`kubectl apply -f ${out}/k3s/argocd/root.yaml`);

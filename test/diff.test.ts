@@ -110,10 +110,10 @@ models:
       '<!-- platform-diff -->',
       '### platform diff: `HEAD~1` → `working tree`',
       '',
-      'Modified (22): ± compose (+15|-22), ± compose/homelab/apps (+40|-4), ± compose/homelab/chat (+1|-7), ± compose/homelab/data (+1|-1), ' +
+      'Modified (22): ± compose (+17|-24), ± compose/homelab/apps (+40|-4), ± compose/homelab/chat (+1|-7), ± compose/homelab/data (+1|-1), ' +
         '± compose/homelab/dns (+2|-3), ± compose/homelab/edge (+1|-6), ± compose/homelab/llm (+1|-16), ± compose/homelab/monitoring (+2|-4), ' +
-        '± compose/rtx/image (+1|-1), ± compose/rtx/llm (+2|-4), ± compose/rtx/monitoring (+1|-1), ± compose/rtx/video (+1|-1), ± compose/rtx/video-backup (+1|-1), ± k3s (+13|-22), ' +
-        '± k3s/apps (+96|-3), ± k3s/argocd (+3|-36), ± k3s/chat (+0|-6), ± k3s/dns (+3|-4), ± k3s/edge (+1|-6), ± k3s/llm (+2|-19), ' +
+        '± compose/rtx/image (+1|-1), ± compose/rtx/llm (+2|-4), ± compose/rtx/monitoring (+1|-1), ± compose/rtx/video (+1|-1), ± compose/rtx/video-backup (+1|-1), ± k3s (+14|-23), ' +
+        '± k3s/apps (+96|-3), ± k3s/argocd (+4|-37), ± k3s/chat (+0|-6), ± k3s/dns (+3|-4), ± k3s/edge (+1|-6), ± k3s/llm (+2|-19), ' +
         '± k3s/monitoring (+2|-3), ± k3s/network-policies (+32|-130)  ',
       'Removed (2): - compose/homelab/search (+0|-116), - k3s/search (+0|-170)',
       '',

@@ -678,7 +678,9 @@ describe('generated hostile configs (seed 11): exit 0 with output that stays dat
         return path;
       });
       const secrets = [...new Set([...(previous['k3s/secrets/create-secrets.sh'] ?? '').matchAll(/^make_secret \S+ \S+ (\S+)$/gm)].map((m) => m[1] as string))];
-      const driver = [...scripts, ...inline].map((s) => `sh -n '${s}' || echo "syntax: ${s}"; (cd '${scratch}' && sh '${s}' >/dev/null 2>&1 </dev/null)`).join('\n');
+      // Scripts that say they are bash (the backup jobs') are parsed and run by bash, the others by sh.
+      const shellOf = (s: string) => (readFileSync(s, 'utf8').startsWith('#!/bin/bash') ? 'bash' : 'sh');
+      const driver = [...scripts, ...inline].map((s) => `${shellOf(s)} -n '${s}' || echo "syntax: ${s}"; (cd '${scratch}' && ${shellOf(s)} '${s}' >/dev/null 2>&1 </dev/null)`).join('\n');
       const ran = spawnSync('sh', ['-c', driver], {
         encoding: 'utf8',
         timeout: 30_000,

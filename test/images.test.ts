@@ -388,7 +388,7 @@ describe('node-exporter: host network and PID, the host root with rslave', () =>
   it('listens on its node address only: the shell expands NODE_ADDRESS into --web.listen-address', () => {
     const command = service('node-exporter').command![0]!.replace('exec /bin/node_exporter', 'echo');
     const out = execFileSync('sh', ['-c', command], { env: { ...process.env, [HOST_NETWORK_ADDRESS_ENV]: '192.168.1.11' } }).toString();
-    expect(out.trim()).toBe('--path.rootfs=/host --web.listen-address=192.168.1.11:9100');
+    expect(out.trim()).toBe('--path.rootfs=/host --web.listen-address=192.168.1.11:9100 --collector.textfile.directory=/host/var/lib/platform/metrics');
   });
 
   it('Prometheus scrapes each node at its address', () => {

@@ -24,7 +24,8 @@ if (!isRoot) console.warn('skipping storage.sh ownership run: chown needs root (
 /** Every bind source with create_host_path in the compose files of `node`, with the service mounting it. */
 function bindSources(node: string): Map<string, string> {
   const sources = new Map<string, string>();
-  for (const dir of tree.composeDirs().filter((d) => d.startsWith(`${node}/`))) {
+  // The backup job runs as root: the folders Docker creates for it (repository, metrics) are root's, as it needs.
+  for (const dir of tree.composeDirs().filter((d) => d.startsWith(`${node}/`) && !d.endsWith('/backup'))) {
     for (const [name, service] of Object.entries(tree.compose(dir).services)) {
       for (const volume of service.volumes ?? []) {
         if ((volume.bind as { create_host_path?: boolean } | undefined)?.create_host_path) sources.set(volume.source as string, name);

@@ -1,3 +1,4 @@
+import { backupPlan } from '../services/backup.js';
 import type { HostPort, NodeNetwork } from '../model/link-plan.js';
 import type { Node } from '../model/node.js';
 import type { Platform } from '../model/platform.js';
@@ -182,6 +183,9 @@ export function renderTreeReadme(platform: Platform, units: readonly ComposeUnit
     );
   }
   units.forEach((u, i) => lines.push(`${i + 1}. \`${u.dir}\`: ${u.services.map((s) => s.name).join(', ')}`));
+  // The backup stacks mount the other stacks' volumes as external volumes: they go last.
+  const backups = backupPlan(platform)?.nodes ?? [];
+  backups.forEach((b, i) => lines.push(`${units.length + i + 1}. \`${b.node.name}/backup\`: backup (scheduled backups and restore tests; restore.compose.yaml is run by hand)`));
   lines.push('');
   const gpuRows: string[][] = [];
   for (const service of platform.services) {

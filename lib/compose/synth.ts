@@ -5,6 +5,7 @@ import type { RenderedFile } from '../output/writer.js';
 import { renderEnvExample, renderNetworksScript, renderStackReadme, renderTreeReadme } from './docs.js';
 import { ComposeResolver } from './resolver.js';
 import { renderStorageScript } from './storage.js';
+import { renderComposeBackup } from './backup.js';
 import {
   composeConfigs,
   buildContextPath,
@@ -133,6 +134,7 @@ export function synthCompose(platform: Platform, options: ComposeSynthOptions): 
       }
     }
   }
+  files.push(...renderComposeBackup(platform, options.flavor));
   files.push({ path: 'README.md', content: renderTreeReadme(platform, units, options.flavor) });
   return { files, units };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SERVICE_NAME_KEYS as SERVICE_NAMES } from '../services/registry.js';
+import { backupSchema } from './backup-schema.js';
 
 /*
  * The one typed config. Every object is strict (an unknown key is an error that lists the allowed
@@ -566,6 +567,7 @@ export const configSchema = strictObject({
     .describe('Coolify options.'),
   apps: z.record(nameSchema, appSchema).default({}).describe('Your own apps (Hono API, React SPA, workers), by name.'),
   k3s: k3sSchema,
+  backup: backupSchema(hostPath, nameSchema),
 });
 
 /** What the user writes (defaults optional). */

@@ -1,3 +1,4 @@
+import { backupAlertRules } from './backup-alerts.js';
 import type { Platform } from '../model/platform.js';
 import type { Service, Target } from '../model/service.js';
 import type { Resolver } from '../model/values.js';
@@ -257,6 +258,7 @@ export function alertRules(platform: Platform, target: Target, sources: Objectiv
     ...(containerDown ? [containerDown] : []),
     ...(withProbes && site ? [endpointRule(site)] : []),
     ...objectiveAlerts(platform, sources),
+    ...backupAlertRules(platform, target),
   ];
 }
 

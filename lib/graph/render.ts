@@ -19,6 +19,12 @@ export function toMermaid(t: Topology): string {
   lines.push('  end');
   for (const e of t.entries) lines.push(`  internet -->|${label(e.label)}| ${id('svc', e.to)}`);
   for (const e of t.edges) lines.push(`  ${id('svc', e.from)} -->|${label(e.label)}| ${id('svc', e.to)}`);
+  if (t.backups.destinations.length > 0) {
+    lines.push(`  subgraph backups[${label('Backups')}]`);
+    for (const d of t.backups.destinations) lines.push(`    ${id('bak', d.name)}[(${label(d.label)})]`);
+    lines.push('  end');
+    for (const f of t.backups.flows) lines.push(`  ${id('svc', f.from)} -.->|${label(f.label)}| ${id('bak', f.to)}`);
+  }
   lines.push('  classDef gpu fill:#e8f5e9,stroke:#2e7d32,stroke-width:2px');
   lines.push('  classDef external stroke-dasharray:5 5');
   lines.push('  classDef machine fill:#f5f5f5,stroke:#9e9e9e');
@@ -58,6 +64,12 @@ export function toDot(t: Topology): string {
   lines.push('  }');
   for (const e of t.entries) lines.push(`  internet -> ${q(e.to)} [label=${q(e.label)}, color="#c62828", fontcolor="#c62828", penwidth=2];`);
   for (const e of t.edges) lines.push(`  ${q(e.from)} -> ${q(e.to)} [label=${q(e.label)}];`);
+  if (t.backups.destinations.length > 0) {
+    lines.push('  subgraph "cluster_backups" {', '    label="Backups"; style="rounded"; color="#bdbdbd";');
+    for (const d of t.backups.destinations) lines.push(`    ${q(d.name)} [label=${q(d.label)}, shape=cylinder, fillcolor="#fff3e0"];`);
+    lines.push('  }');
+    for (const f of t.backups.flows) lines.push(`  ${q(f.from)} -> ${q(f.to)} [label=${q(f.label)}, style=dashed, color="#ef6c00", fontcolor="#ef6c00"];`);
+  }
   lines.push('}');
   return `${lines.join('\n')}\n`;
 }

@@ -1,6 +1,7 @@
 import type { Platform } from '../model/platform.js';
 import type { Service } from '../model/service.js';
 import { largestModel, ollamaResident } from '../validate/vram.js';
+import { backupPlan } from '../services/backup.js';
 
 /** The platform as a picture sees it: zones of boxes, machines, and who calls whom on which port. */
 export interface Topology {
@@ -12,6 +13,8 @@ export interface Topology {
   readonly edges: readonly { from: string; to: string; label: string }[];
   /** Ports open to the outside, per box. */
   readonly entries: readonly { to: string; label: string }[];
+  /** Backup repositories, and which boxes' data goes to each (state volumes, database dumps). */
+  readonly backups: { readonly destinations: readonly { name: string; label: string }[]; readonly flows: readonly { from: string; to: string; label: string }[] };
 }
 
 /** One box: a service, a stack's part of a zone, or a whole zone. */
@@ -137,7 +140,25 @@ export function topology(platform: Platform, detail: TopologyDetail = 'services'
     entryPorts.set(key, [...(entryPorts.get(key) ?? []), ...open]);
   }
   const entries = [...entryPorts].map(([to, ports]) => ({ to, label: [...new Set(ports)].join(', ') }));
-  return { title: `${platform.domain} (${platform.config.exposure})`, detail, zones, machines, edges, entries };
+  return { title: `${platform.domain} (${platform.config.exposure})`, detail, zones, machines, edges, entries, backups: backupFlows(platform, (s) => groupOf.get(s)?.key ?? s.name) };
+}
+
+/** Each box whose data is backed up, to each destination: its state volumes and database dumps. */
+function backupFlows(platform: Platform, boxOf: (s: Service) => string): Topology['backups'] {
+  const plan = backupPlan(platform);
+  if (!plan) return { destinations: [], flows: [] };
+  const what = new Map<string, Set<string>>();
+  const add = (key: string, item: string) => what.set(key, (what.get(key) ?? new Set()).add(item));
+  for (const node of plan.nodes) {
+    if (node.postgres && node.databases.length > 0) add(boxOf(node.postgres), `pg_dump ${node.databases.length} db`);
+    for (const v of node.volumes) add(boxOf(v.service), v.volume);
+  }
+  const destinations = plan.destinations.map((d) => ({ name: `backup-${d.name}`, label: `backup: ${d.name}\n${d.hostPath ?? 'S3'} · restic · ${plan.schedule}` }));
+  const flows = [...what].flatMap(([from, items]) => {
+    const label = items.size <= 2 ? [...items].join(', ') : `${items.size} volumes/dumps`;
+    return destinations.map((d) => ({ from, to: d.name, label }));
+  });
+  return { destinations, flows };
 }
 
 /**
@@ -157,7 +178,7 @@ export function readableTopology(platform: Platform, render: (t: Topology) => st
     const t = topology(platform, detail);
     const text = render(t);
     last = { topology: t, text };
-    const edges = t.edges.length + t.entries.length;
+    const edges = t.edges.length + t.entries.length + t.backups.flows.length;
     if (text.length <= MERMAID_LIMITS.maxTextSize && edges <= MERMAID_LIMITS.maxEdges) return last;
   }
   return last as { topology: Topology; text: string };

@@ -2,6 +2,7 @@ import type { Platform } from '../model/platform.js';
 import type { Secret } from '../model/secret.js';
 import { GENERATED_BY } from '../output/yaml.js';
 import { markdownTable } from '../output/markdown.js';
+import { backupSecretUsage } from '../services/backup.js';
 import { secretObjectName } from './names.js';
 
 /*
@@ -19,6 +20,14 @@ export function k3sSecrets(platform: Platform): { namespace: string; secret: Sec
       const key = `${service.zone.namespace}/${secret.name}`;
       const entry = byKey.get(key) ?? { namespace: service.zone.namespace, secret, users: [] };
       entry.users.push(service.name);
+      byKey.set(key, entry);
+    }
+  }
+  for (const { namespace, secrets } of backupSecretUsage(platform)) {
+    for (const secret of secrets) {
+      const key = `${namespace}/${secret.name}`;
+      const entry = byKey.get(key) ?? { namespace, secret, users: [] };
+      if (!entry.users.includes('backup')) entry.users.push('backup');
       byKey.set(key, entry);
     }
   }

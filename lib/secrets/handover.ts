@@ -4,6 +4,8 @@ import { execa } from 'execa';
 import { stringify } from 'yaml';
 import { UsageError } from '../config/errors.js';
 import { secretUsage, composeUnits, unitSecrets, type ComposeUnit } from '../compose/units.js';
+import { BACKUP_STACK, backupSecrets } from '../compose/backup.js';
+import { backupPlan, type BackupPlan } from '../services/backup.js';
 import { magicVariable } from '../compose/service.js';
 import { SEALED_SECRETS_CONTROLLER, secretObjectName } from '../k3s/names.js';
 import type { Platform } from '../model/platform.js';
@@ -33,11 +35,16 @@ function valueOf(data: StoreData, secret: Secret): string {
 
 /** Each plain-Compose stack's `.env`: `<node>/<stack>/.env` -> its text (the stack's variables, no others). */
 export function composeEnvFiles(platform: Platform, data: StoreData): { path: string; content: string; names: string[] }[] {
-  return composeUnits(platform).map((unit) => {
-    const secrets = unitSecrets(unit);
-    const lines = [`# Variables of stack ${unit.name} on node ${unit.node.name}, written by platform secrets env. Never commit this file.`];
+  const stacks = composeUnits(platform).map((unit) => ({ name: unit.name, node: unit.node.name, dir: unit.dir, secrets: unitSecrets(unit) }));
+  // The backup stack of each node (rendered beside the model's stacks, lib/compose/backup.ts).
+  const plan = backupPlan(platform);
+  for (const backup of plan?.nodes ?? []) {
+    stacks.push({ name: BACKUP_STACK, node: backup.node.name, dir: `${backup.node.name}/${BACKUP_STACK}`, secrets: backupSecrets(plan as BackupPlan, backup) });
+  }
+  return stacks.map(({ name, node, dir, secrets }) => {
+    const lines = [`# Variables of stack ${name} on node ${node}, written by platform secrets env. Never commit this file.`];
     for (const secret of secrets) lines.push(`${secret.name}=${dotenvValue(secret.name, valueOf(data, secret))}`);
-    return { path: `${unit.dir}/.env`, content: `${lines.join('\n')}\n`, names: secrets.map((s) => s.name) };
+    return { path: `${dir}/.env`, content: `${lines.join('\n')}\n`, names: secrets.map((s) => s.name) };
   });
 }
 

@@ -4,6 +4,11 @@ import { defineService } from './descriptor.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
 
 export const NODE_EXPORTER_PORT = 9100;
+/**
+ * On the host: the folder node-exporter's textfile collector reads `*.prom` files from (through
+ * the host's root at /host). The backup jobs leave their metrics there.
+ */
+export const TEXTFILE_HOST_DIR = '/var/lib/platform/metrics';
 /** Where the host's root filesystem is mounted, and what `--path.rootfs` says. */
 export const NODE_EXPORTER_ROOTFS = '/host';
 
@@ -27,7 +32,8 @@ export class NodeExporter extends Service {
         description: 'Host metrics of its node (node-exporter)',
         perNode: true,
         entrypoint: ['/bin/sh', '-c'],
-        command: [`exec /bin/node_exporter --path.rootfs=${NODE_EXPORTER_ROOTFS} --web.listen-address=${listen}`],
+        // The textfile collector reads the metrics the backup jobs leave on the host (TEXTFILE_HOST_DIR).
+        command: [`exec /bin/node_exporter --path.rootfs=${NODE_EXPORTER_ROOTFS} --web.listen-address=${listen} --collector.textfile.directory=${NODE_EXPORTER_ROOTFS}${TEXTFILE_HOST_DIR}`],
         ports: [{ port: NODE_EXPORTER_PORT, name: 'metrics' }],
         volumes: [{ hostPath: '/', mountPath: NODE_EXPORTER_ROOTFS, readOnly: true, propagation: 'rslave' }],
         healthCheck: { exec: ['sh', '-c', `wget -q -O /dev/null "http://\${${HOST_NETWORK_ADDRESS_ENV}}:${NODE_EXPORTER_PORT}/"`] },

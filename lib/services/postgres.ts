@@ -59,7 +59,7 @@ export class Postgres extends Service {
     const vectors = props.vectors ?? false;
     const wantsVectors = vectors === true || (Array.isArray(vectors) && vectors.length > 0);
     const image = props.image ?? (wantsVectors ? PGVECTOR_IMAGE : undefined);
-    const user = platform.secret('PG_USER', { generate: 'user', readOnce: true, description: 'Postgres superuser name (only the provisioning job logs in with it)' });
+    const user = platform.secret('PG_USER', { generate: 'user', readOnce: true, description: 'Postgres superuser name (only the provisioning and backup jobs log in with it)' });
     const password = platform.secret('PG_PASSWORD', { generate: 'password', readOnce: true, description: 'Postgres superuser password' });
     super(
       stack,

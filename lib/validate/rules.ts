@@ -1,4 +1,5 @@
 import type { Platform } from '../model/platform.js';
+import { backupSameDisk } from './backup.js';
 import { nodeCapacity } from './capacity.js';
 import { coolifyLiteralSecrets } from './coolify.js';
 import { adminWithoutAuth, bindAllInterfaces, inferenceExposure, unauthenticatedPorts } from './exposure.js';
@@ -42,6 +43,7 @@ export const RULES: readonly Rule[] = [
   { id: 'image-floating-tag', description: 'An image without a concrete version tag.' },
   { id: 'coolify-literal-secret', description: "A secret you supply that Coolify's .env would let Compose expand if it holds a '$'.", check: coolifyLiteralSecrets },
   { id: 'sovereignty-third-party', description: 'Traffic to hosted inference or a CDN.', check: sovereignty },
+  { id: 'backup-same-disk', description: 'Every backup destination is on the disk that holds the data.', check: backupSameDisk },
 ];
 
 const ORDER = new Map(RULES.map((r, i) => [r.id, i]));

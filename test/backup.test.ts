@@ -1,0 +1,301 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toolAvailable } from './support/tools.js';
+import { postgresAvailable, startCluster, type TestCluster } from './support/postgres.js';
+import { parse } from 'yaml';
+import { buildPlatform, renderK3s } from '../lib/synth.js';
+import { validatePlatform } from '../lib/validate/rules.js';
+import { inlineConfig, renderTree, type RenderedTree } from './support/render.js';
+
+/*
+ * The rendered backup, restore and restore test, run for real: the scripts of the Compose backup
+ * stack with Debian's pg_dump/pg_restore/psql and restic from PATH (the job's container has the
+ * pinned Postgres image's and restic's), against a Postgres on 127.0.0.1 and a repository in a
+ * temp folder. The environment is the one the rendered compose file gives the job, with its
+ * `${NAME:?}` references filled by test values and the container paths pointed at temp folders.
+ */
+
+const SUPERUSER = 'platform_admin';
+const VALUES: Record<string, string> = {
+  PG_USER: SUPERUSER,
+  PG_PASSWORD: 'su-Pw/+=@:%-never-printed-1',
+  PG_API_PASSWORD: 'api-Pw-never-printed-2',
+  BACKUP_RESTIC_PASSWORD: 'restic-Pw-never-printed-3',
+};
+const APP = { image: 'ghcr.io/example/api:1.0.0', port: 3000, connects: ['postgres'], healthPath: '/health' };
+const DIR = 'homelab/backup';
+
+const enabled = postgresAvailable() && toolAvailable('restic');
+
+let cluster: TestCluster;
+let tree: RenderedTree;
+let scratch: string;
+const outputs: string[] = [];
+
+function fill(env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).map(([k, v]) => [k, v.replace(/\$\{([A-Z0-9_]+):\?\}/g, (_, name: string) => VALUES[name] ?? `missing-${name}`)]),
+  );
+}
+
+function psql(database: string, sql: string, user = SUPERUSER, password = VALUES.PG_PASSWORD as string): string {
+  const result = cluster.psql({ PGUSER: user, PGPASSWORD: password, PGDATABASE: database }, ['-v', 'ON_ERROR_STOP=1', '-c', sql]);
+  if (result.status !== 0) throw new Error(result.stderr);
+  return result.stdout.trim();
+}
+
+/** The sources the rendered script backs up: "<id> <folder> <rule>". */
+function sources(script: string): { id: string; folder: string }[] {
+  const block = /\nsources=\(\n([\s\S]*?)\n\)/.exec(script)?.[1] ?? '';
+  return block
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => {
+      const [id, folder] = l.trim().replace(/"/g, '').split(' ');
+      return { id: id as string, folder: folder as string };
+    });
+}
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run a rendered script of the node's backup stack as the job would, against the test's Postgres and folders. */
+function runScript(name: string, args: string[] = [], extra: Record<string, string> = {}, repo = join(scratch, 'repo')): Run {
+  const path = join(scratch, `${name}.sh`);
+  writeFileSync(path, tree.files.get(`${DIR}/scripts/${name}.sh`) as string, { mode: 0o755 });
+  const job = tree.service(DIR, 'backup');
+  const env = {
+    ...fill(job.environment ?? {}),
+    PATH: `${cluster.binDir}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+    PGHOST: '127.0.0.1',
+    PGPORT: String(cluster.port),
+    HOME: scratch,
+    BACKUP_DATA_ROOT: join(scratch, 'data'),
+    BACKUP_WORK: join(scratch, 'work'),
+    BACKUP_METRICS_DIR: join(scratch, 'metrics'),
+    BACKUP_REPOSITORIES: `local=${repo}`,
+    ...extra,
+  };
+  mkdirSync(env.BACKUP_WORK, { recursive: true });
+  const result = spawnSync('bash', [path, ...args], { encoding: 'utf8', env, timeout: 300_000 });
+  outputs.push(result.stdout, result.stderr);
+  return result;
+}
+
+function metric(file: string, name: string): number {
+  const text = readFileSync(join(scratch, 'metrics', file), 'utf8');
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`));
+  return Number(line?.split(' ').pop());
+}
+
+function restic(repo: string, args: string[]): Run {
+  const result = spawnSync('restic', ['-r', repo, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', RESTIC_PASSWORD: VALUES.BACKUP_RESTIC_PASSWORD as string, HOME: scratch, RESTIC_CACHE_DIR: join(scratch, 'cache') } });
+  outputs.push(result.stdout, result.stderr);
+  return result;
+}
+
+describe.skipIf(!enabled)('backups, run for real (Postgres 15 and restic on 127.0.0.1)', () => {
+  beforeAll(async () => {
+    tree = renderTree(inlineConfig({ apps: { api: APP } }), 'plain');
+    scratch = mkdtempSync(join(tmpdir(), 'platform-backup-'));
+    cluster = await startCluster(SUPERUSER, VALUES.PG_PASSWORD as string);
+    // The rendered provisioning makes the app's database and role, as on a deploy.
+    const sql = join(scratch, 'provision.sql');
+    writeFileSync(sql, tree.files.get('homelab/data/postgres-provision/provision.sql') as string);
+    const provision = cluster.psql({ PGUSER: SUPERUSER, PGPASSWORD: VALUES.PG_PASSWORD as string, PGDATABASE: 'postgres', PG_API_PASSWORD: VALUES.PG_API_PASSWORD as string, PG_LITELLM_PASSWORD: 'x' }, ['-v', 'ON_ERROR_STOP=1', '-f', sql]);
+    if (provision.status !== 0) throw new Error(provision.stderr);
+    psql('api', "CREATE TABLE notes (id int PRIMARY KEY, body text); INSERT INTO notes SELECT g, 'note ' || g FROM generate_series(1, 5000) g", 'api', VALUES.PG_API_PASSWORD);
+    // Every state volume of the node, as folders; Grafana's holds a file we can check.
+    for (const s of sources(tree.files.get(`${DIR}/scripts/backup.sh`) as string)) mkdirSync(join(scratch, 'data', s.folder), { recursive: true });
+    writeFileSync(join(scratch, 'data', 'monitoring', 'grafana-data', 'grafana.db'), 'dashboards v1');
+  }, 120_000);
+  afterAll(() => {
+    cluster?.stop();
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('backs up the app database and every state volume, then restores them after the database is dropped', () => {
+    const backup = runScript('backup');
+    expect(backup.status, backup.stderr).toBe(0);
+    const now = Date.now() / 1000;
+    expect(metric('backup-homelab-local.prom', 'platform_backup_last_run_success')).toBe(1);
+    expect(Math.abs(metric('backup-homelab-local.prom', 'platform_backup_last_success_timestamp_seconds') - now)).toBeLessThan(120);
+    const snapshots = restic(join(scratch, 'repo'), ['snapshots', '--json']);
+    const tags = (JSON.parse(snapshots.stdout) as { tags: string[] }[]).flatMap((s) => s.tags).filter((t) => t.startsWith('source='));
+    expect(tags).toContain('source=postgres/api');
+    expect(tags).toContain('source=grafana/grafana-data');
+
+    psql('postgres', 'DROP DATABASE api');
+    writeFileSync(join(scratch, 'data', 'monitoring', 'grafana-data', 'grafana.db'), 'broken');
+    writeFileSync(join(scratch, 'data', 'monitoring', 'grafana-data', 'stray'), 'made after the backup');
+
+    const restore = runScript('restore', ['all']);
+    expect(restore.status, restore.stderr).toBe(0);
+    expect(psql('api', 'SELECT count(*), sum(id) FROM notes', 'api', VALUES.PG_API_PASSWORD)).toBe(`5000|${(5000 * 5001) / 2}`);
+    expect(psql('api', "SELECT tableowner FROM pg_tables WHERE tablename = 'notes'")).toBe('api');
+    expect(readFileSync(join(scratch, 'data', 'monitoring', 'grafana-data', 'grafana.db'), 'utf8')).toBe('dashboards v1');
+    expect(readdirSync(join(scratch, 'data', 'monitoring', 'grafana-data'))).toEqual(['grafana.db']);
+  }, 300_000);
+
+  it('restores one service from the snapshot of a chosen time, and refuses an unknown one', () => {
+    const later = runScript('restore', ['--at', '2000-01-01', 'grafana']);
+    expect(later.status).toBe(1);
+    expect(later.stderr).toContain('no snapshot of grafana/grafana-data at or before');
+    const unknown = runScript('restore', ['nextcloud']);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain('nothing on node homelab is called nextcloud');
+    writeFileSync(join(scratch, 'data', 'monitoring', 'grafana-data', 'grafana.db'), 'edited');
+    const one = runScript('restore', ['grafana/grafana-data']);
+    expect(one.status, one.stderr).toBe(0);
+    expect(readFileSync(join(scratch, 'data', 'monitoring', 'grafana-data', 'grafana.db'), 'utf8')).toBe('dashboards v1');
+  }, 120_000);
+
+  it('verify restores the latest dump into a scratch database, then catches a corrupted repository', () => {
+    const good = runScript('verify', [], { BACKUP_VERIFY_READ_DATA: '100%' });
+    expect(good.status, good.stderr).toBe(0);
+    expect(good.stderr).toContain('api: 1 table(s) restored from local');
+    expect(metric('verify-homelab-local.prom', 'platform_backup_verify_last_run_success')).toBe(1);
+    const lastGood = metric('verify-homelab-local.prom', 'platform_backup_verify_last_success_timestamp_seconds');
+    expect(psql('postgres', "SELECT count(*) FROM pg_database WHERE datname LIKE 'platform_verify%'")).toBe('0');
+
+    // Flip bytes in the middle of every data pack: what a failing disk does.
+    const packs = join(scratch, 'repo', 'data');
+    for (const dir of readdirSync(packs)) {
+      for (const file of readdirSync(join(packs, dir))) {
+        const path = join(packs, dir, file);
+        const bytes = readFileSync(path);
+        const at = Math.floor(bytes.length / 2);
+        for (let i = at; i < Math.min(at + 64, bytes.length); i++) bytes[i] = (bytes[i] as number) ^ 0xff;
+        writeFileSync(path, bytes);
+      }
+    }
+    const bad = runScript('verify', [], { BACKUP_VERIFY_READ_DATA: '100%' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('FAILED');
+    expect(metric('verify-homelab-local.prom', 'platform_backup_verify_last_run_success')).toBe(0);
+    // The last good verify is kept, so its age keeps growing until a verify passes again.
+    expect(metric('verify-homelab-local.prom', 'platform_backup_verify_last_success_timestamp_seconds')).toBe(lastGood);
+  }, 300_000);
+
+  it('prune applies the retention (7 daily, 4 weekly, 6 monthly) to a year of snapshots', () => {
+    const repo = join(scratch, 'history');
+    const dump = join(scratch, 'work', 'dumps', 'api.dump');
+    mkdirSync(join(scratch, 'work', 'dumps'), { recursive: true });
+    writeFileSync(dump, 'old');
+    expect(restic(repo, ['init']).status).toBe(0);
+    const day = 86_400_000;
+    const now = Date.now();
+    // Daily for four weeks, then monthly back to a year ago.
+    const times = [...Array.from({ length: 28 }, (_, i) => now - (i + 1) * day), ...Array.from({ length: 11 }, (_, i) => now - (35 + i * 30) * day)];
+    for (const t of times) {
+      const stamp = new Date(t).toISOString().slice(0, 19).replace('T', ' ');
+      const r = restic(repo, ['backup', '--host', 'homelab', '--tag', 'platform', '--tag', 'source=postgres/api', '--time', stamp, dump]);
+      expect(r.status, r.stderr).toBe(0);
+    }
+    const run = runScript('backup', [], {}, repo);
+    expect(run.status, run.stderr).toBe(0);
+    const kept = (JSON.parse(restic(repo, ['snapshots', '--json', '--tag', 'source=postgres/api']).stdout) as { time: string }[]).map((s) => Date.parse(s.time)).sort((a, b) => b - a);
+    // The 7 newest days (today's run and the 6 before), one per week for 4 weeks, one per month for 6 months.
+    expect(kept.length).toBeGreaterThanOrEqual(7 + 2);
+    expect(kept.length).toBeLessThanOrEqual(7 + 4 + 6);
+    for (let i = 1; i <= 6; i++) expect(kept.some((t) => Math.abs(t - (now - i * day)) < day / 2)).toBe(true);
+    expect(Math.min(...kept)).toBeGreaterThan(now - 7 * 31 * day);
+    expect(kept.filter((t) => t < now - 200 * day)).toEqual([]);
+  }, 300_000);
+
+  it('prints no secret value, and the rendered files hold none', () => {
+    const secrets = Object.values(VALUES).filter((v) => v !== SUPERUSER);
+    for (const text of outputs) for (const value of secrets) expect(text).not.toContain(value);
+    for (const [path, text] of tree.files) for (const value of secrets) expect(text, path).not.toContain(value);
+    expect(statSync(join(scratch, 'metrics', 'backup-homelab-local.prom')).isFile()).toBe(true);
+  });
+});
+
+describe('what the backup covers, on both targets', () => {
+  const loaded = inlineConfig({ apps: { api: APP } });
+
+  it('Compose: every state volume of the node read-only, models, caches and the Postgres data directory left out', () => {
+    const t = renderTree(loaded, 'coolify');
+    const job = t.service(DIR, 'backup');
+    const targets = (job.volumes ?? []).map((v) => `${v.source}->${v.target}${v.read_only ? ':ro' : ''}`);
+    expect(targets).toContain('monitoring_grafana-data->/data/monitoring/grafana-data:ro');
+    expect(targets).toContain('edge_caddy-data->/data/edge/caddy-data:ro');
+    expect(targets).toContain('dns_technitium-config->/data/dns/technitium-config:ro');
+    expect(targets).toContain('data_minio-data->/data/data/minio-data:ro');
+    expect(targets.join('\n')).not.toMatch(/postgres-data|ollama-models|caddy-config|ntfy-cache|comfyui-models/);
+    expect(t.compose(DIR).volumes?.['monitoring_grafana-data']).toEqual({ external: true, name: 'monitoring_grafana-data' });
+    expect(job.image).toBe(t.service('homelab/data', 'postgres').image);
+    expect(job.environment).toMatchObject({ RESTIC_PASSWORD: '${BACKUP_RESTIC_PASSWORD:?}', PGUSER: '${PG_USER:?}', PGPASSWORD: '${PG_PASSWORD:?}', PGHOST: 'postgres' });
+    expect(job.networks).toEqual(['zone-services']);
+    const restore = (parse(t.files.get(`${DIR}/restore.compose.yaml`) as string) as { services: Record<string, { volumes: { target: string; read_only?: boolean }[] }> }).services.restore;
+    expect(restore?.volumes.find((v) => v.target === '/data/monitoring/grafana-data')?.read_only).toBeUndefined();
+    // The GPU node backs up its own outputs and ComfyUI's workflows, never its model weights.
+    const gpu = renderTree(loaded, 'plain').service('rtx/backup', 'backup');
+    expect((gpu.volumes ?? []).map((v) => v.target)).toEqual(expect.arrayContaining(['/data/image/comfyui-user', '/data/image/comfyui-output', '/data/video/mochi-output']));
+    expect(gpu.environment?.PGHOST).toBeUndefined();
+  });
+
+  it('k3s: a CronJob per node and namespace on the node of the claims, which are the claims the workloads use', async () => {
+    const { output } = await renderK3s(loaded);
+    const files = new Map(output.files.filter((f) => f.path.endsWith('.yaml')).map((f) => [f.path, parse(f.content) as Record<string, any>]));
+    const cron = files.get('apps/backup/cronjob-monitoring-backup-homelab.yaml') as Record<string, any>;
+    expect(cron.spec.schedule).toBe('0 3 * * *');
+    expect(cron.spec.concurrencyPolicy).toBe('Forbid');
+    const pod = cron.spec.jobTemplate.spec.template.spec;
+    expect(pod.nodeSelector).toEqual({ 'kubernetes.io/hostname': 'homelab' });
+    const claims: string[] = pod.volumes.filter((v: any) => v.persistentVolumeClaim).map((v: any) => v.persistentVolumeClaim.claimName);
+    const grafana = files.get('apps/monitoring/statefulset-monitoring-grafana.yaml') as Record<string, any>;
+    expect(claims).toContain(`${grafana.spec.volumeClaimTemplates[0].metadata.name}-grafana-0`);
+    expect(pod.volumes.filter((v: any) => v.persistentVolumeClaim).every((v: any) => v.persistentVolumeClaim.readOnly)).toBe(true);
+    const dump = files.get('apps/backup/cronjob-services-backup-homelab.yaml') as Record<string, any>;
+    const env = dump.spec.jobTemplate.spec.template.spec.containers[0].env.map((e: any) => e.name);
+    expect(env).toEqual(expect.arrayContaining(['BACKUP_RESTIC_PASSWORD', 'RESTIC_PASSWORD', 'PGUSER', 'PGPASSWORD', 'PGHOST']));
+    expect(files.get('apps/backup/cronjob-services-verify-homelab.yaml')?.spec.schedule).toBe('0 5 * * 0');
+    expect(files.get('apps/backup/cronjob-services-restore-homelab.yaml')?.spec.suspend).toBe(true);
+    const app = files.get('argocd/apps/backup.yaml') as Record<string, any>;
+    const waves = [...files].filter(([p]) => p.startsWith('argocd/apps/')).map(([, m]) => Number(m.metadata.annotations?.['argocd.argoproj.io/sync-wave'] ?? 0));
+    expect(Number(app.metadata.annotations['argocd.argoproj.io/sync-wave'])).toBe(Math.max(...waves));
+    expect(output.files.find((f) => f.path === 'secrets/README.md')?.content).toContain('backup-restic-password');
+    void files;
+  });
+
+  it('turned off, nothing of it is rendered', () => {
+    const t = renderTree(inlineConfig({ backup: { enabled: false } }), 'plain');
+    expect([...t.files.keys()].filter((p) => p.includes('/backup/'))).toEqual([]);
+  });
+
+  it("the Compose scheduler matches cron's fields as cron does", () => {
+    const script = join(mkdtempSync(join(tmpdir(), 'platform-cron-')), 'scheduler.sh');
+    writeFileSync(script, renderTree(loaded, 'plain').files.get(`${DIR}/scripts/scheduler.sh`) as string);
+    const matches = (schedule: string, time: string) => spawnSync('bash', [script, '--matches', schedule, time]).status === 0;
+    // time: minute hour day month weekday
+    expect(matches('0 3 * * *', '0 3 15 6 1')).toBe(true);
+    expect(matches('0 3 * * *', '1 3 15 6 1')).toBe(false);
+    expect(matches('*/15 * * * *', '30 7 1 1 4')).toBe(true);
+    expect(matches('*/15 * * * *', '31 7 1 1 4')).toBe(false);
+    expect(matches('0 5 * * 0', '0 5 7 12 0')).toBe(true);
+    expect(matches('0 5 * * 7', '0 5 7 12 0')).toBe(true);
+    expect(matches('0 1-5/2 * * *', '0 3 1 1 1')).toBe(true);
+    expect(matches('0 1-5/2 * * *', '0 4 1 1 1')).toBe(false);
+    // Both day fields restricted: either matches (cron's rule).
+    expect(matches('0 0 1 * 1', '0 0 1 3 5')).toBe(true);
+    expect(matches('0 0 1 * 1', '0 0 9 3 1')).toBe(true);
+    expect(matches('0 0 1 * 1', '0 0 9 3 5')).toBe(false);
+  });
+
+  it('validate warns when every destination is on the data disk', () => {
+    const bind = buildPlatform(inlineConfig({ storage: { mode: 'bind', root: '/cold-storage' } }));
+    expect(validatePlatform(bind).filter((f) => f.rule === 'backup-same-disk').map((f) => f.path.join('.'))).toEqual(['backup.destinations.local.path']);
+    const offsite = buildPlatform(inlineConfig({ storage: { mode: 'bind', root: '/cold-storage' }, backup: { destinations: { local: { path: '/cold-storage/backups' }, offsite: { s3: { endpoint: 'https://s3.example.net', bucket: 'homelab-backups' } } } } }));
+    expect(validatePlatform(offsite).filter((f) => f.rule === 'backup-same-disk')).toEqual([]);
+    expect(offsite.secrets.map((s) => s.name)).toEqual(expect.arrayContaining(['BACKUP_OFFSITE_ACCESS_KEY_ID', 'BACKUP_OFFSITE_SECRET_ACCESS_KEY', 'BACKUP_RESTIC_PASSWORD']));
+    const elsewhere = buildPlatform(inlineConfig({ storage: { mode: 'bind', root: '/srv/data' } }));
+    expect(validatePlatform(elsewhere).filter((f) => f.rule === 'backup-same-disk')).toEqual([]);
+  });
+});
