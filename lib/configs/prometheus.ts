@@ -306,7 +306,10 @@ export function renderAlertRuleTests(rules: readonly AlertRule[], rulesFile: str
       },
     ];
   });
-  return toYaml({ rule_files: [rulesFile], evaluation_interval: '30s', tests });
+  // Rules are evaluated every minute in the proofs (Prometheus itself evaluates every 30 s): the
+  // input series move once a minute, every `for:` is a whole number of minutes, and promtool's
+  // cost is per evaluation step (half the steps, half the suite's time in test/alerts.test.ts).
+  return toYaml({ rule_files: [rulesFile], evaluation_interval: '1m', tests });
 }
 
 /** blackbox.yml: an HTTP probe that counts a basic-auth challenge (401) as up. */
