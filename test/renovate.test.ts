@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PGVECTOR_IMAGE } from '../lib/images.js';
+import { RESTIC_IMAGE } from '../lib/services/backup.js';
 import { descriptorOf, pinnedImages, type ServiceName } from '../lib/services/registry.js';
 import { toolAvailable } from './support/tools.js';
 
@@ -76,7 +77,7 @@ function managerFor(file: string): CustomManager[] {
 
 const sourceFiles = ['lib/images.ts', ...readdirSync(join(ROOT, 'lib/services')).filter((f) => f.endsWith('.ts')).map((f) => `lib/services/${f}`)];
 const PINNED_IMAGES = pinnedImages();
-const pinned = new Set([...Object.values(PINNED_IMAGES), PGVECTOR_IMAGE]);
+const pinned = new Set([...Object.values(PINNED_IMAGES), PGVECTOR_IMAGE, RESTIC_IMAGE]);
 
 describe('Renovate finds every pinned image', () => {
   const found = sourceFiles.flatMap((file) => {
@@ -92,7 +93,7 @@ describe('Renovate finds every pinned image', () => {
   it('every match is a pinned image on its own table line: no other line is touched', () => {
     for (const f of found) {
       expect(pinned.has(`${f.depName}:${f.currentValue}`), `${f.file}:${f.line}: ${f.text}`).toBe(true);
-      expect(f.text, `${f.file}:${f.line}`).toMatch(/^\s+(?:'[a-z0-9-]+'|[a-z0-9]+): '[^']+',$|^export const PGVECTOR_IMAGE = '[^']+';$/);
+      expect(f.text, `${f.file}:${f.line}`).toMatch(/^\s+(?:'[a-z0-9-]+'|[a-z0-9]+): '[^']+',$|^export const (?:PGVECTOR|RESTIC)_IMAGE = '[^']+';$/);
     }
   });
 
@@ -172,6 +173,7 @@ describe('Renovate groups and versions', () => {
       expect(groups, `${service} (${image})`).toEqual(expected ? [expected] : []);
     }
     expect(rulesFor(PGVECTOR_IMAGE).map((r) => r.groupName).filter(Boolean)).toEqual(['data']);
+    expect(rulesFor(RESTIC_IMAGE).map((r) => r.groupName).filter(Boolean)).toEqual(['data']);
   });
 
   it("every pinned tag parses under its package's versioning (Renovate cannot update a tag it cannot read)", () => {
