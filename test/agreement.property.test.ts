@@ -11,6 +11,7 @@ import { validate } from '../lib/validate/validate.js';
 import { podSpec, renderK3sTree, type AnyObject } from './support/k3s.js';
 import { connectionAllowed, type PodRef } from './support/network-policy.js';
 import { fixtureNames, inlineConfig, loadFixture, renderTree, type RenderedTree } from './support/render.js';
+import { mulberry32 } from './support/prng.js';
 
 /*
  * A property over generated valid configs: what the model and `validate` say about GPUs and
@@ -20,22 +21,10 @@ import { fixtureNames, inlineConfig, loadFixture, renderTree, type RenderedTree 
  * services turned on and off.
  */
 
-/** mulberry32: a small deterministic PRNG, so a failing config can be regenerated from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const GPU_SERVICES = ['ollama', 'comfyui', 'mochi', 'cogvideox'] as const;
 
 function generate(seed: number): PlatformConfigInput {
-  const random = prng(seed);
+  const random = mulberry32(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const gpuNodeCount = 1 + Math.floor(random() * 2);
   const nodes: Record<string, AnyObject> = { homelab: { role: 'server', address: '192.168.1.10', cpus: 64, memoryGb: 512 } };

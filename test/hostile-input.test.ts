@@ -16,6 +16,7 @@ import { compiledModule } from './support/build.js';
 import { platformInProcess } from './support/cli.js';
 import { toolAvailable } from './support/tools.js';
 import { caddyfilePathForInstalledCaddy } from './support/caddy.js';
+import { mulberry32 } from './support/prng.js';
 
 /*
  * Hostile or mistaken input: nothing from platform.yaml runs as code, nothing is lost, and every
@@ -393,18 +394,6 @@ describe('secret-looking literals are refused', () => {
  * and the key, with the previous output byte-identical. Never a stack trace, a hang or exit 1.
  * ------------------------------------------------------------------------------------------- */
 
-/** mulberry32: a small seeded generator, so every run tries the same cases. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const MARKER = join(scratch, 'PWNED');
 const PAYLOADS: readonly unknown[] = [
   `$(touch ${MARKER})`,
@@ -570,7 +559,7 @@ function inlineScripts(files: Record<string, string>): string[] {
 }
 
 describe('generated hostile configs (seed 11): exit 0 with output that stays data, or exit 2 naming the key', () => {
-  const rnd = seeded(11);
+  const rnd = mulberry32(11);
   const CASES = Number(process.env.HOSTILE_CASES ?? 300);
   const timing = { render: 0, snapshot: 0, parse: 0, scripts: 0 };
   const out = join(scratch, 'generated-out');

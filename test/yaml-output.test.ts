@@ -1,6 +1,7 @@
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { toYaml } from '../lib/output/yaml.js';
+import { mulberry32 } from './support/prng.js';
 
 // toYaml lays out plain data itself (for speed) and must give exactly the bytes of the `yaml`
 // package's stringify with the file options: these are the layouts and scalars where the two could
@@ -62,14 +63,8 @@ describe('toYaml', () => {
     for (const value of ['x', 'a\nb', 1, null, {}, [], true]) expect(toYaml(value)).toBe(stringify(value, OPTIONS));
   });
   it("gives the yaml package's bytes for 3,000 random documents of troublesome strings", () => {
-    // A fixed-seed generator (mulberry32), so a failure reproduces.
-    let seed = 13;
-    const random = () => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
+    // A fixed-seed generator, so a failure reproduces.
+    const random = mulberry32(13);
     const pick = <T,>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
     const pieces = ['a', 'b', ' ', '  ', '\n', '\n\n', ':', ': ', '#', ' #', '-', '- ', "'", '"', '|', '>', '[', ']', '{', ',', '1', '0.5', '.', '\t', 'y', 'no', 'é', '---', '...', '*', '&', '!', '%', '@', '`', '\\'];
     const text = () => Array.from({ length: Math.floor(random() * 6) }, () => pick(pieces)).join('');
