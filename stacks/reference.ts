@@ -45,11 +45,13 @@ export function buildReferencePlatform(config: PlatformConfig): Platform {
   const issues: ConfigIssue[] = [];
   const nodes = [...platform.nodes.values()];
   const firstServer = nodes.find((n) => n.role === 'server');
-  const firstDeployedGpuNode = platform.deployedNodes.find((n) => n.hasGpu && n.role !== 'server') ?? platform.deployedNodes.find((n) => n.hasGpu);
-  /** GPU nodes of a vendor the kind's image runs on; dedicated GPU nodes before servers with a GPU. */
+  /** Where a GPU service goes unless placed: a dedicated GPU node before a server that has a GPU. */
+  const firstGpuNodeOf = (gpuNodes: readonly Node[]) => gpuNodes.find((n) => n.role !== 'server') ?? gpuNodes[0];
+  const firstDeployedGpuNode = firstGpuNodeOf(platform.deployedNodes.filter((n) => n.hasGpu));
+  /** GPU nodes of a vendor the kind's image runs on. */
   const vendorsOf = (d: ServiceDescriptor) => d.gpuVendors ?? ['nvidia'];
   const gpuNodesFor = (d: ServiceDescriptor) => nodes.filter((n) => n.gpuVendor !== undefined && vendorsOf(d).includes(n.gpuVendor));
-  const firstGpuNodeFor = (d: ServiceDescriptor) => gpuNodesFor(d).find((n) => n.role !== 'server') ?? gpuNodesFor(d)[0];
+  const firstGpuNodeFor = (d: ServiceDescriptor) => firstGpuNodeOf(gpuNodesFor(d));
   const anyGpuNode = nodes.some((n) => n.hasGpu);
   /** Why a GPU kind has no place: no GPU at all, or none of a vendor its image runs on. */
   const noPlaceReason = (d: ServiceDescriptor) =>
