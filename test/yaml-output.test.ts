@@ -66,7 +66,7 @@ describe('toYaml', () => {
     // A fixed-seed generator, so a failure reproduces.
     const random = mulberry32(13);
     const pick = <T,>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
-    const pieces = ['a', 'b', ' ', '  ', '\n', '\n\n', ':', ': ', '#', ' #', '-', '- ', "'", '"', '|', '>', '[', ']', '{', ',', '1', '0.5', '.', '\t', 'y', 'no', 'é', '---', '...', '*', '&', '!', '%', '@', '`', '\\'];
+    const pieces = ['a', 'b', ' ', '  ', '\n', '\n\n', ':', ': ', '#', ' #', '-', '- ', "'", '"', '|', '>', '[', ']', '{', ',', '1', '0.5', '.', '\t', 'y', 'no', 'é', '---', '...', '*', '&', '!', '%', '@', '`', '\\', '?', '~', '\x07', '\x85', '0x1f', '12:30', 'Yes', '2024-01-01', '=', '<', '(', ')'];
     const text = () => Array.from({ length: Math.floor(random() * 6) }, () => pick(pieces)).join('');
     const scalar = (): unknown => pick([text, text, text, () => Math.floor(random() * 2000) - 1000, () => random() * 10, () => random() < 0.5, () => null])();
     const value = (depth: number): unknown => {

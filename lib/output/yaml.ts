@@ -124,19 +124,31 @@ function emitValue(value: unknown, indent: string, lines: string[], space: strin
 }
 
 /**
- * A string of these characters that ends in no `:` needs no quotes for its characters: no
- * indicator starts it, no `: ` or ` #` is in it. Such a string is still quoted when a tag of the
- * YAML 1.1 schema other than str would read it as its own type (`yes`, `~`, `0x1f`, `e5`,
- * `12:30`, `2024-01-01`): the package's own schema decides, through the tags' tests below.
+ * The package's own test for a one-line string it cannot write plain (yaml
+ * dist/stringify/stringifyString.js, `plainString`): an indicator first, `: ` or ` #` inside, a
+ * space or `:` last. A string that passes is still quoted when a tag of the YAML 1.1 schema other
+ * than str would read it as its own type (`yes`, `~`, `0x1f`, `e5`, `12:30`, `2024-01-01`): the
+ * package's own schema decides, through the tags' tests below. Control characters force double
+ * quotes, and a line that could be a document marker (`---`, `...`, `%`) depends on where it
+ * stands: both leave the plain answer to the package.
  */
-const PLAIN_CHARACTERS = /^[A-Za-z0-9_](?:[A-Za-z0-9_./:@=+-]*[A-Za-z0-9_./@=+-])?$/;
+const NOT_PLAIN = /^[\n\t ,[\]{}#&*!|>'"%@`]|^[?-]$|^[?-][ \t]|[\n:][ \t]|[ \t]\n|[\n\t ]#|[\n\t :]$/;
+const FORCED_QUOTES_OR_MARKER = /[\x00-\x08\x0b-\x1f\x7f-\x9f\uD800-\uDFFF]|^(?:---|\.\.\.)/u;
 const TYPED_SCALAR_TESTS = new Document(null, OPTIONS).schema.tags.flatMap((tag) =>
   tag.default && tag.tag !== 'tag:yaml.org,2002:str' && 'test' in tag && tag.test instanceof RegExp ? [tag.test] : [],
 );
 
 /** The package's rendering of a scalar, without building its document where the answer is known. */
 function scalarText(value: null | string | number | boolean): string {
-  if (typeof value === 'string' && PLAIN_CHARACTERS.test(value) && !TYPED_SCALAR_TESTS.some((test) => test.test(value))) return value;
+  if (
+    typeof value === 'string' &&
+    value !== '' &&
+    !value.includes('\n') &&
+    !NOT_PLAIN.test(value) &&
+    !FORCED_QUOTES_OR_MARKER.test(value) &&
+    !TYPED_SCALAR_TESTS.some((test) => test.test(value))
+  )
+    return value;
   if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
   return stringify(value, OPTIONS).slice(0, -1);
 }
