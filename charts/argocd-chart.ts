@@ -7,6 +7,7 @@ import { backupJobNamespace } from '../lib/services/backup.js';
 import { toYaml } from '../lib/output/yaml.js';
 import type { K3sContext } from './context.js';
 import { OutputChart, type Manifest } from './output-chart.js';
+import { compareText } from '../lib/output/order.js';
 
 /** Pinned Helm charts of the platform pieces (the NVIDIA device plugin needs 0.17+ for `runtimeClassName` on k3s; rke2-multus takes k3s's CNI paths). */
 export const HELM_CHARTS = {
@@ -146,7 +147,7 @@ export function devicePluginValues(context: K3sContext): { values: Record<string
       runtimeClassName: 'nvidia',
       nodeSelector: { [GPU_PRESENT_LABEL]: 'true' },
       tolerations: [{ key: GPU_RESOURCE, operator: 'Exists', effect: 'NoSchedule' }],
-      config: { map: Object.fromEntries(Object.entries(configs).sort(([a], [b]) => a.localeCompare(b))), default: defaultConfig },
+      config: { map: Object.fromEntries(Object.entries(configs).sort(([a], [b]) => compareText(a, b))), default: defaultConfig },
     },
     nodeConfigs,
   };

@@ -6,6 +6,7 @@ import type { Platform } from '../lib/model/platform.js';
 import type { Service } from '../lib/model/service.js';
 import { podDiscoveryNamespaces } from './context.js';
 import { OutputChart } from './output-chart.js';
+import { compareText } from '../lib/output/order.js';
 
 /** Port of the Kubernetes API on k3s servers (what the `kubernetes` Service forwards to). */
 export const KUBE_API_PORT = 6443;
@@ -37,11 +38,11 @@ class Flows {
   /** Rules sorted by peer, ports by number then protocol: the same bytes every run. */
   rules(): { peer: k8s.NetworkPolicyPeer; ports: k8s.NetworkPolicyPort[] }[] {
     return [...this.byPeer.entries()]
-      .sort(([a], [b]) => a.localeCompare(b))
+      .sort(([a], [b]) => compareText(a, b))
       .map(([, { peer, ports }]) => ({
         peer,
         ports: [...ports.values()]
-          .sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol))
+          .sort((a, b) => a.port - b.port || compareText(a.protocol, b.protocol))
           .map((p) => ({ port: k8s.IntOrString.fromNumber(p.port), protocol: p.protocol })),
       }));
   }

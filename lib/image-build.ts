@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ImageBuild } from './images.js';
+import { compareText } from './output/order.js';
 
 /** A file of a build context, as written beside the rendered stack. */
 export interface BuildFile {
@@ -38,7 +39,7 @@ export function buildContextFiles(build: ImageBuild): readonly BuildFile[] {
       files.set(name, readFileSync(path, 'utf8'));
     }
   }
-  const out = [...files.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, content]) => ({ name, content }));
+  const out = [...files.entries()].sort(([a], [b]) => compareText(a, b)).map(([name, content]) => ({ name, content }));
   cache.set(key, out);
   return out;
 }
@@ -46,6 +47,6 @@ export function buildContextFiles(build: ImageBuild): readonly BuildFile[] {
 /** sha256 over a context: name, NUL, content, NUL per file, in name order. */
 export function buildContextSha256(files: readonly BuildFile[]): string {
   const hash = createHash('sha256');
-  for (const f of [...files].sort((a, b) => a.name.localeCompare(b.name))) hash.update(`${f.name}\0${f.content}\0`);
+  for (const f of [...files].sort((a, b) => compareText(a.name, b.name))) hash.update(`${f.name}\0${f.content}\0`);
   return hash.digest('hex');
 }

@@ -14,6 +14,7 @@ import { FILE_MODE, listFiles, recoverTree, writeTree, type RenderedFile } from 
 import { checkPlatform, type Validation } from './validate/check.js';
 import { toMermaid } from './graph/render.js';
 import { readableTopology, type Topology } from './graph/topology.js';
+import { compareText } from './output/order.js';
 
 /** What `platform synth --target` accepts: one target, or both. */
 export type SynthTarget = Target | 'all';
@@ -158,7 +159,7 @@ export async function checkOutput(loaded: LoadedConfig, options: SynthOptions): 
       for (const path of listFiles(folder)) if (!rendered.has(path)) stale.push({ path: `${output.target}/${path}`, status: 'extra' });
     }
   }
-  return stale.sort((a, b) => a.path.localeCompare(b.path));
+  return stale.sort((a, b) => compareText(a.path, b.path));
 }
 
 /** The short summary `platform synth` prints. */

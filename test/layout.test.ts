@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { compareText } from '../lib/output/order.js';
 
 /*
  * The layout shows the architecture: charts/ (the k3s target, cdk8s) builds on lib/ (the model,
@@ -39,5 +40,16 @@ describe('layout', () => {
     expect(charts).toContain('charts/main.ts');
     expect(charts).toContain('charts/synth.ts');
     expect(sources('lib/k3s').some((file) => imports(file).some((spec) => spec.startsWith('cdk8s')))).toBe(false);
+  });
+});
+
+describe('order of rendered names', () => {
+  it('never follows the machine locale: no localeCompare in the sources (lib/output/order.ts compareText instead)', () => {
+    const offenders = ['lib', 'charts', 'stacks', 'bin'].flatMap(sources).filter((file) => /\.localeCompare\(/.test(readFileSync(join(ROOT, file), 'utf8')));
+    expect(offenders).toEqual([]);
+  });
+  it('compareText orders by code unit, as sort() does: the same on a Swedish, Turkish or C machine', () => {
+    const names = ['zeta', 'ärende', 'PG_USER', 'PGADMIN', 'Ivy', 'ivy', 'ıvy', 'a-b', 'ab', 'a_b'];
+    expect([...names].sort(compareText)).toEqual([...names].sort());
   });
 });

@@ -10,7 +10,7 @@ import { fixtureNames, loadFixture } from './support/render.js';
 
 function serialize(files: { path: string; content: string; mode?: number }[]): string {
   return [...files]
-    .sort((a, b) => a.path.localeCompare(b.path))
+    .sort((a, b) => a.path.localeCompare(b.path, 'en'))
     .map((f) => `==> ${f.path}${f.mode ? ` (mode ${f.mode.toString(8)})` : ''} <==\n${f.content}`)
     .join('\n');
 }

@@ -6,6 +6,7 @@ import { renderBackupScript, renderRestoreScript, renderSchedulerScript, renderV
 import { BACKUP_PATHS, backupPlan, METRICS_HOST_DIR, RESTIC_IMAGE, type BackupPlan, type NodeBackup } from '../services/backup.js';
 import { dataVolumeSource, requiredVariable, type ComposeFlavor } from './service.js';
 import { composeUnits, UPLINK_NETWORK, type ComposeUnit } from './units.js';
+import { compareText } from '../output/order.js';
 
 /** Folder of a node's backup stack: `<node>/backup`. */
 export const BACKUP_STACK = 'backup';
@@ -157,7 +158,7 @@ export function renderComposeBackup(platform: Platform, flavor: ComposeFlavor): 
 export function backupSecrets(plan: BackupPlan, backup: NodeBackup) {
   const secrets = [plan.password, ...plan.destinations.flatMap((d) => d.secrets)];
   if (backup.postgres) secrets.push(backup.postgres.env.POSTGRES_USER as never, backup.postgres.env.POSTGRES_PASSWORD as never);
-  return secrets.sort((a, b) => a.name.localeCompare(b.name));
+  return secrets.sort((a, b) => compareText(a.name, b.name));
 }
 
 function renderBackupEnvExample(plan: BackupPlan, backup: NodeBackup): string {

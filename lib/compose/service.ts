@@ -5,6 +5,7 @@ import { HOST_NETWORK_ADDRESS_ENV, type EffectiveHealthCheck, type EffectiveVolu
 import { EnvTemplate, escapeDollars, type EnvValue } from '../model/values.js';
 import { inImageCheck } from '../model/health.js';
 import { ComposeResolver } from './resolver.js';
+import { compareText } from '../output/order.js';
 
 export type ComposeFlavor = 'coolify' | 'plain';
 
@@ -115,7 +116,7 @@ export function composeConfigs(services: readonly Service[], node: Node): Record
     const resolver = new ComposeResolver(service, node);
     for (const file of service.configFiles) configs[composeConfigName(service, file.name)] = { content: escapeDollars(file.content(resolver)) };
   }
-  return Object.fromEntries(Object.entries(configs).sort(([a], [b]) => a.localeCompare(b)));
+  return Object.fromEntries(Object.entries(configs).sort(([a], [b]) => compareText(a, b)));
 }
 
 /** Folder of a built image's context beside the compose file, for `build.context`. */
@@ -137,7 +138,7 @@ export function renderComposeService(service: Service, ctx: ComposeServiceContex
 
   if (ctx.dependsOn.length > 0) {
     const deps: Record<string, { condition: string }> = {};
-    for (const dep of [...ctx.dependsOn].sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const dep of [...ctx.dependsOn].sort((a, b) => compareText(a.name, b.name))) {
       const condition = dep.oneShot ? 'service_completed_successfully' : dep.healthCheck ? 'service_healthy' : 'service_started';
       deps[dep.name] = { condition };
     }
@@ -168,7 +169,7 @@ export function renderComposeService(service: Service, ctx: ComposeServiceContex
 
   if (ctx.published.length > 0 && !service.security.hostNetwork) {
     out.ports = [...ctx.published]
-      .sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol))
+      .sort((a, b) => a.port - b.port || compareText(a.protocol, b.protocol))
       .map((p) => ({ target: p.port, published: String(p.port), host_ip: node.bindAddress, protocol: p.protocol }));
   }
   // A host-network container has the host's interfaces and joins no Docker network.

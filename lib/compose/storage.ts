@@ -3,6 +3,7 @@ import type { Platform } from '../model/platform.js';
 import { dataVolumeSource } from './service.js';
 import type { ComposeUnit } from './units.js';
 import { GENERATED_BY } from '../output/yaml.js';
+import { compareText } from '../output/order.js';
 
 /** A bind-mounted data folder and the uid it must belong to. */
 export interface BindFolder {
@@ -35,7 +36,7 @@ export function bindFolders(platform: Platform, node: Node, units: readonly Comp
       }
     }
   }
-  return [...folders].map(([path, f]) => ({ path, ...f })).sort((a, b) => a.path.localeCompare(b.path));
+  return [...folders].map(([path, f]) => ({ path, ...f })).sort((a, b) => compareText(a.path, b.path));
 }
 
 function shellQuote(text: string): string {

@@ -3,6 +3,7 @@ import type { Platform } from '../model/platform.js';
 import type { Secret } from '../model/secret.js';
 import type { Service } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
+import { compareText } from '../output/order.js';
 
 export { UPLINK_NETWORK } from '../model/link-plan.js';
 
@@ -39,13 +40,13 @@ export function composeUnits(platform: Platform, options: ComposeUnitOptions = {
   const candidates: ComposeUnit[] = [];
   for (const stack of platform.stackOrder()) {
     for (const node of platform.deployedNodes) {
-      const services = stack.services.filter((s) => s.nodes.includes(node)).sort((a, b) => a.name.localeCompare(b.name));
+      const services = stack.services.filter((s) => s.nodes.includes(node)).sort((a, b) => compareText(a.name, b.name));
       const groups = new Map<string, Service[]>();
       for (const service of services) {
         const key = options.splitProfiles && service.profile ? `${stack.name}-${service.profile}` : stack.name;
         groups.set(key, [...(groups.get(key) ?? []), service]);
       }
-      for (const [name, group] of [...groups].sort(([a], [b]) => (a === stack.name ? -1 : b === stack.name ? 1 : a.localeCompare(b)))) {
+      for (const [name, group] of [...groups].sort(([a], [b]) => (a === stack.name ? -1 : b === stack.name ? 1 : compareText(a, b)))) {
         candidates.push({ node, stack, name, services: group, dir: `${node.name}/${name}`, after: [] });
       }
     }
@@ -102,5 +103,5 @@ export function secretUsage(units: readonly ComposeUnit[]): Map<string, Set<stri
 export function unitSecrets(unit: ComposeUnit): Secret[] {
   const byName = new Map<string, Secret>();
   for (const service of unit.services) for (const s of service.secrets) byName.set(s.name, s);
-  return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+  return [...byName.values()].sort((a, b) => compareText(a.name, b.name));
 }

@@ -3,6 +3,7 @@ import type { Route } from '../model/route.js';
 import type { Service } from '../model/service.js';
 import type { Resolver } from '../model/values.js';
 import { generatedHeader } from '../output/yaml.js';
+import { compareText } from '../output/order.js';
 
 /** Plain-HTTP port of Caddy's Prometheus metrics, reachable on the zone networks only. */
 export const CADDY_METRICS_PORT = 9180;
@@ -107,7 +108,7 @@ export function renderCaddyfile(platform: Platform, resolve: Resolver, lokiGatew
   global.push('\tmetrics {', '\t\tper_host', '\t}');
   global.push('}');
   const sites = [...platform.routes]
-    .sort((a, b) => a.host.localeCompare(b.host))
+    .sort((a, b) => compareText(a.host, b.host))
     .map((route) => site(platform, resolve, route, platform.config.basicAuthUser).join('\n'));
   const metrics = [`http://:${CADDY_METRICS_PORT} {`, '\tmetrics', '}'].join('\n');
   const gateway = lokiGateway && resolve.target === 'compose' ? [lokiGatewaySite(resolve, lokiGateway).join('\n')] : [];

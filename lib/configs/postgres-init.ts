@@ -1,4 +1,5 @@
 import { generatedHeader } from '../output/yaml.js';
+import { compareText } from '../output/order.js';
 
 /** One client's database as the provisioning script creates it. */
 export interface ProvisionedDatabase {
@@ -133,7 +134,7 @@ function provisionDatabase(db: ProvisionedDatabase): string {
  * re-asserting ownership and password makes it safe to run any number of times over live data.
  */
 export function renderPostgresProvisioning(databases: readonly ProvisionedDatabase[]): string {
-  const sorted = [...databases].sort((a, b) => a.name.localeCompare(b.name));
+  const sorted = [...databases].sort((a, b) => compareText(a.name, b.name));
   const parts = [
     generatedHeader('Postgres provisioning', '--').trimEnd(),
     '\\set ON_ERROR_STOP on',

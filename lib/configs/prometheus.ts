@@ -5,6 +5,7 @@ import type { Resolver } from '../model/values.js';
 import { NAME_LABEL } from '../k3s/names.js';
 import { generatedHeader, toYaml } from '../output/yaml.js';
 import { objectiveAlerts, type ObjectiveSources, type RecordingRule } from './slo.js';
+import { compareText } from '../output/order.js';
 
 interface ScrapeTargets {
   readonly scraped: readonly Service[];
@@ -15,7 +16,7 @@ interface ScrapeTargets {
 /** prometheus.yml: one job per scraped service, one target per instance labelled with its node. */
 export function renderPrometheusConfig(platform: Platform, resolve: Resolver, targets: ScrapeTargets): string {
   const jobs: Record<string, unknown>[] = [{ job_name: 'prometheus', static_configs: [{ targets: ['localhost:9090'], labels: { node: resolve.node.name } }] }];
-  for (const service of [...targets.scraped].sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const service of [...targets.scraped].sort((a, b) => compareText(a.name, b.name))) {
     const metrics = service.metrics;
     if (!metrics) continue;
     const job: Record<string, unknown> = { job_name: service.name, ...(metrics.path !== '/metrics' ? { metrics_path: metrics.path } : {}) };
@@ -220,7 +221,7 @@ function containerDownRule(platform: Platform, target: Target): AlertRule | unde
   const expected = platform.services
     .filter((s) => !s.oneShot && s.profile === undefined && !s.external)
     .flatMap((s) => s.nodes.filter((n) => n.deployed && cadvisor.nodes.includes(n)).map((n) => ({ service: s.name, node: n.name })))
-    .sort((a, b) => a.node.localeCompare(b.node) || a.service.localeCompare(b.service));
+    .sort((a, b) => compareText(a.node, b.node) || compareText(a.service, b.service));
   const [first] = expected;
   if (!first) return undefined;
   const absent = expected.map((e) => `absent(container_last_seen{node="${e.node}",${label}="${e.service}"})`).join('\n  or ');

@@ -1,5 +1,6 @@
 import type { Platform } from '../model/platform.js';
 import { generatedHeader } from '../output/yaml.js';
+import { compareText } from '../output/order.js';
 
 /** The address every routed host resolves to: the node running the edge. */
 export function edgeAddress(platform: Platform): string {
@@ -24,7 +25,7 @@ export function renderZoneFile(platform: Platform): string {
     ['@', 'A', edge],
     ['ns1', 'A', nsAddress],
     ['ns2', 'A', nsAddress],
-    ...[...platform.routes].sort((a, b) => a.host.localeCompare(b.host)).map((r): [string, string, string] => [r.host, 'A', edge]),
+    ...[...platform.routes].sort((a, b) => compareText(a.host, b.host)).map((r): [string, string, string] => [r.host, 'A', edge]),
   ];
   const width = Math.max(...records.map(([name]) => name.length));
   return [

@@ -1,5 +1,6 @@
 import { structuredPatch } from 'diff';
 import type { Resource } from './resources.js';
+import { compareText } from '../output/order.js';
 
 export type ChangeKind = 'added' | 'changed' | 'removed';
 
@@ -69,11 +70,11 @@ export function compareResources(base: ReadonlyMap<string, Resource>, head: Read
       return {
         app,
         status,
-        resources: resources.sort((a, b) => order[a.status] - order[b.status] || a.title.localeCompare(b.title)),
+        resources: resources.sort((a, b) => order[a.status] - order[b.status] || compareText(a.title, b.title)),
         additions: resources.reduce((n, r) => n + r.additions, 0),
         deletions: resources.reduce((n, r) => n + r.deletions, 0),
       };
     })
-    .sort((a, b) => a.app.localeCompare(b.app));
+    .sort((a, b) => compareText(a.app, b.app));
   return { apps, changed: apps.length > 0 };
 }

@@ -1,6 +1,7 @@
 import { parseAllDocuments, parse } from 'yaml';
 import { toYaml } from '../output/yaml.js';
 import { maskObject, maskText } from './mask.js';
+import { compareText } from '../output/order.js';
 
 /** One comparable unit of a rendered tree. */
 export interface Resource {
@@ -88,7 +89,7 @@ function resourcesOfFile(path: string, content: string): Resource[] {
 export function resourcesOf(files: ReadonlyMap<string, string>, same?: SplitTree): SplitTree {
   const out: SplitTree = new Map() as SplitTree;
   const byFile = new Map<string, { content: string; resources: readonly Resource[] }>();
-  for (const [path, content] of [...files].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [path, content] of [...files].sort(([a], [b]) => compareText(a, b))) {
     if (path.endsWith('.svg')) continue;
     const known = same?.byFile.get(path);
     const resources = known && known.content === content ? known.resources : resourcesOfFile(path, content);

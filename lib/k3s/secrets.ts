@@ -4,6 +4,7 @@ import { GENERATED_BY } from '../output/yaml.js';
 import { markdownTable } from '../output/markdown.js';
 import { backupSecretUsage } from '../services/backup.js';
 import { secretObjectName } from './names.js';
+import { compareText } from '../output/order.js';
 
 /*
  * The Secrets of the k3s target: which Secret object holds which value in which namespace, its
@@ -31,7 +32,7 @@ export function k3sSecrets(platform: Platform): { namespace: string; secret: Sec
       byKey.set(key, entry);
     }
   }
-  return [...byKey.values()].sort((a, b) => a.namespace.localeCompare(b.namespace) || a.secret.name.localeCompare(b.secret.name));
+  return [...byKey.values()].sort((a, b) => compareText(a.namespace, b.namespace) || compareText(a.secret.name, b.secret.name));
 }
 
 

@@ -3,6 +3,7 @@ import type { Node } from './node.js';
 import type { Platform } from './platform.js';
 import type { Connection, Service } from './service.js';
 import type { Zone } from './zone.js';
+import { compareText } from '../output/order.js';
 
 /** Network that gives a service in an isolated zone a way out: internet egress, other nodes, published ports. */
 export const UPLINK_NETWORK = 'uplink';
@@ -186,7 +187,7 @@ export class LinkPlan {
     const names = new Set(this.platform.services.filter((s) => s.nodes.includes(node)).flatMap((s) => this.networks(s, node)));
     const out: NodeNetwork[] = [];
     const deployed = this.platform.deployedNodes;
-    for (const zone of [...this.platform.zones.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const zone of [...this.platform.zones.values()].sort((a, b) => compareText(a.name, b.name))) {
       if (!names.has(zone.networkName)) continue;
       const macvlan = zone.driver === 'macvlan' ? macvlanRange(zone.subnet as string, deployed.indexOf(node), deployed.length, zone.gateway) : undefined;
       out.push(macvlan ? { name: zone.networkName, zone, macvlan } : { name: zone.networkName, zone });
@@ -220,7 +221,7 @@ export class LinkPlan {
         add({ service: c.to, node, port: c.port, protocol: c.protocol, reason: `dialled by ${c.from.name}`, dialledBy: c });
       }
     }
-    return [...out.values()].sort((a, b) => a.service.name.localeCompare(b.service.name) || a.port - b.port || a.protocol.localeCompare(b.protocol));
+    return [...out.values()].sort((a, b) => compareText(a.service.name, b.service.name) || a.port - b.port || compareText(a.protocol, b.protocol));
   }
 }
 

@@ -13,6 +13,7 @@ import { Stack } from './stack.js';
 import { StartOrder } from './start-order.js';
 import { treeVersion } from './tree-version.js';
 import { Zone } from './zone.js';
+import { compareText } from '../output/order.js';
 
 /** What Platform derives from its tree, as of one tree version. */
 interface DerivedCollections {
@@ -114,7 +115,7 @@ export class Platform extends Construct {
   }
 
   get secrets(): Secret[] {
-    return this.secretsScope.node.children.filter((c): c is Secret => c instanceof Secret).sort((a, b) => a.name.localeCompare(b.name));
+    return this.secretsScope.node.children.filter((c): c is Secret => c instanceof Secret).sort((a, b) => compareText(a.name, b.name));
   }
 
   /**

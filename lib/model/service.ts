@@ -8,6 +8,7 @@ import { Secret } from './secret.js';
 import type { Zone } from './zone.js';
 import { EnvTemplate, envPrefix, type EnvValue, type Resolver } from './values.js';
 import { treeChanged } from './tree-version.js';
+import { compareText } from '../output/order.js';
 
 export interface PortSpec {
   /** Container port. */
@@ -484,7 +485,7 @@ export class Service extends Construct {
       else if (value instanceof EnvTemplate) value.parts.forEach(visit);
     };
     Object.values(this.env).forEach(visit);
-    return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
+    return [...found.values()].sort((a, b) => compareText(a.name, b.name));
   }
 
   /**

@@ -3,6 +3,7 @@ import type { Platform } from '../model/platform.js';
 import type { Secret } from '../model/secret.js';
 import { bcryptHashBase64, bcryptMatches, generateLoginPassword, generateValue, valueProblem } from './rules.js';
 import { emptyStore, type StoreData } from './store.js';
+import { compareText } from '../output/order.js';
 
 export interface FillResult {
   /** The store after the run (a new object; the input is not changed). */
@@ -135,5 +136,5 @@ export function checkStore(platform: Platform, data: StoreData): CheckResult {
     const secret = declared.get(name);
     if (!secret || secret.generate !== 'bcrypt' || secret.hashOf !== undefined) extra.push(`passwords.${name}`);
   }
-  return { missing: missing.sort(), invalid: invalid.sort((a, b) => a.name.localeCompare(b.name)), extra: extra.sort() };
+  return { missing: missing.sort(), invalid: invalid.sort((a, b) => compareText(a.name, b.name)), extra: extra.sort() };
 }

@@ -6,6 +6,7 @@ import { envPrefix } from './names.js';
 import { TEXTFILE_HOST_DIR } from './node-exporter.js';
 import { Postgres } from './postgres.js';
 import { pinnedImages } from './registry.js';
+import { compareText } from '../output/order.js';
 
 /**
  * restic, pinned. Why restic (not kopia): one static Go binary with no server or daemon, an
@@ -121,7 +122,7 @@ function computePlan(platform: Platform): BackupPlan | undefined {
     description: 'Encryption password of the restic backup repositories (keep a copy off the box: without it no backup can be read)',
   });
   const destinations: BackupDestination[] = Object.entries(config.destinations)
-    .sort(([a], [b]) => a.localeCompare(b))
+    .sort(([a], [b]) => compareText(a, b))
     .map(([name, d]) => {
       if ('path' in d) {
         return {
@@ -175,7 +176,7 @@ function computePlan(platform: Platform): BackupPlan | undefined {
   }
   const nodes: NodeBackup[] = [];
   for (const node of platform.deployedNodes) {
-    const volumes = (byNode.get(node)?.volumes ?? []).sort((a, b) => a.id.localeCompare(b.id));
+    const volumes = (byNode.get(node)?.volumes ?? []).sort((a, b) => compareText(a.id, b.id));
     const here = postgres !== undefined && postgres.homeNode === node ? postgres : undefined;
     const databases = here ? here.databases.map((d) => d.name) : [];
     if (volumes.length === 0 && databases.length === 0) continue;
@@ -189,7 +190,7 @@ function computePlan(platform: Platform): BackupPlan | undefined {
     password,
     image: postgres?.image ?? pinnedImages().postgres,
     nodes,
-    excluded: excluded.sort((a, b) => a.id.localeCompare(b.id)),
+    excluded: excluded.sort((a, b) => compareText(a.id, b.id)),
   };
 }
 

@@ -9,6 +9,7 @@ import { defineService } from './descriptor.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
 import { envPrefix } from './names.js';
 import { PostgresProvision } from './postgres-provision.js';
+import { compareText } from '../output/order.js';
 
 export const POSTGRES_PORT = 5432;
 
@@ -102,7 +103,7 @@ export class Postgres extends Service {
   }
 
   get databases(): PostgresDatabase[] {
-    return [...this.databaseList.values()].sort((a, b) => a.name.localeCompare(b.name));
+    return [...this.databaseList.values()].sort((a, b) => compareText(a.name, b.name));
   }
 
   /**

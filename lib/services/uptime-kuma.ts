@@ -2,6 +2,7 @@ import { Service } from '../model/service.js';
 import type { Stack } from '../model/stack.js';
 import { defineService } from './descriptor.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
+import { compareText } from '../output/order.js';
 
 export const UPTIME_KUMA_PORT = 3001;
 
@@ -26,7 +27,7 @@ export class UptimeKuma extends Service {
             '',
             'Uptime Kuma keeps its monitors in its own database; add these once:',
             '',
-            ...[...platform.routes].sort((a, b) => a.host.localeCompare(b.host)).map((route) => `- HTTP(s): https://${platform.fqdn(route.host)}${route.probePath ?? ''}`),
+            ...[...platform.routes].sort((a, b) => compareText(a.host, b.host)).map((route) => `- HTTP(s): https://${platform.fqdn(route.host)}${route.probePath ?? ''}`),
             '',
           ],
         },

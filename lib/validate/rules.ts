@@ -9,6 +9,7 @@ import { literalSecrets, undeclaredSecrets } from './secrets.js';
 import { sovereignty } from './sovereignty.js';
 import { isolatedZoneBridges } from './topology.js';
 import { amdGpuSharingK3s, gpuOversubscription, k3sGpuPlacement, ramFindings, vramFindings } from './vram.js';
+import { compareText } from '../output/order.js';
 
 /**
  * Every rule, by id. Rules without `check` are enforced while the config is loaded and the model
@@ -59,7 +60,7 @@ export function sortFindings(findings: readonly Finding[]): Finding[] {
     (a, b) =>
       (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1) ||
       (ORDER.get(a.rule) ?? 99) - (ORDER.get(b.rule) ?? 99) ||
-      a.path.join('.').localeCompare(b.path.join('.')) ||
-      a.message.localeCompare(b.message),
+      compareText(a.path.join('.'), b.path.join('.')) ||
+      compareText(a.message, b.message),
   );
 }

@@ -1,6 +1,7 @@
 import type { ConfigPath } from '../config/errors.js';
 import type { Platform } from '../model/platform.js';
 import type { Finding } from './finding.js';
+import { compareText } from '../output/order.js';
 
 /** A destination outside the homelab, who talks to it and why. */
 export interface Egress {
@@ -71,7 +72,7 @@ export function egressReport(platform: Platform): Egress[] {
       seen.add(key);
       return true;
     })
-    .sort((a, b) => a.host.localeCompare(b.host) || a.from.localeCompare(b.from));
+    .sort((a, b) => compareText(a.host, b.host) || compareText(a.from, b.from));
 }
 
 export function forbiddenDestination(host: string): string | undefined {

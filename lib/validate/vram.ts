@@ -2,6 +2,7 @@ import { describePins } from '../model/gpu-assignment.js';
 import type { Platform } from '../model/platform.js';
 import type { Service } from '../model/service.js';
 import type { Finding } from './finding.js';
+import { compareText } from '../output/order.js';
 
 /** VRAM of the non-Ollama models (weights only): as configured, and with every optimization. */
 export const GPU_MODEL_VRAM: Readonly<Record<string, { vramGb: number; minVramGb: number; label: string }>> = {
@@ -37,7 +38,7 @@ export function largestModel(platform: Platform, service: Service): ModelNeed | 
 /** Ollama's worst case: its `maxLoadedModels` largest models resident at once. */
 export function ollamaResident(platform: Platform): { name: string; vramGb: number }[] {
   return [...platform.config.models.ollama]
-    .sort((a, b) => b.vramGb - a.vramGb || a.name.localeCompare(b.name))
+    .sort((a, b) => b.vramGb - a.vramGb || compareText(a.name, b.name))
     .slice(0, platform.config.ollama.maxLoadedModels)
     .map((m) => ({ name: m.name, vramGb: m.vramGb }));
 }

@@ -13,6 +13,7 @@ import { parse } from 'yaml';
 import type { Manifest } from '../../charts/output-chart.js';
 import type { K3sTree, AnyObject } from './k3s.js';
 import { apiServerProblems } from './k8s-validation.js';
+import { compareText } from '../../lib/output/order.js';
 
 /** health.go: HealthStatusCode order, best to worst (IsWorse). */
 const HEALTH_ORDER = ['Healthy', 'Suspended', 'Progressing', 'Missing', 'Degraded', 'Unknown'] as const;
@@ -169,7 +170,7 @@ export function simulateBootstrap(tree: K3sTree): BootstrapRun {
     .all('Application')
     .filter((a) => a.metadata.annotations?.['argocd.argoproj.io/sync-wave'] !== undefined)
     .map((a) => ({ app: a, wave: Number(a.metadata.annotations['argocd.argoproj.io/sync-wave']) }))
-    .sort((a, b) => a.wave - b.wave || String(a.app.metadata.name).localeCompare(b.app.metadata.name));
+    .sort((a, b) => a.wave - b.wave || compareText(String(a.app.metadata.name), b.app.metadata.name));
 
   /** Admit a pod of `spec` in `namespace`: quota, node, GPU slots, Multus network. Returns why not. */
   const admit = (namespace: string, template: AnyObject, node: string | undefined): string | undefined => {
