@@ -37,6 +37,9 @@ import { loadFixture, renderTree, type RenderedTree } from './support/render.js'
  *   with `litellm_settings.success_callback: ["langfuse"]`.
  */
 const loaded = () => loadFixture('valid', 'catalog');
+let rendered: RenderedTree | undefined;
+/** The catalog fixture rendered for Coolify, once for the whole file (the tests only read it). */
+const catalogTree = (): RenderedTree => (rendered ??= renderTree(loaded()));
 const podRef = (service: Service): PodRef => ({ namespace: service.zone.namespace, labels: { [NAME_LABEL]: service.name }, ip: '10.42.0.10' });
 
 describe('n8n and langfuse are off by default', () => {
@@ -60,7 +63,7 @@ function configOf(tree: RenderedTree): string {
 }
 
 describe('n8n on', () => {
-  const tree = renderTree(loaded());
+  const tree = catalogTree();
   const n8n = tree.service('homelab/automation', 'n8n');
 
   it('runs the pinned image as node (1000) with its state volume at /home/node/.n8n', () => {
@@ -118,7 +121,7 @@ describe('n8n on', () => {
 });
 
 describe('langfuse on', () => {
-  const tree = renderTree(loaded());
+  const tree = catalogTree();
   const langfuse = tree.service('homelab/llm', 'langfuse');
   const litellm = tree.service('homelab/llm', 'litellm');
 

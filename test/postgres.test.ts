@@ -38,6 +38,9 @@ const CONFIG = {
 };
 
 const enabled = postgresAvailable();
+let rendered: RenderedTree | undefined;
+/** CONFIG rendered for plain Compose, once for the whole file (every test reads the same tree). */
+const configTree = (): RenderedTree => (rendered ??= renderTree(inlineConfig(CONFIG), 'plain'));
 let cluster: TestCluster;
 let tree: RenderedTree;
 let scratch: string;
@@ -84,7 +87,7 @@ function appEnv(app: string, passwords: Record<string, string> = PASSWORDS): Rec
 
 describe.skipIf(!enabled)('Postgres provisioning on a real Postgres', () => {
   beforeAll(async () => {
-    tree = renderTree(inlineConfig(CONFIG), 'plain');
+    tree = configTree();
     scratch = mkdtempSync(join(tmpdir(), 'platform-provision-'));
     cluster = await startCluster(SUPERUSER, PASSWORDS.PG_PASSWORD as string);
     if (!existsSync(join(cluster.shareDir, 'extension', 'vector.control'))) extension = 'citext';
@@ -141,7 +144,6 @@ describe.skipIf(!enabled)('Postgres provisioning on a real Postgres', () => {
   });
 
   it('creates the vector extension only in the databases that ask for it', () => {
-    const tree = renderTree(inlineConfig(CONFIG), 'plain');
     expect(tree.service('homelab/data', 'postgres').image).toBe(PGVECTOR_IMAGE);
     const sql = tree.files.get('homelab/data/postgres-provision/provision.sql') as string;
     expect(sql.match(/CREATE EXTENSION IF NOT EXISTS "vector"/g)).toHaveLength(1);
@@ -212,7 +214,7 @@ describe.skipIf(!enabled)('Postgres provisioning on a real Postgres', () => {
 });
 
 describe('Postgres clients never see the superuser', () => {
-  const tree = renderTree(inlineConfig(CONFIG), 'plain');
+  const tree = configTree();
   it('only the provisioning job, the backup job and the server reference PG_USER / PG_PASSWORD', () => {
     for (const dir of tree.composeDirs()) {
       for (const [name, service] of Object.entries(tree.compose(dir).services)) {
