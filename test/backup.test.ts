@@ -76,7 +76,7 @@ function runScript(name: string, args: string[] = [], extra: Record<string, stri
   const job = tree.service(DIR, 'backup');
   const env = {
     ...fill(job.environment ?? {}),
-    PATH: `${cluster.binDir}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+    PATH: cluster.path,
     PGHOST: '127.0.0.1',
     PGPORT: String(cluster.port),
     HOME: scratch,

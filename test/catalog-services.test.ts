@@ -267,7 +267,7 @@ describe.skipIf(!postgresAvailable())('n8n and langfuse on a real Postgres', () 
     writeFileSync(file, tree.files.get('homelab/data/postgres-provision/provision.sql') as string);
     const env = { ...fill(job.environment ?? {}), PGHOST: '127.0.0.1', PGPORT: String(cluster.port) };
     const command = (job.command as string[]).map((arg) => (arg === PROVISION_SQL_PATH ? file : arg));
-    const result = spawnSync(command[0] as string, command.slice(1), { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env } });
+    const result = spawnSync(command[0] as string, command.slice(1), { encoding: 'utf8', env: { PATH: cluster.path, ...env } });
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toContain('provisioned langfuse, n8n');
   }, 120_000);
@@ -291,12 +291,12 @@ describe.skipIf(!postgresAvailable())('n8n and langfuse on a real Postgres', () 
     // web/entrypoint.sh: postgresql://${DATABASE_USERNAME}:${DATABASE_PASSWORD}@${DATABASE_HOST}/${DATABASE_NAME}
     const host = (env.DATABASE_HOST as string).replace(/^postgres:5432$/, `127.0.0.1:${cluster.port}`);
     const url = `postgresql://${env.DATABASE_USERNAME}:${env.DATABASE_PASSWORD}@${host}/${env.DATABASE_NAME}`;
-    const psql = (sql: string) => spawnSync('psql', ['-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', url, '-c', sql], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+    const psql = (sql: string) => spawnSync('psql', ['-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', url, '-c', sql], { encoding: 'utf8', env: { PATH: cluster.path } });
     const who = psql('SELECT current_user, current_database()');
     expect(who.stdout.trim(), who.stderr).toBe('langfuse|langfuse');
     expect(psql('CREATE TABLE traces (id text PRIMARY KEY)').status).toBe(0);
     // Why its password must be URL-safe: a hand-made one with / or @ breaks the URL it builds.
     const broken = url.replace(env.DATABASE_PASSWORD as string, 'pa/ss@word');
-    expect(spawnSync('psql', ['-X', broken, '-c', 'SELECT 1'], { encoding: 'utf8', env: { PATH: process.env.PATH } }).status).not.toBe(0);
+    expect(spawnSync('psql', ['-X', broken, '-c', 'SELECT 1'], { encoding: 'utf8', env: { PATH: cluster.path } }).status).not.toBe(0);
   });
 });

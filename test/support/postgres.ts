@@ -16,6 +16,12 @@ export interface TestCluster {
   readonly port: number;
   readonly binDir: string;
   readonly shareDir: string;
+  /**
+   * PATH with the server's client programs first (psql, pg_dump, pg_restore), as in the postgres
+   * image: Debian's /usr/bin/psql is pg_wrapper, a Perl script that picks a version and then runs
+   * the same program, and costs more CPU than the program itself.
+   */
+  readonly path: string;
   /** psql as `user` with `password` (TCP, 127.0.0.1), extra environment and args. */
   psql(env: Record<string, string>, args: string[]): SpawnSyncReturns<string>;
   stop(): void;
@@ -124,11 +130,12 @@ export async function startCluster(superuser: string, superPassword: string): Pr
     '-o', `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c fsync=off`,
     'start',
   ]);
+  const path = `${binDir}:${process.env.PATH ?? '/usr/bin:/bin'}`;
   const psql = (env: Record<string, string>, args: string[], input?: string) =>
-    spawnSync('psql', ['--no-psqlrc', '-X', '-q', '-A', '-t', ...args], {
+    spawnSync(join(binDir, 'psql'), ['--no-psqlrc', '-X', '-q', '-A', '-t', ...args], {
       encoding: 'utf8',
       input,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PGHOST: '127.0.0.1', PGPORT: String(port), PGCONNECT_TIMEOUT: '5', ...env },
+      env: { PATH: path, PGHOST: '127.0.0.1', PGPORT: String(port), PGCONNECT_TIMEOUT: '5', ...env },
     });
   const stop = () => {
     try {
@@ -151,6 +158,7 @@ export async function startCluster(superuser: string, superPassword: string): Pr
     port,
     binDir,
     shareDir,
+    path,
     psql: (env, args) => psql(env, args),
     stop,
   };
