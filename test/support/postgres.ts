@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,8 +9,8 @@ import { join } from 'node:path';
  * A throwaway Postgres cluster from the Debian `postgresql` package, on 127.0.0.1 and a free port,
  * in a temp folder. initdb refuses to run as root (CI runs as root): then the server runs as the
  * package's `postgres` user through runuser. Logins go over TCP with SCRAM passwords, like a client
- * in another container. Each cluster is a copy of a data directory initdb made once per test
- * process, so it starts in a fraction of initdb's time and shares nothing with another cluster.
+ * in another container. Each cluster is a copy of a data directory initdb made once (see
+ * clusterTemplate), so it starts in a fraction of initdb's time and shares nothing with another cluster.
  */
 export interface TestCluster {
   readonly port: number;
@@ -61,12 +61,14 @@ export async function freePort(): Promise<number> {
 /** The bootstrap superuser and a second superuser of the template data directory, renamed and dropped per cluster. */
 const TEMPLATE_SUPERUSER = 'platform_template_admin';
 const TEMPLATE_HELPER = 'platform_template_helper';
-const TEMPLATE_PASSWORD = randomBytes(18).toString('base64url');
+/** How the template is made: part of its folder's name, so a change here never reuses an old one. */
+const INITDB_OPTIONS = ['-U', TEMPLATE_SUPERUSER, '--auth-host=scram-sha-256', '--auth-local=scram-sha-256', '--locale=C.UTF-8', '-E', 'UTF8'];
 
 interface Template {
   readonly binDir: string;
   readonly shareDir: string;
   readonly data: string;
+  readonly password: string;
   readonly asRoot: boolean;
 }
 
@@ -92,26 +94,40 @@ function ownedFolder(prefix: string, asRoot: boolean): string {
 }
 
 /**
- * One initdb per test process (initdb is most of a cluster's start-up): a data directory no
- * server ever runs in, copied for every cluster, so each test file still gets a cluster of its own
- * that no other file has touched. Removed when the process exits.
+ * initdb is most of a cluster's start-up, so it runs once per machine and Postgres build: its data
+ * directory, which no server ever runs in, is kept in the temp folder under a name made from the
+ * build and the options, and copied for every cluster. Each test file still gets a cluster of its
+ * own that no other file has touched. Made in a folder of its own and renamed into place, so a
+ * test process never sees a half-made one, and two processes making it at once both succeed.
  */
 function clusterTemplate(): Template {
   if (template) return template;
   const binDir = postgresBinDir() as string;
   const shareDir = execFileSync(join(binDir, 'pg_config'), ['--sharedir'], { encoding: 'utf8' }).trim();
+  const version = execFileSync(join(binDir, 'pg_config'), ['--version'], { encoding: 'utf8' }).trim();
   const asRoot = process.getuid?.() === 0;
-  const dir = ownedFolder('platform-pg-template-', asRoot);
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const data = join(dir, 'data');
-  const pwfile = join(dir, 'pw');
-  writeFileSync(pwfile, `${TEMPLATE_PASSWORD}\n`, { mode: 0o644 });
-  // --no-sync: a throwaway cluster (its server runs with fsync=off too).
-  runAsOwner(asRoot, dir, join(binDir, 'initdb'), ['-D', data, '-U', TEMPLATE_SUPERUSER, `--pwfile=${pwfile}`, '--auth-host=scram-sha-256', '--auth-local=scram-sha-256', '--locale=C.UTF-8', '-E', 'UTF8', '--no-sync']);
-  rmSync(pwfile);
-  // The superuser a cluster's bootstrap superuser is renamed by (a role cannot rename itself), in single-user mode.
-  runAsOwner(asRoot, dir, join(binDir, 'postgres'), ['--single', '-D', data, '-c', 'fsync=off', 'postgres'], `CREATE ROLE ${TEMPLATE_HELPER} SUPERUSER LOGIN PASSWORD '${TEMPLATE_PASSWORD}';\n`);
-  template = { binDir, shareDir, data, asRoot };
+  const key = createHash('sha256').update(JSON.stringify([binDir, version, INITDB_OPTIONS, TEMPLATE_HELPER, process.getuid?.()])).digest('hex').slice(0, 16);
+  const dir = join(tmpdir(), `platform-pg-template-${key}`);
+  if (!existsSync(join(dir, 'password'))) {
+    const build = ownedFolder('platform-pg-template-build-', asRoot);
+    try {
+      const password = randomBytes(18).toString('base64url');
+      const pwfile = join(build, 'pw');
+      writeFileSync(pwfile, `${password}\n`, { mode: 0o644 });
+      // --no-sync: a throwaway cluster (its server runs with fsync=off too).
+      runAsOwner(asRoot, build, join(binDir, 'initdb'), ['-D', join(build, 'data'), ...INITDB_OPTIONS, `--pwfile=${pwfile}`, '--no-sync']);
+      rmSync(pwfile);
+      // The superuser that renames a cluster's bootstrap superuser (a role cannot rename itself), made in single-user mode.
+      runAsOwner(asRoot, build, join(binDir, 'postgres'), ['--single', '-D', join(build, 'data'), '-c', 'fsync=off', 'postgres'], `CREATE ROLE ${TEMPLATE_HELPER} SUPERUSER LOGIN PASSWORD '${password}';\n`);
+      writeFileSync(join(build, 'password'), password, { mode: 0o600 });
+      renameSync(build, dir);
+    } catch (error) {
+      rmSync(build, { recursive: true, force: true });
+      // Another test process made it first.
+      if (!existsSync(join(dir, 'password'))) throw error;
+    }
+  }
+  template = { binDir, shareDir, data: join(dir, 'data'), password: readFileSync(join(dir, 'password'), 'utf8'), asRoot };
   return template;
 }
 
@@ -120,7 +136,7 @@ function clusterTemplate(): Template {
  * is `superuser` with `superPassword`, and no other role.
  */
 export async function startCluster(superuser: string, superPassword: string): Promise<TestCluster> {
-  const { binDir, shareDir, data: templateData, asRoot } = clusterTemplate();
+  const { binDir, shareDir, data: templateData, password: templatePassword, asRoot } = clusterTemplate();
   const dir = ownedFolder('platform-pg-', asRoot);
   const data = join(dir, 'data');
   runAsOwner(asRoot, dir, 'cp', ['-a', templateData, data]);
@@ -152,7 +168,7 @@ export async function startCluster(superuser: string, superPassword: string): Pr
       throw new Error(`setting up the superuser of the test cluster failed: ${result.stderr}`);
     }
   };
-  setup(TEMPLATE_HELPER, TEMPLATE_PASSWORD, `ALTER ROLE ${TEMPLATE_SUPERUSER} RENAME TO :"su"; ALTER ROLE :"su" PASSWORD :'pw';`);
+  setup(TEMPLATE_HELPER, templatePassword, `ALTER ROLE ${TEMPLATE_SUPERUSER} RENAME TO :"su"; ALTER ROLE :"su" PASSWORD :'pw';`);
   setup(superuser, superPassword, `DROP ROLE ${TEMPLATE_HELPER};`);
   return {
     port,
