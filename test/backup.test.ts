@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toolAvailable } from './support/tools.js';
 import { postgresAvailable, startCluster, type TestCluster } from './support/postgres.js';
-import { lowerKeyDerivationCost } from './support/restic.js';
+import { lowerKeyDerivationCost, poly1305 } from './support/restic.js';
 import { parse } from 'yaml';
 import { buildPlatform, renderK3s } from '../lib/synth.js';
 import { validatePlatform } from '../lib/validate/rules.js';
@@ -337,5 +337,12 @@ describe('what the backup covers, on both targets', () => {
     expect(offsite.secrets.map((s) => s.name)).toEqual(expect.arrayContaining(['BACKUP_OFFSITE_ACCESS_KEY_ID', 'BACKUP_OFFSITE_SECRET_ACCESS_KEY', 'BACKUP_RESTIC_PASSWORD']));
     const elsewhere = buildPlatform(inlineConfig({ storage: { mode: 'bind', root: '/srv/data' } }));
     expect(validatePlatform(elsewhere).filter((f) => f.rule === 'backup-same-disk')).toEqual([]);
+  });
+});
+
+describe('the test support that re-wraps the repository key', () => {
+  it('computes Poly1305 as RFC 8439 section 2.5.2 does', () => {
+    const key = Buffer.from('85d6be7857556d337f4452fe42d506a80103808afb0db2fd4abff6af4149f51b', 'hex');
+    expect(poly1305(Buffer.from('Cryptographic Forum Research Group'), key.subarray(0, 16), key.subarray(16)).toString('hex')).toBe('a8061dc1305136c6c22b8baf0c0127a9');
   });
 });

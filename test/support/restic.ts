@@ -5,9 +5,9 @@ import { join } from 'node:path';
 /*
  * Every restic process opens the repository by deriving the user key from the password with
  * scrypt, using the parameters stored in the repository's key file; `restic init` calibrates them
- * to take half a second on the machine (restic v0.18.0 internal/repository/key.go:56-62 KDFTimeout
+ * to take half a second on the machine (restic v0.18.0 internal/repository/key.go:50-56 KDFTimeout
  * 500 ms and KDFMemory 60 MiB, internal/crypto/kdf.go:30-49 Calibrate). A test that runs restic
- * forty times spends most of its time there, and asserts nothing about it. restic's own tests
+ * a hundred times spends most of its time there, and asserts nothing about it. restic's own tests
  * lower the parameters to N=128, r=1, p=1 (internal/repository/testing.go:27-37
  * TestUseLowSecurityKDFParameters); `lowerKeyDerivationCost` does the same to a repository on disk:
  * it re-wraps the master key (which encrypts every pack, index and snapshot, and is unchanged) in a
@@ -15,15 +15,15 @@ import { join } from 'node:path';
  * with the password, decrypts and authenticates the master key, then reads the repository as before.
  *
  * The key file format, as restic v0.18.0 reads and writes it:
- * - internal/repository/key.go:29-40: JSON {created, username, hostname, kdf, N, r, p, salt, data},
+ * - internal/repository/key.go:28-38: JSON {created, username, hostname, kdf, N, r, p, salt, data},
  *   salt and data base64 ([]byte in Go's encoding/json); only kdf "scrypt" is accepted (:73).
  * - internal/crypto/kdf.go:53-90: scrypt(password, salt, N, r, p) gives 64 bytes: the first 32 are
  *   the AES-256 key, the next 32 the MAC key k||r (k: AES-128 key, r: Poly1305 key); the salt is
  *   64 bytes (:13, :54).
- * - internal/repository/key.go:89-90 and :258-261: data is nonce (16 bytes) || Seal(master key JSON).
+ * - internal/repository/key.go:89-90 and :258-262: data is nonce (16 bytes) || Seal(master key JSON).
  * - internal/crypto/crypto.go:243-273 Seal: AES-256-CTR with the nonce as IV, then a Poly1305 tag
  *   of the ciphertext appended; :50-78 the one-time Poly1305 key is r || AES-128_k(nonce).
- * - internal/repository/key.go:265-274: the file is stored under keys/<sha256 of its bytes>, and
+ * - internal/repository/key.go:265-277: the file is stored under keys/<sha256 of its bytes>, and
  *   internal/repository/raw.go:16-37 LoadRaw rejects a key file whose content does not hash to its name.
  */
 
@@ -103,7 +103,7 @@ export function lowerKeyDerivationCost(repo: string, password: string): void {
       data: Buffer.concat([newNonce, sealed, resticMac(sealed, newNonce, cheap.mac)]).toString('base64'),
     };
     const content = JSON.stringify(rewrapped);
-    // restic's local backend keeps repository files read-only (0400).
+    // restic's local backend makes repository files read-only (internal/backend/local/local.go:192-195).
     writeFileSync(join(keys, createHash('sha256').update(content).digest('hex')), content, { mode: 0o400 });
     rmSync(path, { force: true });
   }
