@@ -37,6 +37,9 @@ import { loadFixture, renderTree, type RenderedTree } from './support/render.js'
  *   with `litellm_settings.success_callback: ["langfuse"]`.
  */
 const loaded = () => loadFixture('valid', 'catalog');
+let rendered: RenderedTree | undefined;
+/** The catalog fixture rendered for Coolify, once for the whole file (the tests only read it). */
+const catalogTree = (): RenderedTree => (rendered ??= renderTree(loaded()));
 const podRef = (service: Service): PodRef => ({ namespace: service.zone.namespace, labels: { [NAME_LABEL]: service.name }, ip: '10.42.0.10' });
 
 describe('n8n and langfuse are off by default', () => {
@@ -60,7 +63,7 @@ function configOf(tree: RenderedTree): string {
 }
 
 describe('n8n on', () => {
-  const tree = renderTree(loaded());
+  const tree = catalogTree();
   const n8n = tree.service('homelab/automation', 'n8n');
 
   it('runs the pinned image as node (1000) with its state volume at /home/node/.n8n', () => {
@@ -118,7 +121,7 @@ describe('n8n on', () => {
 });
 
 describe('langfuse on', () => {
-  const tree = renderTree(loaded());
+  const tree = catalogTree();
   const langfuse = tree.service('homelab/llm', 'langfuse');
   const litellm = tree.service('homelab/llm', 'litellm');
 
@@ -264,7 +267,7 @@ describe.skipIf(!postgresAvailable())('n8n and langfuse on a real Postgres', () 
     writeFileSync(file, tree.files.get('homelab/data/postgres-provision/provision.sql') as string);
     const env = { ...fill(job.environment ?? {}), PGHOST: '127.0.0.1', PGPORT: String(cluster.port) };
     const command = (job.command as string[]).map((arg) => (arg === PROVISION_SQL_PATH ? file : arg));
-    const result = spawnSync(command[0] as string, command.slice(1), { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env } });
+    const result = spawnSync(command[0] as string, command.slice(1), { encoding: 'utf8', env: { PATH: cluster.path, ...env } });
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toContain('provisioned langfuse, n8n');
   }, 120_000);
@@ -288,12 +291,12 @@ describe.skipIf(!postgresAvailable())('n8n and langfuse on a real Postgres', () 
     // web/entrypoint.sh: postgresql://${DATABASE_USERNAME}:${DATABASE_PASSWORD}@${DATABASE_HOST}/${DATABASE_NAME}
     const host = (env.DATABASE_HOST as string).replace(/^postgres:5432$/, `127.0.0.1:${cluster.port}`);
     const url = `postgresql://${env.DATABASE_USERNAME}:${env.DATABASE_PASSWORD}@${host}/${env.DATABASE_NAME}`;
-    const psql = (sql: string) => spawnSync('psql', ['-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', url, '-c', sql], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+    const psql = (sql: string) => spawnSync('psql', ['-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', url, '-c', sql], { encoding: 'utf8', env: { PATH: cluster.path } });
     const who = psql('SELECT current_user, current_database()');
     expect(who.stdout.trim(), who.stderr).toBe('langfuse|langfuse');
     expect(psql('CREATE TABLE traces (id text PRIMARY KEY)').status).toBe(0);
     // Why its password must be URL-safe: a hand-made one with / or @ breaks the URL it builds.
     const broken = url.replace(env.DATABASE_PASSWORD as string, 'pa/ss@word');
-    expect(spawnSync('psql', ['-X', broken, '-c', 'SELECT 1'], { encoding: 'utf8', env: { PATH: process.env.PATH } }).status).not.toBe(0);
+    expect(spawnSync('psql', ['-X', broken, '-c', 'SELECT 1'], { encoding: 'utf8', env: { PATH: cluster.path } }).status).not.toBe(0);
   });
 });

@@ -38,6 +38,9 @@ const CONFIG = {
 };
 
 const enabled = postgresAvailable();
+let rendered: RenderedTree | undefined;
+/** CONFIG rendered for plain Compose, once for the whole file (every test reads the same tree). */
+const configTree = (): RenderedTree => (rendered ??= renderTree(inlineConfig(CONFIG), 'plain'));
 let cluster: TestCluster;
 let tree: RenderedTree;
 let scratch: string;
@@ -65,7 +68,7 @@ function provision(passwords: Record<string, string> = PASSWORDS): ReturnType<ty
   writeFileSync(file, sql);
   const env = { ...fill(job.environment ?? {}, { ...passwords, PG_USER: SUPERUSER }), PGHOST: '127.0.0.1', PGPORT: String(cluster.port) };
   const command = (job.command as string[]).map((arg) => (arg === PROVISION_SQL_PATH ? file : arg));
-  return spawnSync(command[0] as string, command.slice(1), { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env } }) as never;
+  return spawnSync(command[0] as string, command.slice(1), { encoding: 'utf8', env: { PATH: cluster.path, ...env } }) as never;
 }
 
 /** psql as the superuser on `database`. */
@@ -84,7 +87,7 @@ function appEnv(app: string, passwords: Record<string, string> = PASSWORDS): Rec
 
 describe.skipIf(!enabled)('Postgres provisioning on a real Postgres', () => {
   beforeAll(async () => {
-    tree = renderTree(inlineConfig(CONFIG), 'plain');
+    tree = configTree();
     scratch = mkdtempSync(join(tmpdir(), 'platform-provision-'));
     cluster = await startCluster(SUPERUSER, PASSWORDS.PG_PASSWORD as string);
     if (!existsSync(join(cluster.shareDir, 'extension', 'vector.control'))) extension = 'citext';
@@ -141,7 +144,6 @@ describe.skipIf(!enabled)('Postgres provisioning on a real Postgres', () => {
   });
 
   it('creates the vector extension only in the databases that ask for it', () => {
-    const tree = renderTree(inlineConfig(CONFIG), 'plain');
     expect(tree.service('homelab/data', 'postgres').image).toBe(PGVECTOR_IMAGE);
     const sql = tree.files.get('homelab/data/postgres-provision/provision.sql') as string;
     expect(sql.match(/CREATE EXTENSION IF NOT EXISTS "vector"/g)).toHaveLength(1);
@@ -195,11 +197,11 @@ describe.skipIf(!enabled)('Postgres provisioning on a real Postgres', () => {
       expect(rendered.DATABASE_URL).toBeUndefined();
       expect(env.DATABASE_HOST).toBe('postgres:5432');
       const url = `postgresql://${quotePlus(env.DATABASE_USERNAME as string)}:${quotePlus(env.DATABASE_PASSWORD as string)}@127.0.0.1:${cluster.port}/${quotePlus(env.DATABASE_NAME as string)}`;
-      const result = spawnSync('psql', ['-X', '-A', '-t', url, '-c', 'SELECT current_user'], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+      const result = spawnSync('psql', ['-X', '-A', '-t', url, '-c', 'SELECT current_user'], { encoding: 'utf8', env: { PATH: cluster.path } });
       expect(result.stdout.trim(), result.stderr).toBe('litellm');
       // What text substitution into a URL did before: the same password breaks it.
       const naive = `postgresql://litellm:${PASSWORDS.PG_LITELLM_PASSWORD}@127.0.0.1:${cluster.port}/litellm`;
-      expect(spawnSync('psql', ['-X', naive, '-c', 'SELECT 1'], { encoding: 'utf8', env: { PATH: process.env.PATH } }).status).not.toBe(0);
+      expect(spawnSync('psql', ['-X', naive, '-c', 'SELECT 1'], { encoding: 'utf8', env: { PATH: cluster.path } }).status).not.toBe(0);
     });
 
     it('generates role passwords as hex (URL-safe) and names the generator in .env.example', () => {
@@ -212,7 +214,7 @@ describe.skipIf(!enabled)('Postgres provisioning on a real Postgres', () => {
 });
 
 describe('Postgres clients never see the superuser', () => {
-  const tree = renderTree(inlineConfig(CONFIG), 'plain');
+  const tree = configTree();
   it('only the provisioning job, the backup job and the server reference PG_USER / PG_PASSWORD', () => {
     for (const dir of tree.composeDirs()) {
       for (const [name, service] of Object.entries(tree.compose(dir).services)) {

@@ -165,7 +165,7 @@ while [ $# -gt 0 ]; do
 done
 repo=
 for entry in $repositories; do
-  if [ -z "$from" ] || [ "\${entry%%=*}" = "$from" ]; then repo=\${entry#*=}; break; fi
+  if [ -z "$from" ] || [ "\${entry%%=*}" = "$from" ]; then destination=\${entry%%=*} repo=\${entry#*=}; break; fi
 done
 [ -n "$repo" ] || { log "no destination named $from"; exit 2; }
 if [ "$list" = 1 ]; then restic -r "$repo" snapshots --host "$node" --tag platform; exit 0; fi
@@ -185,18 +185,24 @@ for want in "\${what[@]}"; do
   [ "$found" = 1 ] || { log "nothing on node $node is called $want; here: \${all[*]}"; exit 2; }
 done
 
-# The newest snapshot of a source at or before the cutoff.
-pick() {
-  restic -r "$repo" snapshots --json --host "$node" --tag "source=$1" \\
-    | grep -o '"time":"[^"]*"\\|"id":"[0-9a-f]*"' | sed 's/"[a-z]*":"\\(.*\\)"/\\1/' | paste - - \\
-    | while read -r time id; do
-        t=$(date -d "$time" +%s)
-        if [ "$t" -le "$cutoff" ]; then printf '%s %s\\n' "$t" "$id"; fi
-      done | sort -n | tail -1 | cut -d' ' -f2
-}
-
 scratch=$(mktemp -d "$work/restore.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
+# Every snapshot of the node, read from the repository once (not once per source):
+# "<unix time> <snapshot id> <source>" per line. restic prints a JSON array, each snapshot's
+# fields in the order time ... tags ... id.
+restic -r "$repo" snapshots --json --host "$node" --tag platform > "$scratch/snapshots.json" \\
+  || { log "cannot list the snapshots in destination $destination"; exit 1; }
+sed 's/},{"time"/}\\n{"time"/g' "$scratch/snapshots.json" \\
+  | sed -n 's/.*"time":"\\([^"]*\\)".*"source=\\([^"]*\\)".*"id":"\\([0-9a-f]*\\)".*/\\1 \\3 \\2/p' > "$scratch/listed"
+# One date for every time (a time it cannot read stops the restore here, under set -e).
+cut -d' ' -f1 "$scratch/listed" | date -f - +%s > "$scratch/times"
+cut -d' ' -f2- "$scratch/listed" | paste -d' ' "$scratch/times" - > "$scratch/snapshots"
+
+# The newest snapshot of a source at or before the cutoff.
+pick() {
+  awk -v source="$1" -v cutoff="$cutoff" '$3 == source && $1 + 0 <= cutoff + 0' "$scratch/snapshots" | sort -n | tail -1 | cut -d' ' -f2
+}
+
 for id in "\${chosen[@]}"; do
   snap=$(pick "$id") || snap=
   [ -n "$snap" ] || { log "no snapshot of $id at or before $(date -d "@$cutoff")"; exit 1; }

@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,12 +9,19 @@ import { join } from 'node:path';
  * A throwaway Postgres cluster from the Debian `postgresql` package, on 127.0.0.1 and a free port,
  * in a temp folder. initdb refuses to run as root (CI runs as root): then the server runs as the
  * package's `postgres` user through runuser. Logins go over TCP with SCRAM passwords, like a client
- * in another container.
+ * in another container. Each cluster is a copy of a data directory initdb made once (see
+ * clusterTemplate), so it starts in a fraction of initdb's time and shares nothing with another cluster.
  */
 export interface TestCluster {
   readonly port: number;
   readonly binDir: string;
   readonly shareDir: string;
+  /**
+   * PATH with the server's client programs first (psql, pg_dump, pg_restore), as in the postgres
+   * image: Debian's /usr/bin/psql is pg_wrapper, a Perl script that picks a version and then runs
+   * the same program, and costs more CPU than the program itself.
+   */
+  readonly path: string;
   /** psql as `user` with `password` (TCP, 127.0.0.1), extra environment and args. */
   psql(env: Record<string, string>, args: string[]): SpawnSyncReturns<string>;
   stop(): void;
@@ -50,50 +58,125 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startCluster(superuser: string, superPassword: string): Promise<TestCluster> {
-  const binDir = postgresBinDir() as string;
-  const shareDir = execFileSync(join(binDir, 'pg_config'), ['--sharedir'], { encoding: 'utf8' }).trim();
-  const dir = mkdtempSync(join(tmpdir(), 'platform-pg-'));
-  const data = join(dir, 'data');
-  const pwfile = join(dir, 'pw');
-  writeFileSync(pwfile, `${superPassword}\n`, { mode: 0o600 });
-  const asRoot = process.getuid?.() === 0;
+/** The bootstrap superuser and a second superuser of the template data directory, renamed and dropped per cluster. */
+const TEMPLATE_SUPERUSER = 'platform_template_admin';
+const TEMPLATE_HELPER = 'platform_template_helper';
+/** How the template is made: part of its folder's name, so a change here never reuses an old one. */
+const INITDB_OPTIONS = ['-U', TEMPLATE_SUPERUSER, '--auth-host=scram-sha-256', '--auth-local=scram-sha-256', '--locale=C.UTF-8', '-E', 'UTF8'];
+
+interface Template {
+  readonly binDir: string;
+  readonly shareDir: string;
+  readonly data: string;
+  readonly password: string;
+  readonly asRoot: boolean;
+}
+
+let template: Template | undefined;
+
+/** Runs a Postgres program as the `postgres` user when the tests run as root (initdb and the server refuse root). */
+function runAsOwner(asRoot: boolean, cwd: string, cmd: string, args: string[], input?: string): void {
+  const full = asRoot ? (['runuser', ['-u', 'postgres', '--', cmd, ...args]] as const) : ([cmd, args] as const);
+  const result = spawnSync(full[0], [...full[1]], { encoding: 'utf8', cwd, input });
+  if (result.status !== 0) throw new Error(`${cmd} failed: ${result.stderr}${result.stdout}`);
+}
+
+/** A folder the server's user owns (mode 0700): the tests may run as root, the server may not. */
+function ownedFolder(prefix: string, asRoot: boolean): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   if (asRoot) {
     const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
     const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
     chownSync(dir, uid, gid);
-    chownSync(pwfile, uid, gid);
     chmodSync(dir, 0o700);
   }
-  const run = (cmd: string, args: string[]) => {
-    const full = asRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] as const : [cmd, args] as const;
-    const result = spawnSync(full[0], [...full[1]], { encoding: 'utf8', cwd: dir });
-    if (result.status !== 0) throw new Error(`${cmd} failed: ${result.stderr}${result.stdout}`);
-  };
+  return dir;
+}
+
+/**
+ * initdb is most of a cluster's start-up, so it runs once per machine and Postgres build: its data
+ * directory, which no server ever runs in, is kept in the temp folder under a name made from the
+ * build and the options, and copied for every cluster. Each test file still gets a cluster of its
+ * own that no other file has touched. Made in a folder of its own and renamed into place, so a
+ * test process never sees a half-made one, and two processes making it at once both succeed.
+ */
+function clusterTemplate(): Template {
+  if (template) return template;
+  const binDir = postgresBinDir() as string;
+  const shareDir = execFileSync(join(binDir, 'pg_config'), ['--sharedir'], { encoding: 'utf8' }).trim();
+  const version = execFileSync(join(binDir, 'pg_config'), ['--version'], { encoding: 'utf8' }).trim();
+  const asRoot = process.getuid?.() === 0;
+  const key = createHash('sha256').update(JSON.stringify([binDir, version, INITDB_OPTIONS, TEMPLATE_HELPER, process.getuid?.()])).digest('hex').slice(0, 16);
+  const dir = join(tmpdir(), `platform-pg-template-${key}`);
+  if (!existsSync(join(dir, 'password'))) {
+    const build = ownedFolder('platform-pg-template-build-', asRoot);
+    try {
+      const password = randomBytes(18).toString('base64url');
+      const pwfile = join(build, 'pw');
+      writeFileSync(pwfile, `${password}\n`, { mode: 0o644 });
+      // --no-sync: a throwaway cluster (its server runs with fsync=off too).
+      runAsOwner(asRoot, build, join(binDir, 'initdb'), ['-D', join(build, 'data'), ...INITDB_OPTIONS, `--pwfile=${pwfile}`, '--no-sync']);
+      rmSync(pwfile);
+      // The superuser that renames a cluster's bootstrap superuser (a role cannot rename itself), made in single-user mode.
+      runAsOwner(asRoot, build, join(binDir, 'postgres'), ['--single', '-D', join(build, 'data'), '-c', 'fsync=off', 'postgres'], `CREATE ROLE ${TEMPLATE_HELPER} SUPERUSER LOGIN PASSWORD '${password}';\n`);
+      writeFileSync(join(build, 'password'), password, { mode: 0o600 });
+      renameSync(build, dir);
+    } catch (error) {
+      rmSync(build, { recursive: true, force: true });
+      // Another test process made it first.
+      if (!existsSync(join(dir, 'password'))) throw error;
+    }
+  }
+  template = { binDir, shareDir, data: join(dir, 'data'), password: readFileSync(join(dir, 'password'), 'utf8'), asRoot };
+  return template;
+}
+
+/**
+ * A fresh cluster whose bootstrap superuser (the owner of every database, as `initdb -U` makes it)
+ * is `superuser` with `superPassword`, and no other role.
+ */
+export async function startCluster(superuser: string, superPassword: string): Promise<TestCluster> {
+  const { binDir, shareDir, data: templateData, password: templatePassword, asRoot } = clusterTemplate();
+  const dir = ownedFolder('platform-pg-', asRoot);
+  const data = join(dir, 'data');
+  runAsOwner(asRoot, dir, 'cp', ['-a', templateData, data]);
   const port = await freePort();
-  run(join(binDir, 'initdb'), ['-D', data, '-U', superuser, `--pwfile=${pwfile}`, '--auth-host=scram-sha-256', '--auth-local=scram-sha-256', '--locale=C.UTF-8', '-E', 'UTF8']);
-  run(join(binDir, 'pg_ctl'), [
+  runAsOwner(asRoot, dir, join(binDir, 'pg_ctl'), [
     '-D', data, '-l', join(dir, 'log'), '-w', '-t', '60',
     '-o', `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c fsync=off`,
     'start',
   ]);
+  const path = `${binDir}:${process.env.PATH ?? '/usr/bin:/bin'}`;
+  const psql = (env: Record<string, string>, args: string[], input?: string) =>
+    spawnSync(join(binDir, 'psql'), ['--no-psqlrc', '-X', '-q', '-A', '-t', ...args], {
+      encoding: 'utf8',
+      input,
+      env: { PATH: path, PGHOST: '127.0.0.1', PGPORT: String(port), PGCONNECT_TIMEOUT: '5', ...env },
+    });
+  const stop = () => {
+    try {
+      runAsOwner(asRoot, dir, join(binDir, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  // The password travels in the environment (psql's \getenv), never on a command line.
+  const setup = (user: string, password: string, sql: string) => {
+    const result = psql({ PGUSER: user, PGPASSWORD: password, PGDATABASE: 'postgres', PLATFORM_SUPERUSER: superuser, PLATFORM_SUPER_PASSWORD: superPassword }, ['-v', 'ON_ERROR_STOP=1'], `\\getenv su PLATFORM_SUPERUSER\n\\getenv pw PLATFORM_SUPER_PASSWORD\n${sql}\n`);
+    if (result.status !== 0) {
+      stop();
+      throw new Error(`setting up the superuser of the test cluster failed: ${result.stderr}`);
+    }
+  };
+  setup(TEMPLATE_HELPER, templatePassword, `ALTER ROLE ${TEMPLATE_SUPERUSER} RENAME TO :"su"; ALTER ROLE :"su" PASSWORD :'pw';`);
+  setup(superuser, superPassword, `DROP ROLE ${TEMPLATE_HELPER};`);
   return {
     port,
     binDir,
     shareDir,
-    psql(env, args) {
-      return spawnSync('psql', ['--no-psqlrc', '-X', '-q', '-A', '-t', ...args], {
-        encoding: 'utf8',
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PGHOST: '127.0.0.1', PGPORT: String(port), PGCONNECT_TIMEOUT: '5', ...env },
-      });
-    },
-    stop() {
-      try {
-        run(join(binDir, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    },
+    path,
+    psql: (env, args) => psql(env, args),
+    stop,
   };
 }
 
