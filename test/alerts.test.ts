@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +9,7 @@ import type { Target } from '../lib/model/service.js';
 import { Prometheus } from '../lib/services/prometheus.js';
 import { buildReferencePlatform } from '../stacks/reference.js';
 import { fixtureNames, loadFixture } from './support/render.js';
-import { toolAvailable } from './support/tools.js';
+import { runTool, sectionsByFile, toolAvailable } from './support/tools.js';
 
 /*
  * Every alert rule, evaluated by Prometheus's own rule engine (`promtool test rules`): it fires on
@@ -49,26 +48,6 @@ const cases = configs.flatMap(({ name, load }) => {
 const proofFiles = new Map<string, { alert: string; file: string }[]>();
 const promtoolReports = new Map<string, string>();
 
-/**
- * `promtool test rules` over `files`, its report per file. promtool prints each file's heading
- * ("Unit Testing: <file>") and SUCCESS on stdout but a failure's details on stderr, so both go to
- * one file, in the order they were written, for each detail to land under its file's heading.
- */
-async function promtoolTestRules(files: readonly string[], outputFile: string): Promise<Map<string, string>> {
-  const out = openSync(outputFile, 'w');
-  try {
-    const child = spawn('promtool', ['test', 'rules', ...files], { cwd: scratch, stdio: ['ignore', out, out] });
-    // Exit 1 when any file fails: the sections say which.
-    await new Promise((resolve, reject) => child.on('error', reject).on('close', resolve));
-  } finally {
-    closeSync(out);
-  }
-  const output = readFileSync(outputFile, 'utf8');
-  const sections = new Map(output.split(/^Unit Testing: +/m).slice(1).map((section) => [section.slice(0, section.indexOf('\n')).trim(), section]));
-  if (sections.size !== files.length) throw new Error(`promtool reported ${sections.size} of ${files.length} files:\n${output}`);
-  return sections;
-}
-
 beforeAll(async () => {
   if (!toolAvailable('promtool')) return;
   const fileOf = new Map<string, string>();
@@ -90,8 +69,11 @@ beforeAll(async () => {
   // Two promtool processes, one per core.
   const files = [...fileOf.values()];
   const halves = [files.filter((_, i) => i % 2 === 0), files.filter((_, i) => i % 2 === 1)].filter((half) => half.length > 0);
-  const reports = await Promise.all(halves.map((half, i) => promtoolTestRules(half, join(scratch, `promtool-${i}.out`))));
-  for (const sections of reports) for (const [file, report] of sections) promtoolReports.set(file, report);
+  const runs = await Promise.all(halves.map((half) => runTool('promtool', ['test', 'rules', ...half])));
+  // Exit 1 when any file fails: each file's report says which.
+  for (const [i, run] of runs.entries()) {
+    for (const [file, report] of sectionsByFile(run.output, halves[i] as string[], (f) => `Unit Testing:  ${f}`)) promtoolReports.set(file, report);
+  }
 }, 300_000);
 
 describe.each(cases)('$name ($target)', ({ name, target, prometheus }) => {
