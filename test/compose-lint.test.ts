@@ -1,12 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { Ajv } from 'ajv';
-import addFormats from 'ajv-formats';
 import { DCLinter } from 'dclint';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { referenceConfig } from '../lib/config/load.js';
+import { composeSchemaValidator } from './support/compose-schema.js';
 import { fixtureNames, loadFixture, renderTree } from './support/render.js';
 
 /*
@@ -15,12 +11,7 @@ import { fixtureNames, loadFixture, renderTree } from './support/render.js';
  * Coolify flavour is deployed raw, so Docker reads the file as it is.
  */
 
-const require = createRequire(import.meta.url);
-const composeSchema = JSON.parse(readFileSync(join(dirname(require.resolve('dclint/package.json')), 'schemas', 'compose.schema.json'), 'utf8')) as object;
-// The spec names its draft-07 meta-schema by https URL, which Ajv does not know: skip meta-validation.
-const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, validateSchema: false });
-addFormats(ajv);
-const validateSchema = ajv.compile(composeSchema);
+const validateSchema = composeSchemaValidator();
 const linter = new DCLinter({ rules: {}, quiet: false, debug: false, exclude: [] });
 
 const configs = [
