@@ -89,13 +89,13 @@ const checks: Checks = { caddy: new Map(), prometheus: new Map(), alertmanager: 
 const find = (tree: { dir: string; paths: string[] }, suffix: string) => tree.paths.filter((p) => p.endsWith(suffix)).map((p) => join(tree.dir, p));
 
 /** The prometheus.yml of `tree` with rule_files pointed at the rendered rules, so `check config` checks them too. */
-function localPrometheusConfig(tree: { dir: string; paths: string[] }): { config: string; rules: string } | undefined {
+function localPrometheusConfig(tree: { dir: string; paths: string[] }): string | undefined {
   const [config] = find(tree, '/prometheus/prometheus.yml');
   const [rules] = find(tree, '/prometheus/rules/alerts.yml');
   if (!config || !rules) return undefined;
   const local = join(dirname(config), 'prometheus.local.yml');
   writeFileSync(local, withoutKubernetesDiscovery(readFileSync(config, 'utf8').replace('/etc/prometheus/rules/*.yml', rules)));
-  return { config: local, rules };
+  return local;
 }
 
 /**
@@ -106,7 +106,7 @@ function localPrometheusConfig(tree: { dir: string; paths: string[] }): { config
 beforeAll(async () => {
   const jobs: Promise<void>[] = [];
   if (toolAvailable('promtool')) {
-    const configs = trees.flatMap((tree) => localPrometheusConfig(tree)?.config ?? []);
+    const configs = trees.flatMap((tree) => localPrometheusConfig(tree) ?? []);
     jobs.push(
       runTool('promtool', ['check', 'config', ...configs]).then((run) => {
         for (const [file, report] of sectionsByFile(run.output, configs, (f) => `Checking ${f}`)) checks.prometheus.set(file, report);
