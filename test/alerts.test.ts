@@ -43,7 +43,7 @@ const cases = configs.flatMap(({ name, load }) => {
  * it reads (renderAlertRuleProofs): it evaluates every rule of the file at every step of every
  * case, so a proof over the whole alerts.yml cost about five times as much. Most rules render the
  * same in many configs (the host rules in all of them): each distinct proof runs once (45 for the
- * 24 cases, against 488 test groups when each distinct case ran its whole file), and a case reads the
+ * 24 cases, where each distinct case's whole file made 488 test groups), and a case reads the
  * reports of its rules' proofs.
  */
 const proofFiles = new Map<string, { alert: string; file: string }[]>();
