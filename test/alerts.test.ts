@@ -1,16 +1,15 @@
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { referenceConfig } from '../lib/config/load.js';
-import { renderAlertRules, renderAlertRuleTests } from '../lib/configs/prometheus.js';
+import { recordingsReadBy, renderAlertRuleProofs, renderAlertRules, renderAlertRuleTests, type AlertRule } from '../lib/configs/prometheus.js';
 import type { Target } from '../lib/model/service.js';
 import { Prometheus } from '../lib/services/prometheus.js';
 import { buildReferencePlatform } from '../stacks/reference.js';
 import { fixtureNames, loadFixture } from './support/render.js';
-import { toolAvailable } from './support/tools.js';
+import { runTool, sectionsByFile, toolAvailable } from './support/tools.js';
 
 /*
  * Every alert rule, evaluated by Prometheus's own rule engine (`promtool test rules`): it fires on
@@ -26,7 +25,6 @@ const configs = [
   { name: 'reference', load: referenceConfig },
   ...fixtureNames('valid').map((name) => ({ name, load: () => loadFixture('valid', name) })),
 ];
-const cases = configs.flatMap(({ name, load }) => (['compose', 'k3s'] as Target[]).map((target) => ({ name, target, load })));
 
 function prometheusOf(load: () => ReturnType<typeof referenceConfig>): Prometheus | undefined {
   const platform = buildReferencePlatform(load().config);
@@ -34,49 +32,60 @@ function prometheusOf(load: () => ReturnType<typeof referenceConfig>): Prometheu
   return service instanceof Prometheus ? service : undefined;
 }
 
+/** Each config on each target, with its Prometheus (built once, read by the promtool run and the tests). */
+const cases = configs.flatMap(({ name, load }) => {
+  const prometheus = prometheusOf(load);
+  return (['compose', 'k3s'] as Target[]).map((target) => ({ name, target, prometheus }));
+});
+
 /**
- * One `promtool test rules` run over every distinct test file (promtool takes many files and
- * reports each under its own "Unit Testing:" heading). Its rule engine spends about two seconds of
- * CPU per file, and many configs render the same rules: a case whose rules and tests are
- * byte-identical to an earlier case's reads that case's report.
+ * promtool runs each rule's proof against a rules file with just that rule and the recording rules
+ * it reads (renderAlertRuleProofs): it evaluates every rule of the file at every step of every
+ * case, so a proof over the whole alerts.yml cost about five times as much. Most rules render the
+ * same in many configs (the host rules in all of them): each distinct proof runs once (45 for the
+ * 24 cases, where each distinct case's whole file made 488 test groups), and a case reads the
+ * reports of its rules' proofs.
  */
+const proofFiles = new Map<string, { alert: string; file: string }[]>();
 const promtoolReports = new Map<string, string>();
-beforeAll(() => {
+
+beforeAll(async () => {
   if (!toolAvailable('promtool')) return;
   const fileOf = new Map<string, string>();
-  const caseFiles: [string, string][] = [];
-  for (const { name, target, load } of cases) {
-    const prometheus = prometheusOf(load);
+  for (const { name, target, prometheus } of cases) {
     if (!prometheus) continue;
-    const rules = prometheus.alertRules(target);
-    const ruleText = renderAlertRules(rules, prometheus.recordingRules());
-    const testText = renderAlertRuleTests(rules, 'alerts.yml');
-    const key = `${ruleText}\0${testText}`;
-    if (!fileOf.has(key)) {
-      const dir = join(scratch, `${name}-${target}`);
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, 'alerts.yml'), ruleText);
-      writeFileSync(join(dir, 'alerts.test.yml'), testText);
-      fileOf.set(key, join(dir, 'alerts.test.yml'));
-    }
-    caseFiles.push([`${name}-${target}`, fileOf.get(key) as string]);
+    const proofs = renderAlertRuleProofs(prometheus.alertRules(target), prometheus.recordingRules(), 'alerts.yml');
+    proofFiles.set(`${name}-${target}`, proofs.map((proof) => {
+      const key = `${proof.rules}\0${proof.tests}`;
+      if (!fileOf.has(key)) {
+        const dir = join(scratch, `${fileOf.size}-${proof.alert}`);
+        mkdirSync(dir);
+        writeFileSync(join(dir, 'alerts.yml'), proof.rules);
+        writeFileSync(join(dir, 'alerts.test.yml'), proof.tests);
+        fileOf.set(key, join(dir, 'alerts.test.yml'));
+      }
+      return { alert: proof.alert, file: fileOf.get(key) as string };
+    }));
   }
+  // Two promtool processes, one per core.
   const files = [...fileOf.values()];
-  // Exit 1 when any file fails: the sections say which.
-  const run = spawnSync('promtool', ['test', 'rules', ...files], { cwd: scratch, encoding: 'utf8' });
-  const output = `${run.stdout}${run.stderr}`;
-  const sections = new Map(output.split(/^Unit Testing: +/m).slice(1).map((section) => [section.slice(0, section.indexOf('\n')).trim(), section]));
-  if (sections.size !== files.length) throw new Error(`promtool reported ${sections.size} of ${files.length} files:\n${output}`);
-  for (const [id, file] of caseFiles) promtoolReports.set(id, sections.get(file) as string);
+  const halves = [files.filter((_, i) => i % 2 === 0), files.filter((_, i) => i % 2 === 1)].filter((half) => half.length > 0);
+  const runs = await Promise.all(halves.map((half) => runTool('promtool', ['test', 'rules', ...half])));
+  // Exit 1 when any file fails: each file's report says which.
+  for (const [i, run] of runs.entries()) {
+    for (const [file, report] of sectionsByFile(run.output, halves[i] as string[], (f) => `Unit Testing:  ${f}`)) promtoolReports.set(file, report);
+  }
 }, 300_000);
 
-describe.each(cases)('$name ($target)', ({ name, target, load }) => {
-  const prometheus = prometheusOf(load);
-
+describe.each(cases)('$name ($target)', ({ name, target, prometheus }) => {
   it.runIf(prometheus !== undefined && toolAvailable('promtool'))('promtool: every rule fires on its failure and stays silent when healthy', () => {
-    const report = promtoolReports.get(`${name}-${target}`);
-    expect(report, `promtool's report for ${name} (${target})`).toBeDefined();
-    if (!/^\s+SUCCESS\s*$/m.test(report as string) || /FAILED/.test(report as string)) throw new Error(`promtool test rules failed:\n${report}`);
+    const proofs = proofFiles.get(`${name}-${target}`);
+    expect(proofs?.map((p) => p.alert), `the proofs of ${name} (${target})`).toEqual((prometheus as Prometheus).alertRules(target).map((r) => r.alert));
+    const failed = (proofs ?? []).filter(({ file }) => {
+      const report = promtoolReports.get(file);
+      return report === undefined || !/^\s+SUCCESS\s*$/m.test(report) || /FAILED/.test(report);
+    });
+    if (failed.length > 0) throw new Error(`promtool test rules failed:\n${failed.map(({ alert, file }) => `${alert}: ${promtoolReports.get(file) ?? 'no report'}`).join('\n')}`);
   });
 
   it.runIf(prometheus !== undefined)('each rendered rule has a firing and a healthy case', () => {
@@ -89,6 +98,57 @@ describe.each(cases)('$name ($target)', ({ name, target, load }) => {
       expect(fires?.alert_rule_test[0]?.exp_alerts.length, rule.alert).toBe(1);
       expect(silent?.alert_rule_test[0]?.exp_alerts.length, rule.alert).toBe(0);
     }
+  });
+
+  it.runIf(prometheus !== undefined)('each proof reads its rule, as alerts.yml renders it, with the recording rules it reads and no other rule', () => {
+    const rules = (prometheus as Prometheus).alertRules(target);
+    const recordings = (prometheus as Prometheus).recordingRules();
+    const whole = parse(renderAlertRules(rules, recordings)) as RulesFile;
+    const alerts = whole.groups.flatMap((g) => g.rules).filter((r) => r.alert !== undefined);
+    const proofs = renderAlertRuleProofs(rules, recordings, 'alerts.yml');
+    expect(proofs.map((p) => p.alert)).toEqual(alerts.map((r) => r.alert));
+    for (const [i, proof] of proofs.entries()) {
+      const own = parse(proof.rules) as RulesFile;
+      expect(own.groups.flatMap((g) => g.rules).filter((r) => r.alert !== undefined), proof.alert).toEqual([alerts[i]]);
+      const recorded = own.groups.flatMap((g) => g.rules).filter((r) => r.record !== undefined);
+      // Every recorded series the alert names, each as alerts.yml records it (the slo group, evaluated first).
+      expect(recorded, proof.alert).toEqual(whole.groups.flatMap((g) => g.rules).filter((r) => r.record !== undefined && new RegExp(`\\b${r.record}\\b`).test(alerts[i]?.expr ?? '')));
+      expect(own.groups.map((g) => g.name), proof.alert).toEqual(recorded.length > 0 ? ['slo', 'homelab'] : ['homelab']);
+      const tests = parse(proof.tests) as { rule_files: string[]; tests: { name: string }[] };
+      expect(tests.rule_files).toEqual(['alerts.yml']);
+      expect(tests.tests.map((t) => t.name)).toEqual([`${proof.alert} fires`, `${proof.alert} stays silent when healthy`]);
+    }
+  });
+});
+
+type RulesFile = { groups: { name: string; rules: { alert?: string; record?: string; expr: string }[] }[] };
+
+describe('proofs of their own', () => {
+  const prometheus = prometheusOf(referenceConfig) as Prometheus;
+
+  it('the objective alerts bring the recorded series they read; the others need none', () => {
+    const proofs = renderAlertRuleProofs(prometheus.alertRules('compose'), prometheus.recordingRules(), 'alerts.yml');
+    const recordedBy = Object.fromEntries(proofs.map((p) => [p.alert, (parse(p.rules) as RulesFile).groups.flatMap((g) => g.rules).flatMap((r) => r.record ?? [])]));
+    expect(recordedBy.LatencyObjectiveMissed).toEqual(['slo:caddy_ttfb_seconds:p95_5m', 'slo:caddy_ttfb_seconds:p95_5m']);
+    expect(recordedBy.AvailabilityObjectiveMissed).toEqual(['site:probe_success:avg_30d']);
+    expect(recordedBy.HostHighCpu).toEqual([]);
+    expect(recordedBy.ContainerDown).toEqual([]);
+  });
+
+  it('recording rules a recorded series reads come too, and a name inside a longer name is not a read', () => {
+    const recordings = [
+      { record: 'a:x:rate5m', expr: 'rate(x[5m])' },
+      { record: 'b:x:ratio', expr: 'a:x:rate5m / 2' },
+      { record: 'a:x:rate5m_total', expr: 'sum(x)' },
+    ];
+    expect(recordingsReadBy('b:x:ratio > 1', recordings).map((r) => r.record)).toEqual(['a:x:rate5m', 'b:x:ratio']);
+  });
+
+  it('a rule that reads the state of other alerts cannot have a proof of its own', () => {
+    const [rule] = prometheus.alertRules('compose');
+    expect(() => renderAlertRuleProofs([{ ...(rule as AlertRule), alert: 'Meta', expr: 'count(ALERTS{alertstate="firing"}) > 3' }], [], 'alerts.yml')).toThrow(
+      'alert Meta reads ALERTS, the state of other alerts: its proof needs every alert of the file, not a file of its own',
+    );
   });
 });
 

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { request } from 'node:https';
+import { Agent, request } from 'node:https';
 import { createConnection, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,8 +38,14 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 const TEST_PASSWORD_HASH = '$2a$04$pNmOPaaz5U1OAh6MMyTNVerDKfdErq3S8wdg4nxSk64jt1FJkuFLC';
 
 const scratch = mkdtempSync(join(tmpdir(), 'platform-caddy-serve-'));
+/**
+ * Connections are kept and reused for the next request to the same site (the agent keys them by
+ * port and server name): a TLS handshake costs both sides more CPU than the request it carries.
+ */
+const agent = new Agent({ keepAlive: true });
 const cleanups: (() => void)[] = [];
 afterAll(() => {
+  agent.destroy();
   for (const cleanup of cleanups.reverse()) cleanup();
   rmSync(scratch, { recursive: true, force: true });
 });
@@ -64,14 +70,14 @@ async function stub(address: string): Promise<{ port: number; server: Server }> 
 }
 
 async function waitForPort(port: number, caddy: ChildProcess, log: () => string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 400; i++) {
     if (caddy.exitCode !== null) throw new Error(`caddy exited (${caddy.exitCode}):\n${log()}`);
     const open = await new Promise<boolean>((resolve) => {
       const socket = createConnection({ host: '127.0.0.1', port }, () => (socket.end(), resolve(true)));
       socket.on('error', () => resolve(false));
     });
     if (open) return;
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`caddy did not listen on ${port}:\n${log()}`);
 }
@@ -92,8 +98,8 @@ async function get(port: number, host: string, options: { auth?: string; method?
       return await once(port, host, options);
     } catch (err) {
       const code = (err as { code?: string }).code;
-      if (attempt >= 50 || (code !== 'EPROTO' && code !== 'ECONNRESET')) throw err;
-      await new Promise((r) => setTimeout(r, 200));
+      if (attempt >= 200 || (code !== 'EPROTO' && code !== 'ECONNRESET')) throw err;
+      await new Promise((r) => setTimeout(r, 50));
     }
   }
 }
@@ -109,6 +115,7 @@ function once(port: number, host: string, options: { auth?: string; method?: str
         path: options.path ?? '/',
         method: options.method ?? 'GET',
         rejectUnauthorized: false,
+        agent,
         auth: options.auth,
         headers: { host: ip ? `${host}:${port}` : host, ...options.headers },
       },
@@ -142,43 +149,53 @@ async function serve(name: string, loaded: LoadedConfig) {
   if (!file) throw new Error('no Caddyfile rendered');
   const dir = join(scratch, name);
   mkdirSync(dir, { recursive: true });
-  const [httpPort, httpsPort, metricsPort, gatewayPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
 
   const stubs = new Map<string, { port: number; server: Server }>();
   for (const match of file.content.matchAll(/reverse_proxy (\S+)/g)) {
     const address = match[1] as string;
     if (!stubs.has(address)) stubs.set(address, await stub(address));
   }
-  let text = file.content.replace(/reverse_proxy (\S+)/g, (_, address: string) => `reverse_proxy 127.0.0.1:${stubs.get(address)?.port}`);
-  // Unprivileged ports, no admin endpoint (another test may hold 2019), Caddy's own CA, loopback only.
-  text = text.replace(/^\{\n/m, `{\n\thttp_port ${httpPort}\n\thttps_port ${httpsPort}\n\tadmin off\n\tskip_install_trust\n\tlocal_certs\n\tdefault_bind 127.0.0.1\n`);
-  text = text.replace(/^http:\/\/:(\d+) \{/m, `http://127.0.0.1:${metricsPort} {`);
-  // The Loki gateway listens on the node's address: here, loopback.
-  text = text.replace(/^https:\/\/[\d.]+:\d+ \{/m, `https://127.0.0.1:${gatewayPort} {`);
-  text = text.replace(/root \* \/srv\/(\S+)/g, (_, host: string) => {
-    mkdirSync(join(dir, 'srv', host), { recursive: true });
-    writeFileSync(join(dir, 'srv', host, 'index.html'), `static ${host}`);
-    return `root * ${join(dir, 'srv', host)}`;
-  });
-  writeFileSync(join(dir, 'Caddyfile'), caddyfileForInstalledCaddy(text));
-
+  const proxied = file.content.replace(/reverse_proxy (\S+)/g, (_, address: string) => `reverse_proxy 127.0.0.1:${stubs.get(address)?.port}`);
   const hash = TEST_PASSWORD_HASH;
-  const hashes = Object.fromEntries([...text.matchAll(/\{\$([A-Z0-9_]+)\}/g)].map((m) => [m[1] as string, hash]));
+  const hashes = Object.fromEntries([...proxied.matchAll(/\{\$([A-Z0-9_]+)\}/g)].map((m) => [m[1] as string, hash]));
   const env = { ...process.env, ...hashes, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir };
-  let log = '';
-  const child = spawn('caddy', ['run', '--adapter', 'caddyfile', '--config', join(dir, 'Caddyfile')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-  cleanups.push(() => child.kill());
-  await waitForPort(httpsPort, child, () => log);
-  return { platform, caddy, httpsPort, gatewayPort, stubs, resolver: new ComposeResolver(caddy, caddy.homeNode) };
+
+  // A port the kernel said was free can be taken before Caddy binds it (by an outgoing connection,
+  // or another test's server): a start that lost that race retries on other ports.
+  for (let attempt = 1; ; attempt++) {
+    const [httpPort, httpsPort, metricsPort, gatewayPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    // Unprivileged ports, no admin endpoint (another test may hold 2019), Caddy's own CA, loopback only.
+    let text = proxied.replace(/^\{\n/m, `{\n\thttp_port ${httpPort}\n\thttps_port ${httpsPort}\n\tadmin off\n\tskip_install_trust\n\tlocal_certs\n\tdefault_bind 127.0.0.1\n`);
+    text = text.replace(/^http:\/\/:(\d+) \{/m, `http://127.0.0.1:${metricsPort} {`);
+    // The Loki gateway listens on the node's address: here, loopback.
+    text = text.replace(/^https:\/\/[\d.]+:\d+ \{/m, `https://127.0.0.1:${gatewayPort} {`);
+    text = text.replace(/root \* \/srv\/(\S+)/g, (_, host: string) => {
+      mkdirSync(join(dir, 'srv', host), { recursive: true });
+      writeFileSync(join(dir, 'srv', host, 'index.html'), `static ${host}`);
+      return `root * ${join(dir, 'srv', host)}`;
+    });
+    writeFileSync(join(dir, 'Caddyfile'), caddyfileForInstalledCaddy(text));
+
+    let log = '';
+    const child = spawn('caddy', ['run', '--adapter', 'caddyfile', '--config', join(dir, 'Caddyfile')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+    cleanups.push(() => child.kill());
+    try {
+      await waitForPort(httpsPort, child, () => log);
+    } catch (err) {
+      if (attempt < 5 && /address already in use/.test(log)) continue;
+      throw err;
+    }
+    return { platform, caddy, httpsPort, gatewayPort, stubs, resolver: new ComposeResolver(caddy, caddy.homeNode), stop: () => child.kill() };
+  }
 }
 
 describe.each(configs)('$name: the rendered Caddyfile, served', ({ name, load }) => {
   it.runIf(toolAvailable('caddy'))('every site reaches its upstream, auth sites answer 401 then 200, every response has the headers', async () => {
     const served = await serve(name.replace(/\W+/g, '-'), load());
     if (!served) return;
-    const { platform, caddy, httpsPort, gatewayPort, stubs, resolver } = served;
+    const { platform, caddy, httpsPort, gatewayPort, stubs, resolver, stop } = served;
     const user = platform.config.basicAuthUser;
     for (const route of platform.routes) {
       const host = platform.fqdn(route.host);
@@ -229,5 +246,7 @@ describe.each(configs)('$name: the rendered Caddyfile, served', ({ name, load })
       expect(down.status).toBe(502);
       expectSecurityHeaders(down, `${proxied.host} 502`);
     }
+    // Done with this Caddy: it does not idle beside the next config's.
+    stop();
   }, 180_000);
 });

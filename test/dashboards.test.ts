@@ -1,4 +1,4 @@
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import type { Target } from '../lib/model/service.js';
 import { Prometheus } from '../lib/services/prometheus.js';
 import { buildReferencePlatform } from '../stacks/reference.js';
 import { inlineConfig, renderTree, configText } from './support/render.js';
-import { toolAvailable } from './support/tools.js';
+import { runTool, sectionsByFile, toolAvailable } from './support/tools.js';
 import { caddyfileForInstalledCaddy, GLOBAL_METRICS_BLOCK } from './support/caddy.js';
 import { CADDY_SITE_HANDLER } from '../lib/configs/slo.js';
 import { toYaml } from '../lib/output/yaml.js';
@@ -72,21 +72,29 @@ describe('provisioned dashboards', () => {
     }
   });
 
-  it.runIf(toolAvailable('promtool'))('promtool parses every panel query of every dashboard (both targets) and the rendered rules', () => {
+  it.runIf(toolAvailable('promtool'))('promtool parses every panel query of every dashboard (both targets) and the rendered rules', async () => {
     const platform = buildReferencePlatform(referenceConfig().config);
     const prometheus = platform.service('prometheus') as Prometheus;
-    for (const target of TARGETS) {
+    const panelFiles = TARGETS.map((target) => {
       const rules = Object.values(dashboards(target)).flatMap((d) =>
         d.panels.flatMap((p, i) => p.queries.map((q, j) => ({ record: `panel:${d.name.replace(/-/g, '_')}:${i}_${j}`, expr: q.expr }))),
       );
       const file = join(scratch, `panels-${target}.yml`);
       writeFileSync(file, toYaml({ groups: [{ name: 'panels', rules }] }));
-      const alerts = join(scratch, `alerts-${target}.yml`);
-      writeFileSync(alerts, renderAlertRules(prometheus.alertRules(target), prometheus.recordingRules()));
-      const run = spawnSync('promtool', ['check', 'rules', file, alerts], { encoding: 'utf8' });
-      expect(run.status, `${run.stdout}${run.stderr}`).toBe(0);
-      expect(run.stdout).toContain(`SUCCESS: ${rules.length} rules found`);
-    }
+      return { file, count: rules.length };
+    });
+    const alertFiles = TARGETS.map((target) => {
+      const file = join(scratch, `alerts-${target}.yml`);
+      writeFileSync(file, renderAlertRules(prometheus.alertRules(target), prometheus.recordingRules()));
+      return file;
+    });
+    // One promtool for every file: it checks them one by one and reports each under "Checking <file>".
+    const files = [...panelFiles.map((p) => p.file), ...alertFiles];
+    const run = await runTool('promtool', ['check', 'rules', ...files]);
+    expect(run.status, run.output).toBe(0);
+    const reports = sectionsByFile(run.output, files, (f) => `Checking ${f}`);
+    for (const { file, count } of panelFiles) expect(reports.get(file)).toContain(`SUCCESS: ${count} rules found`);
+    for (const file of alertFiles) expect(reports.get(file)).toMatch(/SUCCESS: \d+ rules found/);
   });
 });
 
@@ -137,7 +145,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, sec
     const value = await probe().catch(() => undefined);
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -148,47 +156,58 @@ interface QueryResult {
 
 const realTools = toolAvailable('prometheus') && toolAvailable('prometheus-node-exporter');
 
+/**
+ * Prometheus 2.42 starts scraping some 5 s after it starts, whatever the scrape interval: its scrape
+ * manager applies discovered targets on a ticker it clamps to at least 5 s (scrape/manager.go,
+ * reloader). So both programs start as the file loads, and boot while the offline checks above run.
+ */
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const child of children) child.kill('SIGTERM');
+});
+
+async function startPrometheus(): Promise<string> {
+  const [exporterPort, prometheusPort] = [await freePort(), await freePort()];
+  children.push(spawn('prometheus-node-exporter', [`--web.listen-address=127.0.0.1:${exporterPort}`], { stdio: 'ignore' }));
+  const platform = buildReferencePlatform(referenceConfig().config);
+  const prometheus = platform.service('prometheus') as Prometheus;
+  // The rendered rules load too: the recording rules and alerts run on this Prometheus.
+  writeFileSync(join(scratch, 'alerts.yml'), renderAlertRules(prometheus.alertRules('compose'), prometheus.recordingRules()));
+  // The job and node label the rendered prometheus.yml gives the node exporter's targets.
+  writeFileSync(
+    join(scratch, 'prometheus.yml'),
+    toYaml({
+      global: { scrape_interval: '500ms', evaluation_interval: '500ms' },
+      rule_files: [join(scratch, 'alerts.yml')],
+      scrape_configs: [{ job_name: 'node-exporter', static_configs: [{ targets: [`127.0.0.1:${exporterPort}`], labels: { node: 'homelab' } }] }],
+    }),
+  );
+  children.push(
+    spawn('prometheus', [`--config.file=${join(scratch, 'prometheus.yml')}`, `--storage.tsdb.path=${join(scratch, 'tsdb')}`, `--web.listen-address=127.0.0.1:${prometheusPort}`], {
+      stdio: 'ignore',
+    }),
+  );
+  return `http://127.0.0.1:${prometheusPort}`;
+}
+
+const started = realTools ? startPrometheus() : undefined;
+
 describe.runIf(realTools)('host panels against a real Prometheus scraping a real node exporter', () => {
-  const children: ChildProcess[] = [];
   let query: (expr: string) => Promise<QueryResult>;
   let base = '';
 
   beforeAll(async () => {
-    const [exporterPort, prometheusPort] = [await freePort(), await freePort()];
-    children.push(spawn('prometheus-node-exporter', [`--web.listen-address=127.0.0.1:${exporterPort}`], { stdio: 'ignore' }));
-    const platform = buildReferencePlatform(referenceConfig().config);
-    const prometheus = platform.service('prometheus') as Prometheus;
-    // The rendered rules load too: the recording rules and alerts run on this Prometheus.
-    writeFileSync(join(scratch, 'alerts.yml'), renderAlertRules(prometheus.alertRules('compose'), prometheus.recordingRules()));
-    // The job and node label the rendered prometheus.yml gives the node exporter's targets.
-    writeFileSync(
-      join(scratch, 'prometheus.yml'),
-      toYaml({
-        global: { scrape_interval: '1s', evaluation_interval: '1s' },
-        rule_files: [join(scratch, 'alerts.yml')],
-        scrape_configs: [{ job_name: 'node-exporter', static_configs: [{ targets: [`127.0.0.1:${exporterPort}`], labels: { node: 'homelab' } }] }],
-      }),
-    );
-    children.push(
-      spawn('prometheus', [`--config.file=${join(scratch, 'prometheus.yml')}`, `--storage.tsdb.path=${join(scratch, 'tsdb')}`, `--web.listen-address=127.0.0.1:${prometheusPort}`], {
-        stdio: 'ignore',
-      }),
-    );
-    base = `http://127.0.0.1:${prometheusPort}`;
+    base = await (started as Promise<string>);
     query = async (expr: string) => {
       const response = await fetch(`${base}/api/v1/query?query=${encodeURIComponent(expr)}`);
       return (await response.json()) as QueryResult;
     };
-    // rate() needs two samples inside its window: wait for the fourth scrape.
-    await waitFor('four scrapes of the node exporter', async () => {
-      const result = await query('count_over_time(up{job="node-exporter"}[1m]) >= 4 and up{job="node-exporter"} == 1');
+    // rate() needs two samples inside its window (5m): wait for the second scrape.
+    await waitFor('two scrapes of the node exporter', async () => {
+      const result = await query('count_over_time(up{job="node-exporter"}[1m]) >= 2 and up{job="node-exporter"} == 1');
       return result.data.result.length > 0 ? true : undefined;
     });
   }, 60_000);
-
-  afterAll(() => {
-    for (const child of children) child.kill('SIGTERM');
-  });
 
   const panels = dashboards('compose').hosts.panels.flatMap((p) => p.queries.map((q) => ({ title: p.title, ...q })));
   it.each(panels)('$title: $expr', async ({ expr }) => {

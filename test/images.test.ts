@@ -25,14 +25,15 @@ import {
   ddclientCopyScript,
   ddclientHealthCommand,
 } from '../lib/services/ddclient.js';
-import { podSpec, renderK3sTree } from './support/k3s.js';
+import { podSpec } from './support/k3s.js';
+import { fixtureK3sTree } from './support/k3s-fixtures.js';
 import { configText, inlineConfig, loadFixture, renderTree } from './support/render.js';
 import { toolAvailable } from './support/tools.js';
 
 const platform = buildPlatform(referenceConfig());
 const compose = renderTree();
 const plain = renderTree(referenceConfig(), 'plain');
-const k3s = await renderK3sTree();
+const k3s = await fixtureK3sTree('reference');
 const service = (name: string) => platform.service(name) as Service;
 const tagOf = (image: string) => image.slice(image.lastIndexOf(':') + 1);
 

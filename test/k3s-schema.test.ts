@@ -7,8 +7,9 @@ import * as discovery from 'kubernetes-models/discovery.k8s.io/v1';
 import * as networking from 'kubernetes-models/networking.k8s.io/v1';
 import * as rbac from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import * as core from 'kubernetes-models/v1';
-import { fixtureNames, loadFixture } from './support/render.js';
-import { renderK3sTree, type AnyObject } from './support/k3s.js';
+import { fixtureNames } from './support/render.js';
+import type { AnyObject } from './support/k3s.js';
+import { fixtureK3sTree } from './support/k3s-fixtures.js';
 
 /** The model class of every apiVersion the k3s target renders, from the Kubernetes and ArgoCD schemas. */
 const MODELS: Record<string, Record<string, new (data: AnyObject) => { validate(): void }>> = {
@@ -38,7 +39,7 @@ function validate(object: AnyObject): void {
 
 describe('every rendered object validates against the Kubernetes and ArgoCD schemas', () => {
   it.each(['reference', ...fixtureNames('valid')])('%s', async (name) => {
-    const tree = await renderK3sTree(name === 'reference' ? undefined : loadFixture('valid', name));
+    const tree = await fixtureK3sTree(name);
     const errors: string[] = [];
     for (const object of tree.objects) {
       try {
@@ -53,7 +54,7 @@ describe('every rendered object validates against the Kubernetes and ArgoCD sche
   });
 
   it('the check can fail: a broken Deployment and Application are rejected', async () => {
-    const tree = await renderK3sTree();
+    const tree = await fixtureK3sTree('reference');
     const deployment = tree.get('Deployment', 'edge', 'caddy');
     expect(() => validate({ ...deployment, spec: { ...deployment.spec, replicas: 'one' } })).toThrow(/replicas must be integer/);
     const app = tree.get('Application', 'argocd', 'llm');

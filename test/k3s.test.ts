@@ -9,11 +9,12 @@ import { stackWaves } from '../lib/k3s/waves.js';
 import { NAME_LABEL } from '../lib/k3s/names.js';
 import type { Service } from '../lib/model/service.js';
 import { buildPlatform, renderK3s } from '../lib/synth.js';
-import { fixtureNames, inlineConfig, loadFixture } from './support/render.js';
+import { fixtureNames, inlineConfig } from './support/render.js';
 import { podSpec, renderK3sTree, WORKLOAD_KINDS, type AnyObject, type K3sTree } from './support/k3s.js';
+import { fixtureK3sTree } from './support/k3s-fixtures.js';
 import { connectionAllowed, type PodRef } from './support/network-policy.js';
 
-const reference = await renderK3sTree();
+const reference = await fixtureK3sTree('reference');
 
 function workloadOf(tree: K3sTree, service: Service): AnyObject {
   for (const kind of WORKLOAD_KINDS) {
@@ -29,7 +30,7 @@ function podRef(service: Service): PodRef {
 
 describe('k3s: GPU pods', () => {
   it.each(['reference', ...fixtureNames('valid')])('%s: every GPU pod has the limit, runtime class, node and toleration', async (name) => {
-    const tree = name === 'reference' ? reference : await renderK3sTree(loadFixture('valid', name));
+    const tree = await fixtureK3sTree(name);
     const gpuServices = tree.platform.services.filter((s) => s.gpu && s.nodes.every((n) => n.deployed));
     for (const service of gpuServices) {
       const spec = podSpec(workloadOf(tree, service));
@@ -77,7 +78,7 @@ describe('k3s: GPU pods', () => {
   });
 
   it('optimal: a two-GPU service on a time-sliced node gets one shared GPU, and the README says so', async () => {
-    const tree = await renderK3sTree(loadFixture('valid', 'optimal'));
+    const tree = await fixtureK3sTree('optimal');
     expect(podSpec(tree.get('StatefulSet', 'gpu', 'mochi')).containers[0].resources.limits['nvidia.com/gpu']).toBe(1);
     expect(tree.notes).toContain('mochi asks for 2 GPUs on gpu-a; time-sliced GPUs are granted one per pod, so on k3s it gets one shared GPU.');
     // gpu-b runs cogvideox alone: its own config, labelled in the README.
@@ -85,7 +86,7 @@ describe('k3s: GPU pods', () => {
   });
 
   it('gpu-over-lan: Ollama and ComfyUI are Services with an EndpointSlice to the workstation, and only that egress is open', async () => {
-    const tree = await renderK3sTree(loadFixture('valid', 'gpu-over-lan'));
+    const tree = await fixtureK3sTree('gpu-over-lan');
     const workstation = tree.platform.nodes.get('workstation');
     for (const name of ['ollama', 'comfyui']) {
       const service = tree.get('Service', 'gpu', name);
@@ -359,7 +360,7 @@ describe('k3s: secrets', () => {
   });
 
   it('composes connection strings from secret variables, never from values', async () => {
-    const tree = await renderK3sTree(loadFixture('valid', 'optimal'));
+    const tree = await fixtureK3sTree('optimal');
     const env = podSpec(tree.get('Deployment', 'edge', 'litellm')).containers[0].env;
     const names = env.map((e: AnyObject) => e.name);
     // LiteLLM gets the parts and percent-encodes them itself (test/postgres.test.ts connects that way).
@@ -414,7 +415,7 @@ describe('k3s: ArgoCD', () => {
 
 describe('k3s: VLANs through Multus', () => {
   it('a zone with multus gets a macvlan NetworkAttachmentDefinition, its pods join it, and Multus is installed with k3s paths', async () => {
-    const tree = await renderK3sTree(loadFixture('valid', 'multus'));
+    const tree = await fixtureK3sTree('multus');
     const nad = tree.get('NetworkAttachmentDefinition', 'gpu', 'vlan-30');
     expect(JSON.parse(nad.spec.config)).toEqual({
       cniVersion: '0.3.1',

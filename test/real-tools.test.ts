@@ -1,15 +1,14 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { referenceConfig } from '../lib/config/load.js';
 import { configKey } from '../charts/service-workload.js';
 import { render, renderK3s } from '../lib/synth.js';
 import type { LoadedConfig } from '../lib/config/load.js';
 import { fixtureNames, loadFixture } from './support/render.js';
-import { toolAvailable } from './support/tools.js';
+import { runTool, sectionsByFile, toolAvailable, type ToolRun } from './support/tools.js';
 import { caddyfilePathForInstalledCaddy } from './support/caddy.js';
 
 /*
@@ -61,15 +60,6 @@ const trees = await Promise.all(
   ]),
 );
 
-function run(tool: string, args: string[], env: Record<string, string> = {}): string {
-  try {
-    return execFileSync(tool, args, { encoding: 'utf8', stdio: 'pipe', env: { ...process.env, ...env } });
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string };
-    throw new Error(`${tool} ${args.join(' ')} failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
-  }
-}
-
 /**
  * Debian's Prometheus is built without Kubernetes service discovery (client-go is not packaged),
  * so its promtool rejects `kubernetes_sd_configs`, which prom/prometheus reads. Each such block is
@@ -88,36 +78,97 @@ function withoutKubernetesDiscovery(text: string): string {
   return swapped === 0 ? text : stringify(doc);
 }
 
-describe.each(trees)('$name', ({ name, dir, paths }) => {
-  const find = (suffix: string) => paths.filter((p) => p.endsWith(suffix)).map((p) => join(dir, p));
+/** Every config file of every tree that a tool checks, with the report of its check. */
+interface Checks {
+  caddy: Map<string, ToolRun>;
+  prometheus: Map<string, string>;
+  alertmanager: Map<string, string>;
+}
+const checks: Checks = { caddy: new Map(), prometheus: new Map(), alertmanager: new Map() };
 
-  it.runIf(toolAvailable('caddy'))('caddy validate accepts the Caddyfile', () => {
-    const [caddyfile] = find('/caddy/Caddyfile');
-    expect(caddyfile).toBeDefined();
-    const hashes = Object.fromEntries(
-      [...(run('cat', [caddyfile as string]).matchAll(/\{\$([A-Z0-9_]+)\}/g))].map((m) => [m[1] as string, BCRYPT]),
+const find = (tree: { dir: string; paths: string[] }, suffix: string) => tree.paths.filter((p) => p.endsWith(suffix)).map((p) => join(tree.dir, p));
+
+/** The prometheus.yml of `tree` with rule_files pointed at the rendered rules, so `check config` checks them too. */
+function localPrometheusConfig(tree: { dir: string; paths: string[] }): string | undefined {
+  const [config] = find(tree, '/prometheus/prometheus.yml');
+  const [rules] = find(tree, '/prometheus/rules/alerts.yml');
+  if (!config || !rules) return undefined;
+  const local = join(dirname(config), 'prometheus.local.yml');
+  writeFileSync(local, withoutKubernetesDiscovery(readFileSync(config, 'utf8').replace('/etc/prometheus/rules/*.yml', rules)));
+  return local;
+}
+
+/**
+ * Each tool runs as few times as it can: promtool and amtool check every tree's file in one
+ * process each (they report file by file); caddy validates one file a process, each distinct
+ * Caddyfile once, two at a time, beside the others.
+ */
+beforeAll(async () => {
+  const jobs: Promise<void>[] = [];
+  if (toolAvailable('promtool')) {
+    const configs = trees.flatMap((tree) => localPrometheusConfig(tree) ?? []);
+    jobs.push(
+      runTool('promtool', ['check', 'config', ...configs]).then((run) => {
+        for (const [file, report] of sectionsByFile(run.output, configs, (f) => `Checking ${f}`)) checks.prometheus.set(file, report);
+      }),
     );
-    const home = join(scratch, `${name.replace(/\W+/g, '-')}-caddy-home`);
-    mkdirSync(home, { recursive: true });
-    const out = run('caddy', ['validate', '--adapter', 'caddyfile', '--config', caddyfilePathForInstalledCaddy(caddyfile as string)], { ...hashes, HOME: home, XDG_DATA_HOME: home, XDG_CONFIG_HOME: home });
-    expect(out).toContain('Valid configuration');
+  }
+  if (toolAvailable('amtool')) {
+    const configs = trees.flatMap((tree) => find(tree, '/alertmanager/alertmanager.yml'));
+    jobs.push(
+      runTool('amtool', ['check-config', ...configs]).then((run) => {
+        for (const [file, report] of sectionsByFile(run.output, configs, (f) => `Checking '${f}'`)) checks.alertmanager.set(file, report);
+      }),
+    );
+  }
+  if (toolAvailable('caddy')) {
+    const byText = new Map<string, string[]>();
+    for (const file of trees.flatMap((tree) => find(tree, '/caddy/Caddyfile'))) {
+      const text = readFileSync(caddyfilePathForInstalledCaddy(file), 'utf8');
+      byText.set(text, [...(byText.get(text) ?? []), file]);
+    }
+    // Every basic-auth variable of every Caddyfile, set to a real hash.
+    const hashes = Object.fromEntries([...byText.keys()].flatMap((text) => [...text.matchAll(/\{\$([A-Z0-9_]+)\}/g)].map((m) => [m[1] as string, BCRYPT])));
+    const pending = [...byText.values()];
+    const lane = async (name: string) => {
+      // Each lane its own Caddy home: two processes never share a storage folder.
+      const home = join(scratch, name);
+      mkdirSync(home, { recursive: true });
+      const env = { ...process.env, ...hashes, HOME: home, XDG_DATA_HOME: home, XDG_CONFIG_HOME: home };
+      for (let files = pending.shift(); files; files = pending.shift()) {
+        const run = await runTool('caddy', ['validate', '--adapter', 'caddyfile', '--config', caddyfilePathForInstalledCaddy(files[0] as string)], { env });
+        for (const file of files) checks.caddy.set(file, run);
+      }
+    };
+    jobs.push(lane('caddy-home-1'), lane('caddy-home-2'));
+  }
+  await Promise.all(jobs);
+}, 120_000);
+
+describe.each(trees)('$name', (tree) => {
+  it.runIf(toolAvailable('caddy'))('caddy validate accepts the Caddyfile', () => {
+    const [caddyfile] = find(tree, '/caddy/Caddyfile');
+    expect(caddyfile).toBeDefined();
+    const run = checks.caddy.get(caddyfile as string);
+    expect(run?.status, run?.output).toBe(0);
+    expect(run?.output).toContain('Valid configuration');
   });
 
   it.runIf(toolAvailable('promtool'))('promtool accepts prometheus.yml and the alert rules', () => {
-    const [config] = find('/prometheus/prometheus.yml');
-    const [rules] = find('/prometheus/rules/alerts.yml');
+    const [config] = find(tree, '/prometheus/prometheus.yml');
+    const [rules] = find(tree, '/prometheus/rules/alerts.yml');
     expect(config && rules).toBeTruthy();
-    // Point rule_files at the rendered rules so `check config` checks them too.
-    const local = join(dirname(config as string), 'prometheus.local.yml');
-    const text = run('cat', [config as string]).replace('/etc/prometheus/rules/*.yml', rules as string);
-    writeFileSync(local, withoutKubernetesDiscovery(text));
-    expect(run('promtool', ['check', 'config', local])).toContain('SUCCESS');
-    const out = run('promtool', ['check', 'rules', rules as string]);
-    expect(out).toMatch(/SUCCESS: \d+ rules found/);
+    const report = checks.prometheus.get(join(dirname(config as string), 'prometheus.local.yml')) ?? '';
+    expect(report, report).not.toContain('FAILED');
+    expect(report).toContain(' SUCCESS: 1 rule files found');
+    expect(report).toContain('is valid prometheus config file syntax');
+    // `check config` checks each rule file it loads as `check rules` does (cmd/promtool/main.go, CheckConfig calls checkRules).
+    expect(report).toMatch(new RegExp(`^Checking ${(rules as string).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n {2}SUCCESS: \\d+ rules found$`, 'm'));
   });
 
   it.runIf(toolAvailable('amtool'))('amtool accepts alertmanager.yml', () => {
-    const [config] = find('/alertmanager/alertmanager.yml');
-    expect(run('amtool', ['check-config', config as string])).toContain('SUCCESS');
+    const [config] = find(tree, '/alertmanager/alertmanager.yml');
+    const report = checks.alertmanager.get(config as string) ?? '';
+    expect(report, report).toMatch(/^Checking '.*' {2}SUCCESS$/m);
   });
 });

@@ -309,8 +309,58 @@ export function renderAlertRuleTests(rules: readonly AlertRule[], rulesFile: str
   });
   // Rules are evaluated every minute in the proofs (Prometheus itself evaluates every 30 s): the
   // input series move once a minute, every `for:` is a whole number of minutes, and promtool's
-  // cost is per evaluation step (half the steps, half the suite's time in test/alerts.test.ts).
+  // cost is per evaluation step.
   return toYaml({ rule_files: [rulesFile], evaluation_interval: '1m', tests });
+}
+
+/** Whether `expr` names the series `name` (as a whole metric name, not part of a longer one). */
+function readsSeries(expr: string, name: string): boolean {
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(^|[^a-zA-Z0-9_:])${escaped}($|[^a-zA-Z0-9_:])`).test(expr);
+}
+
+/** The recording rules whose series `expr` reads, and those they read in turn, in their order. */
+export function recordingsReadBy(expr: string, recordings: readonly RecordingRule[]): RecordingRule[] {
+  const needed = new Set<RecordingRule>();
+  const pending = [expr];
+  for (let text = pending.pop(); text !== undefined; text = pending.pop()) {
+    for (const r of recordings) {
+      if (needed.has(r) || !readsSeries(text, r.record)) continue;
+      needed.add(r);
+      pending.push(r.expr);
+    }
+  }
+  return recordings.filter((r) => needed.has(r));
+}
+
+/** One rule's proof as `promtool test rules` reads it: a rules file and a test file beside it. */
+export interface AlertRuleProof {
+  readonly alert: string;
+  /** The rules file: the rule and the recording rules it reads, rendered as in rules/alerts.yml. */
+  readonly rules: string;
+  /** The test file (its fires and stays-silent cases), reading the rules from `rulesFile`. */
+  readonly tests: string;
+}
+
+/**
+ * Each rule's proof, on its own. promtool evaluates every rule of the rules file at every step of
+ * every test case, and its cost grows with that product; an alert reads only its input series and
+ * the recorded series it names (no rule here reads ALERTS or another alert), so a rules file with
+ * just the rule and those recording rules gives the rule the same values as the whole file does,
+ * at a fraction of the cost. Proofs of configs that render the rule the same way are
+ * byte-identical and need to run once.
+ */
+export function renderAlertRuleProofs(rules: readonly AlertRule[], recordings: readonly RecordingRule[], rulesFile: string): AlertRuleProof[] {
+  for (const rule of rules) {
+    // Prometheus writes each alert's state as ALERTS and ALERTS_FOR_STATE: reading them ties a rule to the others.
+    const reads = ['ALERTS', 'ALERTS_FOR_STATE'].find((series) => readsSeries(rule.expr, series));
+    if (reads) throw new Error(`alert ${rule.alert} reads ${reads}, the state of other alerts: its proof needs every alert of the file, not a file of its own`);
+  }
+  return rules.map((rule) => ({
+    alert: rule.alert,
+    rules: renderAlertRules([rule], recordingsReadBy(rule.expr, recordings)),
+    tests: renderAlertRuleTests([rule], rulesFile),
+  }));
 }
 
 /** blackbox.yml: an HTTP probe that counts a basic-auth challenge (401) as up. */

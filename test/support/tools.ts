@@ -1,4 +1,7 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const known = new Map<string, boolean>();
 
@@ -21,4 +24,44 @@ export function toolAvailable(tool: string): boolean {
   if (!found) console.warn(`skipping ${tool} checks: ${tool} is not installed (apt-get install caddy prometheus prometheus-alertmanager)`);
   known.set(tool, found);
   return found;
+}
+
+/** A tool's exit status and everything it printed. */
+export interface ToolRun {
+  readonly status: number | null;
+  /** stdout and stderr as one text, in the order the tool wrote them. */
+  readonly output: string;
+}
+
+/**
+ * Run `tool` without blocking the worker, so that independent tools run side by side. Its stdout
+ * and stderr go to one file: tools that check many files at once (promtool, amtool) print a file's
+ * heading on stdout and its errors on stderr, and only one stream keeps each error under its file.
+ */
+export async function runTool(tool: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<ToolRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'platform-tool-'));
+  const file = join(dir, 'output');
+  const out = openSync(file, 'w');
+  try {
+    const child = spawn(tool, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', out, out] });
+    const status = await new Promise<number | null>((resolve, reject) => child.on('error', reject).on('close', (code) => resolve(code)));
+    return { status, output: readFileSync(file, 'utf8') };
+  } finally {
+    closeSync(out);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The part of a many-file report that is about each file: from the line that starts with
+ * `heading(file)` to the next file's heading. Throws when a file has none (the tool stopped early).
+ */
+export function sectionsByFile(output: string, files: readonly string[], heading: (file: string) => string): Map<string, string> {
+  const starts = files.map((file) => {
+    const at = output.search(new RegExp(`^${heading(file).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=[ \\t]|$)`, 'm'));
+    if (at < 0) throw new Error(`no report for ${file} (heading "${heading(file)}") in:\n${output}`);
+    return { file, at };
+  });
+  const sorted = [...starts].sort((a, b) => a.at - b.at);
+  return new Map(sorted.map(({ file, at }, i) => [file, output.slice(at, sorted[i + 1]?.at ?? output.length)]));
 }
