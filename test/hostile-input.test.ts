@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statfsSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
 import { createHash } from 'node:crypto';
@@ -9,8 +9,8 @@ import { parse, parseAllDocuments, stringify } from 'yaml';
 import { loadConfigFile, MAX_CONFIG_BYTES, parseConfig } from '../lib/config/load.js';
 import { PROFILE_NAMES, PROFILES } from '../lib/config/profiles.js';
 import { reportError } from '../lib/exit.js';
-import { recoverTree, writeTree } from '../lib/output/writer.js';
-import { checkOutput, synthesize } from '../lib/synth.js';
+import { FILE_MODE, recoverTree, writeTree } from '../lib/output/writer.js';
+import { checkOutput, synthesize, type SynthResult } from '../lib/synth.js';
 import { validate } from '../lib/validate/validate.js';
 import { compiledModule } from './support/build.js';
 import { platformInProcess } from './support/cli.js';
@@ -533,45 +533,72 @@ function stubBin(): string {
   return bin;
 }
 
-/** Every `sh -c` script of the rendered one-shot containers (Compose and k3s), `$$` read back as `$`. */
-function inlineScripts(files: Record<string, string>): string[] {
+/** `Kind/namespace/name` of each Kubernetes object among parsed documents. */
+function identities(documents: readonly unknown[]): string[] {
+  return (documents as { kind?: string; metadata?: { name?: string; namespace?: string } }[])
+    .filter((o) => o?.kind)
+    .map((o) => `${o.kind}/${o.metadata?.namespace ?? ''}/${o.metadata?.name}`);
+}
+
+/** Every `sh -c` script of the rendered one-shot containers (Compose and k3s) in parsed documents, `$$` read back as `$`. */
+function inlineScripts(documents: readonly unknown[]): string[] {
   const scripts: string[] = [];
-  for (const [path, text] of Object.entries(files)) {
-    if (!path.endsWith('.yaml')) continue;
-    for (const doc of parseAllDocuments(text)) {
-      const visit = (node: unknown): void => {
-        if (Array.isArray(node)) node.forEach(visit);
-        else if (node && typeof node === 'object') {
-          const o = node as Record<string, unknown>;
-          const entry = (o.entrypoint ?? o.command) as unknown;
-          const args = (o.entrypoint ? o.command : o.args) as unknown;
-          if (Array.isArray(entry) && entry[0] === '/bin/sh' && entry[1] === '-c') {
-            const script = entry.length > 2 ? entry[2] : Array.isArray(args) ? args[0] : undefined;
-            if (typeof script === 'string') scripts.push(script.replaceAll('$$', '$'));
-          }
-          Object.values(o).forEach(visit);
-        }
-      };
-      visit(doc.toJS());
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) node.forEach(visit);
+    else if (node && typeof node === 'object') {
+      const o = node as Record<string, unknown>;
+      const entry = (o.entrypoint ?? o.command) as unknown;
+      const args = (o.entrypoint ? o.command : o.args) as unknown;
+      if (Array.isArray(entry) && entry[0] === '/bin/sh' && entry[1] === '-c') {
+        const script = entry.length > 2 ? entry[2] : Array.isArray(args) ? args[0] : undefined;
+        if (typeof script === 'string') scripts.push(script.replaceAll('$$', '$'));
+      }
+      Object.values(o).forEach(visit);
     }
-  }
+  };
+  documents.forEach(visit);
   return scripts;
+}
+
+/**
+ * Where the generated cases write their trees: each rendered case writes and swaps in a whole tree
+ * (hundreds of files), so on a RAM-backed file system (tmpfs, as /dev/shm is on Linux) when there
+ * is one with room, else beside the other scratch files. The bytes, modes and renames are the same
+ * on either; only the disk's cost differs. The scripts in it are run as `sh <file>`, so a tmpfs
+ * mounted `noexec` makes no difference.
+ */
+function generatedOutRoot(): string {
+  const TMPFS_MAGIC = 0x01021994; // linux/magic.h
+  try {
+    const fs = statfsSync('/dev/shm');
+    if (fs.type === TMPFS_MAGIC && fs.bavail * fs.bsize >= 256 * 1024 * 1024) {
+      const dir = mkdtempSync(join('/dev/shm', 'platform-hostile-'));
+      afterAll(() => rmSync(dir, { recursive: true, force: true }));
+      return dir;
+    }
+  } catch {
+    // no /dev/shm: the scratch folder
+  }
+  return scratch;
 }
 
 describe('generated hostile configs (seed 11): exit 0 with output that stays data, or exit 2 naming the key', () => {
   const rnd = mulberry32(11);
   const CASES = Number(process.env.HOSTILE_CASES ?? 300);
   const timing = { render: 0, snapshot: 0, parse: 0, scripts: 0 };
-  const out = join(scratch, 'generated-out');
+  const out = join(generatedOutRoot(), 'generated-out');
   const configFile = 'platform.yaml';
   const bin = stubBin();
   const tally = { rendered: 0, refused: 0 };
+  /** Kubernetes identities (kind/namespace/name) of each distinct k3s file content. */
   const identitiesOf = new Map<string, string[]>();
 
   it(`runs ${CASES} cases in-process across ${PROFILE_NAMES.length} profiles`, async () => {
     // A baseline tree the refused cases must leave byte-identical.
     await synthesize(parseConfig(stringify(PROFILES.recommended.config), configFile), { target: 'all', flavor: 'plain', outDir: out });
-    let previous = snapshot(out);
+    // What is on disk, as snapshot() reads it: after this, each rendered case's files (the writer
+    // writes exactly what was rendered, which each refused case's comparison with the disk checks).
+    const previous = snapshot(out);
     let caddyChecked = 0;
     const checked = new Set<string>();
     for (let n = 0; n < CASES; n += 1) {
@@ -592,11 +619,12 @@ describe('generated hostile configs (seed 11): exit 0 with output that stays dat
       const name = `case ${n} (${profile}): ${labels.join(', ')}`;
       let code = 0;
       let message = '';
+      let outputs: SynthResult['outputs'] = [];
       let t = performance.now();
       try {
         // Both targets when a k3s key changed and for every fourth case; Compose alone otherwise (speed).
         const target = labels.some((l) => l.startsWith('k3s.')) || n % 4 === 0 ? 'all' : 'compose';
-        await synthesize(parseConfig(text, configFile), { target, flavor: 'plain', outDir: out });
+        ({ outputs } = await synthesize(parseConfig(text, configFile), { target, flavor: 'plain', outDir: out }));
       } catch (err) {
         ({ code, text: message } = reportError(err));
       }
@@ -615,7 +643,12 @@ describe('generated hostile configs (seed 11): exit 0 with output that stays dat
         continue;
       }
       tally.rendered += 1;
-      previous = snapshot(out);
+      // The tree on disk now: each written target's files replace that target's (a Compose-only
+      // run leaves the k3s folder as it was).
+      for (const output of outputs) {
+        for (const path of Object.keys(previous)) if (path.startsWith(`${output.target}/`)) delete previous[path];
+        for (const file of output.files) previous[`${output.target}/${file.path}`] = `${(file.mode ?? FILE_MODE).toString(8)} ${file.content}`;
+      }
       // Most files are the same as in an earlier case: each distinct content is parsed and run once.
       const files = Object.fromEntries(
         Object.entries(previous)
@@ -627,8 +660,17 @@ describe('generated hostile configs (seed 11): exit 0 with output that stays dat
             return true;
           }),
       );
+      // Each new YAML file is parsed once: for YAML errors, for its one-shot containers' scripts and
+      // (k3s) for its objects' identities.
+      const documents: unknown[] = [];
       for (const [path, content] of Object.entries(files)) {
-        if (path.endsWith('.yaml')) expect(() => parseAllDocuments(content).forEach((d) => { if (d.errors.length > 0) throw d.errors[0]; }), `${name}: ${path}`).not.toThrow();
+        if (path.endsWith('.yaml')) {
+          const parsed = parseAllDocuments(content);
+          expect(() => parsed.forEach((d) => { if (d.errors.length > 0) throw d.errors[0]; }), `${name}: ${path}`).not.toThrow();
+          const objects = parsed.map((d) => d.toJS() as unknown);
+          documents.push(...objects);
+          if (path.startsWith('k3s/apps/') && !identitiesOf.has(content)) identitiesOf.set(content, identities(objects));
+        }
         if (path.endsWith('ddclient.conf')) {
           for (const line of content.split('\n').filter((l) => l !== '' && !l.startsWith('#'))) {
             expect([name, line]).toEqual([name, expect.stringMatching(/^([a-z0-9]+=[^\s,'"]*|[a-z0-9.,-]+)$/)]);
@@ -645,18 +687,15 @@ describe('generated hostile configs (seed 11): exit 0 with output that stays dat
           const content = entry.slice(4);
           let ids = identitiesOf.get(content);
           if (!ids) {
-            ids = parseAllDocuments(content)
-              .map((d) => d.toJS() as { kind?: string; metadata?: { name?: string; namespace?: string } })
-              .filter((o) => o?.kind)
-              .map((o) => `${o.kind}/${o.metadata?.namespace ?? ''}/${o.metadata?.name}`);
+            ids = identities(parseAllDocuments(content).map((d) => d.toJS() as unknown));
             identitiesOf.set(content, ids);
           }
           return ids;
         });
       expect([name, objects.filter((o, i) => objects.indexOf(o) !== i)]).toEqual([name, []]);
       // Every script parses as sh, and runs with its commands stubbed without running any value.
-      const scripts = Object.keys(files).filter((p) => p.endsWith('.sh')).map((p) => join(out, p));
-      const inline = inlineScripts(files).filter((script) => {
+      const scripts = Object.keys(files).filter((p) => p.endsWith('.sh')).map((p) => ({ path: join(out, p), text: files[p] as string }));
+      const inline = inlineScripts(documents).filter((script) => {
         const key = createHash('sha1').update(script).digest('hex');
         if (checked.has(key)) return false;
         checked.add(key);
@@ -664,18 +703,21 @@ describe('generated hostile configs (seed 11): exit 0 with output that stays dat
       }).map((script, i) => {
         const path = join(scratch, `inline-${i}.sh`);
         writeFileSync(path, script);
-        return path;
+        return { path, text: script };
       });
       const secrets = [...new Set([...(previous['k3s/secrets/create-secrets.sh'] ?? '').matchAll(/^make_secret \S+ \S+ (\S+)$/gm)].map((m) => m[1] as string))];
       // Scripts that say they are bash (the backup jobs') are parsed and run by bash, the others by sh.
-      const shellOf = (s: string) => (readFileSync(s, 'utf8').startsWith('#!/bin/bash') ? 'bash' : 'sh');
-      const driver = [...scripts, ...inline].map((s) => `${shellOf(s)} -n '${s}' || echo "syntax: ${s}"; (cd '${scratch}' && ${shellOf(s)} '${s}' >/dev/null 2>&1 </dev/null)`).join('\n');
-      const ran = spawnSync('sh', ['-c', driver], {
-        encoding: 'utf8',
-        timeout: 30_000,
-        env: { PATH: `${bin}:${process.env.PATH}`, HOME: scratch, ...Object.fromEntries(secrets.map((s) => [s, 'value'])) },
-      });
-      expect([name, ran.stdout]).toEqual([name, '']);
+      const shellOf = (text: string) => (text.startsWith('#!/bin/bash') ? 'bash' : 'sh');
+      const driver = [...scripts, ...inline].map(({ path: s, text }) => `${shellOf(text)} -n '${s}' || echo "syntax: ${s}"; (cd '${scratch}' && ${shellOf(text)} '${s}' >/dev/null 2>&1 </dev/null)`).join('\n');
+      // No new script in this case: nothing to run (every script it has ran in an earlier case).
+      if (driver !== '') {
+        const ran = spawnSync('sh', ['-c', driver], {
+          encoding: 'utf8',
+          timeout: 30_000,
+          env: { PATH: `${bin}:${process.env.PATH}`, HOME: scratch, ...Object.fromEntries(secrets.map((s) => [s, 'value'])) },
+        });
+        expect([name, ran.stdout]).toEqual([name, '']);
+      }
       expect([name, existsSync(MARKER)]).toEqual([name, false]);
       timing.scripts += performance.now() - t;
       if (caddyChecked < 3 && toolAvailable('caddy')) {
