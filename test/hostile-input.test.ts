@@ -2,9 +2,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statfsSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { loadConfigFile, MAX_CONFIG_BYTES, parseConfig } from '../lib/config/load.js';
 import { PROFILE_NAMES, PROFILES } from '../lib/config/profiles.js';
@@ -257,13 +258,16 @@ function versionTree(version: string, count: number): { path: string; content: s
   }));
 }
 
+/** Steps of a writer run: the file-system changes it makes, counted by wrapping fs. */
+const MUTATING_CALLS = ['renameSync', 'symlinkSync', 'linkSync', 'mkdirSync', 'writeFileSync', 'chmodSync', 'rmSync'];
+
 /** Write a tree from a child process that SIGKILLs itself at its `killAt`-th file-system change (0: never). */
 function writeInChild(out: string, version: string, killAt: number): { code: number | null; signal: NodeJS.Signals | null; steps: number } {
   const script = `
     import fs from 'node:fs';
     import { syncBuiltinESMExports } from 'node:module';
     let steps = 0;
-    for (const name of ['renameSync', 'symlinkSync', 'linkSync', 'mkdirSync', 'writeFileSync', 'chmodSync', 'rmSync']) {
+    for (const name of ${JSON.stringify(MUTATING_CALLS)}) {
       const original = fs[name];
       fs[name] = (...args) => {
         steps += 1;
@@ -280,23 +284,120 @@ function writeInChild(out: string, version: string, killAt: number): { code: num
   return { code: result.status, signal: result.signal, steps: Number(result.stdout || 0) };
 }
 
+/**
+ * The same runs, killed at the same steps, in one worker thread instead of a process per kill point
+ * (a Node start-up per kill point was most of this test's cost). What a killed run leaves on disk
+ * is the file-system changes it made before the kill and none after: from its `killAt`-th change
+ * on, every change the worker's writer attempts fails without touching the disk (a dead process
+ * changes nothing more), whatever its error handling then tries. A worker has its own `fs` and
+ * `process`, so wrapping them changes nothing in the test's thread; its `process.pid`, which the
+ * writer puts in its lock, is one above Linux's PID_MAX_LIMIT (2^22, include/linux/threads.h): a
+ * process that is never alive, as the next run finds the lock of a SIGKILLed one. The test
+ * SIGKILLs a real process too (writeInChild) and checks it leaves the same.
+ */
+class KillableWriter {
+  private readonly worker: Worker;
+  private readonly ready: Promise<void>;
+
+  constructor() {
+    this.worker = new Worker(
+      `
+      const { parentPort } = require('node:worker_threads');
+      const fs = require('node:fs');
+      const { syncBuiltinESMExports } = require('node:module');
+      Object.defineProperty(process, 'pid', { value: ${2 ** 22 + 1} });
+      let steps = 0;
+      let killAt = 0;
+      let dead = false;
+      for (const name of ${JSON.stringify(MUTATING_CALLS)}) {
+        const original = fs[name];
+        fs[name] = (...args) => {
+          if (!dead) steps += 1;
+          if (steps === killAt) dead = true;
+          if (dead) throw new Error('killed: this run makes no more changes');
+          return original(...args);
+        };
+      }
+      syncBuiltinESMExports();
+      import(${JSON.stringify(WRITER)}).then(({ writeTree }) => {
+        parentPort.on('message', (run) => {
+          steps = 0;
+          killAt = run.killAt;
+          dead = false;
+          let error;
+          try {
+            writeTree(run.out, 'compose', run.files);
+          } catch (err) {
+            if (!dead) error = String(err.stack);
+          }
+          parentPort.postMessage({ killed: dead, steps, error });
+        });
+        parentPort.postMessage('ready');
+      });
+      `,
+      { eval: true },
+    );
+    this.ready = new Promise((done, fail) => {
+      this.worker.once('error', fail);
+      this.worker.once('message', () => done());
+    });
+  }
+
+  /** Write `version`'s tree into `out`, killed at the `killAt`-th file-system change (0: never). */
+  async write(out: string, version: string, killAt: number): Promise<{ killed: boolean; steps: number }> {
+    await this.ready;
+    const result = await new Promise<{ killed: boolean; steps: number; error?: string }>((done) => {
+      this.worker.once('message', done);
+      this.worker.postMessage({ out, killAt, files: versionTree(version, 7) });
+    });
+    if (result.error) throw new Error(`the writer failed without being killed: ${result.error}`);
+    return { killed: result.killed, steps: result.steps };
+  }
+
+  close(): Promise<number> {
+    return this.worker.terminate();
+  }
+}
+
+/**
+ * Everything in `out` (hidden siblings too, with the run's pid and random suffix in their names
+ * and in the lock left out): what two runs killed at the same step must have left alike.
+ */
+function stateOf(out: string): Record<string, unknown> {
+  const state: Record<string, unknown> = {};
+  for (const entry of readdirSync(out).sort()) {
+    const name = entry.replace(/-\d+(-[0-9a-f]{8})?$/, '-<run>');
+    const full = join(out, entry);
+    state[name] = lstatSync(full).isDirectory() ? snapshot(full) : readFileSync(full, 'utf8').replace(/^\d+\n$/, '<pid>');
+  }
+  return state;
+}
+
 describe('atomic swap: <out>/compose is a real folder holding the whole old or the whole new tree', () => {
   const expected = (version: string) => Object.fromEntries(versionTree(version, 7).map((f) => [f.path, `${(f.mode ?? 0o644).toString(8)} ${f.content}`]));
   const isWhole = (tree: Record<string, string>) => [expected('old'), expected('new')].some((whole) => isDeepStrictEqual(tree, whole));
 
-  it('a run killed at each of its file-system steps leaves the whole old tree, the whole new one, or the recoverable between-renames state; the next run completes it and cleans up', () => {
+  it('a run killed at each of its file-system steps leaves the whole old tree, the whole new one, or the recoverable between-renames state; the next run completes it and cleans up', async () => {
     const out = join(scratch, 'killed');
-    expect(writeInChild(out, 'old', 0).code).toBe(0);
+    const writer = new KillableWriter();
+    onTestFinished(() => void writer.close());
+    expect((await writer.write(out, 'old', 0)).killed).toBe(false);
     // Steps of a run that replaces an existing tree (the kind of run killed below).
     const counting = join(scratch, 'count');
-    expect(writeInChild(counting, 'old', 0).code).toBe(0);
-    const { steps } = writeInChild(counting, 'new', 0);
+    const first = await writer.write(counting, 'old', 0);
+    expect(first.killed).toBe(false);
+    const { steps } = await writer.write(counting, 'new', 0);
     expect(steps).toBeGreaterThan(10);
+    // A process makes the same changes as the worker (the same steps, counted the same way).
+    expect(writeInChild(join(scratch, 'count-child'), 'old', 0)).toEqual({ code: 0, signal: null, steps: first.steps });
     const outcomes = new Map<string, number>();
+    /** The kill points of each outcome, with what each left: some are re-done below with a real SIGKILL. */
+    const killedAt = new Map<string, { killAt: number; state: Record<string, unknown> }[]>();
     for (let killAt = 1; killAt <= steps + 2; killAt += 1) {
-      const run = writeInChild(out, 'new', killAt);
-      expect([killAt, run.signal === 'SIGKILL' || run.code === 0]).toEqual([killAt, true]);
+      const run = await writer.write(out, 'new', killAt);
+      expect([killAt, run.killed || killAt > steps]).toEqual([killAt, true]);
       let outcome: string;
+      const left = stateOf(out);
       if (existsSync(join(out, 'compose'))) {
         expect([killAt, lstatSync(join(out, 'compose')).isDirectory()]).toEqual([killAt, true]);
         expect([killAt, isWhole(snapshot(join(out, 'compose')))]).toEqual([killAt, true]);
@@ -312,6 +413,7 @@ describe('atomic swap: <out>/compose is a real folder holding the whole old or t
         expect([killAt, readdirSync(out).sort()]).toEqual([killAt, ['compose']]);
       }
       outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+      if (run.killed) killedAt.set(outcome, [...(killedAt.get(outcome) ?? []), { killAt, state: left }]);
       // The next run (back to the old tree for the next kill point) leaves one whole folder and nothing else.
       // It runs in this process: the same writer, without a second Node start-up per kill point.
       writeTree(out, 'compose', versionTree('old', 7));
@@ -320,6 +422,19 @@ describe('atomic swap: <out>/compose is a real folder holding the whole old or t
     }
     // Every outcome was reached: the kill points cover the swap's two renames.
     expect([...outcomes.keys()].sort()).toEqual(['between', 'new', 'old']);
+    // A real process SIGKILLed at the middle kill point of each outcome (for `old`: the new tree
+    // half-written beside it) leaves exactly what the worker's killed run left there, and the next
+    // run completes it.
+    expect([...killedAt.keys()].sort()).toEqual(['between', 'new', 'old']);
+    for (const [outcome, points] of killedAt) {
+      const { killAt, state } = points[Math.floor(points.length / 2)] as (typeof points)[number];
+      const real = join(scratch, `killed-for-real-${outcome}`);
+      expect((await writer.write(real, 'old', 0)).killed).toBe(false);
+      expect([outcome, writeInChild(real, 'new', killAt).signal]).toEqual([outcome, 'SIGKILL']);
+      expect([outcome, stateOf(real)]).toEqual([outcome, state]);
+      writeTree(real, 'compose', versionTree('old', 7));
+      expect([outcome, snapshot(join(real, 'compose')), readdirSync(real)]).toEqual([outcome, expected('old'), ['compose']]);
+    }
   }, 600_000);
 
   it('an unchanged re-run changes nothing on disk, not even a lock file left behind', () => {
