@@ -28,7 +28,7 @@ interface K3sRender {
 }
 
 /** k3s renders of the same config, shared by the test files of a worker (see RenderCache in render.ts). */
-const k3sRenders = new RenderCache<Promise<K3sRender>>(24);
+const k3sRenders = new RenderCache<Promise<K3sRender>>(16);
 
 async function renderK3sOnce(loaded: LoadedConfig): Promise<K3sRender> {
   const { output } = await renderK3s(loaded);

@@ -27,7 +27,7 @@ export function inlineConfig(data: PlatformConfigInput): LoadedConfig {
 
 export interface RenderedTree {
   readonly files: Map<string, string>;
-  /** Parsed compose.yaml of `<node>/<stack>`. */
+  /** Parsed compose.yaml of `<node>/<stack>`: this tree's own copy, the same object on every call. */
   compose(dir: string): ComposeDoc;
   /** Parsed service `name` of `<node>/<stack>`. */
   service(dir: string, name: string): ComposeService;
