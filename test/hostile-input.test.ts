@@ -22,7 +22,8 @@ import { mulberry32 } from './support/prng.js';
 /*
  * Hostile or mistaken input: nothing from platform.yaml runs as code, nothing is lost, and every
  * error is one line with exit code 2. The CLI runs from build/ (bundled from the sources by the
- * suite's global setup); the writer's child processes import it compiled from lib/output/writer.ts.
+ * suite's global setup); the writer's child processes and worker thread import it compiled from
+ * lib/output/writer.ts.
  */
 
 const ROOT = resolve(import.meta.dirname, '..');
