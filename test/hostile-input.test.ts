@@ -689,7 +689,7 @@ function generatedOutRoot(): string {
     const fs = statfsSync('/dev/shm');
     if (fs.type === TMPFS_MAGIC && fs.bavail * fs.bsize >= 256 * 1024 * 1024) {
       const dir = mkdtempSync(join('/dev/shm', 'platform-hostile-'));
-      afterAll(() => rmSync(dir, { recursive: true, force: true }));
+      onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
       return dir;
     }
   } catch {
@@ -702,7 +702,6 @@ describe('generated hostile configs (seed 11): exit 0 with output that stays dat
   const rnd = mulberry32(11);
   const CASES = Number(process.env.HOSTILE_CASES ?? 300);
   const timing = { render: 0, snapshot: 0, parse: 0, scripts: 0 };
-  const out = join(generatedOutRoot(), 'generated-out');
   const configFile = 'platform.yaml';
   const bin = stubBin();
   const tally = { rendered: 0, refused: 0, refusedBySynth: 0 };
@@ -710,6 +709,7 @@ describe('generated hostile configs (seed 11): exit 0 with output that stays dat
   const identitiesOf = new Map<string, string[]>();
 
   it(`runs ${CASES} cases in-process across ${PROFILE_NAMES.length} profiles`, async () => {
+    const out = join(generatedOutRoot(), 'generated-out');
     // A baseline tree the refused cases must leave byte-identical.
     await synthesize(parseConfig(stringify(PROFILES.recommended.config), configFile), { target: 'all', flavor: 'plain', outDir: out });
     // What is on disk, as snapshot() reads it: after this, each rendered case's files (the writer
