@@ -10,7 +10,7 @@ import { buildPlatform } from '../lib/synth.js';
 import { validate } from '../lib/validate/validate.js';
 import { podSpec, renderK3sTree, type AnyObject } from './support/k3s.js';
 import { connectionAllowed, type PodRef } from './support/network-policy.js';
-import { fixtureNames, inlineConfig, loadFixture, renderTree, type RenderedTree } from './support/render.js';
+import { deepFreeze, fixtureNames, inlineConfig, loadFixture, renderTree, type RenderedTree } from './support/render.js';
 import { mulberry32 } from './support/prng.js';
 
 /*
@@ -129,6 +129,9 @@ const SEEDS = [1, 2, 3, 4, 5, 6];
 
 describe.each(SEEDS)('generated config (seed %i)', (seed) => {
   const loaded = inlineConfig(generate(seed));
+  // What `validate` says of this config, asked once for both tests (it renders the k3s tree); frozen, so neither can change it for the other.
+  let validation: ReturnType<typeof validate> | undefined;
+  const validated = () => (validation ??= validate(() => loaded).then(deepFreeze));
 
   it('GPU accounting: validate, Compose device_ids and k3s limits and time-slicing are one assignment', async () => {
     const compose = renderTree(loaded);
@@ -165,7 +168,7 @@ describe.each(SEEDS)('generated config (seed %i)', (seed) => {
       if (sharing.replicas > 1) expect(plugin.map[`time-slicing-${sharing.replicas}`]).toContain(`replicas: ${sharing.replicas}`);
     }
     // validate: a finding per node exactly where a rendered GPU is shared, naming who shares it.
-    const result = await validate(() => loaded);
+    const result = await validated();
     for (const sharing of assignment.nodes) {
       const finding = result.findings.find((f) => f.rule === 'gpu-oversubscribed' && f.path.join('.') === `nodes.${sharing.node.name}.gpus`);
       const shared = [...rendered.entries()].filter(([key, names]) => key.startsWith(`${sharing.node.name}/`) && names.length > 1);
@@ -207,7 +210,7 @@ describe.each(SEEDS)('generated config (seed %i)', (seed) => {
     }
     checkComposeNetworks(platform, compose);
     // validate's exposure findings name exactly the rendered published ports that answer anyone.
-    const findings = (await validate(() => loaded)).findings.filter((f) => f.rule === 'unauthenticated-port');
+    const findings = (await validated()).findings.filter((f) => f.rule === 'unauthenticated-port');
     const open: string[] = [];
     for (const dir of compose.composeDirs()) {
       const node = platform.nodes.get(dir.split('/')[0] as string)!;

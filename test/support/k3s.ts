@@ -1,7 +1,8 @@
 import type { Manifest } from '../../charts/output-chart.js';
 import { referenceConfig, type LoadedConfig } from '../../lib/config/load.js';
-import { renderK3s } from '../../lib/synth.js';
+import { buildPlatform, renderK3s } from '../../lib/synth.js';
 import type { Platform } from '../../lib/model/platform.js';
+import { configKey, deepFreeze, RenderCache } from './render.js';
 
 /** A rendered k3s tree, with lookups by kind, namespace and name. */
 export interface K3sTree {
@@ -19,8 +20,18 @@ export interface K3sTree {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyObject = any;
 
-export async function renderK3sTree(loaded: LoadedConfig = referenceConfig()): Promise<K3sTree> {
-  const { platform, output } = await renderK3s(loaded);
+interface K3sRender {
+  readonly files: ReadonlyMap<string, string>;
+  /** Every object of every file, parsed once and frozen (see RenderCache); callers get a copy. */
+  readonly objects: readonly Manifest[];
+  readonly notes: readonly string[];
+}
+
+/** k3s renders of the same config, shared by the test files of a worker (see RenderCache in render.ts). */
+const k3sRenders = new RenderCache<Promise<K3sRender>>(16);
+
+async function renderK3sOnce(loaded: LoadedConfig): Promise<K3sRender> {
+  const { output } = await renderK3s(loaded);
   const files = new Map(output.files.map((f) => [f.path, f.content]));
   const { parseAllDocuments } = await import('yaml');
   const objects: Manifest[] = [];
@@ -28,13 +39,33 @@ export async function renderK3sTree(loaded: LoadedConfig = referenceConfig()): P
     if (!path.endsWith('.yaml')) continue;
     for (const doc of parseAllDocuments(content)) objects.push(doc.toJS() as Manifest);
   }
+  return { files, objects: deepFreeze(objects), notes: deepFreeze(output.notes ?? []) };
+}
+
+export async function renderK3sTree(loaded: LoadedConfig = referenceConfig()): Promise<K3sTree> {
+  const key = configKey(loaded, 'k3s');
+  const pending = k3sRenders.get(key, () => renderK3sOnce(loaded));
+  let rendered: K3sRender;
+  try {
+    rendered = await pending;
+  } catch (err) {
+    // A config that does not render is not kept: the next caller sees the same error, freshly made.
+    k3sRenders.drop(key, pending);
+    throw err;
+  }
+  // The model is the caller's own (it is cheap to build, and a test may ask it anything); it is the
+  // same model the cached render was made from, since building it is a pure function of the config.
+  const platform = buildPlatform(loaded);
+  // The caller's own files and objects: what a test changes in its tree, no other test sees.
+  const files = new Map(rendered.files);
+  const objects = structuredClone(rendered.objects) as Manifest[];
   const find = (kind: string, namespace: string | undefined, name: string) =>
     objects.find((o) => o.kind === kind && o.metadata.name === name && o.metadata.namespace === namespace);
   return {
     platform,
     files,
     objects,
-    notes: output.notes ?? [],
+    notes: [...rendered.notes],
     find,
     get(kind, namespace, name) {
       const found = find(kind, namespace, name);
