@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, normalize, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareText } from '../lib/output/order.js';
 
@@ -51,5 +51,61 @@ describe('order of rendered names', () => {
   it('compareText orders by code unit, as sort() does: the same on a Swedish, Turkish or C machine', () => {
     const names = ['zeta', 'ärende', 'PG_USER', 'PGADMIN', 'Ivy', 'ivy', 'ıvy', 'a-b', 'ab', 'a_b'];
     expect([...names].sort(compareText)).toEqual([...names].sort());
+  });
+});
+
+/** The modules of the sources a file imports for values (`import type` is erased and runs nothing). */
+function valueImports(file: string, known: ReadonlySet<string>): string[] {
+  const text = readFileSync(join(ROOT, file), 'utf8');
+  return [...text.matchAll(/^(?:import|export)\s+(?!type\b)[^;]*?from\s+'(\.[^']+)'/gms)]
+    .map((m) => normalize(join(dirname(file), m[1] as string)).replace(/\.js$/, '.ts'))
+    .filter((path) => known.has(path));
+}
+
+/** Groups of modules that import each other in a circle (Tarjan's strongly connected components). */
+function importCycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
+  let next = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const cycles: string[][] = [];
+  const visit = (v: string): void => {
+    index.set(v, next);
+    low.set(v, next);
+    next += 1;
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v) as number, low.get(w) as number));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v) as number, index.get(w) as number));
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const group: string[] = [];
+    let w: string;
+    do {
+      w = stack.pop() as string;
+      onStack.delete(w);
+      group.push(w);
+    } while (w !== v);
+    if (group.length > 1) cycles.push(group.sort());
+  };
+  for (const v of graph.keys()) if (!index.has(v)) visit(v);
+  return cycles;
+}
+
+describe('module graph', () => {
+  it('has no import cycle: a module entered first would otherwise run one it needs half-loaded', () => {
+    // The cycle this caught: services/prometheus -> configs/prometheus -> configs/backup-alerts ->
+    // services/backup -> services/postgres -> services/names -> services/registry -> services/prometheus,
+    // which ran the registry with Prometheus's descriptor not yet defined whenever a file entered the
+    // graph from charts/ (vitest's k3s-deploy.test.ts, a script importing charts/service-workload.ts).
+    const files = ['lib', 'charts', 'stacks'].flatMap(sources);
+    const known = new Set(files);
+    const graph = new Map(files.map((file) => [file, valueImports(file, known)]));
+    expect(importCycles(graph)).toEqual([]);
+    expect(importCycles(new Map([['a.ts', ['b.ts']], ['b.ts', ['a.ts']], ['c.ts', []]]))).toEqual([['a.ts', 'b.ts']]);
   });
 });

@@ -2,10 +2,11 @@ import type { Node } from '../model/node.js';
 import type { Platform } from '../model/platform.js';
 import type { Secret } from '../model/secret.js';
 import type { Service } from '../model/service.js';
-import { envPrefix } from './names.js';
+import { envPrefix } from '../model/values.js';
 import { TEXTFILE_HOST_DIR } from './node-exporter.js';
-import { Postgres } from './postgres.js';
-import { pinnedImages } from './registry.js';
+// The Postgres descriptor itself, not the registry: the registry imports Prometheus, whose alert
+// rules import this file, so reading the registry here would run it with Prometheus half-loaded.
+import { Postgres, postgres as postgresDescriptor } from './postgres.js';
 import { compareText } from '../output/order.js';
 
 /**
@@ -188,7 +189,7 @@ function computePlan(platform: Platform): BackupPlan | undefined {
     retention: config.retention,
     destinations,
     password,
-    image: postgres?.image ?? pinnedImages().postgres,
+    image: postgres?.image ?? postgresDescriptor.image,
     nodes,
     excluded: excluded.sort((a, b) => compareText(a.id, b.id)),
   };

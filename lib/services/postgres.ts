@@ -7,7 +7,7 @@ import type { Stack } from '../model/stack.js';
 import type { EnvValue } from '../model/values.js';
 import { defineService } from './descriptor.js';
 import { catalogProps, type CatalogServiceProps } from './common.js';
-import { envPrefix } from './names.js';
+import { envPrefix } from '../model/values.js';
 import { PostgresProvision } from './postgres-provision.js';
 import { compareText } from '../output/order.js';
 
