@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { checkoutOf, digestListing, gitBlobId, SOURCE_PATHS, sourceDigest } from './source-digest.js';
 import { readTree } from './tree.js';
 
@@ -11,10 +11,15 @@ export class DiffError extends Error {
   override name = 'DiffError';
 }
 
+/** The programs running now: a signal that ends the run ends them first (see scratchFolder). */
+const running = new Set<ChildProcess>();
+
 /** Run a program to its end: its exit code and its output, as it wrote it. */
-function run(command: string, args: readonly string[], cwd: string): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+function run(command: string, args: readonly string[], cwd: string, env?: NodeJS.ProcessEnv): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   return new Promise((done, fail) => {
-    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd, env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    running.add(child);
+    child.on('close', () => running.delete(child));
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
@@ -26,8 +31,8 @@ function run(command: string, args: readonly string[], cwd: string): Promise<{ e
   });
 }
 
-async function git(repo: string, args: string[]): Promise<string> {
-  const result = await run('git', args, repo);
+async function git(repo: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
+  const result = await run('git', args, repo, env);
   if (result.exitCode !== 0) throw new DiffError(`git ${args.join(' ')}: ${result.stderr.trim() || `exit ${result.exitCode}`}`);
   return result.stdout;
 }
@@ -81,29 +86,63 @@ export function runningCodeDigest(): string {
   return runningDigest;
 }
 
+/** Signals that end the process by default: a run they stop still removes its scratch folder. */
+const ENDING_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 /**
- * Render `ref` with its own code and its own config: a detached worktree of that revision, its
- * dependencies (the installed ones, linked, when its lockfile is the working tree's; `npm ci`
- * otherwise), its compiler, its CLI. Returns the rendered files by path.
+ * A scratch folder that is removed however the run ends: by `dispose` (the run's own end, success
+ * or error), at the process's exit, or on a signal that would end it: the programs still running
+ * (git, the build, the revision's CLI) are ended first, so none writes into the folder after it is
+ * gone; then the folder is removed and the signal takes its default action (the process ends with
+ * it, as it would have).
+ */
+function scratchFolder(): { dir: string; dispose: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'platform-diff-'));
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  const onSignal = async (signal: NodeJS.Signals) => {
+    for (const signal of ENDING_SIGNALS) process.off(signal, onSignal);
+    const children = [...running].filter((c) => c.exitCode === null && c.signalCode === null);
+    const ended = children.map((c) => new Promise((done) => c.once('close', done)));
+    for (const child of children) child.kill('SIGTERM');
+    await Promise.race([Promise.all(ended), new Promise((done) => setTimeout(done, 5_000).unref())]);
+    dispose();
+    process.kill(process.pid, signal);
+  };
+  const dispose = () => {
+    for (const signal of ENDING_SIGNALS) process.off(signal, onSignal);
+    process.off('exit', remove);
+    remove();
+  };
+  for (const signal of ENDING_SIGNALS) process.once(signal, onSignal);
+  process.once('exit', remove);
+  return { dir, dispose };
+}
+
+/**
+ * Render `ref` with its own code and its own config: its files written out of git into a scratch
+ * folder (a private index and `git checkout-index`: no worktree is registered in the repository, so
+ * a run that is killed leaves nothing in `git worktree list`, and the folder goes with the process,
+ * see scratchFolder), its dependencies (the installed ones, linked, when its lockfile is the working
+ * tree's; `npm ci` otherwise), its own build, its CLI. Returns the rendered files by path.
  */
 export async function renderRevision(root: string, ref: string, sha: string, configFile: string | undefined, log: (line: string) => void): Promise<Map<string, string>> {
-  const scratch = mkdtempSync(join(tmpdir(), 'platform-diff-'));
-  const src = join(scratch, 'src');
+  const scratch = scratchFolder();
+  const src = join(scratch.dir, 'src');
   try {
-    await git(root, ['worktree', 'add', '--detach', '--quiet', src, sha]);
+    const index = { ...process.env, GIT_INDEX_FILE: join(scratch.dir, 'index') };
+    await git(root, ['read-tree', sha], index);
+    await git(root, ['checkout-index', '--all', `--prefix=${src}/`], index);
     const lock = join(root, 'package-lock.json');
     const sameLock = existsSync(lock) && (await commitCode(root, sha, ['package-lock.json'])).blobs.get('package-lock.json') === gitBlobId(readFileSync(lock));
     if (sameLock && existsSync(join(root, 'node_modules'))) {
       symlinkSync(join(root, 'node_modules'), join(src, 'node_modules'), 'dir');
     } else {
-      log(`platform diff: ${ref} has other dependencies; npm ci in a worktree`);
+      log(`platform diff: ${ref} has other dependencies; npm ci in its scratch folder`);
       const ci = await run('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund'], src);
       if (ci.exitCode !== 0) throw new DiffError(`npm ci for ${ref} failed:\n${ci.stderr}`);
     }
-    // tsc's output runs as it is (every revision's tsconfig.json compiles to build/): no bundle needed.
-    const build = await run(process.execPath, [join(src, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], src);
-    if (build.exitCode !== 0) throw new DiffError(`${ref} does not build:\n${build.stdout}${build.stderr}`);
-    const args = [join(src, 'build', 'bin', 'platform.js'), 'synth', '--out', join(scratch, 'out'), '--quiet'];
+    await buildRevision(src, ref);
+    const args = [join(src, 'build', 'bin', 'platform.js'), 'synth', '--out', join(scratch.dir, 'out'), '--quiet'];
     if (configFile !== undefined) {
       // A revision before the config existed had no platform: an empty tree.
       if (!existsSync(join(src, configFile))) return new Map();
@@ -111,10 +150,22 @@ export async function renderRevision(root: string, ref: string, sha: string, con
     }
     const synth = await run(process.execPath, args, src);
     if (synth.exitCode !== 0) throw new DiffError(`platform synth at ${ref} failed (exit ${synth.exitCode}):\n${synth.stderr}`);
-    return readTree(join(scratch, 'out'));
+    return readTree(join(scratch.dir, 'out'));
   } finally {
-    await run('git', ['worktree', 'remove', '--force', src], root);
-    rmSync(scratch, { recursive: true, force: true });
-    await run('git', ['worktree', 'prune'], root);
+    scratch.dispose();
   }
+}
+
+/**
+ * Build a revision's CLI into its `build/`: with the bundler script its `npm run build` runs
+ * (scripts/build.mjs, esbuild: about a second) where it has one, skipping the type check before it
+ * (`tsc --noEmit` writes nothing, so the output is the same); an older revision without one is
+ * compiled by its tsc (every revision's tsconfig.json compiles to build/).
+ */
+async function buildRevision(src: string, ref: string): Promise<void> {
+  const bundler = join(src, 'scripts', 'build.mjs');
+  const build = existsSync(bundler)
+    ? await run(process.execPath, [bundler], src)
+    : await run(process.execPath, [join(src, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], src);
+  if (build.exitCode !== 0) throw new DiffError(`${ref} does not build:\n${build.stdout}${build.stderr}`);
 }
