@@ -185,19 +185,6 @@ describe('a revision with other code than the running build', () => {
     await sh(repo, 'git', ['-c', 'user.email=ci@example.com', '-c', 'user.name=ci', 'commit', '--quiet', '-am', 'code']);
   });
 
-  it('is checked out in a scratch folder, built and rendered by its own code; a revision with the same code renders in-process', async () => {
-    const result = await diff(repo, ['--base', 'HEAD~1', '--config', 'platform.yaml']);
-    expect(result.stderr).toBe('platform diff: HEAD~1 has other code than this build; building it in a scratch folder');
-    expect(result.exitCode).toBe(1);
-    expect(result.stdout).toContain('\n    -## Order of deployment\n    +## Deploy order\n');
-    // Its own code, the same config: only the code's change shows.
-    expect(result.stdout).toMatch(/^platform diff HEAD~1 -> working tree\nModified \(1\): ± compose \(\+1\|-1\)\n/);
-    const same = await diff(repo, ['--base', 'HEAD', '--config', 'platform.yaml']);
-    expect([same.exitCode, same.stderr]).toEqual([0, '']);
-    // No git worktree is made, so none is left.
-    expect(await worktrees(repo)).toEqual([`worktree ${repo}`]);
-  });
-
   it('a run killed while it builds leaves no worktree and no scratch folder', async () => {
     // Its own temporary folder, to see what the run leaves there.
     const tmp = mkdtempSync(join(scratch, 'tmp-'));
@@ -210,9 +197,31 @@ describe('a revision with other code than the running build', () => {
     }
     child.kill('SIGTERM');
     const result = await child;
-    expect(result.signal).toBe('SIGTERM');
+    // Ended by the signal (or, had something else caught it, with the shell's code for it: 128 + 15).
+    expect(result.signal ?? result.exitCode, result.stderr).toBeOneOf(['SIGTERM', 143]);
     expect(readdirSync(tmp)).toEqual([]);
     expect(await worktrees(repo)).toEqual([`worktree ${repo}`]);
+    // Nothing half-built is kept for the next run.
+    expect(existsSync(join(repo, '.git', 'platform-diff', 'builds')) ? readdirSync(join(repo, '.git', 'platform-diff', 'builds')) : []).toEqual([]);
+  });
+
+  it('is checked out in a scratch folder, built and rendered by its own code; a revision with the same code renders in-process', async () => {
+    const result = await diff(repo, ['--base', 'HEAD~1', '--config', 'platform.yaml']);
+    expect(result.stderr).toBe('platform diff: HEAD~1 has other code than this build; building it in a scratch folder');
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain('\n    -## Order of deployment\n    +## Deploy order\n');
+    // Its own code, the same config: only the code's change shows.
+    expect(result.stdout).toMatch(/^platform diff HEAD~1 -> working tree\nModified \(1\): ± compose \(\+1\|-1\)\n/);
+    const same = await diff(repo, ['--base', 'HEAD', '--config', 'platform.yaml']);
+    expect([same.exitCode, same.stderr]).toEqual([0, '']);
+    // No git worktree is made, so none is left.
+    expect(await worktrees(repo)).toEqual([`worktree ${repo}`]);
+    // The next diff against that revision reuses its build, kept in the repository's git folder by code digest.
+    const builds = join(repo, '.git', 'platform-diff', 'builds');
+    expect(readdirSync(builds)).toHaveLength(1);
+    const again = await diff(repo, ['--base', 'HEAD~1', '--config', 'platform.yaml']);
+    expect(again.stderr).toBe(`platform diff: HEAD~1 has other code than this build; reusing its build from ${join(builds, readdirSync(builds)[0] as string)}`);
+    expect([again.exitCode, again.stdout]).toEqual([1, result.stdout]);
   });
 });
 

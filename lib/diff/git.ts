@@ -1,5 +1,6 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync } from 'node:fs';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -94,11 +95,14 @@ const ENDING_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'
  * or error), at the process's exit, or on a signal that would end it: the programs still running
  * (git, the build, the revision's CLI) are ended first, so none writes into the folder after it is
  * gone; then the folder is removed and the signal takes its default action (the process ends with
- * it, as it would have).
+ * it, as it would have). `alsoRemove` adds a path elsewhere that goes with it.
  */
-function scratchFolder(): { dir: string; dispose: () => void } {
+function scratchFolder(): { dir: string; dispose: () => void; alsoRemove: (path: string) => void } {
   const dir = mkdtempSync(join(tmpdir(), 'platform-diff-'));
-  const remove = () => rmSync(dir, { recursive: true, force: true });
+  const paths = [dir];
+  const remove = () => {
+    for (const path of paths) rmSync(path, { recursive: true, force: true });
+  };
   const onSignal = async (signal: NodeJS.Signals) => {
     for (const signal of ENDING_SIGNALS) process.off(signal, onSignal);
     const children = [...running].filter((c) => c.exitCode === null && c.signalCode === null);
@@ -107,6 +111,8 @@ function scratchFolder(): { dir: string; dispose: () => void } {
     await Promise.race([Promise.all(ended), new Promise((done) => setTimeout(done, 5_000).unref())]);
     dispose();
     process.kill(process.pid, signal);
+    // Should another listener have taken the signal, end as the signal would have (128 + its number).
+    setTimeout(() => process.exit(128 + (constants.signals[signal] ?? 0)), 200);
   };
   const dispose = () => {
     for (const signal of ENDING_SIGNALS) process.off(signal, onSignal);
@@ -115,39 +121,86 @@ function scratchFolder(): { dir: string; dispose: () => void } {
   };
   for (const signal of ENDING_SIGNALS) process.once(signal, onSignal);
   process.once('exit', remove);
-  return { dir, dispose };
+  return { dir, dispose, alsoRemove: (path) => paths.push(path) };
+}
+
+/** How many built revisions the build cache keeps (the least recently used go first); a few MB each. */
+const CACHED_BUILDS = 4;
+
+/**
+ * Where built revisions are kept: `platform-diff/builds/<code digest>/` in the repository's git
+ * folder (shared by its worktrees, never committed, gone with the clone). A build is kept only when
+ * it is a bundle (scripts/build.mjs: the dependencies are inside it), with what it reads when it
+ * runs: `package.json` and `images/` beside `build/` (lib/image-build.ts finds the build contexts there).
+ */
+async function buildCache(root: string): Promise<string> {
+  return join((await git(root, ['rev-parse', '--path-format=absolute', '--git-common-dir'])).trim(), 'platform-diff', 'builds');
+}
+
+/** Keep a revision's bundle in the cache (whole or not at all: written aside, then renamed), and drop the oldest past CACHED_BUILDS. */
+function keepBuild(src: string, cache: string, digest: string, scratch: { alsoRemove: (path: string) => void }): void {
+  const aside = join(cache, `.new-${randomBytes(6).toString('hex')}`);
+  scratch.alsoRemove(aside);
+  mkdirSync(aside, { recursive: true });
+  for (const part of ['build', 'images', 'package.json']) if (existsSync(join(src, part))) cpSync(join(src, part), join(aside, part), { recursive: true });
+  try {
+    renameSync(aside, join(cache, digest));
+  } catch {
+    return; // another run kept the same build first
+  }
+  // What a run killed outright (SIGKILL) left aside, an hour on.
+  for (const name of readdirSync(cache).filter((n) => n.startsWith('.new-'))) {
+    if (statSync(join(cache, name)).mtimeMs < Date.now() - 3_600_000) rmSync(join(cache, name), { recursive: true, force: true });
+  }
+  const builds = readdirSync(cache)
+    .filter((name) => !name.startsWith('.'))
+    .map((name) => ({ name, used: statSync(join(cache, name)).mtimeMs }))
+    .sort((a, b) => b.used - a.used);
+  for (const old of builds.slice(CACHED_BUILDS)) rmSync(join(cache, old.name), { recursive: true, force: true });
 }
 
 /**
  * Render `ref` with its own code and its own config: its files written out of git into a scratch
  * folder (a private index and `git checkout-index`: no worktree is registered in the repository, so
  * a run that is killed leaves nothing in `git worktree list`, and the folder goes with the process,
- * see scratchFolder), its dependencies (the installed ones, linked, when its lockfile is the working
- * tree's; `npm ci` otherwise), its own build, its CLI. Returns the rendered files by path.
+ * see scratchFolder), then its CLI: the build of the same code kept from an earlier run (buildCache),
+ * or its own build now, with its dependencies (the installed ones, linked, when its lockfile is the
+ * working tree's; `npm ci` otherwise). Returns the rendered files by path.
  */
 export async function renderRevision(root: string, ref: string, sha: string, configFile: string | undefined, log: (line: string) => void): Promise<Map<string, string>> {
+  const code = await commitCode(root, sha, ['package-lock.json', ...(configFile === undefined ? [] : [configFile])]);
+  // A revision before the config existed had no platform: an empty tree.
+  if (configFile !== undefined && !code.blobs.has(configFile)) return new Map();
+  const cache = await buildCache(root);
+  const cached = join(cache, code.digest);
+  const reuse = existsSync(join(cached, 'build', 'bin', 'platform.js'));
+  log(`platform diff: ${ref} has other code than this build; ${reuse ? `reusing its build from ${cached}` : 'building it in a scratch folder'}`);
   const scratch = scratchFolder();
   const src = join(scratch.dir, 'src');
   try {
     const index = { ...process.env, GIT_INDEX_FILE: join(scratch.dir, 'index') };
     await git(root, ['read-tree', sha], index);
     await git(root, ['checkout-index', '--all', `--prefix=${src}/`], index);
-    const lock = join(root, 'package-lock.json');
-    const sameLock = existsSync(lock) && (await commitCode(root, sha, ['package-lock.json'])).blobs.get('package-lock.json') === gitBlobId(readFileSync(lock));
-    if (sameLock && existsSync(join(root, 'node_modules'))) {
-      symlinkSync(join(root, 'node_modules'), join(src, 'node_modules'), 'dir');
+    let cli = join(cached, 'build', 'bin', 'platform.js');
+    if (reuse) {
+      const now = new Date();
+      utimesSync(cached, now, now);
     } else {
-      log(`platform diff: ${ref} has other dependencies; npm ci in its scratch folder`);
-      const ci = await run('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund'], src);
-      if (ci.exitCode !== 0) throw new DiffError(`npm ci for ${ref} failed:\n${ci.stderr}`);
+      const lock = join(root, 'package-lock.json');
+      const sameLock = existsSync(lock) && code.blobs.get('package-lock.json') === gitBlobId(readFileSync(lock));
+      if (sameLock && existsSync(join(root, 'node_modules'))) {
+        symlinkSync(join(root, 'node_modules'), join(src, 'node_modules'), 'dir');
+      } else {
+        log(`platform diff: ${ref} has other dependencies; npm ci in its scratch folder`);
+        const ci = await run('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund'], src);
+        if (ci.exitCode !== 0) throw new DiffError(`npm ci for ${ref} failed:\n${ci.stderr}`);
+      }
+      const bundled = await buildRevision(src, ref);
+      if (bundled) keepBuild(src, cache, code.digest, scratch);
+      cli = join(src, 'build', 'bin', 'platform.js');
     }
-    await buildRevision(src, ref);
-    const args = [join(src, 'build', 'bin', 'platform.js'), 'synth', '--out', join(scratch.dir, 'out'), '--quiet'];
-    if (configFile !== undefined) {
-      // A revision before the config existed had no platform: an empty tree.
-      if (!existsSync(join(src, configFile))) return new Map();
-      args.push('--config', join(src, configFile));
-    }
+    const args = [cli, 'synth', '--out', join(scratch.dir, 'out'), '--quiet'];
+    if (configFile !== undefined) args.push('--config', join(src, configFile));
     const synth = await run(process.execPath, args, src);
     if (synth.exitCode !== 0) throw new DiffError(`platform synth at ${ref} failed (exit ${synth.exitCode}):\n${synth.stderr}`);
     return readTree(join(scratch.dir, 'out'));
@@ -160,12 +213,14 @@ export async function renderRevision(root: string, ref: string, sha: string, con
  * Build a revision's CLI into its `build/`: with the bundler script its `npm run build` runs
  * (scripts/build.mjs, esbuild: about a second) where it has one, skipping the type check before it
  * (`tsc --noEmit` writes nothing, so the output is the same); an older revision without one is
- * compiled by its tsc (every revision's tsconfig.json compiles to build/).
+ * compiled by its tsc (every revision's tsconfig.json compiles to build/). Whether it is a bundle.
  */
-async function buildRevision(src: string, ref: string): Promise<void> {
+async function buildRevision(src: string, ref: string): Promise<boolean> {
   const bundler = join(src, 'scripts', 'build.mjs');
-  const build = existsSync(bundler)
+  const bundled = existsSync(bundler);
+  const build = bundled
     ? await run(process.execPath, [bundler], src)
     : await run(process.execPath, [join(src, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], src);
   if (build.exitCode !== 0) throw new DiffError(`${ref} does not build:\n${build.stdout}${build.stderr}`);
+  return bundled;
 }

@@ -90,10 +90,7 @@ export async function runDiff(request: DiffRequest, log: (line: string) => void)
     baseFiles = headFiles;
   } else {
     // Each built revision has its own scratch folder and git index: both can build at once.
-    const built = (side: { ref: string; sha: string }) => {
-      log(`platform diff: ${side.ref} has other code than this build; building it in a scratch folder`);
-      return renderRevision(root, side.ref, side.sha, configInRepo, log);
-    };
+    const built = (side: { ref: string; sha: string }) => renderRevision(root, side.ref, side.sha, configInRepo, log);
     baseFiles = 'render' in base ? base.render() : built(base);
     headFiles = 'render' in head ? head.render() : built(head);
   }
