@@ -133,30 +133,40 @@ const CACHED_BUILDS = 4;
  * it is a bundle (scripts/build.mjs: the dependencies are inside it), with what it reads when it
  * runs: `package.json` and `images/` beside `build/` (lib/image-build.ts finds the build contexts there).
  */
-async function buildCache(root: string): Promise<string> {
-  return join((await git(root, ['rev-parse', '--path-format=absolute', '--git-common-dir'])).trim(), 'platform-diff', 'builds');
+async function buildCache(root: string): Promise<string | undefined> {
+  // `--path-format` needs git 2.31; an older git just builds every time.
+  const common = await run('git', ['rev-parse', '--path-format=absolute', '--git-common-dir'], root);
+  return common.exitCode === 0 ? join(common.stdout.trim(), 'platform-diff', 'builds') : undefined;
 }
 
-/** Keep a revision's bundle in the cache (whole or not at all: written aside, then renamed), and drop the oldest past CACHED_BUILDS. */
+/**
+ * Keep a revision's bundle in the cache (whole or not at all: written aside, then renamed), and drop
+ * the oldest past CACHED_BUILDS. Best effort: a git folder that cannot be written to (a read-only
+ * checkout, a full disk) only means the next run builds again.
+ */
 function keepBuild(src: string, cache: string, digest: string, scratch: { alsoRemove: (path: string) => void }): void {
   const aside = join(cache, `.new-${randomBytes(6).toString('hex')}`);
   scratch.alsoRemove(aside);
-  mkdirSync(aside, { recursive: true });
-  for (const part of ['build', 'images', 'package.json']) if (existsSync(join(src, part))) cpSync(join(src, part), join(aside, part), { recursive: true });
   try {
+    mkdirSync(aside, { recursive: true });
+    for (const part of ['build', 'images', 'package.json']) if (existsSync(join(src, part))) cpSync(join(src, part), join(aside, part), { recursive: true });
     renameSync(aside, join(cache, digest));
   } catch {
-    return; // another run kept the same build first
+    return; // not writable, or another run kept the same build first
   }
-  // What a run killed outright (SIGKILL) left aside, an hour on.
-  for (const name of readdirSync(cache).filter((n) => n.startsWith('.new-'))) {
-    if (statSync(join(cache, name)).mtimeMs < Date.now() - 3_600_000) rmSync(join(cache, name), { recursive: true, force: true });
+  try {
+    // What a run killed outright (SIGKILL) left aside, an hour on.
+    for (const name of readdirSync(cache).filter((n) => n.startsWith('.new-'))) {
+      if (statSync(join(cache, name)).mtimeMs < Date.now() - 3_600_000) rmSync(join(cache, name), { recursive: true, force: true });
+    }
+    const builds = readdirSync(cache)
+      .filter((name) => !name.startsWith('.'))
+      .map((name) => ({ name, used: statSync(join(cache, name)).mtimeMs }))
+      .sort((a, b) => b.used - a.used);
+    for (const old of builds.slice(CACHED_BUILDS)) rmSync(join(cache, old.name), { recursive: true, force: true });
+  } catch {
+    // Another run pruning at the same time: the next run prunes again.
   }
-  const builds = readdirSync(cache)
-    .filter((name) => !name.startsWith('.'))
-    .map((name) => ({ name, used: statSync(join(cache, name)).mtimeMs }))
-    .sort((a, b) => b.used - a.used);
-  for (const old of builds.slice(CACHED_BUILDS)) rmSync(join(cache, old.name), { recursive: true, force: true });
 }
 
 /**
@@ -172,8 +182,8 @@ export async function renderRevision(root: string, ref: string, sha: string, con
   // A revision before the config existed had no platform: an empty tree.
   if (configFile !== undefined && !code.blobs.has(configFile)) return new Map();
   const cache = await buildCache(root);
-  const cached = join(cache, code.digest);
-  const reuse = existsSync(join(cached, 'build', 'bin', 'platform.js'));
+  const cached = cache === undefined ? undefined : join(cache, code.digest);
+  const reuse = cached !== undefined && existsSync(join(cached, 'build', 'bin', 'platform.js'));
   log(`platform diff: ${ref} has other code than this build; ${reuse ? `reusing its build from ${cached}` : 'building it in a scratch folder'}`);
   const scratch = scratchFolder();
   const src = join(scratch.dir, 'src');
@@ -181,8 +191,9 @@ export async function renderRevision(root: string, ref: string, sha: string, con
     const index = { ...process.env, GIT_INDEX_FILE: join(scratch.dir, 'index') };
     await git(root, ['read-tree', sha], index);
     await git(root, ['checkout-index', '--all', `--prefix=${src}/`], index);
-    let cli = join(cached, 'build', 'bin', 'platform.js');
-    if (reuse) {
+    let cli: string;
+    if (reuse && cached !== undefined) {
+      cli = join(cached, 'build', 'bin', 'platform.js');
       const now = new Date();
       utimesSync(cached, now, now);
     } else {
@@ -196,7 +207,7 @@ export async function renderRevision(root: string, ref: string, sha: string, con
         if (ci.exitCode !== 0) throw new DiffError(`npm ci for ${ref} failed:\n${ci.stderr}`);
       }
       const bundled = await buildRevision(src, ref);
-      if (bundled) keepBuild(src, cache, code.digest, scratch);
+      if (bundled && cache !== undefined) keepBuild(src, cache, code.digest, scratch);
       cli = join(src, 'build', 'bin', 'platform.js');
     }
     const args = [cli, 'synth', '--out', join(scratch.dir, 'out'), '--quiet'];
