@@ -95,7 +95,9 @@ function fakeBin(fake: FakeHost): string {
   return dir;
 }
 
-const reference = () => buildPlatform(referenceConfig());
+/** The reference platform, built once: the doctor only reads it. */
+let referencePlatform: ReturnType<typeof buildPlatform> | undefined;
+const reference = () => (referencePlatform ??= buildPlatform(referenceConfig()));
 const byId = (checks: readonly CheckResult[]) => Object.fromEntries(checks.map((c) => [c.id, c]));
 
 describe('platform doctor on a stand-in host', () => {
