@@ -247,7 +247,10 @@ function hostsResolve(host: Host, platform: Platform): CheckResult {
   // /bin/sh by its path: the PATH given may hold only the programs the checks read.
   const r = host.run(['/bin/sh', '-c', UNRESOLVED_SCRIPT, 'sh', ...names]);
   if (r.missing || r.code === 127) return { id: 'dns', status: 'warn', message: 'getent is not installed: site names not checked', fix: 'install libc-bin' };
-  if (r.code !== 0) return { id: 'dns', status: 'warn', message: `cannot look the site names up: ${firstLine(r)}`, fix: 'check that sh and getent run on the host' };
+  if (r.code !== 0) {
+    // The lookups share the command's time limit: a resolver that never answers ends here.
+    return { id: 'dns', status: 'warn', message: `the site names could not be looked up: ${firstLine(r)}`, fix: 'check that `getent hosts <name>` answers on the node (a resolver that does not answer makes every lookup wait)' };
+  }
   const printed = new Set(r.stdout.split('\n'));
   const unresolved = names.filter((name) => printed.has(name));
   const exposure = platform.config.exposure;
