@@ -15,10 +15,13 @@ export class DiffError extends Error {
 /** The programs running now: a signal that ends the run ends them first (see scratchFolder). */
 const running = new Set<ChildProcess>();
 
-/** Run a program to its end: its exit code and its output, as it wrote it. */
+/**
+ * Run a program to its end: its exit code and its output, as it wrote it. It leads a process group of
+ * its own, so a signal that ends the run reaches what it started too (the build's esbuild service).
+ */
 function run(command: string, args: readonly string[], cwd: string, env?: NodeJS.ProcessEnv): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   return new Promise((done, fail) => {
-    const child = spawn(command, args, { cwd, env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd, env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     running.add(child);
     child.on('close', () => running.delete(child));
     const stdout: Buffer[] = [];
@@ -106,9 +109,22 @@ function scratchFolder(): { dir: string; dispose: () => void; alsoRemove: (path:
   const onSignal = async (signal: NodeJS.Signals) => {
     for (const signal of ENDING_SIGNALS) process.off(signal, onSignal);
     const children = [...running].filter((c) => c.exitCode === null && c.signalCode === null);
-    const ended = children.map((c) => new Promise((done) => c.once('close', done)));
-    for (const child of children) child.kill('SIGTERM');
-    await Promise.race([Promise.all(ended), new Promise((done) => setTimeout(done, 5_000).unref())]);
+    const ended = Promise.all(children.map((c) => new Promise((done) => c.once('close', done))));
+    const within = (ms: number) => Promise.race([ended, new Promise((done) => setTimeout(done, ms))]);
+    const killGroups = (how: NodeJS.Signals) => {
+      for (const child of children) {
+        try {
+          if (child.pid !== undefined) process.kill(-child.pid, how);
+        } catch {
+          // the group has already ended
+        }
+      }
+    };
+    // Each program's whole group, so nothing it started writes into the folder once it is removed.
+    killGroups('SIGTERM');
+    await within(5_000);
+    killGroups('SIGKILL');
+    await within(2_000);
     dispose();
     process.kill(process.pid, signal);
     // Should another listener have taken the signal, end as the signal would have (128 + its number).
