@@ -22,6 +22,8 @@ import { buildPlatform } from './synth.js';
 export interface CliOutput {
   readonly stdout: { write(text: string): unknown; readonly isTTY?: boolean };
   readonly stderr: { write(text: string): unknown };
+  /** The folder `platform diff` runs in (its repository, its paths). @default the process's working folder */
+  readonly cwd?: () => string;
 }
 
 function load(configFile: string | undefined): LoadedConfig {
@@ -114,7 +116,7 @@ function commands(io: CliOutput, setExitCode: (code: number) => void): Command {
       // The git helpers and jsdiff load only for this command: synth stays quick to start.
       const { runDiff } = await import('../lib/diff/run.js');
       const { diff, labels } = await runDiff(
-        { dirs: dirs.length === 2 ? [dirs[0] as string, dirs[1] as string] : undefined, base: opts.base, head: opts.head, config: opts.config, cwd: process.cwd() },
+        { dirs: dirs.length === 2 ? [dirs[0] as string, dirs[1] as string] : undefined, base: opts.base, head: opts.head, config: opts.config, cwd: io.cwd?.() ?? process.cwd() },
         (line) => io.stderr.write(`${line}\n`),
       );
       io.stdout.write(formatDiff(diff, labels, opts.format, opts.format === 'text' && io.stdout.isTTY === true));

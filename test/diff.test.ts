@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { validateWorkflow } from '@action-validator/core';
@@ -14,9 +14,12 @@ import { platformInProcess } from './support/cli.js';
 
 /*
  * Temporary git repositories holding this project's code and a platform.yaml, with a second
- * commit that changes the config; `platform diff` (the built CLI, run in the repository) renders a
- * base commit with the running code in-process and one with other code in a worktree of its own,
- * the working tree with the running CLI. Comparing folders and `synth --check` run in-process.
+ * commit that changes the config; `platform diff` renders a base commit with the running code
+ * in-process and one with other code in a scratch folder of its own, built by its own build, the
+ * working tree with the running code. The commands run in-process (main, with the repository as
+ * the command's folder), except where the built CLI is the point: its recorded source digest (a
+ * revision with its code renders in-process), the exit status as the OS sees it, and a run killed
+ * by a signal.
  */
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -39,12 +42,14 @@ async function sh(cwd: string, cmd: string, args: string[]) {
   return result.stdout;
 }
 
+let sources: string[] | undefined;
+
 /** A repository with the project's code (as in this working tree) and `config` committed. */
 async function repoWith(name: string, config: string | undefined, edit?: (dir: string) => void): Promise<string> {
   const repo = join(scratch, name);
   mkdirSync(repo);
   // The sources as they are here (CI may check out without git history): what a revision builds from.
-  for (const file of sourceFiles(ROOT)) {
+  for (const file of (sources ??= sourceFiles(ROOT))) {
     if (!existsSync(join(ROOT, file))) continue;
     mkdirSync(dirname(join(repo, file)), { recursive: true });
     cpSync(join(ROOT, file), join(repo, file));
@@ -65,8 +70,19 @@ async function commit(repo: string, config: string): Promise<void> {
   await sh(repo, 'git', ['-c', 'user.email=ci@example.com', '-c', 'user.name=ci', 'commit', '--quiet', '-m', 'change']);
 }
 
+/** `platform diff` in-process, run in `repo`. */
 function diff(repo: string, args: string[]) {
-  return execa('node', [CLI, 'diff', ...args], { cwd: repo, reject: false });
+  return platformInProcess(['diff', ...args], { cwd: repo });
+}
+
+/** `platform diff` through the built CLI, in a child process run in `repo`. */
+function builtDiff(repo: string, args: string[], env?: NodeJS.ProcessEnv) {
+  return execa('node', [CLI, 'diff', ...args], { cwd: repo, reject: false, env });
+}
+
+/** The worktrees git knows of in `repo` (the repository's own, and any a run left behind). */
+async function worktrees(repo: string): Promise<string[]> {
+  return (await sh(repo, 'git', ['worktree', 'list', '--porcelain'])).split('\n').filter((l) => l.startsWith('worktree '));
 }
 
 /** The `#### ...` headings of one app's section in a markdown comment. */
@@ -81,8 +97,8 @@ describe('platform diff between revisions', () => {
     repo = await repoWith('scenarios', BASE_CONFIG);
   });
 
-  it('no change: exit 0 and says so', async () => {
-    const result = await diff(repo, ['--base', 'HEAD', '--config', 'platform.yaml']);
+  it('no change: exit 0 and says so (the built CLI: its recorded digest is the code, so nothing is built)', async () => {
+    const result = await builtDiff(repo, ['--base', 'HEAD', '--config', 'platform.yaml']);
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toBe('platform diff HEAD -> working tree\nNo changes.');
@@ -151,29 +167,61 @@ models:
   });
 
   it('exits 2 for a revision that does not exist', async () => {
-    const result = await diff(repo, ['--base', 'no-such-branch']);
+    const result = await builtDiff(repo, ['--base', 'no-such-branch']);
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain("error: git rev-parse --verify no-such-branch^{commit}: fatal: Needed a single revision");
   });
 });
 
 describe('a revision with other code than the running build', () => {
-  it('is checked out in a worktree, built and rendered by its own code; a revision with the same code renders in-process', async () => {
+  let repo: string;
+  beforeAll(async () => {
     // The base commit's code titles a README section differently; the head commit has this code.
-    const repo = await repoWith('other-code', BASE_CONFIG, (dir) => {
+    repo = await repoWith('other-code', BASE_CONFIG, (dir) => {
       const docs = join(dir, 'lib/compose/docs.ts');
       writeFileSync(docs, readFileSync(docs, 'utf8').replace("'## Deploy order'", "'## Order of deployment'"));
     });
     cpSync(join(ROOT, 'lib/compose/docs.ts'), join(repo, 'lib/compose/docs.ts'));
     await sh(repo, 'git', ['-c', 'user.email=ci@example.com', '-c', 'user.name=ci', 'commit', '--quiet', '-am', 'code']);
+  });
+
+  it('a run killed while it builds leaves no worktree and no scratch folder', async () => {
+    // Its own temporary folder, to see what the run leaves there.
+    const tmp = mkdtempSync(join(scratch, 'tmp-'));
+    const child = builtDiff(repo, ['--base', 'HEAD~1', '--config', 'platform.yaml'], { ...process.env, TMPDIR: tmp });
+    // Killed once it works in its scratch folder: git has written the revision's index there.
+    const working = () => readdirSync(tmp).some((d) => existsSync(join(tmp, d, 'index')));
+    for (let waited = 0; !working(); waited += 20) {
+      if (waited > 30_000 || child.exitCode !== null) throw new Error(`the run never reached its build: ${child.exitCode}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill('SIGTERM');
+    const result = await child;
+    // Ended by the signal (or, had something else caught it, with the shell's code for it: 128 + 15).
+    expect(result.signal ?? result.exitCode, result.stderr).toBeOneOf(['SIGTERM', 143]);
+    expect(readdirSync(tmp)).toEqual([]);
+    expect(await worktrees(repo)).toEqual([`worktree ${repo}`]);
+    // Nothing half-built is kept for the next run.
+    expect(existsSync(join(repo, '.git', 'platform-diff', 'builds')) ? readdirSync(join(repo, '.git', 'platform-diff', 'builds')) : []).toEqual([]);
+  });
+
+  it('is checked out in a scratch folder, built and rendered by its own code; a revision with the same code renders in-process', async () => {
     const result = await diff(repo, ['--base', 'HEAD~1', '--config', 'platform.yaml']);
-    expect(result.stderr).toBe('platform diff: HEAD~1 has other code than this build; building it in a worktree');
+    expect(result.stderr).toBe('platform diff: HEAD~1 has other code than this build; building it in a scratch folder');
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toContain('\n    -## Order of deployment\n    +## Deploy order\n');
     // Its own code, the same config: only the code's change shows.
     expect(result.stdout).toMatch(/^platform diff HEAD~1 -> working tree\nModified \(1\): ± compose \(\+1\|-1\)\n/);
     const same = await diff(repo, ['--base', 'HEAD', '--config', 'platform.yaml']);
     expect([same.exitCode, same.stderr]).toEqual([0, '']);
+    // No git worktree is made, so none is left.
+    expect(await worktrees(repo)).toEqual([`worktree ${repo}`]);
+    // The next diff against that revision reuses its build, kept in the repository's git folder by code digest.
+    const builds = join(repo, '.git', 'platform-diff', 'builds');
+    expect(readdirSync(builds)).toHaveLength(1);
+    const again = await diff(repo, ['--base', 'HEAD~1', '--config', 'platform.yaml']);
+    expect(again.stderr).toBe(`platform diff: HEAD~1 has other code than this build; reusing its build from ${join(builds, readdirSync(builds)[0] as string)}`);
+    expect([again.exitCode, again.stdout]).toEqual([1, result.stdout]);
   });
 });
 

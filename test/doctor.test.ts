@@ -8,6 +8,7 @@ import { UsageError } from '../lib/config/errors.js';
 import { doctorNode, formatDoctor, runDoctor, volumeBudgetGb, type CheckResult } from '../lib/doctor/doctor.js';
 import { LocalHost, shellQuote, SshHost } from '../lib/doctor/host.js';
 import { buildPlatform } from '../lib/synth.js';
+import { platformInProcess } from './support/cli.js';
 import { loadFixture } from './support/render.js';
 
 /*
@@ -94,7 +95,9 @@ function fakeBin(fake: FakeHost): string {
   return dir;
 }
 
-const reference = () => buildPlatform(referenceConfig());
+/** The reference platform, built once: the doctor only reads it. */
+let referencePlatform: ReturnType<typeof buildPlatform> | undefined;
+const reference = () => (referencePlatform ??= buildPlatform(referenceConfig()));
 const byId = (checks: readonly CheckResult[]) => Object.fromEntries(checks.map((c) => [c.id, c]));
 
 describe('platform doctor on a stand-in host', () => {
@@ -252,7 +255,7 @@ describe('platform doctor on the machine the tests run on', () => {
     }
   });
 
-  it('the built CLI exits 1 on a failure and 0 when every check passes', () => {
+  it('the built CLI exits 1 on a failure and 0 when every check passes; bad input exits 2', async () => {
     const cli = join(import.meta.dirname, '..', 'build', 'bin', 'platform.js');
     const healthy = spawnSync(process.execPath, [cli, 'doctor', '--node', 'rtx', '--format', 'json'], { encoding: 'utf8', env: { PATH: fakeBin(HEALTHY) } });
     expect(healthy.status, healthy.stderr).toBe(0);
@@ -260,7 +263,8 @@ describe('platform doctor on the machine the tests run on', () => {
     const broken = spawnSync(process.execPath, [cli, 'doctor', '--node', 'rtx'], { encoding: 'utf8', env: { PATH: fakeBin({ ...HEALTHY, runtimes: '{}' }) } });
     expect(broken.status).toBe(1);
     expect(broken.stdout).toContain('fail nvidia-runtime');
-    const usage = spawnSync(process.execPath, [cli, 'doctor'], { encoding: 'utf8', env: { PATH: fakeBin(HEALTHY) } });
-    expect([usage.status, usage.stderr]).toEqual([2, 'error: the config has 2 nodes (homelab, rtx): say which with --node\n']);
+    // Bad input stops before any program runs: the same main in-process.
+    const usage = await platformInProcess(['doctor']);
+    expect([usage.exitCode, usage.stderr]).toEqual([2, 'error: the config has 2 nodes (homelab, rtx): say which with --node']);
   });
 });

@@ -5,8 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PROFILE_NAMES, PROFILES } from '../lib/config/profiles.js';
-import { rolloutSurgePods, workloadKind } from '../charts/service-workload.js';
+// Before charts/: the service registry must finish loading before a service module that reaches it
+// through a cycle (charts/service-workload -> lib/services/prometheus -> lib/services/backup ->
+// lib/services/registry); entered from charts/ first, the registry runs while prometheus is half-loaded.
 import { fixtureNames, inlineConfig, loadFixture } from './support/render.js';
+import { rolloutSurgePods, workloadKind } from '../charts/service-workload.js';
 import { renderK3sTree, podSpec, type AnyObject, type K3sTree } from './support/k3s.js';
 import { apiServerProblems } from './support/k8s-validation.js';
 import { podDemand, quotaOf, quotaUsage, simulateBootstrap } from './support/argocd-waves.js';
@@ -218,28 +221,32 @@ describe('issue 20: each way the bootstrap used to break', () => {
 
   it('4b. the vlans.sh a node runs creates the sub-interface idempotently and refuses a NIC that does not exist', async () => {
     const { execa } = await import('execa');
-    const { mkdtempSync, writeFileSync, chmodSync, readFileSync } = await import('node:fs');
+    const { mkdtempSync, writeFileSync, chmodSync, readFileSync, rmSync } = await import('node:fs');
     const { join } = await import('node:path');
     const { tmpdir } = await import('node:os');
     const script = (await tree('fixture multus')).files.get('nodes/rtx/vlans.sh') as string;
     const dir = mkdtempSync(join(tmpdir(), 'vlans-'));
-    // A stand-in `ip`: eth0 exists, vlan30 appears once added; every call is recorded.
-    writeFileSync(
-      join(dir, 'ip'),
-      `#!/bin/sh\necho "$*" >> "${dir}/calls"\ncase "$*" in\n  "link show eth0") exit 0 ;;\n  "link show vlan30") grep -q "name vlan30" "${dir}/calls" 2>/dev/null && [ "$(grep -c 'name vlan30' "${dir}/calls")" -ge 1 ] && exit 0; exit 1 ;;\n  "link show"*) exit 1 ;;\nesac\nexit 0\n`,
-    );
-    chmodSync(join(dir, 'ip'), 0o755);
-    writeFileSync(join(dir, 'vlans.sh'), script);
-    const run = () => execa('sh', [join(dir, 'vlans.sh')], { env: { PATH: `${dir}:/usr/bin:/bin` }, extendEnv: false, reject: false });
-    expect((await run()).exitCode).toBe(0);
-    expect((await run()).exitCode).toBe(0);
-    const calls = readFileSync(join(dir, 'calls'), 'utf8');
-    expect(calls.match(/link add link eth0 name vlan30 type vlan id 30/g)).toHaveLength(1);
-    expect(calls).toContain('link set vlan30 up');
-    writeFileSync(join(dir, 'vlans.sh'), script.replace('nic=eth0', 'nic=enp9s0'));
-    const missing = await run();
-    expect(missing.exitCode).toBe(1);
-    expect(missing.stderr).toContain('error: no interface enp9s0');
+    try {
+      // A stand-in `ip`: eth0 exists, vlan30 appears once added; every call is recorded.
+      writeFileSync(
+        join(dir, 'ip'),
+        `#!/bin/sh\necho "$*" >> "${dir}/calls"\ncase "$*" in\n  "link show eth0") exit 0 ;;\n  "link show vlan30") grep -q "name vlan30" "${dir}/calls" 2>/dev/null && [ "$(grep -c 'name vlan30' "${dir}/calls")" -ge 1 ] && exit 0; exit 1 ;;\n  "link show"*) exit 1 ;;\nesac\nexit 0\n`,
+      );
+      chmodSync(join(dir, 'ip'), 0o755);
+      writeFileSync(join(dir, 'vlans.sh'), script);
+      const run = () => execa('sh', [join(dir, 'vlans.sh')], { env: { PATH: `${dir}:/usr/bin:/bin` }, extendEnv: false, reject: false });
+      expect((await run()).exitCode).toBe(0);
+      expect((await run()).exitCode).toBe(0);
+      const calls = readFileSync(join(dir, 'calls'), 'utf8');
+      expect(calls.match(/link add link eth0 name vlan30 type vlan id 30/g)).toHaveLength(1);
+      expect(calls).toContain('link set vlan30 up');
+      writeFileSync(join(dir, 'vlans.sh'), script.replace('nic=eth0', 'nic=enp9s0'));
+      const missing = await run();
+      expect(missing.exitCode).toBe(1);
+      expect(missing.stderr).toContain('error: no interface enp9s0');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('5. an isolated zone cannot use Multus, and the README says plainly what NetworkPolicies do not cover', async () => {
@@ -291,7 +298,7 @@ describe('issue 20: each way the bootstrap used to break', () => {
 
   it('9. seal writes to the repository-root folder the sealed-secrets Application reads, from any working directory', async () => {
     const { execa } = await import('execa');
-    const { mkdtempSync, mkdirSync, writeFileSync, chmodSync, existsSync } = await import('node:fs');
+    const { mkdtempSync, mkdirSync, writeFileSync, chmodSync, existsSync, rmSync } = await import('node:fs');
     const { join } = await import('node:path');
     const { tmpdir } = await import('node:os');
     const t = await tree('fixture multus');
@@ -299,24 +306,29 @@ describe('issue 20: each way the bootstrap used to break', () => {
     const sealedPath = t.platform.config.k3s.sealedSecretsPath as string;
     expect(t.get('Application', 'argocd', 'sealed-secrets').spec.source.path).toBe(sealedPath);
     const repo = mkdtempSync(join(tmpdir(), 'repo-'));
-    const secrets = join(repo, path, 'secrets');
-    mkdirSync(secrets, { recursive: true });
-    writeFileSync(join(secrets, 'create-secrets.sh'), t.files.get('secrets/create-secrets.sh') as string);
-    chmodSync(join(secrets, 'create-secrets.sh'), 0o755);
     const bin = mkdtempSync(join(tmpdir(), 'bin-'));
-    writeFileSync(join(bin, 'kubectl'), '#!/bin/sh\ncat > /dev/null\necho "apiVersion: v1"\n');
-    writeFileSync(join(bin, 'kubeseal'), '#!/bin/sh\ncat\n');
-    writeFileSync(join(bin, 'git'), '#!/bin/sh\nexit 128\n');
-    for (const f of ['kubectl', 'kubeseal', 'git']) chmodSync(join(bin, f), 0o755);
-    const script = t.files.get('secrets/create-secrets.sh') as string;
-    const env = Object.fromEntries([...script.matchAll(/^make_secret \S+ \S+ (\S+)$/gm)].map((m) => [m[1] as string, 'x']));
-    // Run from inside the secrets folder (which synth replaces) and from elsewhere: both land at the root.
-    for (const cwd of [secrets, tmpdir()]) {
-      const result = await execa(join(secrets, 'create-secrets.sh'), ['seal'], { cwd, env: { PATH: `${bin}:/usr/bin:/bin`, ...env }, extendEnv: false, reject: false });
-      expect(result.exitCode, result.stderr).toBe(0);
+    try {
+      const secrets = join(repo, path, 'secrets');
+      mkdirSync(secrets, { recursive: true });
+      writeFileSync(join(secrets, 'create-secrets.sh'), t.files.get('secrets/create-secrets.sh') as string);
+      chmodSync(join(secrets, 'create-secrets.sh'), 0o755);
+      // Stand-ins of shell builtins only (no cat): the script runs each once per Secret, twice over.
+      writeFileSync(join(bin, 'kubectl'), '#!/bin/sh\nwhile IFS= read -r line || [ -n "$line" ]; do :; done\necho "apiVersion: v1"\n');
+      writeFileSync(join(bin, 'kubeseal'), '#!/bin/sh\nwhile IFS= read -r line || [ -n "$line" ]; do printf \'%s\\n\' "$line"; done\n');
+      writeFileSync(join(bin, 'git'), '#!/bin/sh\nexit 128\n');
+      for (const f of ['kubectl', 'kubeseal', 'git']) chmodSync(join(bin, f), 0o755);
+      const script = t.files.get('secrets/create-secrets.sh') as string;
+      const env = Object.fromEntries([...script.matchAll(/^make_secret \S+ \S+ (\S+)$/gm)].map((m) => [m[1] as string, 'x']));
+      // Run from inside the secrets folder (which synth replaces) and from elsewhere: both land at the root.
+      for (const cwd of [secrets, tmpdir()]) {
+        const result = await execa(join(secrets, 'create-secrets.sh'), ['seal'], { cwd, env: { PATH: `${bin}:/usr/bin:/bin`, ...env }, extendEnv: false, reject: false });
+        expect(result.exitCode, result.stderr).toBe(0);
+      }
+      expect(existsSync(join(repo, sealedPath, 'services-pg-password.yaml'))).toBe(true);
+      expect(existsSync(join(secrets, sealedPath))).toBe(false);
+    } finally {
+      for (const dir of [repo, bin]) rmSync(dir, { recursive: true, force: true });
     }
-    expect(existsSync(join(repo, sealedPath, 'services-pg-password.yaml'))).toBe(true);
-    expect(existsSync(join(secrets, sealedPath))).toBe(false);
   });
 
   it('10. a partial zones: block merges with the reference zones', async () => {

@@ -87,9 +87,10 @@ const READ_ERRORS: Readonly<Record<string, string>> = {
 
 /**
  * Read a config file safely: only a regular file (a FIFO would block, /dev/zero never ends), at
- * most MAX_CONFIG_BYTES, opened non-blocking so nothing waits on a writer.
+ * most MAX_CONFIG_BYTES, opened non-blocking so nothing waits on a writer. `file` is the name errors
+ * show; `path` where it is read (the same unless the caller resolves it from another folder).
  */
-export function readConfigText(file: string): string {
+export function readConfigText(file: string, path: string = file): string {
   const refuse = (reason: string) => new ConfigError([], { file }).withMessage(`${file}: cannot read the config: ${reason}`);
   const osReason = (err: unknown) => {
     const code = (err as NodeJS.ErrnoException).code ?? '';
@@ -97,8 +98,8 @@ export function readConfigText(file: string): string {
   };
   let fd: number;
   try {
-    if (!statSync(file).isFile()) throw refuse('not a regular file');
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    if (!statSync(path).isFile()) throw refuse('not a regular file');
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     throw refuse(osReason(err));

@@ -16,8 +16,9 @@ export interface DiffRequest {
   readonly base?: string;
   /** Head revision. @default the working tree, rendered by this process's code */
   readonly head?: string;
-  /** platform.yaml, as a path from the current directory. @default the embedded reference platform */
+  /** platform.yaml, as a path from `cwd`. @default the embedded reference platform */
   readonly config?: string;
+  /** The folder the command runs in: the repository is the one around it. */
   readonly cwd: string;
 }
 
@@ -41,8 +42,10 @@ interface Side {
 export async function runDiff(request: DiffRequest, log: (line: string) => void): Promise<{ diff: TreeDiff; labels: DiffLabels }> {
   if (request.dirs) {
     const [a, b] = request.dirs;
-    const base = resourcesOf(readTree(a));
-    return { diff: compareResources(base, resourcesOf(readTree(b), base)), labels: { base: a, head: b } };
+    // As given when run from the process's folder (errors name the folder as typed); else from `cwd`.
+    const at = (dir: string) => (resolve(request.cwd) === process.cwd() ? dir : resolve(request.cwd, dir));
+    const base = resourcesOf(readTree(at(a)));
+    return { diff: compareResources(base, resourcesOf(readTree(at(b)), base)), labels: { base: a, head: b } };
   }
   if (!request.base) throw new Error('give --base <git-ref>, or two rendered folders');
   const root = await repoRoot(request.cwd);
@@ -50,7 +53,7 @@ export async function runDiff(request: DiffRequest, log: (line: string) => void)
 
   /*
    * A revision whose code is the running code (the same digest: lib/diff/source-digest.ts) renders
-   * the same bytes here as in a worktree of its own, so it is rendered in this process from its
+   * the same bytes here as in a checkout of its own, so it is rendered in this process from its
    * config as committed: no checkout, no install, no build. Only a revision with other code is
    * checked out and built.
    */
@@ -72,7 +75,7 @@ export async function runDiff(request: DiffRequest, log: (line: string) => void)
     return { config, render };
   };
   const workingConfig = request.config;
-  const workingText = workingConfig === undefined ? undefined : readConfigText(workingConfig);
+  const workingText = workingConfig === undefined ? undefined : readConfigText(workingConfig, resolve(request.cwd, workingConfig));
   const workingTree: Side = {
     config: workingText === undefined ? undefined : gitBlobId(Buffer.from(workingText)),
     render: () => renderInProcess(workingConfig === undefined || workingText === undefined ? referenceConfig() : parseConfig(workingText, workingConfig)),
@@ -86,15 +89,10 @@ export async function runDiff(request: DiffRequest, log: (line: string) => void)
     headFiles = head.render();
     baseFiles = headFiles;
   } else {
-    // Two worktrees of one repository are added and pruned one after the other (git names and prunes
-    // worktrees under shared locks; concurrent adds can collide); in-process renders run alongside.
-    const built = (side: { ref: string; sha: string }) => {
-      log(`platform diff: ${side.ref} has other code than this build; building it in a worktree`);
-      return renderRevision(root, side.ref, side.sha, configInRepo, log);
-    };
+    // Each built revision has its own scratch folder and git index: both can build at once.
+    const built = (side: { ref: string; sha: string }) => renderRevision(root, side.ref, side.sha, configInRepo, log);
     baseFiles = 'render' in base ? base.render() : built(base);
-    if ('render' in head) headFiles = head.render();
-    else headFiles = 'render' in base ? built(head) : baseFiles.then(() => built(head));
+    headFiles = 'render' in head ? head.render() : built(head);
   }
   const [baseTree, headTree] = await Promise.all([baseFiles, headFiles]);
   // One tree on both sides (same code, same config): no change, nothing to compare.

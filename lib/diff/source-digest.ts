@@ -2,7 +2,7 @@
  * What "the code" of a revision is, for `platform diff`: every file the build and the render read
  * (the sources, the image build contexts, the dependency lock, the build script). Two trees with the
  * same digest render the same bytes from the same config, so a revision whose digest is the running
- * code's is rendered in-process instead of being checked out and built in a worktree.
+ * code's is rendered in-process instead of being checked out and built in a scratch folder.
  * The digest is made of git blob ids, so a commit's comes from `git ls-tree` without checking
  * anything out, and a folder's from its files. scripts/build.mjs records the sources' digest in the
  * bundle it builds.

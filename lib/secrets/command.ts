@@ -23,6 +23,14 @@ export interface SecretsIo {
   readonly cwd: string;
   /** Where a finding's exit code goes (`check`: 1). @default the process's exit code */
   readonly setExitCode?: (code: number) => void;
+  /**
+   * bcrypt cost of the hashes `generate`, `set` and `rotate` make. The CLI never sets it; the test
+   * suite lowers it, since each hash at the real cost is a quarter of a second of CPU.
+   * @default BCRYPT_COST (lib/secrets/rules.ts)
+   */
+  readonly bcryptCost?: number;
+  /** The environment kubectl and kubeseal run with (PATH finds them). @default the process's environment */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 interface CommonOptions {
@@ -115,7 +123,7 @@ export function secretsProgram(io: SecretsIo): Command {
     .action(async (opts: CommonOptions & { plain?: boolean }) => {
       const platform = platformOf(opts);
       const store = await openStore(storePath(opts, io), { identity: opts.identity, plain: opts.plain });
-      const result = fillStore(platform, store.data);
+      const result = fillStore(platform, store.data, new Set(), { bcryptCost: io.bcryptCost });
       const recipients = await recipientsFor(store, opts, io);
       if (store.created || result.added.length > 0) await saveStore(store, result.data, recipients);
       const kind = store.format === 'sops' ? `SOPS, age: ${recipients.join(', ')}` : 'plain';
@@ -138,7 +146,7 @@ export function secretsProgram(io: SecretsIo): Command {
       const data = { secrets: new Map(store.data.secrets), passwords: new Map(store.data.passwords) };
       data.secrets.set(name, value);
       // A hash made from this password follows it.
-      const filled = fillStore(platform, data, new Set());
+      const filled = fillStore(platform, data, new Set(), { bcryptCost: io.bcryptCost });
       await saveStore(store, filled.data, await recipientsFor(store, opts, io));
       const follows = [...filled.added, ...filled.rotated].sort();
       io.out(`set ${name} in ${store.path}${follows.length > 0 ? `; also made: ${list(follows)}` : ''}\n`);
@@ -220,11 +228,11 @@ export function secretsProgram(io: SecretsIo): Command {
       if (opts.out !== undefined) {
         deliver(manifests.map((m) => `---\n${m.manifest}`).join(''), opts.out, io, `${manifests.length} Secrets`);
       } else if (opts.apply) {
-        await applyK3sSecrets(manifests);
+        await applyK3sSecrets(manifests, io.env);
         io.out(`applied ${manifests.length} Secrets with kubectl\n`);
       } else {
         const root = opts.repo ?? gitRoot(opts.config === undefined ? io.cwd : dirname(opts.config)) ?? io.cwd;
-        const paths = await sealK3sSecrets(platform, manifests, root);
+        const paths = await sealK3sSecrets(platform, manifests, root, io.env);
         io.out(`sealed ${paths.length} Secrets into ${join(root, platform.config.k3s.sealedSecretsPath ?? '')}: commit them\n`);
       }
     });
@@ -244,7 +252,7 @@ export function secretsProgram(io: SecretsIo): Command {
       const chosen = opts.all ? rotate : names;
       for (const name of chosen) declaredSecret(platform, name);
       const store = await openExisting(opts, io);
-      const result = fillStore(platform, store.data, new Set(chosen));
+      const result = fillStore(platform, store.data, new Set(chosen), { bcryptCost: io.bcryptCost });
       // Everything is computed before anything is written.
       const manifests = opts.apply || opts.seal ? await k3sSecretManifests(platform, result.data) : [];
       await saveStore(store, result.data, await recipientsFor(store, opts, io));
@@ -255,8 +263,8 @@ export function secretsProgram(io: SecretsIo): Command {
         const written = writeComposeEnv(platform, result.data, opts.out);
         io.out(`rewrote ${written.length} .env files under ${join(opts.out, 'compose')}\n`);
       }
-      if (opts.apply) await applyK3sSecrets(manifests);
-      if (opts.seal) await sealK3sSecrets(platform, manifests, opts.repo ?? gitRoot(opts.config === undefined ? io.cwd : dirname(opts.config)) ?? io.cwd);
+      if (opts.apply) await applyK3sSecrets(manifests, io.env);
+      if (opts.seal) await sealK3sSecrets(platform, manifests, opts.repo ?? gitRoot(opts.config === undefined ? io.cwd : dirname(opts.config)) ?? io.cwd, io.env);
       io.out(await restartAdvice(platform, changed));
     });
 

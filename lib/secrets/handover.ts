@@ -123,8 +123,8 @@ export async function k3sSecretManifests(platform: Platform, data: StoreData): P
 /** How kubeseal is run: the controller the `sealed-secrets-controller` Application installs. */
 export const KUBESEAL_ARGS = ['--format', 'yaml', '--controller-name', SEALED_SECRETS_CONTROLLER.name, '--controller-namespace', SEALED_SECRETS_CONTROLLER.namespace] as const;
 
-async function run(command: string, args: readonly string[], input: string): Promise<string> {
-  const result = await execa(command, args, { input, reject: false, stripFinalNewline: false });
+async function run(command: string, args: readonly string[], input: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const result = await execa(command, args, { input, reject: false, stripFinalNewline: false, env, extendEnv: false });
   if ((result as { code?: string }).code === 'ENOENT') {
     throw new UsageError(`${command} is not on PATH; install it, or write the Secrets with --out FILE`);
   }
@@ -135,8 +135,8 @@ async function run(command: string, args: readonly string[], input: string): Pro
 }
 
 /** Apply every Secret with `kubectl apply -f -`: the values go through its standard input, never its arguments. */
-export async function applyK3sSecrets(manifests: readonly { manifest: string }[]): Promise<void> {
-  await run('kubectl', ['apply', '-f', '-'], manifests.map((m) => `---\n${m.manifest}`).join(''));
+export async function applyK3sSecrets(manifests: readonly { manifest: string }[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  await run('kubectl', ['apply', '-f', '-'], manifests.map((m) => `---\n${m.manifest}`).join(''), env);
 }
 
 /**
@@ -144,7 +144,12 @@ export async function applyK3sSecrets(manifests: readonly { manifest: string }[]
  * `<repoRoot>/<k3s.sealedSecretsPath>/<namespace>-<name>.yaml`, the folder the `sealed-secrets`
  * Application syncs. Sealed files are safe to commit (only the controller's key opens them).
  */
-export async function sealK3sSecrets(platform: Platform, manifests: readonly { namespace: string; name: string; manifest: string }[], repoRoot: string): Promise<string[]> {
+export async function sealK3sSecrets(
+  platform: Platform,
+  manifests: readonly { namespace: string; name: string; manifest: string }[],
+  repoRoot: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string[]> {
   const sealedPath = platform.config.k3s.sealedSecretsPath;
   if (!sealedPath) throw new UsageError('k3s.sealedSecretsPath is not set in the config: set it to the folder the sealed Secrets are committed to');
   const folder = join(repoRoot, sealedPath);
@@ -156,7 +161,7 @@ export async function sealK3sSecrets(platform: Platform, manifests: readonly { n
     throw new UsageError(`cannot create ${folder}: ${describeOsError(err) ?? (err as Error).message}`);
   }
   const sealed: { path: string; content: string }[] = [];
-  for (const m of manifests) sealed.push({ path: join(folder, `${m.namespace}-${m.name}.yaml`), content: await run('kubeseal', KUBESEAL_ARGS, m.manifest) });
+  for (const m of manifests) sealed.push({ path: join(folder, `${m.namespace}-${m.name}.yaml`), content: await run('kubeseal', KUBESEAL_ARGS, m.manifest, env) });
   // Every file is sealed before the first is written: a failure leaves the folder as it was.
   for (const s of sealed) writeFileAtomic(s.path, s.content, 0o644);
   return sealed.map((s) => s.path);

@@ -43,12 +43,17 @@ export function declaredSecret(platform: Platform, name: string): Secret {
   return found;
 }
 
+export interface FillOptions {
+  /** bcrypt cost of the hashes made. @default BCRYPT_COST (lib/secrets/rules.ts) */
+  readonly bcryptCost?: number;
+}
+
 /**
  * Give every declared secret a value by its rule. Existing values are kept, except those named in
  * `rotate` (and the hashes made from a rotated password). Values in the store that the platform
  * no longer declares stay (`check` reports them as extra).
  */
-export function fillStore(platform: Platform, current: StoreData, rotate: ReadonlySet<string> = new Set()): FillResult {
+export function fillStore(platform: Platform, current: StoreData, rotate: ReadonlySet<string> = new Set(), options: FillOptions = {}): FillResult {
   const data = copy(current);
   const added: string[] = [];
   const rotated: string[] = [];
@@ -82,7 +87,7 @@ export function fillStore(platform: Platform, current: StoreData, rotate: Readon
         password = generateLoginPassword();
         data.passwords.set(secret.name, password);
       }
-      data.secrets.set(secret.name, bcryptHashBase64(password));
+      data.secrets.set(secret.name, bcryptHashBase64(password, options.bcryptCost));
     } else {
       if (had && !rotate.has(secret.name)) continue;
       data.secrets.set(secret.name, generateValue(secret));

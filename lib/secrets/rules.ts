@@ -10,6 +10,13 @@ import type { Secret } from '../model/secret.js';
  */
 export const BCRYPT_COST = 12;
 
+/**
+ * The lowest cost bcrypt takes: bcryptjs raises a lower one to 4 (genSaltSync), and Go's
+ * golang.org/x/crypto/bcrypt, which Caddy and ntfy verify with, accepts 4 to 31 (`MinCost = 4`,
+ * checkCost in bcrypt.go). Only the test suite makes hashes this cheap (SecretsIo.bcryptCost).
+ */
+export const BCRYPT_MIN_COST = 4;
+
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const LOWER_ALPHANUMERIC = 'abcdefghijklmnopqrstuvwxyz0123456789';
 const HEX = '0123456789abcdef';
@@ -20,10 +27,14 @@ function random(alphabet: string, length: number): string {
   return out;
 }
 
-/** A bcrypt hash of `password`, base64-encoded as the platform's consumers read it (see SecretGenerator `bcrypt`). */
-export function bcryptHashBase64(password: string): string {
+/**
+ * A bcrypt hash of `password`, base64-encoded as the platform's consumers read it (see SecretGenerator
+ * `bcrypt`). The cost is written into the hash (`$2a$12$...`), and every check reads it from there.
+ */
+export function bcryptHashBase64(password: string, cost: number = BCRYPT_COST): string {
+  if (!Number.isInteger(cost) || cost < BCRYPT_MIN_COST || cost > 31) throw new Error(`bcrypt cost ${cost}: must be a whole number from ${BCRYPT_MIN_COST} to 31`);
   // golang.org/x/crypto/bcrypt (Caddy, ntfy) reads `$2a$`; for passwords under 72 bytes `$2a$` and `$2b$` hash alike.
-  const salt = bcrypt.genSaltSync(BCRYPT_COST).replace(/^\$2b\$/, '$2a$');
+  const salt = bcrypt.genSaltSync(cost).replace(/^\$2b\$/, '$2a$');
   const value = Buffer.from(bcrypt.hashSync(password, salt), 'utf8').toString('base64');
   matched.set(`${value}\u0000${password}`, true);
   return value;
