@@ -5,11 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PROFILE_NAMES, PROFILES } from '../lib/config/profiles.js';
-// Before charts/: the service registry must finish loading before a service module that reaches it
-// through a cycle (charts/service-workload -> lib/services/prometheus -> lib/services/backup ->
-// lib/services/registry); entered from charts/ first, the registry runs while prometheus is half-loaded.
-import { fixtureNames, inlineConfig, loadFixture } from './support/render.js';
 import { rolloutSurgePods, workloadKind } from '../charts/service-workload.js';
+import { fixtureNames, inlineConfig, loadFixture } from './support/render.js';
 import { renderK3sTree, podSpec, type AnyObject, type K3sTree } from './support/k3s.js';
 import { apiServerProblems } from './support/k8s-validation.js';
 import { podDemand, quotaOf, quotaUsage, simulateBootstrap } from './support/argocd-waves.js';
