@@ -28,8 +28,9 @@ export interface ImageBuild {
   /** The upstream code the Dockerfile builds, at a pinned tag or commit (an ARG in the Dockerfile). */
   readonly upstream: { readonly repo: string; readonly ref: string; readonly arg: string };
   /**
-   * sha256 over the context (each file's name, NUL, content, NUL, by name): a change to the
-   * Dockerfile or server must come with a new image tag, or hosts keep running the old build.
+   * sha256 over the context (each file's name, NUL, content, NUL, by name in code-unit order, the
+   * same on every machine): a change to the Dockerfile or server must come with a new image tag, or
+   * hosts keep running the old build.
    * test/images.test.ts recomputes it.
    */
   readonly contextSha256: string;

@@ -30,7 +30,7 @@ export const cogvideox = defineService({
   build: {
     sources: ['video-server', 'cogvideox'],
     upstream: { repo: 'THUDM/CogVideo', ref: 'e519eced782c08db81f45e5eb40baa45958087ae', arg: 'COGVIDEO_COMMIT' },
-    contextSha256: '7abd9e475891b0dfa332ec628018d8e1b203504e583e07e6dd17671f6706615b',
+    contextSha256: '1faa6e032170d7d1d5882fb3005e6e386099b9ee792f689c518044080e9f345b',
   },
   stack: 'video',
   zone: 'gpu',

@@ -26,7 +26,7 @@ export const mochi = defineService({
   build: {
     sources: ['video-server', 'mochi'],
     upstream: { repo: 'genmoai/mochi', ref: '0c86aebf386e6622deadfb47ff1996878cefc0ac', arg: 'MOCHI_COMMIT' },
-    contextSha256: '4ca833ed15f632d2e4d474b4439f82b24400d9cc9bc172322bc69ca34af248ea',
+    contextSha256: 'a8b649e03df3d303577d236ff4b037c491869c7ef400fab5e80c374a0e63dace',
   },
   stack: 'video',
   zone: 'gpu',
