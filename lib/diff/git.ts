@@ -14,6 +14,8 @@ export class DiffError extends Error {
 
 /** The programs running now: a signal that ends the run ends them first (see scratchFolder). */
 const running = new Set<ChildProcess>();
+/** Set when a signal is ending the run: the steps still awaiting start no new program. */
+let ending = false;
 
 /**
  * Run a program to its end: its exit code and its output, as it wrote it. It leads a process group of
@@ -21,6 +23,8 @@ const running = new Set<ChildProcess>();
  */
 function run(command: string, args: readonly string[], cwd: string, env?: NodeJS.ProcessEnv): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   return new Promise((done, fail) => {
+    // The step after a killed one must not start a program that writes into the folder being removed.
+    if (ending) return fail(new DiffError('ended by a signal'));
     const child = spawn(command, args, { cwd, env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     running.add(child);
     child.on('close', () => running.delete(child));
@@ -104,10 +108,20 @@ function scratchFolder(): { dir: string; dispose: () => void; alsoRemove: (path:
   const dir = mkdtempSync(join(tmpdir(), 'platform-diff-'));
   const paths = [dir];
   const remove = () => {
-    for (const path of paths) rmSync(path, { recursive: true, force: true });
+    // A program ended a moment ago may still have a write in flight (a grandchild of the build
+    // outlives its parent by a few milliseconds): rmSync retries ENOTEMPTY/EBUSY with a backoff, and
+    // a folder that still cannot go is said in one line, never a stack trace on the way out.
+    for (const path of paths) {
+      try {
+        rmSync(path, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
+      } catch (error) {
+        process.stderr.write(`platform diff: could not remove ${path}: ${(error as Error).message}\n`);
+      }
+    }
   };
   const onSignal = async (signal: NodeJS.Signals) => {
     for (const signal of ENDING_SIGNALS) process.off(signal, onSignal);
+    ending = true;
     const children = [...running].filter((c) => c.exitCode === null && c.signalCode === null);
     const ended = Promise.all(children.map((c) => new Promise((done) => c.once('close', done))));
     const within = (ms: number) => Promise.race([ended, new Promise((done) => setTimeout(done, ms))]);
