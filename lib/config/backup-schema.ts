@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /*
  * `backup:` of platform.yaml. A schedule is cron syntax (five fields, numbers only), checked here

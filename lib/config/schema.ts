@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { SERVICE_NAME_KEYS as SERVICE_NAMES } from '../services/registry.js';
 import { backupSchema } from './backup-schema.js';
 
