@@ -120,7 +120,7 @@ async function resticEach(repo: string, runs: string[][], atOnce = 6): Promise<R
     while (next < runs.length) {
       const i = next++;
       results[i] = await new Promise<Run>((done) => {
-        // stdin closed: with an open pipe there, restic waits on it (about 1.5 s a run).
+        // stdin closed, as under spawnSync and cron: with a pipe left open there, these runs took seconds each.
         const child = spawn('restic', ['-r', repo, ...(runs[i] as string[])], { env: resticEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
         let stdout = '';
         let stderr = '';
