@@ -50,7 +50,8 @@ for (const count of values.apps.split(',').filter(Boolean).map(Number)) {
   });
 }
 // Exit 0 = no change, as kubectl diff. HEAD's code must be the build's (a clean tree, built): with
-// other code the base is checked out and built in a worktree, which is a different case.
+// other code the base is written to a scratch folder and built there (or its build reused from
+// .git/platform-diff/builds), which is a different case.
 if (!values['no-diff']) cases.push({ name: 'diff --base HEAD (no change)', args: [cli, 'diff', '--base', 'HEAD'], cwd: root, ok: [0], target: { seconds: 2 } });
 
 /** One timed run: wall milliseconds and peak RSS in MB. */
