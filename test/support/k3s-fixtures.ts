@@ -1,13 +1,7 @@
-import { loadFixture } from './render.js';
+import { deepFreeze, loadFixture } from './render.js';
 import { renderK3sTree, type K3sTree } from './k3s.js';
 
 const trees = new Map<string, Promise<K3sTree>>();
-
-function deepFreeze(value: unknown): void {
-  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
-  Object.freeze(value);
-  for (const inner of Object.values(value)) deepFreeze(inner);
-}
 
 /**
  * The k3s tree of the reference platform (`reference`) or of a valid fixture, rendered once per
