@@ -6,7 +6,6 @@ import { dirname, join } from 'node:path';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 
 import { ComposeResolver } from '../lib/compose/resolver.js';
 import { composeConfigName } from '../lib/compose/service.js';
@@ -16,7 +15,7 @@ import { HOST_NETWORK_ADDRESS_ENV } from '../lib/model/service.js';
 import { Secret } from '../lib/model/secret.js';
 import { render } from '../lib/synth.js';
 import { MissingRequiredError, parseDotenv, substitute } from './support/compose-interpolation.js';
-import { coolifyRawDeploy, coolifyServiceDeploy, envLine, type CoolifyVariable, type DeployedService } from './support/coolify.js';
+import { coolifyRawDeploy, coolifyServiceDeploy, parseCompose, envLine, type CoolifyVariable, type DeployedService } from './support/coolify.js';
 import { fixtureNames, inlineConfig, loadFixture } from './support/render.js';
 import { toolAvailable } from './support/tools.js';
 
@@ -85,7 +84,7 @@ describe.each(configs)('$name, Coolify flavour deployed raw', ({ load }) => {
 
   // 1. Secrets with `$` survive, and no value is written into the compose file.
   it.each(each)('%s: every secret reaches its container byte for byte, and none is in the compose file', (_dir, { unit, text, variables, deployed }) => {
-    const written = parse(text) as { services: Record<string, DeployedService> };
+    const written = parseCompose(text);
     for (const service of unit.services) {
       const env = (deployed.compose.services[service.name] as DeployedService).environment ?? {};
       for (const [key, value] of Object.entries(service.env)) {

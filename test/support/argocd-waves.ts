@@ -14,6 +14,7 @@ import type { Manifest } from '../../charts/output-chart.js';
 import type { K3sTree, AnyObject } from './k3s.js';
 import { apiServerProblems } from './k8s-validation.js';
 import { compareText } from '../../lib/output/order.js';
+import { deepFreeze, RenderCache } from './render.js';
 
 /** health.go: HealthStatusCode order, best to worst (IsWorse). */
 const HEALTH_ORDER = ['Healthy', 'Suspended', 'Progressing', 'Missing', 'Degraded', 'Unknown'] as const;
@@ -99,6 +100,12 @@ export function quotaUsage(d: PodDemand): Record<string, number> {
 
 const EPSILON = 1e-6;
 
+/**
+ * Each file's object, parsed once per text and frozen: every case and variant bootstraps the same
+ * rendered files (a test that changes one gets its own entry), and the simulation only reads them.
+ */
+const parsedFiles = new RenderCache<Manifest>(4096);
+
 /** Objects of one Application: the files under its folder. */
 function objectsOf(tree: K3sTree, app: AnyObject): Manifest[] | 'helm' {
   const source = app.spec.source;
@@ -117,7 +124,7 @@ function objectsOf(tree: K3sTree, app: AnyObject): Manifest[] | 'helm' {
   }
   const objects: Manifest[] = [];
   for (const [path, content] of tree.files) {
-    if (path.startsWith(prefix) && path.endsWith('.yaml')) objects.push(parse(content) as Manifest);
+    if (path.startsWith(prefix) && path.endsWith('.yaml')) objects.push(parsedFiles.get(content, () => deepFreeze(parse(content) as Manifest)));
   }
   return objects;
 }

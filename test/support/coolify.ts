@@ -6,6 +6,7 @@
  */
 import { parse, stringify } from 'yaml';
 import { interpolate, parseDotenv } from './compose-interpolation.js';
+import { deepFreeze, RenderCache } from './render.js';
 
 /** A variable as saved in the application's Environment Variables. */
 export interface CoolifyVariable {
@@ -46,53 +47,84 @@ export function envLine(key: string, variable: CoolifyVariable): string {
   return `${key}=${value}`;
 }
 
+/** What Coolify writes for a compose file, before any variable is read: the same for every deploy of it. */
+interface RawRewrite {
+  readonly raw: { services: Record<string, DeployedService> } & Record<string, unknown>;
+  readonly written: string;
+}
+
+/**
+ * Deploys of the same file are common (every unit of every config, and again once per required
+ * variable left empty), and parsing the YAML is most of a deploy's cost: the rewrite of each text
+ * is made once and frozen, and each whole deployment once per (text, variables, application).
+ * Callers only read a deployment; the freeze makes any attempt to change one throw.
+ */
+const parsed = new RenderCache<unknown>(256);
+const rewrites = new RenderCache<RawRewrite>(256);
+
+/** `composeText` parsed, once per text, frozen: read it, or `structuredClone` it to change it. */
+export function parseCompose(composeText: string): Readonly<{ services: Record<string, DeployedService> } & Record<string, unknown>> {
+  return parsed.get(composeText, () => deepFreeze(parse(composeText))) as { services: Record<string, DeployedService> } & Record<string, unknown>;
+}
+const deployments = new RenderCache<RawDeployment>(512);
+
+function rawRewrite(composeText: string, applicationId: number): RawRewrite {
+  return rewrites.get(`${applicationId}\u0000${composeText}`, () => {
+    // app/Models/Application.php loadComposeFile, lines 2198-2200: the file from Git becomes
+    // docker_compose_raw and is parsed once by applicationParser.
+    const raw = structuredClone(parseCompose(composeText)) as RawRewrite['raw'];
+
+    // bootstrap/helpers/parsers.php lines 1515-1534: applicationParser rewrites docker_compose_raw
+    // without `content`, `isDirectory`, `is_directory` on long-syntax volumes (Yaml::dump keeps the rest).
+    for (const service of Object.values(raw.services)) {
+      for (const volume of service.volumes ?? []) {
+        if (typeof volume === 'object') {
+          delete volume.content;
+          delete volume.isDirectory;
+          delete volume.is_directory;
+        }
+      }
+    }
+
+    // app/Jobs/ApplicationDeploymentJob.php lines 685-687: raw mode calls oldRawParser and deploys
+    // docker_compose_raw; lines 696-702 (env_file: .env on every service) are the parsed mode only.
+    // app/Models/Application.php oldRawParser, lines 2072-2082: three labels per service, nothing else.
+    for (const service of Object.values(raw.services)) {
+      const labels = [...(service.labels ?? [])];
+      for (const label of ['coolify.managed=true', `coolify.applicationId=${applicationId}`, 'coolify.type=application']) {
+        if (!labels.includes(label)) labels.push(label);
+      }
+      service.labels = labels;
+    }
+    return deepFreeze({ raw, written: stringify(raw) });
+  });
+}
+
 /**
  * Deploy `composeText` as Coolify 4.3.11 does for a raw-compose application, with `variables` set in
  * its Environment Variables. Throws what `docker compose` would refuse with (a required variable
- * without a value).
+ * without a value). The deployment is frozen (see `deployments`).
  */
 export function coolifyRawDeploy(composeText: string, variables: Readonly<Record<string, CoolifyVariable>>, applicationId = 1): RawDeployment {
-  // app/Models/Application.php loadComposeFile, lines 2198-2200: the file from Git becomes
-  // docker_compose_raw and is parsed once by applicationParser.
-  const raw = parse(composeText) as { services: Record<string, DeployedService> } & Record<string, unknown>;
+  const key = [applicationId, JSON.stringify(Object.entries(variables).map(([k, v]) => [k, v.value, v.literal === true])), composeText].join('\u0000');
+  return deployments.get(key, () => {
+    const { raw, written } = rawRewrite(composeText, applicationId);
 
-  // bootstrap/helpers/parsers.php lines 1515-1534: applicationParser rewrites docker_compose_raw
-  // without `content`, `isDirectory`, `is_directory` on long-syntax volumes (Yaml::dump keeps the rest).
-  for (const service of Object.values(raw.services)) {
-    for (const volume of service.volumes ?? []) {
-      if (typeof volume === 'object') {
-        delete volume.content;
-        delete volume.isDirectory;
-        delete volume.is_directory;
-      }
-    }
-  }
+    // ApplicationDeploymentJob.php generate_runtime_environment_variables, lines 1367-1376 and 1393-1395:
+    // SERVICE_NAME_<SERVICE> for each service, then every saved variable.
+    const lines = Object.keys(raw.services).map((name) => `SERVICE_NAME_${name.replace(/[-.]/g, '_').toUpperCase()}=${name}`);
+    for (const [key, variable] of Object.entries(variables)) lines.push(envLine(key, variable));
+    const envFile = lines.join('\n');
 
-  // app/Jobs/ApplicationDeploymentJob.php lines 685-687: raw mode calls oldRawParser and deploys
-  // docker_compose_raw; lines 696-702 (env_file: .env on every service) are the parsed mode only.
-  // app/Models/Application.php oldRawParser, lines 2072-2082: three labels per service, nothing else.
-  for (const service of Object.values(raw.services)) {
-    const labels = [...(service.labels ?? [])];
-    for (const label of ['coolify.managed=true', `coolify.applicationId=${applicationId}`, 'coolify.type=application']) {
-      if (!labels.includes(label)) labels.push(label);
-    }
-    service.labels = labels;
-  }
-
-  // ApplicationDeploymentJob.php generate_runtime_environment_variables, lines 1367-1376 and 1393-1395:
-  // SERVICE_NAME_<SERVICE> for each service, then every saved variable.
-  const lines = Object.keys(raw.services).map((name) => `SERVICE_NAME_${name.replace(/[-.]/g, '_').toUpperCase()}=${name}`);
-  for (const [key, variable] of Object.entries(variables)) lines.push(envLine(key, variable));
-  const envFile = lines.join('\n');
-
-  // ApplicationDeploymentJob.php lines 848-850: `docker compose --env-file <workdir>/.env
-  // --project-directory <workdir> -f <workdir>/docker-compose.yaml up -d`. Compose reads the .env
-  // (dotenv rules) and interpolates every value of the file with it.
-  const env = parseDotenv(envFile);
-  const compose = interpolate(raw, (name) => env.get(name)) as RawDeployment['compose'];
-  // Compose starts a service with `profiles` only when one of them is enabled; no --profile is passed.
-  const started = startedWithoutProfiles(compose);
-  return { written: stringify(raw), envFile, compose, started };
+    // ApplicationDeploymentJob.php lines 848-850: `docker compose --env-file <workdir>/.env
+    // --project-directory <workdir> -f <workdir>/docker-compose.yaml up -d`. Compose reads the .env
+    // (dotenv rules) and interpolates every value of the file with it.
+    const env = parseDotenv(envFile);
+    const compose = interpolate(raw, (name) => env.get(name)) as RawDeployment['compose'];
+    // Compose starts a service with `profiles` only when one of them is enabled; no --profile is passed.
+    const started = startedWithoutProfiles(compose);
+    return deepFreeze({ written, envFile, compose, started });
+  });
 }
 
 const startedWithoutProfiles = (compose: RawDeployment['compose']) =>
@@ -108,7 +140,7 @@ const startedWithoutProfiles = (compose: RawDeployment['compose']) =>
  * the tests show why.
  */
 export function coolifyServiceDeploy(composeText: string, variables: Readonly<Record<string, CoolifyVariable>>, uuid = 'k8s0c0olify0uuid'): RawDeployment {
-  const yaml = parse(composeText) as { services: Record<string, DeployedService>; networks?: Record<string, unknown> } & Record<string, unknown>;
+  const yaml = structuredClone(parseCompose(composeText)) as { services: Record<string, DeployedService>; networks?: Record<string, unknown> } & Record<string, unknown>;
   const topNetworks = { ...(yaml.networks ?? {}) };
   const workdir = `/data/coolify/services/${uuid}`;
   for (const service of Object.values(yaml.services)) {
