@@ -11,10 +11,9 @@
  */
 import { parse } from 'yaml';
 import type { Manifest } from '../../charts/output-chart.js';
-import type { K3sTree, AnyObject } from './k3s.js';
+import { manifestsOf, type K3sTree, type AnyObject } from './k3s.js';
 import { apiServerProblems } from './k8s-validation.js';
 import { compareText } from '../../lib/output/order.js';
-import { deepFreeze, RenderCache } from './render.js';
 
 /** health.go: HealthStatusCode order, best to worst (IsWorse). */
 const HEALTH_ORDER = ['Healthy', 'Suspended', 'Progressing', 'Missing', 'Degraded', 'Unknown'] as const;
@@ -100,12 +99,6 @@ export function quotaUsage(d: PodDemand): Record<string, number> {
 
 const EPSILON = 1e-6;
 
-/**
- * Each file's object, parsed once per text and frozen: every case and variant bootstraps the same
- * rendered files (a test that changes one gets its own entry), and the simulation only reads them.
- */
-const parsedFiles = new RenderCache<Manifest>(4096);
-
 /** Objects of one Application: the files under its folder. */
 function objectsOf(tree: K3sTree, app: AnyObject): Manifest[] | 'helm' {
   const source = app.spec.source;
@@ -124,7 +117,11 @@ function objectsOf(tree: K3sTree, app: AnyObject): Manifest[] | 'helm' {
   }
   const objects: Manifest[] = [];
   for (const [path, content] of tree.files) {
-    if (path.startsWith(prefix) && path.endsWith('.yaml')) objects.push(parsedFiles.get(content, () => deepFreeze(parse(content) as Manifest)));
+    if (!path.startsWith(prefix) || !path.endsWith('.yaml')) continue;
+    // One object per file, parsed once per text and frozen (manifestsOf): the simulation only reads
+    // it, and a file a test changed is a new text. Anything but one document is refused as `parse` does.
+    const parsed = manifestsOf(content);
+    objects.push(parsed.length === 1 ? (parsed[0] as Manifest) : (parse(content) as Manifest));
   }
   return objects;
 }

@@ -1,3 +1,4 @@
+import { parseAllDocuments } from 'yaml';
 import type { Manifest } from '../../charts/output-chart.js';
 import { referenceConfig, type LoadedConfig } from '../../lib/config/load.js';
 import { buildPlatform, renderK3s } from '../../lib/synth.js';
@@ -30,14 +31,24 @@ interface K3sRender {
 /** k3s renders of the same config, shared by the test files of a worker (see RenderCache in render.ts). */
 const k3sRenders = new RenderCache<Promise<K3sRender>>(16);
 
+/**
+ * Most files are the same text in every config (a namespace, a service every profile has): each text
+ * is parsed once per worker, frozen, and shared by every render that has it and by the ArgoCD model.
+ */
+const parsedFiles = new RenderCache<readonly Manifest[]>(8192);
+
+/** The objects of one rendered YAML file, parsed once per text and frozen (read them, or clone them). */
+export function manifestsOf(content: string): readonly Manifest[] {
+  return parsedFiles.get(content, () => deepFreeze(parseAllDocuments(content).map((doc) => doc.toJS() as Manifest)));
+}
+
 async function renderK3sOnce(loaded: LoadedConfig): Promise<K3sRender> {
   const { output } = await renderK3s(loaded);
   const files = new Map(output.files.map((f) => [f.path, f.content]));
-  const { parseAllDocuments } = await import('yaml');
   const objects: Manifest[] = [];
   for (const [path, content] of files) {
     if (!path.endsWith('.yaml')) continue;
-    for (const doc of parseAllDocuments(content)) objects.push(doc.toJS() as Manifest);
+    objects.push(...manifestsOf(content));
   }
   return { files, objects: deepFreeze(objects), notes: deepFreeze(output.notes ?? []) };
 }
