@@ -121,33 +121,79 @@ describe('command-line misuse: one line, exit 2, no stack trace', () => {
     ['--config naming a missing file', ['synth', '--config', join(scratch, 'nope.yaml')], /cannot read the config: no such file/],
   ];
   // In-process: the same main as the built command (the exit status of a real process is checked
-  // by the FIFO, alias-bomb and disk-fault cases, and by cli.test.ts).
+  // by the FIFO and alias-bomb cases, and by cli.test.ts).
   it.each(cases)('%s', async (_name, args, pattern) => {
     const { exitCode: code, stderr } = await platformInProcess(args);
     expectOneLineError({ code, stderr }, pattern);
   });
 
-  /** Run the CLI with one fs call failing as the kernel would (read-only disk, full disk, no permission). */
-  function cliWithFault(code: string, call: string, args: string[]) {
+  type Fault = { name: string; code: string; call: string; args: string[] };
+  const FAULTS: Fault[] = [
+    ...([
+      ['EROFS', 'mkdirSync'],
+      ['ENOSPC', 'writeFileSync'],
+      ['EPERM', 'mkdirSync'],
+      ['EACCES', 'linkSync'],
+    ] as const).map(([code, call]) => ({
+      name: `synth ${code}`,
+      code,
+      call,
+      // The Compose tree alone: the first write fails either way, and cdk8s need not load.
+      args: ['synth', '--target', 'compose', '--out', join(scratch, `fault-out-${code}`), '-q'],
+    })),
+    { name: 'init ENOSPC', code: 'ENOSPC', call: 'writeFileSync', args: ['init', '--out', join(scratch, 'fault-out-init.yaml')] },
+    { name: 'graph ENOSPC', code: 'ENOSPC', call: 'writeFileSync', args: ['graph', '--out', join(scratch, 'fault-out-graph.mmd')] },
+  ];
+
+  /**
+   * Run the built CLI once per fault, each with one fs call failing as the kernel would (read-only
+   * disk, full disk, no permission) for paths under its `fault-out` output, all in one child process
+   * (a Node start-up and a load of the CLI per fault was most of these tests' cost). Each run is a
+   * fresh evaluation of build/bin/platform.js (a distinct URL), whose main reads process.argv, writes
+   * its error to process.stderr (captured per run) and sets process.exitCode, read after each run.
+   */
+  let faultResults: { code: number | null; stderr: string }[] | undefined;
+  function cliWithFaults(): { code: number | null; stderr: string }[] {
+    if (faultResults) return faultResults;
     const script = `
       import fs from 'node:fs';
       import { syncBuiltinESMExports } from 'node:module';
-      const original = fs[${JSON.stringify(call)}];
-      fs[${JSON.stringify(call)}] = (...a) => {
-        if (String(a[0]).includes('fault-out')) {
-          const err = new Error(${JSON.stringify(code)} + ': simulated, ' + ${JSON.stringify(call)} + " '" + a[0] + "'");
-          Object.assign(err, { code: ${JSON.stringify(code)}, syscall: ${JSON.stringify(call)}, path: String(a[0]) });
-          throw err;
-        }
-        return original(...a);
-      };
+      import { pathToFileURL } from 'node:url';
+      const faults = ${JSON.stringify(FAULTS)};
+      let fault;
+      for (const call of new Set(faults.map((f) => f.call))) {
+        const original = fs[call];
+        fs[call] = (...a) => {
+          if (fault?.call === call && String(a[0]).includes('fault-out')) {
+            const err = new Error(fault.code + ': simulated, ' + call + " '" + a[0] + "'");
+            Object.assign(err, { code: fault.code, syscall: call, path: String(a[0]) });
+            throw err;
+          }
+          return original(...a);
+        };
+      }
       syncBuiltinESMExports();
-      process.argv = [process.argv[0], ${JSON.stringify(CLI)}, ...${JSON.stringify(args)}];
-      await import(${JSON.stringify(CLI)});
+      const results = [];
+      const write = process.stderr.write;
+      for (const [i, f] of faults.entries()) {
+        fault = f;
+        let stderr = '';
+        process.stderr.write = (chunk) => ((stderr += String(chunk)), true);
+        process.exitCode = undefined;
+        process.argv = [process.argv[0], ${JSON.stringify(CLI)}, ...f.args];
+        await import(pathToFileURL(${JSON.stringify(CLI)}).href + '?fault=' + i);
+        process.stderr.write = write;
+        results.push({ code: process.exitCode ?? 0, stderr });
+      }
+      process.exitCode = 0;
+      process.stdout.write(JSON.stringify(results));
     `;
     const result = spawnSync('node', ['--input-type=module', '-e', script], { cwd: scratch, encoding: 'utf8', timeout: 60_000 });
-    return { code: result.status, stderr: result.stderr, signal: result.signal };
+    expect([result.status, result.signal, result.stderr]).toEqual([0, null, '']);
+    faultResults = JSON.parse(result.stdout) as { code: number | null; stderr: string }[];
+    return faultResults;
   }
+  const faultResult = (name: string) => cliWithFaults()[FAULTS.findIndex((f) => f.name === name)] as { code: number | null; stderr: string };
 
   it.each([
     ['EROFS', 'mkdirSync', /the file system is read-only \(EROFS\)/],
@@ -155,16 +201,12 @@ describe('command-line misuse: one line, exit 2, no stack trace', () => {
     ['EPERM', 'mkdirSync', /operation not permitted \(EPERM\)/],
     ['EACCES', 'linkSync', /permission denied \(EACCES\)/],
   ])('synth on a disk that answers %s (%s)', (code, call, pattern) => {
-    const out = join(scratch, `fault-out-${code}`);
-    // The Compose tree alone: the first write fails either way, and cdk8s need not load in each child.
-    expectOneLineError(cliWithFault(code, call, ['synth', '--target', 'compose', '--out', out, '-q']), pattern);
+    expect(FAULTS.find((f) => f.name === `synth ${code}`)?.call).toBe(call);
+    expectOneLineError(faultResult(`synth ${code}`), pattern);
   });
 
-  it.each([
-    ['init', ['init', '--out', join(scratch, 'fault-out-init.yaml')]],
-    ['graph', ['graph', '--out', join(scratch, 'fault-out-graph.mmd')]],
-  ])('%s --out on a full disk', (_name, args) => {
-    expectOneLineError(cliWithFault('ENOSPC', 'writeFileSync', args), /no space left on the device \(ENOSPC\)/);
+  it.each(['init', 'graph'])('%s --out on a full disk', (name) => {
+    expectOneLineError(faultResult(`${name} ENOSPC`), /no space left on the device \(ENOSPC\)/);
   });
 });
 
@@ -439,10 +481,11 @@ describe('atomic swap: <out>/compose is a real folder holding the whole old or t
   }, 600_000);
 
   it('an unchanged re-run changes nothing on disk, not even a lock file left behind', () => {
+    // In this process: the writer a child runs (a real process's runs are checked above and below).
     const out = join(scratch, 'unchanged');
-    expect(writeInChild(out, 'old', 0).code).toBe(0);
+    writeTree(out, 'compose', versionTree('old', 7));
     const before = lstatSync(join(out, 'compose/a/file-0.txt'));
-    expect(writeInChild(out, 'old', 0).code).toBe(0);
+    writeTree(out, 'compose', versionTree('old', 7));
     expect(lstatSync(join(out, 'compose/a/file-0.txt')).ino).toBe(before.ino);
     expect(readdirSync(out)).toEqual(['compose']);
   });
@@ -637,16 +680,26 @@ const REFERENCE_ZONES = {
   monitoring: { vlan: 50, subnet: '10.0.50.0/24', isolated: true },
 };
 
-/** Stub commands the rendered scripts call; everything else they run is the real shell. */
-function stubBin(): string {
+/** The commands the rendered scripts call that are stubbed; everything else they run is the real shell and tools. */
+const STUBBED = ['docker', 'kubectl', 'kubeseal', 'ollama', 'apk', 'aria2c', 'wget', 'curl', 'python3', 'pip', 'git', 'huggingface-cli'];
+/** What each stub does: `docker network inspect` fails so networks.sh takes its create branch; kubectl prints a manifest. */
+const stubBody = (end: 'exit' | 'return') => `if [ "$1 $2" = "network inspect" ]; then ${end} 1; fi; if [ "$1" = create ]; then echo "kind: Secret"; fi; ${end} 0`;
+
+/**
+ * Stub commands for the rendered scripts: an executable per command in a folder put first on PATH,
+ * and the same stubs as shell functions in `functions.sh`, which the script runner loads before the
+ * script so that a stubbed call costs a fork but no exec of a new shell (create-secrets.sh calls
+ * kubectl twice per Secret; an exec was most of each call's cost). A function is found before PATH;
+ * a call that bypasses functions (`exec`, `env`, `xargs`) and huggingface-cli (not a valid sh
+ * function name) still reach the executable, which does the same.
+ */
+function stubBin(): { bin: string; functions: string } {
   const bin = join(scratch, 'stub-bin');
   mkdirSync(bin, { recursive: true });
-  for (const name of ['docker', 'kubectl', 'kubeseal', 'ollama', 'apk', 'aria2c', 'wget', 'curl', 'python3', 'pip', 'git', 'huggingface-cli']) {
-    const path = join(bin, name);
-    // `docker network inspect` fails so networks.sh takes its create branch; kubectl prints a manifest.
-    writeFileSync(path, `#!/bin/sh\nif [ "$1 $2" = "network inspect" ]; then exit 1; fi\nif [ "$1" = create ]; then echo "kind: Secret"; fi\nexit 0\n`, { mode: 0o755 });
-  }
-  return bin;
+  for (const name of STUBBED) writeFileSync(join(bin, name), `#!/bin/sh\n${stubBody('exit')}\n`, { mode: 0o755 });
+  const functions = join(scratch, 'stub-functions.sh');
+  writeFileSync(functions, STUBBED.filter((name) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(name)).map((name) => `${name}() { ${stubBody('return')}; }\n`).join(''));
+  return { bin, functions };
 }
 
 /** `Kind/namespace/name` of each Kubernetes object among parsed documents. */
@@ -703,7 +756,7 @@ describe('generated hostile configs (seed 11): exit 0 with output that stays dat
   const CASES = Number(process.env.HOSTILE_CASES ?? 300);
   const timing = { render: 0, snapshot: 0, parse: 0, scripts: 0 };
   const configFile = 'platform.yaml';
-  const bin = stubBin();
+  const { bin, functions: stubFunctions } = stubBin();
   const tally = { rendered: 0, refused: 0, refusedBySynth: 0 };
   /** Kubernetes identities (kind/namespace/name) of each distinct k3s file content. */
   const identitiesOf = new Map<string, string[]>();
@@ -833,7 +886,12 @@ describe('generated hostile configs (seed 11): exit 0 with output that stays dat
       const secrets = [...new Set([...(previous['k3s/secrets/create-secrets.sh'] ?? '').matchAll(/^make_secret \S+ \S+ (\S+)$/gm)].map((m) => m[1] as string))];
       // Scripts that say they are bash (the backup jobs') are parsed and run by bash, the others by sh.
       const shellOf = (text: string) => (text.startsWith('#!/bin/bash') ? 'bash' : 'sh');
-      const driver = [...scripts, ...inline].map(({ path: s, text }) => `${shellOf(text)} -n '${s}' || echo "syntax: ${s}"; (cd '${scratch}' && ${shellOf(text)} '${s}' >/dev/null 2>&1 </dev/null)`).join('\n');
+      // Each runs in its own shell as `sh -c '. <stubs>; . "$0"' <file>`: the script's text read by
+      // the shell it names with $0 its own path (create-secrets.sh finds the repository from it), as
+      // `sh <file>` runs it, with the stubs loaded as functions first.
+      const driver = [...scripts, ...inline]
+        .map(({ path: s, text }) => `${shellOf(text)} -n '${s}' || echo "syntax: ${s}"; (cd '${scratch}' && ${shellOf(text)} -c '. "${stubFunctions}"; . "$0"' '${s}' >/dev/null 2>&1 </dev/null)`)
+        .join('\n');
       // No new script in this case: nothing to run (every script it has ran in an earlier case).
       if (driver !== '') {
         const ran = spawnSync('sh', ['-c', driver], {
