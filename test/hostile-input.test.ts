@@ -757,6 +757,15 @@ describe('generated hostile configs (seed 11): exit 0 with output that stays dat
   const timing = { render: 0, snapshot: 0, parse: 0, scripts: 0 };
   const configFile = 'platform.yaml';
   const { bin, functions: stubFunctions } = stubBin();
+  /** The command that runs one script with the stubs: see the runner's comment below. */
+  const runScript = (shell: string, path: string) => `${shell} -c 'cd "${scratch}" || exit; . "${stubFunctions}"; . "$0"' '${path}'`;
+
+  it('runs a script as sh <file> would, in the scratch folder, with the stubs as functions', () => {
+    const probe = join(scratch, 'probe.sh');
+    writeFileSync(probe, 'set -eu\necho "$0"\npwd\nkubectl create secret\ncommand -V kubectl | head -1\ndocker network inspect x || echo "inspect failed"\n');
+    const ran = spawnSync('sh', ['-c', runScript('sh', probe)], { encoding: 'utf8', env: { PATH: `${bin}:${process.env.PATH}` } });
+    expect([ran.status, ran.stderr, ran.stdout.split('\n')]).toEqual([0, '', [probe, scratch, 'kind: Secret', 'kubectl is a shell function', 'inspect failed', '']]);
+  });
   const tally = { rendered: 0, refused: 0, refusedBySynth: 0 };
   /** Kubernetes identities (kind/namespace/name) of each distinct k3s file content. */
   const identitiesOf = new Map<string, string[]>();
@@ -886,11 +895,11 @@ describe('generated hostile configs (seed 11): exit 0 with output that stays dat
       const secrets = [...new Set([...(previous['k3s/secrets/create-secrets.sh'] ?? '').matchAll(/^make_secret \S+ \S+ (\S+)$/gm)].map((m) => m[1] as string))];
       // Scripts that say they are bash (the backup jobs') are parsed and run by bash, the others by sh.
       const shellOf = (text: string) => (text.startsWith('#!/bin/bash') ? 'bash' : 'sh');
-      // Each runs in its own shell as `sh -c '. <stubs>; . "$0"' <file>`: the script's text read by
-      // the shell it names with $0 its own path (create-secrets.sh finds the repository from it), as
-      // `sh <file>` runs it, with the stubs loaded as functions first.
+      // Each runs in its own shell as `sh -c '...; . "$0"' <file>`: the script's text read by the
+      // shell with $0 its own path (create-secrets.sh finds the repository from it), as `sh <file>`
+      // runs it, after the shell moved to the scratch folder and loaded the stubs as functions.
       const driver = [...scripts, ...inline]
-        .map(({ path: s, text }) => `${shellOf(text)} -n '${s}' || echo "syntax: ${s}"; (cd '${scratch}' && ${shellOf(text)} -c '. "${stubFunctions}"; . "$0"' '${s}' >/dev/null 2>&1 </dev/null)`)
+        .map(({ path: s, text }) => `${shellOf(text)} -n '${s}' || echo "syntax: ${s}"; ${runScript(shellOf(text), s)} >/dev/null 2>&1 </dev/null`)
         .join('\n');
       // No new script in this case: nothing to run (every script it has ran in an earlier case).
       if (driver !== '') {
