@@ -73,10 +73,19 @@ function provision(passwords: Record<string, string> = PASSWORDS): ReturnType<ty
 
 /** psql as the superuser on `database`. */
 function asSuperuser(database: string, sql: string) {
-  const result = cluster.psql({ PGUSER: SUPERUSER, PGPASSWORD: PASSWORDS.PG_PASSWORD as string, PGDATABASE: database }, ['-v', 'ON_ERROR_STOP=1', '-c', sql]);
-  if (result.status !== 0) throw new Error(result.stderr);
-  return result.stdout.trim();
+  return asSuperuserEach(database, [sql])[0] as string;
 }
+
+/** Several commands in one psql session as the superuser, starting on `database` (`\connect` moves on); their rows, each command's own. */
+function asSuperuserEach(database: string, commands: string[]): string[] {
+  const answers = cluster.psqlEach({ PGUSER: SUPERUSER, PGPASSWORD: PASSWORDS.PG_PASSWORD as string, PGDATABASE: database }, commands);
+  const refused = answers.findIndex((answer) => answer.failed || answer.stderr !== '');
+  if (refused !== -1) throw new Error(`${commands[refused]}: ${answers[refused]?.stderr}`);
+  return answers.map((answer) => answer.stdout);
+}
+
+/** psql's meta-command that opens a new connection to `database` with the session's environment (PGUSER, PGPASSWORD), even after a refused one. */
+const connectTo = (database: string) => `\\connect -reuse-previous=off dbname=${database}`;
 
 /** An app's rendered libpq environment (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD), pointed at the test server. */
 function appEnv(app: string, passwords: Record<string, string> = PASSWORDS): Record<string, string> {
@@ -92,8 +101,7 @@ describe.skipIf(!enabled)('Postgres provisioning on a real Postgres', () => {
     cluster = await startCluster(SUPERUSER, PASSWORDS.PG_PASSWORD as string);
     if (!existsSync(join(cluster.shareDir, 'extension', 'vector.control'))) extension = 'citext';
     // What an earlier deploy left behind: LiteLLM's database made by init.sql, its tables created as the superuser.
-    asSuperuser('postgres', 'CREATE DATABASE litellm');
-    asSuperuser('litellm', 'CREATE TABLE "LiteLLM_SpendLogs" (id serial PRIMARY KEY, spend numeric); INSERT INTO "LiteLLM_SpendLogs" (spend) VALUES (1.5)');
+    asSuperuserEach('postgres', ['CREATE DATABASE litellm', connectTo('litellm'), 'CREATE TABLE "LiteLLM_SpendLogs" (id serial PRIMARY KEY, spend numeric); INSERT INTO "LiteLLM_SpendLogs" (spend) VALUES (1.5)']);
   }, 120_000);
   afterAll(() => {
     cluster?.stop();
@@ -117,40 +125,54 @@ describe.skipIf(!enabled)('Postgres provisioning on a real Postgres', () => {
   it('gives each client a login role that owns its database and is not superuser', () => {
     for (const client of CLIENTS) {
       const env = { PGUSER: client, PGPASSWORD: passwordOf(client), PGDATABASE: client };
-      const who = cluster.psql(env, ['-c', 'SELECT current_user, current_database(), r.rolsuper, r.rolcreaterole, r.rolcreatedb FROM pg_roles r WHERE r.rolname = current_user']);
-      expect(who.status, who.stderr).toBe(0);
-      expect(who.stdout.trim(), client).toBe(`${client}|${client}|f|f|f`);
-      expect(cluster.psql(env, ['-c', 'CREATE ROLE intruder']).stderr).toMatch(/permission denied/);
-      expect(cluster.psql(env, ['-c', 'CREATE DATABASE intruder']).stderr).toMatch(/permission denied/);
+      // One session per client (psqlEach throws if the login fails): each statement is answered on its own.
+      const [who, role, database] = cluster.psqlEach(env, [
+        'SELECT current_user, current_database(), r.rolsuper, r.rolcreaterole, r.rolcreatedb FROM pg_roles r WHERE r.rolname = current_user',
+        'CREATE ROLE intruder',
+        'CREATE DATABASE intruder',
+      ]);
+      expect(who?.failed, who?.stderr).toBe(false);
+      expect(who?.stdout, client).toBe(`${client}|${client}|f|f|f`);
+      expect(role?.failed).toBe(true);
+      expect(role?.stderr).toMatch(/permission denied/);
+      expect(database?.failed).toBe(true);
+      expect(database?.stderr).toMatch(/permission denied/);
     }
   });
 
   it("refuses each client another client's database and the maintenance database", () => {
     for (const client of CLIENTS) {
-      for (const other of [...CLIENTS.filter((c) => c !== client), 'postgres']) {
-        const env = { PGUSER: client, PGPASSWORD: passwordOf(client), PGDATABASE: other };
-        const result = cluster.psql(env, ['-c', 'SELECT 1']);
-        expect(result.status, `${client} -> ${other}`).not.toBe(0);
-        expect(result.stderr).toContain(`permission denied for database "${other}"`);
-      }
+      const others = [...CLIENTS.filter((c) => c !== client), 'postgres'];
+      // One psql per client: it logs in to its own database, then each \connect is a new login as the client to another database.
+      const env = { PGUSER: client, PGPASSWORD: passwordOf(client), PGDATABASE: client };
+      const answers = cluster.psqlEach(env, ['SELECT current_database()', ...others.flatMap((other) => [connectTo(other), 'SELECT current_database()'])]);
+      expect(answers[0]?.stdout).toBe(client);
+      others.forEach((other, i) => {
+        const [connect, query] = [answers[1 + 2 * i], answers[2 + 2 * i]];
+        expect(connect?.stderr, `${client} -> ${other}`).toContain(`FATAL:  permission denied for database "${other}"`);
+        // Refused: psql is left with no connection, so nothing ran in `other`.
+        expect(query?.stdout, `${client} -> ${other}`).toBe('');
+        expect(query?.stderr).toBe('You are currently not connected to a database.');
+      });
     }
   });
 
   it('hands tables an earlier deploy made as the superuser to the client, rows untouched', () => {
     const env = { PGUSER: 'litellm', PGPASSWORD: PASSWORDS.PG_LITELLM_PASSWORD as string, PGDATABASE: 'litellm' };
-    expect(cluster.psql(env, ['-c', 'SELECT spend FROM "LiteLLM_SpendLogs"']).stdout.trim()).toBe('1.5');
-    const migrate = cluster.psql(env, ['-v', 'ON_ERROR_STOP=1', '-c', 'ALTER TABLE "LiteLLM_SpendLogs" ADD COLUMN model text; INSERT INTO "LiteLLM_SpendLogs" (spend) VALUES (2)']);
-    expect(migrate.status, migrate.stderr).toBe(0);
+    const [rows, migrate] = cluster.psqlEach(env, ['SELECT spend FROM "LiteLLM_SpendLogs"', 'ALTER TABLE "LiteLLM_SpendLogs" ADD COLUMN model text; INSERT INTO "LiteLLM_SpendLogs" (spend) VALUES (2)']);
+    expect(rows?.stdout).toBe('1.5');
+    expect(migrate?.failed, migrate?.stderr).toBe(false);
+    expect(migrate?.stderr).toBe('');
   });
 
   it('creates the vector extension only in the databases that ask for it', () => {
     expect(tree.service('homelab/data', 'postgres').image).toBe(PGVECTOR_IMAGE);
     const sql = tree.files.get('homelab/data/postgres-provision/provision.sql') as string;
     expect(sql.match(/CREATE EXTENSION IF NOT EXISTS "vector"/g)).toHaveLength(1);
-    for (const db of CLIENTS) {
-      const installed = asSuperuser(db, `SELECT count(*) FROM pg_extension WHERE extname = '${extension}'`);
-      expect(installed, db).toBe(db === 'api' ? '1' : '0');
-    }
+    const count = `SELECT count(*) FROM pg_extension WHERE extname = '${extension}'`;
+    // pg_extension is per database: one session that connects to each in turn.
+    const installed = asSuperuserEach('postgres', CLIENTS.flatMap((db) => [connectTo(db), count])).filter((_, i) => i % 2 === 1);
+    CLIENTS.forEach((db, i) => expect(installed[i], db).toBe(db === 'api' ? '1' : '0'));
   });
 
   it('sets a new password on the next run and stops taking the old one', () => {
@@ -169,8 +191,7 @@ describe.skipIf(!enabled)('Postgres provisioning on a real Postgres', () => {
 
   it('refuses a data directory initialised by a musl (Alpine) build until it is reindexed', () => {
     // What an Alpine-initialised cluster looks like in the catalog: a libc collation with no version.
-    asSuperuser('postgres', 'CREATE DATABASE legacy');
-    asSuperuser('postgres', "UPDATE pg_database SET datcollate = 'en_US.utf8', datcollversion = NULL WHERE datname = 'legacy'");
+    asSuperuserEach('postgres', ['CREATE DATABASE legacy', "UPDATE pg_database SET datcollate = 'en_US.utf8', datcollversion = NULL WHERE datname = 'legacy'"]);
     const refused = provision();
     expect(refused.status).not.toBe(0);
     expect(refused.stderr).toContain('databases legacy have no collation version');

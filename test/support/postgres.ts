@@ -24,8 +24,30 @@ export interface TestCluster {
   readonly path: string;
   /** psql as `user` with `password` (TCP, 127.0.0.1), extra environment and args. */
   psql(env: Record<string, string>, args: string[]): SpawnSyncReturns<string>;
+  /**
+   * Several commands in ONE psql session as the role and database in `env`, each answered on its
+   * own: a psql process costs a fork, an exec and a SCRAM login (a few ms of CPU each), so checks
+   * that need no session of their own share one. Each command is a `-c` of its own, as if run
+   * alone: SQL in its own transaction, or a meta-command such as `\connect db`. No ON_ERROR_STOP:
+   * a refused command is answered and the next one still runs. Throws if psql itself fails to start
+   * or log in (then no command ran).
+   */
+  psqlEach(env: Record<string, string>, commands: readonly string[]): PsqlAnswer[];
   stop(): void;
 }
+
+/** What one command of a `psqlEach` session printed. */
+export interface PsqlAnswer {
+  /** Its rows (psql -A -t), trimmed. */
+  readonly stdout: string;
+  /** Its errors and notices, trimmed. */
+  readonly stderr: string;
+  /** psql's ERROR variable after it: whether the last SQL command failed (a meta-command leaves it as it was). */
+  readonly failed: boolean;
+}
+
+/** Ends each command's output in a `psqlEach` session, on stdout (with psql's ERROR) and on stderr. */
+const ANSWER_END = '--platform-psql-answer-end--';
 
 /** The newest /usr/lib/postgresql/<major>/bin with initdb, or undefined. */
 export function postgresBinDir(): string | undefined {
@@ -176,6 +198,18 @@ export async function startCluster(superuser: string, superPassword: string): Pr
     shareDir,
     path,
     psql: (env, args) => psql(env, args),
+    psqlEach: (env, commands) => {
+      // \echo goes to stdout and \warn to stderr after every command, so both streams split into one part per command.
+      const args = commands.flatMap((command) => ['-c', command, '-c', `\\echo ${ANSWER_END} :ERROR`, '-c', `\\warn ${ANSWER_END}`]);
+      const result = psql(env, args);
+      // Before the session's first SQL command psql has no ERROR variable and echoes `:ERROR` as it is.
+      const out = result.stdout.split(new RegExp(`^${ANSWER_END} (true|false|:ERROR)\\n`, 'm'));
+      const err = result.stderr.split(`${ANSWER_END}\n`);
+      if (result.status !== 0 || out.length !== 2 * commands.length + 1 || err.length !== commands.length + 1) {
+        throw new Error(`psql session as ${env.PGUSER} on ${env.PGDATABASE} did not answer each of its ${commands.length} commands (exit ${result.status}): ${result.stderr}`);
+      }
+      return commands.map((_, i) => ({ stdout: (out[2 * i] as string).trim(), stderr: (err[i] as string).trim(), failed: out[2 * i + 1] === 'true' }));
+    },
     stop,
   };
 }
