@@ -280,10 +280,15 @@ describe.skipIf(!postgresAvailable())('n8n and langfuse on a real Postgres', () 
     const env = fill(tree.service('homelab/automation', 'n8n').environment ?? {});
     const pg = { PGUSER: env.DB_POSTGRESDB_USER!, PGPASSWORD: env.DB_POSTGRESDB_PASSWORD!, PGDATABASE: env.DB_POSTGRESDB_DATABASE! };
     expect(pg.PGPASSWORD).toBe(PASSWORDS.PG_N8N_PASSWORD);
-    const who = cluster.psql(pg, ['-c', 'SELECT current_user, current_database(), rolsuper FROM pg_roles WHERE rolname = current_user']);
-    expect(who.stdout.trim(), who.stderr).toBe('n8n|n8n|f');
-    expect(cluster.psql(pg, ['-v', 'ON_ERROR_STOP=1', '-c', 'CREATE TABLE workflow_entity (id text PRIMARY KEY)']).status).toBe(0);
-    expect(cluster.psql({ ...pg, PGDATABASE: 'langfuse' }, ['-c', 'SELECT 1']).stderr).toContain('permission denied for database "langfuse"');
+    // One psql session as n8n (psqlEach throws if its login fails); the last command is a new login as n8n to langfuse's database.
+    const [who, create, other] = cluster.psqlEach(pg, [
+      'SELECT current_user, current_database(), rolsuper FROM pg_roles WHERE rolname = current_user',
+      'CREATE TABLE workflow_entity (id text PRIMARY KEY)',
+      '\\connect -reuse-previous=off dbname=langfuse',
+    ]);
+    expect(who?.stdout, who?.stderr).toBe('n8n|n8n|f');
+    expect(create?.failed, create?.stderr).toBe(false);
+    expect(other?.stderr).toContain('permission denied for database "langfuse"');
   });
 
   it("langfuse logs in through the URL its entrypoint builds from the rendered parts, and may create tables", () => {
@@ -291,10 +296,10 @@ describe.skipIf(!postgresAvailable())('n8n and langfuse on a real Postgres', () 
     // web/entrypoint.sh: postgresql://${DATABASE_USERNAME}:${DATABASE_PASSWORD}@${DATABASE_HOST}/${DATABASE_NAME}
     const host = (env.DATABASE_HOST as string).replace(/^postgres:5432$/, `127.0.0.1:${cluster.port}`);
     const url = `postgresql://${env.DATABASE_USERNAME}:${env.DATABASE_PASSWORD}@${host}/${env.DATABASE_NAME}`;
-    const psql = (sql: string) => spawnSync('psql', ['-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', url, '-c', sql], { encoding: 'utf8', env: { PATH: cluster.path } });
-    const who = psql('SELECT current_user, current_database()');
-    expect(who.stdout.trim(), who.stderr).toBe('langfuse|langfuse');
-    expect(psql('CREATE TABLE traces (id text PRIMARY KEY)').status).toBe(0);
+    // One login through the URL for both statements: ON_ERROR_STOP makes the exit status say whether both ran.
+    const session = spawnSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', url, '-c', 'SELECT current_user, current_database()', '-c', 'CREATE TABLE traces (id text PRIMARY KEY)'], { encoding: 'utf8', env: { PATH: cluster.path } });
+    expect(session.stdout.trim(), session.stderr).toBe('langfuse|langfuse');
+    expect(session.status, session.stderr).toBe(0);
     // Why its password must be URL-safe: a hand-made one with / or @ breaks the URL it builds.
     const broken = url.replace(env.DATABASE_PASSWORD as string, 'pa/ss@word');
     expect(spawnSync('psql', ['-X', broken, '-c', 'SELECT 1'], { encoding: 'utf8', env: { PATH: cluster.path } }).status).not.toBe(0);

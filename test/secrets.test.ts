@@ -493,7 +493,7 @@ describe.skipIf(!postgresAvailable())('rotating a database password on a real Po
     const provision = (env: Map<string, string>) => {
       const filled = Object.fromEntries(Object.entries(job.environment ?? {}).map(([k, v]) => [k, String(v).replace(/\$\{([A-Z0-9_]+):\?\}/g, (_, n: string) => env.get(n) ?? '')]));
       const command = (job.command as string[]).map((a) => (a === PROVISION_SQL_PATH ? sql : a));
-      return spawnSync(command[0] as string, command.slice(1), { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...filled, PGHOST: '127.0.0.1', PGPORT: String(cluster.port) } });
+      return spawnSync(command[0] as string, command.slice(1), { encoding: 'utf8', env: { PATH: cluster.path, ...filled, PGHOST: '127.0.0.1', PGPORT: String(cluster.port) } });
     };
     const out = join(dir, 'dist');
     const dataEnv = () => parseDotenv(readFileSync(join(out, 'compose', 'homelab', 'data', '.env'), 'utf8'));

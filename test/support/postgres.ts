@@ -83,8 +83,12 @@ export async function freePort(): Promise<number> {
 /** The bootstrap superuser and a second superuser of the template data directory, renamed and dropped per cluster. */
 const TEMPLATE_SUPERUSER = 'platform_template_admin';
 const TEMPLATE_HELPER = 'platform_template_helper';
-/** How the template is made: part of its folder's name, so a change here never reuses an old one. */
-const INITDB_OPTIONS = ['-U', TEMPLATE_SUPERUSER, '--auth-host=scram-sha-256', '--auth-local=scram-sha-256', '--locale=C.UTF-8', '-E', 'UTF8'];
+/**
+ * How the template is made: part of its folder's name, so a change here never reuses an old one.
+ * --wal-segsize=1 (MB, the smallest initdb takes; the default is 16): the template's one WAL
+ * segment is copied for every cluster, and a test cluster writes a few MB of WAL at most.
+ */
+const INITDB_OPTIONS = ['-U', TEMPLATE_SUPERUSER, '--auth-host=scram-sha-256', '--auth-local=scram-sha-256', '--locale=C.UTF-8', '-E', 'UTF8', '--wal-segsize=1'];
 
 interface Template {
   readonly binDir: string;
@@ -103,12 +107,17 @@ function runAsOwner(asRoot: boolean, cwd: string, cmd: string, args: string[], i
   if (result.status !== 0) throw new Error(`${cmd} failed: ${result.stderr}${result.stdout}`);
 }
 
+let postgresIds: { uid: number; gid: number } | undefined;
+
 /** A folder the server's user owns (mode 0700): the tests may run as root, the server may not. */
 function ownedFolder(prefix: string, asRoot: boolean): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   if (asRoot) {
-    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
-    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+    postgresIds ??= {
+      uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim()),
+      gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim()),
+    };
+    const { uid, gid } = postgresIds;
     chownSync(dir, uid, gid);
     chmodSync(dir, 0o700);
   }
