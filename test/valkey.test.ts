@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,13 +44,35 @@ async function startValkey(password: string): Promise<Server> {
   // The image's entrypoint hands `valkey-server` its arguments; Debian's server is redis-server.
   const script = `${unescapeCompose(command[2] as string).replace('docker-entrypoint.sh valkey-server', 'redis-server')} --port ${port} --bind 127.0.0.1 --dir ${dir} --save ''`;
   const child = spawn('sh', ['-c', script], { env: { PATH: process.env.PATH, VALKEY_PASSWORD: password }, stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    const probe = spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' });
-    if (probe.stdout.includes('NOAUTH') || probe.stdout.includes('PONG')) return { port, process: child, dir };
-    await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 500; i++) {
+    if (await answersPing(port)) return { port, process: child, dir };
+    await new Promise((r) => setTimeout(r, 20));
   }
   child.kill();
   throw new Error('redis-server did not start');
+}
+
+/**
+ * Whether a server on 127.0.0.1:`port` answers PING (`+PONG`, or `-NOAUTH` when it wants a
+ * password), asked in-process in the protocol's inline form (`PING\r\n`, which redis-server and
+ * Valkey accept besides RESP arrays): polling start-up costs no redis-cli process per try.
+ */
+function answersPing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    let reply = '';
+    const done = (answered: boolean) => {
+      socket.destroy();
+      resolve(answered);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      reply += chunk.toString('utf8');
+      if (reply.includes('\r\n')) done(/^(\+PONG|-NOAUTH)/.test(reply));
+    });
+  });
 }
 
 function stop(server: Server | undefined): void {
@@ -71,6 +94,7 @@ describe.skipIf(!enabled)('Valkey on a real server (redis-server)', () => {
   let hexServer: Server;
   beforeAll(async () => {
     tree = renderTree(inlineConfig(CONFIG), 'plain');
+    // One after the other: the second asks for a free port once the first holds its own.
     server = await startValkey(PASSWORD);
     hexServer = await startValkey(HEX_PASSWORD);
   }, 60_000);
