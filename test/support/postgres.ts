@@ -7,7 +7,7 @@ import { join } from 'node:path';
 
 /**
  * A throwaway Postgres cluster from the Debian `postgresql` package, on 127.0.0.1 and a free port,
- * in a temp folder. initdb refuses to run as root (CI runs as root): then the server runs as the
+ * in a folder of its own on tmpfs or in the temp folder (see clusterRoot). initdb refuses to run as root (CI runs as root): then the server runs as the
  * package's `postgres` user through runuser. Logins go over TCP with SCRAM passwords, like a client
  * in another container. Each cluster is a copy of a data directory initdb made once (see
  * clusterTemplate), so it starts in a fraction of initdb's time and shares nothing with another cluster.
@@ -148,7 +148,7 @@ function ownedFolder(prefix: string, asRoot: boolean): string {
 
 /**
  * initdb is most of a cluster's start-up, so it runs once per machine and Postgres build: its data
- * directory, which no server ever runs in, is kept in the temp folder under a name made from the
+ * directory, which no server ever runs in, is kept beside the clusters (clusterRoot) under a name made from the
  * build and the options, and copied for every cluster. Each test file still gets a cluster of its
  * own that no other file has touched. Made in a folder of its own and renamed into place, so a
  * test process never sees a half-made one, and two processes making it at once both succeed.
