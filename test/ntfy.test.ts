@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -19,12 +19,23 @@ const tree = renderTree(undefined, 'plain');
 const ntfy = tree.service('homelab/monitoring', 'ntfy');
 const alertmanager = tree.service('homelab/monitoring', 'alertmanager');
 const scratch = mkdtempSync(join(tmpdir(), 'platform-ntfy-'));
-const cleanups: (() => void)[] = [];
-afterAll(() => {
-  cleanups.forEach((c) => c());
-  // A killed Alertmanager may still be closing files in its data folder: retry the removal.
+const cleanups: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  await Promise.all(cleanups.map((c) => c()));
   rmSync(scratch, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
+
+/**
+ * Stop a program and wait until it has exited: Alertmanager writes its silences and notification
+ * log into its data folder on SIGTERM, which under load outlasted the removal's retries.
+ */
+function stopped(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  child.kill('SIGTERM');
+  const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  return exited.finally(() => clearTimeout(killer));
+}
 
 describe('ntfy', () => {
   it('denies anonymous access and declares its users, access and token from secrets', () => {
@@ -80,7 +91,7 @@ describe('ntfy', () => {
       });
     });
     await new Promise<void>((r) => stub.listen(0, '127.0.0.1', r));
-    cleanups.push(() => stub.close());
+    cleanups.push(() => new Promise<void>((done) => stub.close(() => done())));
     const stubPort = (stub.address() as AddressInfo).port;
     const port = await new Promise<number>((resolve) => {
       const probe = createServer();
@@ -109,7 +120,7 @@ describe('ntfy', () => {
       `--web.listen-address=127.0.0.1:${port}`,
       '--cluster.listen-address=',
     ], { stdio: 'ignore' });
-    cleanups.push(() => am.kill());
+    cleanups.push(() => stopped(am));
     const alert = [{ labels: { alertname: 'TargetDown', node: 'rtx', severity: 'critical' }, annotations: { summary: 'node-exporter on rtx is not answering scrapes' } }];
     for (let i = 0; i < 100 && received.length === 0; i++) {
       await new Promise((r) => setTimeout(r, 200));
