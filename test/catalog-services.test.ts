@@ -107,12 +107,12 @@ describe('n8n on', () => {
       N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
       N8N_TEMPLATES_ENABLED: 'false',
     });
-    expect(n8n.healthcheck?.test).toEqual(['CMD', 'wget', '-q', '-O', '/dev/null', 'http://127.0.0.1:5678/healthz']);
+    expect((n8n.healthcheck as { test?: string[] } | undefined)?.test).toEqual(['CMD', 'wget', '-q', '-O', '/dev/null', 'http://127.0.0.1:5678/healthz']);
   });
 
   it('is routed at n8n.<domain> behind its own login (no basic auth, webhooks must reach it)', () => {
     const platform = buildPlatform(loaded());
-    const route = platform.routes.find((r) => r.service.name === 'n8n');
+    const route = platform.routes.find((r) => r.service?.name === 'n8n');
     expect(route).toMatchObject({ host: 'n8n', port: 5678 });
     const caddyfile = tree.files.get('homelab/edge/caddy/Caddyfile') ?? (tree.files.get('homelab/edge/compose.yaml') as string);
     const site = caddyfile.slice(caddyfile.indexOf('n8n.example.com {'));
@@ -129,7 +129,7 @@ describe('langfuse on', () => {
     expect(langfuse.image).toBe('langfuse/langfuse:2.95.12');
     expect(langfuse.volumes).toBeUndefined();
     expect((buildPlatform(loaded()).service('langfuse') as Service).runAsUid).toBe(1001);
-    expect(langfuse.healthcheck?.test).toEqual(['CMD', 'wget', '-q', '-O', '/dev/null', 'http://127.0.0.1:3000/api/public/health']);
+    expect((langfuse.healthcheck as { test?: string[] } | undefined)?.test).toEqual(['CMD', 'wget', '-q', '-O', '/dev/null', 'http://127.0.0.1:3000/api/public/health']);
   });
 
   it('gets its database as parts, never as a DATABASE_URL with the password in it', () => {
@@ -197,7 +197,7 @@ describe('langfuse on', () => {
   });
 
   it('is routed at langfuse.<domain> behind its own login', () => {
-    const route = buildPlatform(loaded()).routes.find((r) => r.service.name === 'langfuse');
+    const route = buildPlatform(loaded()).routes.find((r) => r.service?.name === 'langfuse');
     expect(route).toMatchObject({ host: 'langfuse', port: 3000 });
   });
 });

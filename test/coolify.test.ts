@@ -56,7 +56,7 @@ const configs: { name: string; load: () => LoadedConfig }[] = [
 const require = createRequire(import.meta.url);
 const composeSchema = JSON.parse(readFileSync(join(dirname(require.resolve('dclint/package.json')), 'schemas', 'compose.schema.json'), 'utf8')) as object;
 const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, validateSchema: false });
-addFormats(ajv);
+addFormats.default(ajv);
 const validateCompose = ajv.compile(composeSchema);
 
 // `$${NAME}` is Compose's escape: the container's shell reads it, Compose does not.

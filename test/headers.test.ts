@@ -12,7 +12,7 @@ describe('generated-file headers', () => {
     const compose = render(referenceConfig(), 'plain').files;
     const k3s = (await renderK3s(referenceConfig())).output.files;
     for (const file of [...compose, ...k3s]) expect(file.content, file.path).not.toMatch(/rendered by `platform synth` from platform\.yaml/i);
-    const byPath = new Map([...compose.map((f) => [`compose/${f.path}`, f.content] as const), ...k3s.map((f) => [`k3s/${f.path}`, f.content] as const)]);
+    const byPath = new Map<string, string>([...compose.map((f) => [`compose/${f.path}`, f.content] as const), ...k3s.map((f) => [`k3s/${f.path}`, f.content] as const)]);
     for (const path of ['compose/homelab/edge/caddy/Caddyfile', 'compose/homelab/monitoring/prometheus/prometheus.yml', 'compose/homelab/networks.sh', 'k3s/secrets/create-secrets.sh']) {
       expect(byPath.get(path)?.toLowerCase(), path).toContain(GENERATED_BY.toLowerCase());
     }

@@ -23,7 +23,7 @@ describe('Platform derived collections', () => {
       nodes: valkey.nodes,
       configPath: ['apps', 'probe'],
       description: 'a service added after the collections were read',
-      ports: [{ port: 8080 }],
+      ports: [{ name: 'http', port: 8080 }],
       healthCheck: { exec: ['true'], intervalSeconds: 10, timeoutSeconds: 5 },
     });
     expect(platform.stacks).toHaveLength(stacksBefore + 1);

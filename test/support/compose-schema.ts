@@ -17,7 +17,7 @@ export function composeSchemaValidator(): ValidateFunction {
     const schema = JSON.parse(readFileSync(join(dirname(require.resolve('dclint/package.json')), 'schemas', 'compose.schema.json'), 'utf8')) as object;
     // The spec names its draft-07 meta-schema by https URL, which Ajv does not know: skip meta-validation.
     const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, validateSchema: false });
-    addFormats(ajv);
+    addFormats.default(ajv);
     compiled = ajv.compile(schema);
   }
   return compiled;

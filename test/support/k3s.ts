@@ -77,7 +77,7 @@ export async function renderK3sTree(loaded: LoadedConfig = referenceConfig()): P
     files,
     objects,
     notes: [...rendered.notes],
-    find,
+    find: find as K3sTree['find'],
     get(kind, namespace, name) {
       const found = find(kind, namespace, name);
       if (!found) {
