@@ -1,11 +1,9 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { Ajv } from 'ajv';
-import addFormats from 'ajv-formats';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { composeSchemaValidator } from './support/compose-schema.js';
 
 import { ComposeResolver } from '../lib/compose/resolver.js';
 import { composeConfigName } from '../lib/compose/service.js';
@@ -53,11 +51,7 @@ const configs: { name: string; load: () => LoadedConfig }[] = [
   ...fixtureNames('valid').map((name) => ({ name: `fixture ${name}`, load: () => loadFixture('valid', name) })),
 ];
 
-const require = createRequire(import.meta.url);
-const composeSchema = JSON.parse(readFileSync(join(dirname(require.resolve('dclint/package.json')), 'schemas', 'compose.schema.json'), 'utf8')) as object;
-const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, validateSchema: false });
-addFormats.default(ajv);
-const validateCompose = ajv.compile(composeSchema);
+const validateCompose = composeSchemaValidator();
 
 // `$${NAME}` is Compose's escape: the container's shell reads it, Compose does not.
 const REFERENCE = /(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-+?][^}]*)?\}/g;
