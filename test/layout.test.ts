@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { stronglyConnected } from '../lib/model/start-order.js';
 import { compareText } from '../lib/output/order.js';
 
 /*
@@ -62,40 +63,6 @@ function valueImports(file: string, known: ReadonlySet<string>): string[] {
     .filter((path) => known.has(path));
 }
 
-/** Groups of modules that import each other in a circle (Tarjan's strongly connected components). */
-function importCycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
-  let next = 0;
-  const index = new Map<string, number>();
-  const low = new Map<string, number>();
-  const stack: string[] = [];
-  const onStack = new Set<string>();
-  const cycles: string[][] = [];
-  const visit = (v: string): void => {
-    index.set(v, next);
-    low.set(v, next);
-    next += 1;
-    stack.push(v);
-    onStack.add(v);
-    for (const w of graph.get(v) ?? []) {
-      if (!index.has(w)) {
-        visit(w);
-        low.set(v, Math.min(low.get(v) as number, low.get(w) as number));
-      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v) as number, index.get(w) as number));
-    }
-    if (low.get(v) !== index.get(v)) return;
-    const group: string[] = [];
-    let w: string;
-    do {
-      w = stack.pop() as string;
-      onStack.delete(w);
-      group.push(w);
-    } while (w !== v);
-    if (group.length > 1) cycles.push(group.sort());
-  };
-  for (const v of graph.keys()) if (!index.has(v)) visit(v);
-  return cycles;
-}
-
 describe('module graph', () => {
   it('has no import cycle: a module entered first would otherwise run one it needs half-loaded', () => {
     // The cycle this caught: services/prometheus -> configs/prometheus -> configs/backup-alerts ->
@@ -105,7 +72,9 @@ describe('module graph', () => {
     const files = ['lib', 'charts', 'stacks'].flatMap(sources);
     const known = new Set(files);
     const graph = new Map(files.map((file) => [file, valueImports(file, known)]));
-    expect(importCycles(graph)).toEqual([]);
-    expect(importCycles(new Map([['a.ts', ['b.ts']], ['b.ts', ['a.ts']], ['c.ts', []]]))).toEqual([['a.ts', 'b.ts']]);
+    // A group of more than one module is a cycle (stronglyConnected is the start order's own).
+    const cycles = (g: ReadonlyMap<string, readonly string[]>) => stronglyConnected([...g.keys()], g).filter((group) => group.length > 1);
+    expect(cycles(graph)).toEqual([]);
+    expect(cycles(new Map([['a.ts', ['b.ts']], ['b.ts', ['a.ts']], ['c.ts', []]]))).toEqual([['a.ts', 'b.ts']]);
   });
 });

@@ -104,15 +104,18 @@ export class StartOrder {
   }
 }
 
-/** Tarjan's algorithm; groups come out with every dependency's group before the dependant's. */
-function stronglyConnected(nodes: readonly Stack[], edges: Map<Stack, Set<Stack>>): Stack[][] {
+/**
+ * Tarjan's algorithm: the groups of nodes that reach each other (a node on no cycle is a group of
+ * one), every dependency's group before the dependant's, each group in the order of `nodes`.
+ */
+export function stronglyConnected<T>(nodes: readonly T[], edges: ReadonlyMap<T, Iterable<T>>): T[][] {
   let counter = 0;
-  const index = new Map<Stack, number>();
-  const low = new Map<Stack, number>();
-  const stack: Stack[] = [];
-  const onStack = new Set<Stack>();
-  const groups: Stack[][] = [];
-  const visit = (v: Stack) => {
+  const index = new Map<T, number>();
+  const low = new Map<T, number>();
+  const stack: T[] = [];
+  const onStack = new Set<T>();
+  const groups: T[][] = [];
+  const visit = (v: T) => {
     index.set(v, counter);
     low.set(v, counter);
     counter += 1;
@@ -127,10 +130,10 @@ function stronglyConnected(nodes: readonly Stack[], edges: Map<Stack, Set<Stack>
       }
     }
     if (low.get(v) === index.get(v)) {
-      const group: Stack[] = [];
-      let w: Stack;
+      const group: T[] = [];
+      let w: T;
       do {
-        w = stack.pop() as Stack;
+        w = stack.pop() as T;
         onStack.delete(w);
         group.push(w);
       } while (w !== v);
