@@ -12,6 +12,7 @@ import type { Target } from '../lib/model/service.js';
 import { Prometheus } from '../lib/services/prometheus.js';
 import { buildReferencePlatform } from '../stacks/reference.js';
 import { inlineConfig, renderTree, configText } from './support/render.js';
+import { stopped } from './support/process.js';
 import { runTool, sectionsByFile, toolAvailable } from './support/tools.js';
 import { caddyfileForInstalledCaddy, GLOBAL_METRICS_BLOCK } from './support/caddy.js';
 import { CADDY_SITE_HANDLER } from '../lib/configs/slo.js';
@@ -24,7 +25,12 @@ import { toYaml } from '../lib/output/yaml.js';
  */
 
 const scratch = mkdtempSync(join(tmpdir(), 'platform-dashboards-'));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const children: ChildProcess[] = [];
+// The programs first (Prometheus writes its TSDB under scratch as it stops), then their folder.
+afterAll(async () => {
+  await Promise.all(children.map(stopped));
+  rmSync(scratch, { recursive: true, force: true });
+});
 
 const TARGETS: Target[] = ['compose', 'k3s'];
 
@@ -161,10 +167,6 @@ const realTools = toolAvailable('prometheus') && toolAvailable('prometheus-node-
  * manager applies discovered targets on a ticker it clamps to at least 5 s (scrape/manager.go,
  * reloader). So both programs start as the file loads, and boot while the offline checks above run.
  */
-const children: ChildProcess[] = [];
-afterAll(() => {
-  for (const child of children) child.kill('SIGTERM');
-});
 
 async function startPrometheus(): Promise<string> {
   const [exporterPort, prometheusPort] = [await freePort(), await freePort()];

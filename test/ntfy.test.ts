@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { renderTree } from './support/render.js';
+import { stopped } from './support/process.js';
 import { toolAvailable } from './support/tools.js';
 
 /*
@@ -24,18 +25,6 @@ afterAll(async () => {
   await Promise.all(cleanups.map((c) => c()));
   rmSync(scratch, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
-
-/**
- * Stop a program and wait until it has exited: Alertmanager writes its silences and notification
- * log into its data folder on SIGTERM, which under load outlasted the removal's retries.
- */
-function stopped(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  child.kill('SIGTERM');
-  const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  return exited.finally(() => clearTimeout(killer));
-}
 
 describe('ntfy', () => {
   it('denies anonymous access and declares its users, access and token from secrets', () => {
