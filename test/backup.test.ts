@@ -109,12 +109,8 @@ function metric(file: string, name: string): number {
   return Number(line?.split(' ').pop());
 }
 
-function resticEnv(): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH ?? '/usr/bin:/bin', RESTIC_PASSWORD: VALUES.BACKUP_RESTIC_PASSWORD as string, HOME: scratch, RESTIC_CACHE_DIR: join(scratch, 'cache') };
-}
-
 function restic(repo: string, args: string[]): Run {
-  const result = spawnSync('restic', ['-r', repo, ...args], { encoding: 'utf8', env: resticEnv() });
+  const result = spawnSync('restic', ['-r', repo, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', RESTIC_PASSWORD: VALUES.BACKUP_RESTIC_PASSWORD as string, HOME: scratch, RESTIC_CACHE_DIR: join(scratch, 'cache') } });
   outputs.push(result.stdout, result.stderr);
   return result;
 }
