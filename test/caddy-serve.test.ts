@@ -2,10 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { Agent, request } from 'node:https';
-import { createConnection, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
 import { referenceConfig, type LoadedConfig } from '../lib/config/load.js';
 import { ComposeResolver } from '../lib/compose/resolver.js';
 import { LOKI_GATEWAY_USER } from '../lib/configs/caddyfile.js';
@@ -50,12 +50,16 @@ afterAll(() => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+/**
+ * `count` distinct ports the kernel says are free: all held open at once, then closed, so that no
+ * two of them are the same port (one at a time, the kernel can hand a just-closed port out again).
+ */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => createServer());
+  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))));
+  const ports = servers.map((server) => (server.address() as AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  return ports;
 }
 
 /** An upstream stand-in that answers every request with the address it stands in for. */
@@ -69,17 +73,18 @@ async function stub(address: string): Promise<{ port: number; server: Server }> 
   return { port: (server.address() as AddressInfo).port, server };
 }
 
-async function waitForPort(port: number, caddy: ChildProcess, log: () => string): Promise<void> {
+/**
+ * Until Caddy has started: `caddy run` logs "serving initial configuration" once every listener is
+ * bound (caddy/cmd/commandfuncs.go, cmdRun, after caddy.Load returns), and exits when one cannot
+ * be. A connection to the port alone could reach another program that took the port first.
+ */
+async function waitForStart(caddy: ChildProcess, log: () => string): Promise<void> {
   for (let i = 0; i < 400; i++) {
     if (caddy.exitCode !== null) throw new Error(`caddy exited (${caddy.exitCode}):\n${log()}`);
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = createConnection({ host: '127.0.0.1', port }, () => (socket.end(), resolve(true)));
-      socket.on('error', () => resolve(false));
-    });
-    if (open) return;
+    if (log().includes('"serving initial configuration"')) return;
     await new Promise((r) => setTimeout(r, 25));
   }
-  throw new Error(`caddy did not listen on ${port}:\n${log()}`);
+  throw new Error(`caddy did not start:\n${log()}`);
 }
 
 interface Reply {
@@ -163,7 +168,7 @@ async function serve(name: string, loaded: LoadedConfig) {
   // A port the kernel said was free can be taken before Caddy binds it (by an outgoing connection,
   // or another test's server): a start that lost that race retries on other ports.
   for (let attempt = 1; ; attempt++) {
-    const [httpPort, httpsPort, metricsPort, gatewayPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const [httpPort, httpsPort, metricsPort, gatewayPort] = (await freePorts(4)) as [number, number, number, number];
     // Unprivileged ports, no admin endpoint (another test may hold 2019), Caddy's own CA, loopback only.
     let text = proxied.replace(/^\{\n/m, `{\n\thttp_port ${httpPort}\n\thttps_port ${httpsPort}\n\tadmin off\n\tskip_install_trust\n\tlocal_certs\n\tdefault_bind 127.0.0.1\n`);
     text = text.replace(/^http:\/\/:(\d+) \{/m, `http://127.0.0.1:${metricsPort} {`);
@@ -182,12 +187,12 @@ async function serve(name: string, loaded: LoadedConfig) {
     child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
     cleanups.push(() => child.kill());
     try {
-      await waitForPort(httpsPort, child, () => log);
+      await waitForStart(child, () => log);
     } catch (err) {
       if (attempt < 5 && /address already in use/.test(log)) continue;
       throw err;
     }
-    return { platform, caddy, httpsPort, gatewayPort, stubs, resolver: new ComposeResolver(caddy, caddy.homeNode), stop: () => child.kill() };
+    return { platform, caddy, httpsPort, gatewayPort, stubs, resolver: new ComposeResolver(caddy, caddy.homeNode), log: () => log, stop: () => child.kill() };
   }
 }
 
@@ -195,7 +200,8 @@ describe.each(configs)('$name: the rendered Caddyfile, served', ({ name, load })
   it.runIf(toolAvailable('caddy'))('every site reaches its upstream, auth sites answer 401 then 200, every response has the headers', async () => {
     const served = await serve(name.replace(/\W+/g, '-'), load());
     if (!served) return;
-    const { platform, caddy, httpsPort, gatewayPort, stubs, resolver, stop } = served;
+    const { platform, caddy, httpsPort, gatewayPort, stubs, resolver, log, stop } = served;
+    onTestFailed(() => console.error(`caddy's log (${name}):\n${log().split('\n').slice(-60).join('\n')}`));
     const user = platform.config.basicAuthUser;
     for (const route of platform.routes) {
       const host = platform.fqdn(route.host);
