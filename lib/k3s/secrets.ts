@@ -59,8 +59,11 @@ Export each variable in your shell (the same names as the Compose \`.env\` files
 ./create-secrets.sh seal     # SealedSecrets for git (needs kubeseal and the controller)
 \`\`\`
 
-The script reads values from the environment and pipes them to kubectl on stdin: they never
-appear in its arguments, its output or a file outside the sealed folder.
+The script reads values from the environment (exported variables, as \`printenv\` sees them) and
+pipes them to kubectl on stdin: they never appear in its arguments, its output or a file outside
+the sealed folder. It checks every variable before it applies or seals anything: when some are
+missing, one error names each and nothing changes. \`apply\` sends all Secrets in one
+\`kubectl apply\`; \`seal\` writes one SealedSecret per Secret once kubectl made all of them.
 ${
   sealed
     ? `\nSealed secrets are written to \`${sealed}\` (\`k3s.sealedSecretsPath\`), which the
@@ -118,9 +121,9 @@ export function renderSecretsScript(platform: Platform): string {
 # All or nothing: every variable is read and checked before anything is applied or sealed, and one
 # error names each that is missing. \`apply\` sends every Secret in ONE \`kubectl apply\` (one round
 # trip to the API server, not one per Secret); \`seal\` writes one SealedSecret file per Secret, once
-# kubectl made every Secret. A value reaches kubectl only on its stdin: never in an argument, the
-# output, or a file outside the sealed folder. Few processes: reading the values is one awk, and
-# each Secret costs one kubectl (plus one kubeseal when sealing).
+# kubectl made every Secret. Values travel through pipes only (awk to this shell, this shell to
+# kubectl's stdin): never in an argument, the output, or a file outside the sealed folder. Few
+# processes: reading every value is one awk, and each Secret costs one kubectl (and one kubeseal).
 set -eu
 
 mode="\${1:-apply}"
@@ -173,7 +176,7 @@ manifests=$(
     namespace=\${secret%%/*} key=\${secret##*/}
     name=\${secret#"$namespace/"} name=\${name%"/$key"}
     eval "value=\\$value_$key"
-    echo ---
+    printf '%s\\n' ---
     printf '%s' "$value" | kubectl create secret generic "$name" --namespace "$namespace" \\
       --from-file="$key=/dev/stdin" --dry-run=client --output yaml || exit
   done
