@@ -613,6 +613,8 @@ describe('k3s: create-secrets.sh', () => {
     };
     expect(renderSecretsScript(withSecret('GOOD_NAME'))).toContain(` good-name GOOD_NAME\n`);
     expect(() => renderSecretsScript(withSecret('BAD;NAME'))).toThrow('create-secrets.sh: "bad;name" is not a Kubernetes name (a-z, 0-9, "-")');
+    expect(() => renderSecretsScript(withSecret('lower'))).toThrow('create-secrets.sh: "lower" is not a shell variable name (A-Z, 0-9, "_")');
+    expect(() => renderSecretsScript(withSecret('A-B'))).toThrow('create-secrets.sh: "A-B" is not a shell variable name (A-Z, 0-9, "_")');
     expect(() => renderSecretsScript(withSecret('PPID'))).toThrow('create-secrets.sh: "PPID" is a variable the shell sets or reads itself');
     expect(() => new Secret(platform, 'IFS', { generate: 'password', description: 'x' })).toThrow(/secret name "IFS" is a variable the shell sets or reads itself; none of CDPATH, ENV, .*LC_\*, /);
   });
