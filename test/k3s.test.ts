@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -8,6 +8,8 @@ import { ConfigError } from '../lib/config/errors.js';
 import { stackWaves } from '../lib/k3s/waves.js';
 import { NAME_LABEL } from '../lib/k3s/names.js';
 import type { Service } from '../lib/model/service.js';
+import { Secret } from '../lib/model/secret.js';
+import { renderSecretsScript } from '../lib/k3s/secrets.js';
 import { buildPlatform, renderK3s } from '../lib/synth.js';
 import { fixtureNames, inlineConfig } from './support/render.js';
 import { podSpec, renderK3sTree, WORKLOAD_KINDS, type AnyObject, type K3sTree } from './support/k3s.js';
@@ -452,27 +454,51 @@ describe('k3s: VLANs through Multus', () => {
 
 describe('k3s: create-secrets.sh', () => {
   const script = reference.files.get('secrets/create-secrets.sh') ?? '';
+  /** The Secrets the script makes, `namespace/secret/VARIABLE`, in its order. */
+  const listed = [...script.matchAll(/^make_secret (\S+) (\S+) (\S+)$/gm)].map((m) => ({ namespace: m[1] as string, name: m[2] as string, key: m[3] as string }));
 
-  async function runScript(env: Record<string, string>, args: string[] = []) {
+  /**
+   * Runs the script in a folder of its own (as `sh -c '<prefix>; . <script>'` when a prefix is given,
+   * else as a program) with
+   * stand-ins on PATH: a kubectl that records each call's arguments (one line in `calls`) and its
+   * stdin (`stdin.<namespace>.<secret>` for create, `stdin.apply` for apply) and prints a manifest
+   * naming the Secret (exit 3 for the Secret named $FAIL_SECRET), and a kubeseal that records its
+   * arguments and copies its stdin. Shell builtins only (no cat): each runs once per Secret.
+   */
+  async function runScript(env: Record<string, string>, args: string[] = [], prefix?: string) {
     const dir = mkdtempSync(join(tmpdir(), 'secrets-'));
-    // A stand-in kubectl that records its arguments and what it reads on stdin.
-    writeFileSync(join(dir, 'kubectl'), `#!/bin/sh\necho "$*" >> "${dir}/args"\ncat >> "${dir}/stdin"\necho "apiVersion: v1"\n`);
-    chmodSync(join(dir, 'kubectl'), 0o755);
-    writeFileSync(join(dir, 'create-secrets.sh'), script);
-    chmodSync(join(dir, 'create-secrets.sh'), 0o755);
-    const result = await execa(join(dir, 'create-secrets.sh'), args, { env: { PATH: `${dir}:/usr/bin:/bin`, ...env }, extendEnv: false, reject: false });
+    const copyStdin = 'while IFS= read -r line || [ -n "$line" ]; do printf \'%s\\n\' "$line"; done';
+    writeFileSync(
+      join(dir, 'kubectl'),
+      `#!/bin/sh\necho "kubectl $*" >> "${dir}/calls"\n` +
+        `if [ "$1" = create ]; then\n  [ "$4" != "\${FAIL_SECRET:-}" ] || exit 3\n  value=; while IFS= read -r line; do value="$value$line\n"; done; printf '%s' "$value$line" > "${dir}/stdin.$6.$4"\n` +
+        `  printf 'apiVersion: v1\\nkind: Secret\\nmetadata:\\n  name: %s\\n  namespace: %s\\n' "$4" "$6"\nelse\n  ${copyStdin} > "${dir}/stdin.apply"\nfi\n`,
+      { mode: 0o755 },
+    );
+    writeFileSync(join(dir, 'kubeseal'), `#!/bin/sh\necho "kubeseal $*" >> "${dir}/calls"\n${copyStdin}\n`, { mode: 0o755 });
+    writeFileSync(join(dir, 'create-secrets.sh'), script, { mode: 0o755 });
+    const path = join(dir, 'create-secrets.sh');
+    const result = prefix === undefined
+      ? await execa(path, args, { cwd: dir, env: { PATH: `${dir}:/usr/bin:/bin`, ...env }, extendEnv: false, reject: false })
+      : await execa('sh', ['-c', `${prefix}; . "$0"`, path, ...args], { cwd: dir, env: { PATH: `${dir}:/usr/bin:/bin`, ...env }, extendEnv: false, reject: false });
     const read = (f: string) => {
       try {
         return readFileSync(join(dir, f), 'utf8');
       } catch {
-        return '';
+        return undefined;
       }
     };
-    return { ...result, args: read('args'), stdin: read('stdin') };
+    return { ...result, dir, calls: (read('calls') ?? '').split('\n').filter(Boolean), read };
   }
 
-  const secretNames = [...new Set([...script.matchAll(/^make_secret \S+ \S+ (\S+)$/gm)].map((m) => m[1] as string))];
+  const secretNames = [...new Set(listed.map((s) => s.key))];
   const values = Object.fromEntries(secretNames.map((name, i) => [name, `s3cret-${i}-$x'"`]));
+
+  it('lists each Secret of the reference once; one variable may feed several', () => {
+    expect(listed.length).toBe(new Set(listed.map((s) => `${s.namespace}/${s.name}`)).size);
+    // BACKUP_RESTIC_PASSWORD feeds one Secret per namespace with a backup job.
+    expect(listed.filter((s) => s.key === 'BACKUP_RESTIC_PASSWORD').length).toBeGreaterThan(1);
+  });
 
   it('passes values to kubectl on stdin only, and prints none of them', async () => {
     const result = await runScript(values);
@@ -480,21 +506,116 @@ describe('k3s: create-secrets.sh', () => {
     expect(result.stdout).toContain('applied services/pg-password');
     for (const value of Object.values(values)) {
       expect(result.stdout + result.stderr).not.toContain(value);
-      expect(result.args).not.toContain(value);
-      expect(result.stdin).toContain(value);
+      expect(result.calls.join('\n')).not.toContain(value);
+    }
+    for (const s of listed) expect(result.read(`stdin.${s.namespace}.${s.name}`), `${s.namespace}/${s.name}`).toBe(values[s.key]);
+  });
+
+  it('apply: one kubectl create per Secret, then ONE kubectl apply of all their manifests, then a line per Secret', async () => {
+    const result = await runScript(values);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.calls).toEqual([
+      ...listed.map((s) => `kubectl create secret generic ${s.name} --namespace ${s.namespace} --from-file=${s.key}=/dev/stdin --dry-run=client --output yaml`),
+      'kubectl apply --filename -',
+    ]);
+    const applied = (result.read('stdin.apply') ?? '').split(/^---\n/m).filter(Boolean).map((d) => parse(d));
+    expect(applied.map((d) => `${d.kind} ${d.metadata.namespace}/${d.metadata.name}`)).toEqual(listed.map((s) => `Secret ${s.namespace}/${s.name}`));
+    expect(result.stdout).toBe(listed.map((s) => `applied ${s.namespace}/${s.name}`).join('\n'));
+    expect(result.stderr).toBe('');
+  });
+
+  it('checks every variable first: one error names each missing one once, exit 1, and kubectl never runs', async () => {
+    const { DNS_ADMIN_PASSWORD: _, BACKUP_RESTIC_PASSWORD: __, PG_USER: ___, ...rest } = values;
+    for (const mode of ['apply', 'seal']) {
+      const result = await runScript({ ...rest, SEALED_DIR: 'sealed' }, [mode]);
+      expect(result.exitCode).toBe(1);
+      // In the script's order; BACKUP_RESTIC_PASSWORD feeds five Secrets and is named once.
+      expect(result.stderr).toBe('error: BACKUP_RESTIC_PASSWORD, DNS_ADMIN_PASSWORD, PG_USER are not set; export them first (see README.md for how to make them)');
+      expect(result.stdout).toBe('');
+      expect(result.calls).toEqual([]);
+      expect(result.read('sealed/services-pg-password.yaml')).toBeUndefined();
+    }
+    const one = await runScript({ ...values, DNS_ADMIN_PASSWORD: '\n\n' });
+    expect(one.exitCode).toBe(1);
+    expect(one.stderr).toBe('error: DNS_ADMIN_PASSWORD is not set; export it first (see README.md for how to make one)');
+    expect(one.calls).toEqual([]);
+  });
+
+  it('a value reaches kubectl as printenv gives it: trailing newlines dropped, nothing else changed', async () => {
+    const hostile = ` two  spaces 'single' "double" $(touch pwned) \`touch pwned\` \${PG_USER} \\ back\\slash\n\tinner line\r\n*\n\n`;
+    const result = await runScript({ ...values, PG_PASSWORD: hostile });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const printenv = await execa('printenv', ['PG_PASSWORD'], { env: { PG_PASSWORD: hostile }, extendEnv: false, stripFinalNewline: false });
+    const expected = printenv.stdout.replace(/\n+$/, '');
+    expect(expected).toBe(hostile.replace(/\n+$/, ''));
+    expect(result.read('stdin.services.pg-password')).toBe(expected);
+    expect(readdirSync(result.dir)).not.toContain('pwned');
+    expect(result.stdout + result.stderr + result.calls.join('\n')).not.toContain('two  spaces');
+  });
+
+  it('a shell variable that is not exported is not set (printenv sees only the environment)', async () => {
+    const { PG_PASSWORD: _, ...rest } = values;
+    const result = await runScript(rest, [], 'PG_PASSWORD=not-exported');
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toBe('error: PG_PASSWORD is not set; export it first (see README.md for how to make one)');
+    expect(result.calls).toEqual([]);
+    // The same variable exported counts, read from the environment.
+    const exported = await runScript(rest, [], 'PG_PASSWORD=exported; export PG_PASSWORD');
+    expect(exported.exitCode, exported.stderr).toBe(0);
+    expect(exported.read('stdin.services.pg-password')).toBe('exported');
+  });
+
+  it('a failing kubectl create fails the script before anything is applied or sealed', async () => {
+    for (const mode of ['apply', 'seal']) {
+      const result = await runScript({ ...values, FAIL_SECRET: 'minio-user', SEALED_DIR: 'sealed' }, [mode]);
+      expect(result.exitCode, mode).toBe(3);
+      expect(result.stdout).toBe('');
+      expect(result.calls.some((c) => c.startsWith('kubectl apply') || c.startsWith('kubeseal'))).toBe(false);
+      expect(result.read('sealed/services-pg-password.yaml')).toBeUndefined();
     }
   });
 
-  it('stops at the first variable that is not set, naming it', async () => {
-    const { DNS_ADMIN_PASSWORD: _, ...rest } = values;
-    const result = await runScript(rest);
-    expect(result.exitCode).toBe(1);
-    expect(result.stderr).toBe('error: DNS_ADMIN_PASSWORD is not set; export it first (see README.md for how to make one)');
+  it('a failing kubectl apply fails the script, and no Secret is said to be applied', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'secrets-apply-'));
+    writeFileSync(join(dir, 'kubectl'), '#!/bin/sh\nwhile IFS= read -r line; do :; done\n[ "$1" = create ] || exit 5\necho "kind: Secret"\n', { mode: 0o755 });
+    writeFileSync(join(dir, 'create-secrets.sh'), script, { mode: 0o755 });
+    const result = await execa(join(dir, 'create-secrets.sh'), [], { env: { PATH: `${dir}:/usr/bin:/bin`, ...values }, extendEnv: false, reject: false });
+    expect(result.exitCode).toBe(5);
+    expect(result.stdout).toBe('');
+  });
+
+  it('seal: each Secret\'s manifest through kubeseal into <namespace>-<secret>.yaml of SEALED_DIR', async () => {
+    const result = await runScript({ ...values, SEALED_DIR: 'sealed' }, ['seal']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toBe(listed.map((s) => `sealed ${s.namespace}/${s.name}`).join('\n'));
+    expect(result.calls.filter((c) => c.startsWith('kubeseal'))).toEqual(listed.map(() => 'kubeseal --format yaml'));
+    expect(result.calls.some((c) => c.startsWith('kubectl apply'))).toBe(false);
+    expect(readdirSync(join(result.dir, 'sealed')).sort()).toEqual(listed.map((s) => `${s.namespace}-${s.name}.yaml`).sort());
+    for (const s of listed) {
+      expect(result.read(`sealed/${s.namespace}-${s.name}.yaml`)).toBe(`apiVersion: v1\nkind: Secret\nmetadata:\n  name: ${s.name}\n  namespace: ${s.namespace}\n`);
+    }
   });
 
   it('refuses to seal without a folder to seal into', async () => {
     const result = await runScript(values, ['seal']);
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toBe('error: set SEALED_DIR (or k3s.sealedSecretsPath in platform.yaml)');
+    expect(result.calls).toEqual([]);
+  });
+
+  it('refuses at render a name the script could not carry as data', () => {
+    const platform = buildPlatform(inlineConfig({}));
+    const service = platform.services.find((s) => s.secrets.length > 0 && !s.external) as Service;
+    const withSecret = (name: string) => {
+      const secret = Object.create(service.secrets[0] as Secret, { name: { value: name } }) as Secret;
+      const changed = Object.create(service, { secrets: { value: [...service.secrets, secret] } }) as Service;
+      return Object.create(platform, { services: { value: platform.services.map((s) => (s === service ? changed : s)) } }) as typeof platform;
+    };
+    expect(renderSecretsScript(withSecret('GOOD_NAME'))).toContain(` good-name GOOD_NAME\n`);
+    expect(() => renderSecretsScript(withSecret('BAD;NAME'))).toThrow('create-secrets.sh: "bad;name" is not a Kubernetes name (a-z, 0-9, "-")');
+    expect(() => renderSecretsScript(withSecret('lower'))).toThrow('create-secrets.sh: "lower" is not a shell variable name (A-Z, 0-9, "_")');
+    expect(() => renderSecretsScript(withSecret('A-B'))).toThrow('create-secrets.sh: "A-B" is not a shell variable name (A-Z, 0-9, "_")');
+    expect(() => renderSecretsScript(withSecret('PPID'))).toThrow('create-secrets.sh: "PPID" is a variable the shell sets or reads itself');
+    expect(() => new Secret(platform, 'IFS', { generate: 'password', description: 'x' })).toThrow(/secret name "IFS" is a variable the shell sets or reads itself; none of CDPATH, ENV, .*LC_\*, /);
   });
 });

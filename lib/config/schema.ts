@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { SERVICE_NAME_KEYS as SERVICE_NAMES } from '../services/registry.js';
 import { backupSchema } from './backup-schema.js';
+import { isShellVariable, SHELL_VARIABLES_TEXT } from '../model/secret.js';
 
 /*
  * The one typed config. Every object is strict (an unknown key is an error that lists the allowed
@@ -40,6 +41,9 @@ const secretNameSchema = z
   .max(63, { error: 'must be at most 63 characters' })
   .regex(/^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$/, {
     error: 'must be an environment variable name: A-Z, 0-9 and single "_" between words, starting with a letter (it becomes the Kubernetes Secret name, lowercase with "-")',
+  })
+  .refine((name) => !isShellVariable(name), {
+    error: `must not be a variable the shell sets or reads itself (create-secrets.sh could not tell your value from the shell's): none of ${SHELL_VARIABLES_TEXT}`,
   });
 /** Environment variable names: ASCII only (POSIX portable names), as Compose and Kubernetes both accept them. */
 const envKeySchema = z

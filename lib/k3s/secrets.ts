@@ -1,5 +1,5 @@
 import type { Platform } from '../model/platform.js';
-import type { Secret } from '../model/secret.js';
+import { isShellVariable, type Secret } from '../model/secret.js';
 import { GENERATED_BY } from '../output/yaml.js';
 import { markdownTable } from '../output/markdown.js';
 import { backupSecretUsage } from '../services/backup.js';
@@ -59,8 +59,11 @@ Export each variable in your shell (the same names as the Compose \`.env\` files
 ./create-secrets.sh seal     # SealedSecrets for git (needs kubeseal and the controller)
 \`\`\`
 
-The script reads values from the environment and pipes them to kubectl on stdin: they never
-appear in its arguments, its output or a file outside the sealed folder.
+The script reads values from the environment (exported variables, as \`printenv\` sees them) and
+pipes them to kubectl on stdin: they never appear in its arguments, its output or a file outside
+the sealed folder. It checks every variable before it applies or seals anything: when some are
+missing, one error names each and nothing changes. \`apply\` sends all Secrets in one
+\`kubectl apply\`; \`seal\` writes one SealedSecret per Secret once kubectl made all of them.
 ${
   sealed
     ? `\nSealed secrets are written to \`${sealed}\` (\`k3s.sealedSecretsPath\`), which the
@@ -71,20 +74,56 @@ Application then syncs it before the stacks, and \`seal\` writes there.\n`
 }`;
 }
 
+/** A namespace or Secret name as the script splits it: a DNS label. */
+const OBJECT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** A variable name the script may name in its code (`value_<name>`, awk's arguments). */
+const VARIABLE_NAME = /^[A-Z_][A-Z0-9_]*$/;
+
 /**
+ * `create-secrets.sh`: every Secret, from the environment, applied with one `kubectl apply` or
+ * sealed one file per Secret. Its header says why it is built the way it is.
+ *
  * The sealing script writes where the `sealed-secrets` Application reads: `k3s.sealedSecretsPath`
  * from the repository root, whatever folder it is run from. The root is found from the script's own
  * place, `<k3s.argocd.path>/secrets/`, never from the working directory.
+ *
+ * The names land unquoted in the script's code (its list is split on spaces and "/", and a
+ * variable's name is evaluated), so each is checked here, whatever validated it before: a name
+ * outside these alphabets, or a variable the shell sets itself, is a bug, refused at render.
  */
 export function renderSecretsScript(platform: Platform): string {
   const sealed = platform.config.k3s.sealedSecretsPath?.replace(/^\.\/+/, '').replace(/\/+$/, '');
   const { argocd } = platform.config.k3s;
   const depth = argocd.path.split('/').filter((part) => part !== '' && part !== '.').length + 1;
   const upToRoot = Array.from({ length: depth }, () => '..').join('/');
-  const lines = k3sSecrets(platform).map((s) => `make_secret ${s.namespace} ${secretObjectName(s.secret)} ${s.secret.name}`);
+  const lines = k3sSecrets(platform).map((s) => {
+    const name = secretObjectName(s.secret);
+    for (const objectName of [s.namespace, name]) {
+      if (!OBJECT_NAME.test(objectName)) throw new Error(`create-secrets.sh: "${objectName}" is not a Kubernetes name (a-z, 0-9, "-")`);
+    }
+    if (!VARIABLE_NAME.test(s.secret.name)) throw new Error(`create-secrets.sh: "${s.secret.name}" is not a shell variable name (A-Z, 0-9, "_")`);
+    if (isShellVariable(s.secret.name)) throw new Error(`create-secrets.sh: "${s.secret.name}" is a variable the shell sets or reads itself`);
+    return `make_secret ${s.namespace} ${name} ${s.secret.name}`;
+  });
+  const findRoot = sealed
+    ? `
+  # The repository root, whatever folder this runs from: git's, else ${argocd.path}/secrets/ upwards.
+  script_dir=$(cd "$(dirname "$0")" && pwd)
+  repo_root=$(git -C "$script_dir" rev-parse --show-toplevel 2> /dev/null || (cd "$script_dir/${upToRoot}" && pwd))
+  sealed_dir="$repo_root/${sealed}"`
+    : `
+  echo "error: set SEALED_DIR (or k3s.sealedSecretsPath in platform.yaml)" >&2
+  exit 1`;
   return `#!/bin/sh
 # Secrets of the k3s target: ${GENERATED_BY}
 # Values come from the environment; none is ever written here. See README.md beside this script.
+#
+# All or nothing: every variable is read and checked before anything is applied or sealed, and one
+# error names each that is missing. \`apply\` sends every Secret in ONE \`kubectl apply\` (one round
+# trip to the API server, not one per Secret); \`seal\` writes one SealedSecret file per Secret, once
+# kubectl made every Secret. Values travel through pipes only (awk to this shell, this shell to
+# kubectl's stdin): never in an argument, the output, or a file outside the sealed folder. Few
+# processes: reading every value is one awk, and each Secret costs one kubectl (and one kubeseal).
 set -eu
 
 mode="\${1:-apply}"
@@ -92,35 +131,77 @@ case "$mode" in
   apply | seal) ;;
   *) echo "usage: $0 [apply|seal]" >&2; exit 2 ;;
 esac
-# The repository root, whatever folder this runs from: git's, else ${argocd.path}/secrets/ upwards.
-script_dir=$(cd "$(dirname "$0")" && pwd)
-repo_root=$(git -C "$script_dir" rev-parse --show-toplevel 2> /dev/null || (cd "$script_dir/${upToRoot}" && pwd))
-sealed_dir="\${SEALED_DIR:-${sealed ? `$repo_root/${sealed}` : ''}}"
+sealed_dir="\${SEALED_DIR:-}"
+if [ "$mode" = seal ] && [ -z "$sealed_dir" ]; then${findRoot}
+fi
 
-# make_secret <namespace> <secret> <variable>: one Secret with one key, the value read from $<variable>.
+# make_secret <namespace> <secret> <variable>: one Secret to make, with one key, its value $<variable>.
+# The list below only names them; the work starts after its last line.
+secrets=
 make_secret() {
-  namespace=$1 name=$2 key=$3
-  value=$(printenv "$key" || true)
-  if [ -z "$value" ]; then
-    echo "error: $key is not set; export it first (see README.md for how to make one)" >&2
-    exit 1
-  fi
-  manifest=$(printf '%s' "$value" | kubectl create secret generic "$name" --namespace "$namespace" \\
-    --from-file="$key=/dev/stdin" --dry-run=client --output yaml)
-  if [ "$mode" = seal ]; then
-    if [ -z "$sealed_dir" ]; then
-      echo "error: set SEALED_DIR (or k3s.sealedSecretsPath in platform.yaml)" >&2
-      exit 1
-    fi
-    mkdir -p "$sealed_dir"
-    printf '%s\\n' "$manifest" | kubeseal --format yaml > "$sealed_dir/$namespace-$name.yaml"
-    echo "sealed $namespace/$name"
-  else
-    printf '%s\\n' "$manifest" | kubectl apply --filename - > /dev/null
-    echo "applied $namespace/$name"
-  fi
+  secrets="$secrets $1/$2/$3"
 }
 
 ${lines.join('\n')}
+
+# Every value, by one awk from the environment, as \`printenv\` gives it: exported variables only (a
+# shell variable that is not exported is not set), trailing newlines dropped, and empty counts as
+# unset. Each becomes value_<variable> (quoted for eval); a missing one is listed, once, in one error.
+values=$(awk -v q="'" '
+  BEGIN {
+    for (i = 1; i < ARGC; i++) {
+      key = ARGV[i]
+      sub(/.*\\//, "", key)
+      if (key in seen) continue
+      seen[key] = 1
+      value = ENVIRON[key]
+      sub(/\\n+$/, "", value)
+      if (value == "") {
+        missing = missing (count++ ? ", " : "") key
+        continue
+      }
+      gsub(q, q "\\"" q "\\"" q, value)
+      printf "value_%s=%s%s%s\\n", key, q, value, q
+    }
+    if (count == 1) printf "error: %s is not set; export it first (see README.md for how to make one)\\n", missing > "/dev/stderr"
+    if (count > 1) printf "error: %s are not set; export them first (see README.md for how to make them)\\n", missing > "/dev/stderr"
+    exit (count > 0)
+  }' $secrets) || exit 1
+eval "$values"
+
+# Every Secret's manifest, made by kubectl from the value on its stdin, each after a "---" line; a
+# failing kubectl fails the script before anything is applied or sealed.
+manifests=$(
+  for secret in $secrets; do
+    namespace=\${secret%%/*} key=\${secret##*/}
+    name=\${secret#"$namespace/"} name=\${name%"/$key"}
+    eval "value=\\$value_$key"
+    printf '%s\\n' ---
+    printf '%s' "$value" | kubectl create secret generic "$name" --namespace "$namespace" \\
+      --from-file="$key=/dev/stdin" --dry-run=client --output yaml || exit
+  done
+) || exit
+
+if [ "$mode" = apply ]; then
+  if [ -n "$manifests" ]; then printf '%s\\n' "$manifests" | kubectl apply --filename - > /dev/null; fi
+  for secret in $secrets; do
+    echo "applied \${secret%/*}"
+  done
+  exit 0
+fi
+
+mkdir -p "$sealed_dir"
+nl='
+'
+rest="\${manifests#---$nl}"
+# Each manifest in turn, cut from the stream at its "---" line, sealed into <namespace>-<secret>.yaml.
+for secret in $secrets; do
+  object=\${secret%/*}
+  manifest=\${rest%%"$nl---$nl"*}
+  rest=\${rest#"$manifest"}
+  rest=\${rest#"$nl---$nl"}
+  printf '%s\\n' "$manifest" | kubeseal --format yaml > "$sealed_dir/\${object%/*}-\${object#*/}.yaml"
+  echo "sealed $object"
+done
 `;
 }

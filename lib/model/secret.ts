@@ -50,6 +50,34 @@ export interface SecretProps {
   readonly readOnce?: boolean;
 }
 
+/**
+ * Variables the shell sets or reads itself, which no secret may be named: `create-secrets.sh` (the
+ * k3s target) hands each value from the environment to kubectl through the shell, and the shell
+ * running it replaces some of these with its own value even when they come from the environment
+ * (bash resets IFS, LINENO, OPTIND, PS4, PWD, SHLVL, SHELLOPTS, ...; an `env -i IFS=x bash -c`
+ * shows it), while the others steer the shell or the tools it runs (PATH, HOME, ENV, LANG, LC_*).
+ * The names the POSIX shell specifies (XCU 2.5.3 "Shell Variables", the `sh`, `cd` and `getopts`
+ * utilities) and the ones bash sets (the "Bash Variables" of its manual), as /bin/sh is bash on
+ * some systems. A name ending in `_` covers every name that starts with it.
+ */
+export const SHELL_VARIABLES: readonly string[] = [
+  // POSIX sh, cd and getopts
+  'CDPATH', 'ENV', 'FCEDIT', 'HISTFILE', 'HISTSIZE', 'HOME', 'IFS', 'LANG', 'LC_', 'LINENO', 'MAIL', 'MAILCHECK', 'MAILPATH', 'NLSPATH',
+  'OLDPWD', 'OPTARG', 'OPTIND', 'PATH', 'PPID', 'PS1', 'PS2', 'PS4', 'PWD',
+  // bash
+  'BASH', 'BASH_', 'BASHOPTS', 'BASHPID', 'DIRSTACK', 'EPOCHREALTIME', 'EPOCHSECONDS', 'EUID', 'FUNCNAME', 'GROUPS', 'HISTCMD',
+  'HOSTNAME', 'HOSTTYPE', 'MACHTYPE', 'OPTERR', 'OSTYPE', 'PIPESTATUS', 'POSIXLY_CORRECT', 'PS0', 'PS3', 'RANDOM', 'REPLY', 'SECONDS',
+  'SHELLOPTS', 'SHLVL', 'SRANDOM', 'TMOUT', 'UID',
+];
+
+/** Whether a secret name is one of {@link SHELL_VARIABLES} (or starts with one of its prefixes). */
+export function isShellVariable(name: string): boolean {
+  return SHELL_VARIABLES.some((v) => (v.endsWith('_') ? name.startsWith(v) : name === v));
+}
+
+/** How an error lists {@link SHELL_VARIABLES}: `LC_*` for a prefix. */
+export const SHELL_VARIABLES_TEXT = SHELL_VARIABLES.map((v) => (v.endsWith('_') ? `${v}*` : v)).join(', ');
+
 /** A secret by name. Renderers reference it (`${NAME:?}`, secretKeyRef); none ever sees a value. */
 export class Secret extends Construct {
   readonly name: string;
@@ -63,6 +91,9 @@ export class Secret extends Construct {
     super(scope, name);
     if (!/^[A-Z][A-Z0-9_]*$/.test(name)) {
       throw new Error(`secret name "${name}" must be an environment variable name (A-Z, 0-9, _)`);
+    }
+    if (isShellVariable(name)) {
+      throw new Error(`secret name "${name}" is a variable the shell sets or reads itself; none of ${SHELL_VARIABLES_TEXT}`);
     }
     this.name = name;
     this.generate = props.generate;
