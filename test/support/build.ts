@@ -1,15 +1,21 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
+import type { TestProject } from 'vitest/node';
 
 /**
  * vitest's global setup: the CLI tests run `build/` as a user does (`npx platform`, `cdk8s synth`
  * through cdk8s.yaml), so it is bundled from the sources under test before any test file runs,
- * never left from an earlier build. Bundling takes about half a second.
+ * never left from an earlier build. Bundling takes about half a second. It also makes the folder
+ * where the workers share renders for this run (test/support/render-store.ts), removed at the end.
  */
-export default function buildCli(): void {
+export default function setup(project: TestProject): () => void {
   execFileSync(process.execPath, [resolve(import.meta.dirname, '..', '..', 'scripts', 'build.mjs')], { stdio: 'inherit' });
+  const renders = mkdtempSync(join(tmpdir(), 'platform-test-renders-'));
+  project.provide('renderStore', renders);
+  return () => rmSync(renders, { recursive: true, force: true });
 }
 
 /**

@@ -4,6 +4,7 @@ import { referenceConfig, type LoadedConfig } from '../../lib/config/load.js';
 import { buildPlatform, renderK3s } from '../../lib/synth.js';
 import type { Platform } from '../../lib/model/platform.js';
 import { configKey, deepFreeze, RenderCache } from './render.js';
+import { storedRender, storeRender } from './render-store.js';
 
 /** A rendered k3s tree, with lookups by kind, namespace and name. */
 export interface K3sTree {
@@ -42,7 +43,17 @@ export function manifestsOf(content: string): readonly Manifest[] {
   return parsedFiles.get(content, () => deepFreeze(parseAllDocuments(content).map((doc) => doc.toJS() as Manifest)));
 }
 
-async function renderK3sOnce(loaded: LoadedConfig): Promise<K3sRender> {
+/** A k3s render as the workers share it (render-store.ts): JSON holds no Map. */
+interface StoredK3sRender {
+  readonly files: readonly (readonly [string, string])[];
+  readonly objects: readonly Manifest[];
+  readonly notes: readonly string[];
+}
+
+/** The render of `key`: another worker's (read back as JSON, a fraction of a render and its YAML parse), else this worker's, stored for the others. */
+async function renderK3sOnce(loaded: LoadedConfig, key: string): Promise<K3sRender> {
+  const stored = storedRender<StoredK3sRender>('k3s', key);
+  if (stored) return { files: new Map(stored.files), objects: deepFreeze(stored.objects), notes: deepFreeze(stored.notes) };
   const { output } = await renderK3s(loaded);
   const files = new Map(output.files.map((f) => [f.path, f.content]));
   const objects: Manifest[] = [];
@@ -50,12 +61,14 @@ async function renderK3sOnce(loaded: LoadedConfig): Promise<K3sRender> {
     if (!path.endsWith('.yaml')) continue;
     objects.push(...manifestsOf(content));
   }
-  return { files, objects: deepFreeze(objects), notes: deepFreeze(output.notes ?? []) };
+  const notes = output.notes ?? [];
+  storeRender('k3s', key, { files: [...files], objects, notes } satisfies StoredK3sRender);
+  return { files, objects: deepFreeze(objects), notes: deepFreeze(notes) };
 }
 
 export async function renderK3sTree(loaded: LoadedConfig = referenceConfig()): Promise<K3sTree> {
   const key = configKey(loaded, 'k3s');
-  const pending = k3sRenders.get(key, () => renderK3sOnce(loaded));
+  const pending = k3sRenders.get(key, () => renderK3sOnce(loaded, key));
   let rendered: K3sRender;
   try {
     rendered = await pending;

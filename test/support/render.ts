@@ -5,6 +5,7 @@ import type { ComposeFlavor } from '../../lib/compose/service.js';
 import { loadConfigFile, referenceConfig, validateConfig, type LoadedConfig } from '../../lib/config/load.js';
 import type { PlatformConfigInput } from '../../lib/config/schema.js';
 import { render } from '../../lib/synth.js';
+import { storedRender, storeRender } from './render-store.js';
 
 export const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
 
@@ -104,8 +105,15 @@ interface ComposeRender {
 const composeRenders = new RenderCache<ComposeRender>(48);
 
 export function renderTree(loaded: LoadedConfig = referenceConfig(), flavor: ComposeFlavor = 'coolify'): RenderedTree {
-  const rendered = composeRenders.get(configKey(loaded, flavor), () => {
-    const files = new Map(render(loaded, flavor).files.map((f) => [f.path, f.content]));
+  const key = configKey(loaded, flavor);
+  const rendered = composeRenders.get(key, () => {
+    // Another worker's render of the same config, else this worker's, stored for the others.
+    let entries = storedRender<[string, string][]>('compose', key);
+    if (!entries) {
+      entries = render(loaded, flavor).files.map((f) => [f.path, f.content]);
+      storeRender('compose', key, entries);
+    }
+    const files = new Map(entries);
     const composeDirs = [...files.keys()].filter((k) => k.endsWith('/compose.yaml')).map((k) => k.replace(/\/compose\.yaml$/, '')).sort();
     return { files, docs: new Map(), composeDirs };
   });
