@@ -367,20 +367,31 @@ describe('what the backup covers, on both targets', () => {
   it("the Compose scheduler matches cron's fields as cron does", () => {
     const script = join(mkdtempSync(join(tmpdir(), 'platform-cron-')), 'scheduler.sh');
     writeFileSync(script, plainTree().files.get(`${DIR}/scripts/scheduler.sh`) as string);
-    const matches = (schedule: string, time: string) => spawnSync('bash', [script, '--matches', schedule, time]).status === 0;
-    // time: minute hour day month weekday
-    expect(matches('0 3 * * *', '0 3 15 6 1')).toBe(true);
-    expect(matches('0 3 * * *', '1 3 15 6 1')).toBe(false);
-    expect(matches('*/15 * * * *', '30 7 1 1 4')).toBe(true);
-    expect(matches('*/15 * * * *', '31 7 1 1 4')).toBe(false);
-    expect(matches('0 5 * * 0', '0 5 7 12 0')).toBe(true);
-    expect(matches('0 5 * * 7', '0 5 7 12 0')).toBe(true);
-    expect(matches('0 1-5/2 * * *', '0 3 1 1 1')).toBe(true);
-    expect(matches('0 1-5/2 * * *', '0 4 1 1 1')).toBe(false);
-    // Both day fields restricted: either matches (cron's rule).
-    expect(matches('0 0 1 * 1', '0 0 1 3 5')).toBe(true);
-    expect(matches('0 0 1 * 1', '0 0 9 3 1')).toBe(true);
-    expect(matches('0 0 1 * 1', '0 0 9 3 5')).toBe(false);
+    // [schedule, time "minute hour day month weekday", whether it matches]
+    const cases: [string, string, boolean][] = [
+      ['0 3 * * *', '0 3 15 6 1', true],
+      ['0 3 * * *', '1 3 15 6 1', false],
+      ['*/15 * * * *', '30 7 1 1 4', true],
+      ['*/15 * * * *', '31 7 1 1 4', false],
+      ['0 5 * * 0', '0 5 7 12 0', true],
+      ['0 5 * * 7', '0 5 7 12 0', true],
+      ['0 1-5/2 * * *', '0 3 1 1 1', true],
+      ['0 1-5/2 * * *', '0 4 1 1 1', false],
+      // Both day fields restricted: either matches (cron's rule).
+      ['0 0 1 * 1', '0 0 1 3 5', true],
+      ['0 0 1 * 1', '0 0 9 3 1', true],
+      ['0 0 1 * 1', '0 0 9 3 5', false],
+    ];
+    /*
+     * One bash for every case: each runs the script with `--matches SCHEDULE TIME` in a subshell of
+     * its own (a fork of the running bash, not a new bash process), where the script's own
+     * `set -euo pipefail` holds and its `exit` ends the subshell with cron_matches's status.
+     */
+    const driver = 'script=$1; shift; while [ $# -gt 0 ]; do ( set -- --matches "$1" "$2"; . "$script" ); echo "$?"; shift 2; done';
+    const result = spawnSync('bash', ['-c', driver, 'matches', script, ...cases.flatMap(([schedule, time]) => [schedule, time])], { encoding: 'utf8' });
+    const statuses = result.stdout.trim().split('\n');
+    expect(statuses, result.stderr).toHaveLength(cases.length);
+    cases.forEach(([schedule, time, matches], i) => expect(statuses[i], `'${schedule}' at '${time}'`).toBe(matches ? '0' : '1'));
   });
 
   it('validate warns when every destination is on the data disk', () => {
