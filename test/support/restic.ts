@@ -73,7 +73,6 @@ function aes256ctr(key: Buffer, nonce: Buffer, data: Buffer): Buffer {
   return Buffer.concat([cipher.update(data), cipher.final()]);
 }
 
-
 /** An AES-256 key and a Poly1305-AES MAC key k || r, as restic's crypto.Key holds them (internal/crypto/crypto.go:34-48). */
 export interface CipherKey {
   readonly encryption: Buffer;
@@ -143,8 +142,8 @@ export function lowerKeyDerivationCost(repo: string, password: string): void {
 /**
  * The master key of the local repository `repo` (the key that encrypts every pack, index and
  * snapshot), from the first key file the password opens, as restic searches its key files
- * (internal/repository/key.go:64-106 OpenKey). In the key file it is JSON
- * {"mac": {"k": base64, "r": base64}, "encrypt": base64} (internal/crypto/crypto.go:34-48, :120-175).
+ * (internal/repository/key.go:64-110 OpenKey, :115 SearchKey). In the key file it is JSON
+ * {"mac": {"k": base64, "r": base64}, "encrypt": base64} (internal/crypto/crypto.go:34-48, :122-182).
  */
 export function openMasterKey(repo: string, password: string): CipherKey {
   const keys = join(repo, 'keys');
