@@ -9,7 +9,7 @@ import { pinnedImages } from '../lib/services/registry.js';
 const PINNED_IMAGES = pinnedImages();
 import { PROVISION_SQL_PATH } from '../lib/services/postgres-provision.js';
 import { inlineConfig, renderTree, type RenderedTree } from './support/render.js';
-import { postgresAvailable, quotePlus, startCluster, type TestCluster } from './support/postgres.js';
+import { postgresAvailable, quotePlus, startCluster, type PsqlAnswer, type TestCluster } from './support/postgres.js';
 
 /*
  * The rendered Postgres provisioning, run by a real Postgres (Debian's `postgresql`, started on
@@ -116,21 +116,41 @@ describe.skipIf(!enabled)('Postgres provisioning on a real Postgres', () => {
     expect(cluster.psql(api, ['-v', 'ON_ERROR_STOP=1', '-c', "CREATE TABLE notes (body text); INSERT INTO notes VALUES ('kept')"]).status).toBe(0);
     const second = provision();
     expect(second.status, second.stderr).toBe(0);
-    expect(cluster.psql(api, ['-c', 'SELECT body FROM notes']).stdout.trim()).toBe('kept');
-    expect(asSuperuser('postgres', "SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database WHERE datname NOT LIKE 'template%'")).toBe(
-      'analytics,api,litellm,postgres,video-worker',
-    );
+    // One session as api: its row is still there, and the databases (pg_database is readable by every role) are the same five.
+    const [kept, databases] = cluster.psqlEach(api, ['SELECT body FROM notes', "SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database WHERE datname NOT LIKE 'template%'"]);
+    expect(kept?.stdout, kept?.stderr).toBe('kept');
+    expect(databases?.stdout, databases?.stderr).toBe('analytics,api,litellm,postgres,video-worker');
   });
+
+  /** The databases a client must not reach: every other client's and the maintenance database. */
+  const othersOf = (client: string) => [...CLIENTS.filter((c) => c !== client), 'postgres'];
+  let clientSessions: Map<string, PsqlAnswer[]> | undefined;
+  /**
+   * One psql session per client, shared by the two tests below (each reads its own part): a psql
+   * process costs a fork, an exec and a SCRAM login, and both tests only read what the client's
+   * role may do. The client logs in to its own database (psqlEach throws if the login fails), asks
+   * who it is, tries to create a role and a database, then each \connect is a new login as the
+   * client to another database, followed by a query.
+   */
+  function clientSession(client: string): PsqlAnswer[] {
+    clientSessions ??= new Map(
+      CLIENTS.map((c) => [
+        c,
+        cluster.psqlEach({ PGUSER: c, PGPASSWORD: passwordOf(c), PGDATABASE: c }, [
+          'SELECT current_user, current_database(), r.rolsuper, r.rolcreaterole, r.rolcreatedb FROM pg_roles r WHERE r.rolname = current_user',
+          'CREATE ROLE intruder',
+          'CREATE DATABASE intruder',
+          'SELECT current_database()',
+          ...othersOf(c).flatMap((other) => [connectTo(other), 'SELECT current_database()']),
+        ]),
+      ]),
+    );
+    return clientSessions.get(client) as PsqlAnswer[];
+  }
 
   it('gives each client a login role that owns its database and is not superuser', () => {
     for (const client of CLIENTS) {
-      const env = { PGUSER: client, PGPASSWORD: passwordOf(client), PGDATABASE: client };
-      // One session per client (psqlEach throws if the login fails): each statement is answered on its own.
-      const [who, role, database] = cluster.psqlEach(env, [
-        'SELECT current_user, current_database(), r.rolsuper, r.rolcreaterole, r.rolcreatedb FROM pg_roles r WHERE r.rolname = current_user',
-        'CREATE ROLE intruder',
-        'CREATE DATABASE intruder',
-      ]);
+      const [who, role, database] = clientSession(client);
       expect(who?.failed, who?.stderr).toBe(false);
       expect(who?.stdout, client).toBe(`${client}|${client}|f|f|f`);
       expect(role?.failed).toBe(true);
@@ -142,12 +162,9 @@ describe.skipIf(!enabled)('Postgres provisioning on a real Postgres', () => {
 
   it("refuses each client another client's database and the maintenance database", () => {
     for (const client of CLIENTS) {
-      const others = [...CLIENTS.filter((c) => c !== client), 'postgres'];
-      // One psql per client: it logs in to its own database, then each \connect is a new login as the client to another database.
-      const env = { PGUSER: client, PGPASSWORD: passwordOf(client), PGDATABASE: client };
-      const answers = cluster.psqlEach(env, ['SELECT current_database()', ...others.flatMap((other) => [connectTo(other), 'SELECT current_database()'])]);
+      const answers = clientSession(client).slice(3);
       expect(answers[0]?.stdout).toBe(client);
-      others.forEach((other, i) => {
+      othersOf(client).forEach((other, i) => {
         const [connect, query] = [answers[1 + 2 * i], answers[2 + 2 * i]];
         expect(connect?.stderr, `${client} -> ${other}`).toContain(`FATAL:  permission denied for database "${other}"`);
         // Refused: psql is left with no connection, so nothing ran in `other`.

@@ -263,16 +263,29 @@ export async function startCluster(superuser: string, superPassword: string): Pr
       rmSync(dir, { recursive: true, force: true });
     }
   };
-  // The password travels in the environment (psql's \getenv), never on a command line.
-  const setup = (user: string, password: string, sql: string) => {
-    const result = psql({ PGUSER: user, PGPASSWORD: password, PGDATABASE: 'postgres', PLATFORM_SUPERUSER: superuser, PLATFORM_SUPER_PASSWORD: superPassword }, ['-v', 'ON_ERROR_STOP=1'], `\\getenv su PLATFORM_SUPERUSER\n\\getenv pw PLATFORM_SUPER_PASSWORD\n${sql}\n`);
-    if (result.status !== 0) {
-      stop();
-      throw new Error(`setting up the superuser of the test cluster failed: ${result.stderr}`);
-    }
-  };
-  setup(TEMPLATE_HELPER, templatePassword, `ALTER ROLE ${TEMPLATE_SUPERUSER} RENAME TO :"su"; ALTER ROLE :"su" PASSWORD :'pw';`);
-  setup(superuser, superPassword, `DROP ROLE ${TEMPLATE_HELPER};`);
+  /*
+   * One session as the helper: it renames the bootstrap superuser and sets its password, then
+   * becomes it (SET SESSION AUTHORIZATION, which a superuser's session may do) and drops the
+   * helper, which is then neither the session nor the current user, the two roles DROP ROLE
+   * refuses to drop (src/backend/commands/user.c, DropRole). One psql and one login fewer per
+   * cluster than a second session as the superuser. The password travels in the environment
+   * (psql's \getenv), never on a command line.
+   */
+  const setup = psql(
+    { PGUSER: TEMPLATE_HELPER, PGPASSWORD: templatePassword, PGDATABASE: 'postgres', PLATFORM_SUPERUSER: superuser, PLATFORM_SUPER_PASSWORD: superPassword },
+    ['-v', 'ON_ERROR_STOP=1'],
+    `\\getenv su PLATFORM_SUPERUSER
+\\getenv pw PLATFORM_SUPER_PASSWORD
+ALTER ROLE ${TEMPLATE_SUPERUSER} RENAME TO :"su";
+ALTER ROLE :"su" PASSWORD :'pw';
+SET SESSION AUTHORIZATION :"su";
+DROP ROLE ${TEMPLATE_HELPER};
+`,
+  );
+  if (setup.status !== 0) {
+    stop();
+    throw new Error(`setting up the superuser of the test cluster failed: ${setup.stderr}`);
+  }
   return {
     port,
     binDir,
