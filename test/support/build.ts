@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
@@ -15,6 +15,12 @@ export default function setup(project: TestProject): () => void {
   execFileSync(process.execPath, [resolve(import.meta.dirname, '..', '..', 'scripts', 'build.mjs')], { stdio: 'inherit' });
   const renders = mkdtempSync(join(tmpdir(), 'platform-test-renders-'));
   project.provide('renderStore', renders);
+  // Watch mode runs the tests again after an edit, with this setup still alive: the renders of the
+  // code before the edit go, and so does the stale build.
+  project.onTestsRerun(() => {
+    for (const entry of readdirSync(renders)) rmSync(join(renders, entry), { force: true });
+    execFileSync(process.execPath, [resolve(import.meta.dirname, '..', '..', 'scripts', 'build.mjs')], { stdio: 'inherit' });
+  });
   return () => rmSync(renders, { recursive: true, force: true });
 }
 
