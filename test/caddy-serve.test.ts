@@ -14,6 +14,7 @@ import { render } from '../lib/synth.js';
 import { buildReferencePlatform } from '../stacks/reference.js';
 import { fixtureNames, loadFixture } from './support/render.js';
 import { toolAvailable } from './support/tools.js';
+import { freePorts, stopped } from './support/process.js';
 import { caddyfileForInstalledCaddy } from './support/caddy.js';
 
 /*
@@ -43,24 +44,13 @@ const scratch = mkdtempSync(join(tmpdir(), 'platform-caddy-serve-'));
  * port and server name): a TLS handshake costs both sides more CPU than the request it carries.
  */
 const agent = new Agent({ keepAlive: true });
-const cleanups: (() => void)[] = [];
-afterAll(() => {
+const cleanups: (() => unknown)[] = [];
+afterAll(async () => {
   agent.destroy();
-  for (const cleanup of cleanups.reverse()) cleanup();
+  // Each Caddy has exited before its storage folder goes (see stopped): it writes there until it does.
+  for (const cleanup of cleanups.reverse()) await cleanup();
   rmSync(scratch, { recursive: true, force: true });
 });
-
-/**
- * `count` distinct ports the kernel says are free: all held open at once, then closed, so that no
- * two of them are the same port (one at a time, the kernel can hand a just-closed port out again).
- */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = Array.from({ length: count }, () => createServer());
-  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))));
-  const ports = servers.map((server) => (server.address() as AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
-  return ports;
-}
 
 /** An upstream stand-in that answers every request with the address it stands in for. */
 async function stub(address: string): Promise<{ port: number; server: Server }> {
@@ -185,14 +175,14 @@ async function serve(name: string, loaded: LoadedConfig) {
     const child = spawn('caddy', ['run', '--adapter', 'caddyfile', '--config', join(dir, 'Caddyfile')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-    cleanups.push(() => child.kill());
+    cleanups.push(() => stopped(child));
     try {
       await waitForStart(child, () => log);
     } catch (err) {
       if (attempt < 5 && /address already in use/.test(log)) continue;
       throw err;
     }
-    return { platform, caddy, httpsPort, gatewayPort, stubs, resolver: new ComposeResolver(caddy, caddy.homeNode), log: () => log, stop: () => child.kill() };
+    return { platform, caddy, httpsPort, gatewayPort, stubs, resolver: new ComposeResolver(caddy, caddy.homeNode), log: () => log, stop: () => stopped(child) };
   }
 }
 
@@ -253,6 +243,6 @@ describe.each(configs)('$name: the rendered Caddyfile, served', ({ name, load })
       expectSecurityHeaders(down, `${proxied.host} 502`);
     }
     // Done with this Caddy: it does not idle beside the next config's.
-    stop();
+    await stop();
   }, 180_000);
 });

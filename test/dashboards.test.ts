@@ -1,6 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +11,7 @@ import type { Target } from '../lib/model/service.js';
 import { Prometheus } from '../lib/services/prometheus.js';
 import { buildReferencePlatform } from '../stacks/reference.js';
 import { inlineConfig, renderTree, configText } from './support/render.js';
-import { stopped } from './support/process.js';
+import { freePorts, stopped } from './support/process.js';
 import { runTool, sectionsByFile, toolAvailable } from './support/tools.js';
 import { caddyfileForInstalledCaddy, GLOBAL_METRICS_BLOCK } from './support/caddy.js';
 import { CADDY_SITE_HANDLER } from '../lib/configs/slo.js';
@@ -132,19 +131,6 @@ describe.runIf(toolAvailable('caddy'))('the Caddy metrics the service levels rea
   });
 });
 
-/** A port the kernel says is free on 127.0.0.1. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, seconds = 30): Promise<T> {
   const deadline = Date.now() + seconds * 1000;
   for (;;) {
@@ -169,7 +155,7 @@ const realTools = toolAvailable('prometheus') && toolAvailable('prometheus-node-
  */
 
 async function startPrometheus(): Promise<string> {
-  const [exporterPort, prometheusPort] = [await freePort(), await freePort()];
+  const [exporterPort, prometheusPort] = (await freePorts(2)) as [number, number];
   children.push(spawn('prometheus-node-exporter', [`--web.listen-address=127.0.0.1:${exporterPort}`], { stdio: 'ignore' }));
   const platform = buildReferencePlatform(referenceConfig().config);
   const prometheus = platform.service('prometheus') as Prometheus;

@@ -5,7 +5,6 @@
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
@@ -25,6 +24,7 @@ import { parseDotenv } from './support/compose-interpolation.js';
 import { renderK3sTree } from './support/k3s.js';
 import { simulateBootstrap } from './support/argocd-waves.js';
 import { postgresAvailable, startCluster, type TestCluster } from './support/postgres.js';
+import { freePort } from './support/process.js';
 import { inlineConfig, loadFixture, renderTree } from './support/render.js';
 import { toolAvailable } from './support/tools.js';
 
@@ -437,16 +437,6 @@ describe('hand-over', () => {
     expect(renewed.secrets.PG_PASSWORD).toBe(after.secrets.PG_PASSWORD);
   }, 60_000);
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe.skipIf(!toolAvailable('caddy'))('a generated basic-auth hash logs in on a real Caddy', () => {
   it('the password kept beside it gets 200, another gets 401', async () => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { freePort } from './support/postgres.js';
+import { freePort } from './support/process.js';
 import { inlineConfig, renderTree, type RenderedTree } from './support/render.js';
 import { toolAvailable } from './support/tools.js';
 

@@ -1,9 +1,9 @@
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './process.js';
 
 /**
  * A throwaway Postgres cluster from the Debian `postgresql` package, on 127.0.0.1 and a free port,
@@ -67,17 +67,6 @@ export function postgresAvailable(): boolean {
   }
   if (!found) console.warn('skipping real-Postgres tests: postgresql is not installed (apt-get install postgresql)');
   return found;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /** The bootstrap superuser and a second superuser of the template data directory, renamed and dropped per cluster. */
