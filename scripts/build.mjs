@@ -5,7 +5,7 @@
 // renderer, `platform diff`, Graphviz for SVG) sits in chunks loaded on first use by an `import()`.
 // The output is deterministic: the same sources and dependencies give the same bytes.
 // Type checking is `tsc --noEmit` (npm run build runs both).
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 
@@ -35,6 +35,7 @@ async function sourcesDigest() {
   return sourceDigest(root);
 }
 
+const digest = await sourcesDigest();
 rmSync(outdir, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
@@ -52,9 +53,13 @@ await build({
   // module has none, so each file gets one.
   banner: { js: "import { createRequire as __platformRequire } from 'node:module'; const require = __platformRequire(import.meta.url);" },
   // `platform diff` renders a revision in-process when its sources are the ones this build was made from.
-  define: { PLATFORM_SOURCE_DIGEST: JSON.stringify(await sourcesDigest()) },
+  define: { PLATFORM_SOURCE_DIGEST: JSON.stringify(digest) },
   plugins: [noZodLocales],
   legalComments: 'none',
   logLevel: 'warning',
 });
 chmodSync(join(outdir, 'bin', 'platform.js'), 0o755);
+// The sources' digest the build was made from, written last so that only a finished build records
+// one: the test suite's global setup (test/support/build.ts) reuses a build whose recorded digest
+// is the sources' digest now, which `npm test` has just built.
+writeFileSync(join(outdir, 'source-digest'), `${digest}\n`);

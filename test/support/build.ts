@@ -1,25 +1,39 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 import type { TestProject } from 'vitest/node';
+import { sourceDigest } from '../../lib/diff/source-digest.js';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+
+/**
+ * Bundles build/ from the sources, unless build/ already holds a finished build of exactly these
+ * sources: scripts/build.mjs writes build/source-digest last, the digest of every file the build
+ * reads (lib/diff/source-digest.ts), and `npm test` builds just before vitest starts.
+ */
+function buildIfStale(): void {
+  const recorded = join(ROOT, 'build', 'source-digest');
+  if (existsSync(recorded) && readFileSync(recorded, 'utf8').trim() === sourceDigest(ROOT)) return;
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+}
 
 /**
  * vitest's global setup: the CLI tests run `build/` as a user does (`npx platform`, `cdk8s synth`
  * through cdk8s.yaml), so it is bundled from the sources under test before any test file runs,
- * never left from an earlier build. Bundling takes about half a second. It also makes the folder
+ * never left from an earlier build of other sources. It also makes the folder
  * where the workers share renders for this run (test/support/render-store.ts), removed at the end.
  */
 export default function setup(project: TestProject): () => void {
-  execFileSync(process.execPath, [resolve(import.meta.dirname, '..', '..', 'scripts', 'build.mjs')], { stdio: 'inherit' });
+  buildIfStale();
   const renders = mkdtempSync(join(tmpdir(), 'platform-test-renders-'));
   project.provide('renderStore', renders);
   // Watch mode runs the tests again after an edit, with this setup still alive: the renders of the
   // code before the edit go, and so does the stale build.
   project.onTestsRerun(() => {
     for (const entry of readdirSync(renders)) rmSync(join(renders, entry), { force: true });
-    execFileSync(process.execPath, [resolve(import.meta.dirname, '..', '..', 'scripts', 'build.mjs')], { stdio: 'inherit' });
+    buildIfStale();
   });
   return () => rmSync(renders, { recursive: true, force: true });
 }
