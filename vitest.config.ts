@@ -1,7 +1,11 @@
 import { defineConfig } from 'vitest/config';
+import { dclintParseOnce } from './test/support/dclint-parse-once.js';
 
 export default defineConfig({
+  plugins: [dclintParseOnce()],
   test: {
+    // Transformed by vite rather than loaded by Node, so that the plugin above reaches its imports.
+    server: { deps: { inline: [/[\\/]node_modules[\\/]dclint[\\/]/] } },
     include: ['test/**/*.test.ts'],
     // The CLI under test, bundled into build/ from the sources before any file runs.
     globalSetup: ['test/support/build.ts'],
