@@ -89,6 +89,16 @@ export async function renderK3s(loaded: LoadedConfig, platform = buildPlatform(l
   return { platform, output: { target: 'k3s', files: result.files, objects: result.manifests.size, notes: result.notes } };
 }
 
+/**
+ * The k3s target's own checks (zone quotas, VLANs), without rendering it: every config problem the
+ * k3s renderer reports, it finds while it builds the cdk8s app (charts/synth.ts, buildK3sApp);
+ * turning the app into manifests and YAML adds none. For `platform validate`.
+ */
+export async function checkK3s(loaded: LoadedConfig, platform: Platform): Promise<void> {
+  const { buildK3sApp } = await import('../charts/synth.js');
+  withSource(loaded, () => buildK3sApp(platform));
+}
+
 /** Render every asked-for target in memory; nothing is written until all of them rendered. */
 export async function renderTargets(
   loaded: LoadedConfig,

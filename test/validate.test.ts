@@ -12,7 +12,7 @@ import { formatValidation } from '../lib/validate/report.js';
 import { RULES } from '../lib/validate/rules.js';
 import { validate } from '../lib/validate/validate.js';
 import { VERSION } from '../lib/version.js';
-import { configKey, deepFreeze, loadFixture } from './support/render.js';
+import { configKey, deepFreeze, FIXTURES, fixtureNames, loadFixture } from './support/render.js';
 
 function inline(data: PlatformConfigInput): () => LoadedConfig {
   return () => {
@@ -25,7 +25,7 @@ const of = (v: Validation, rule: string) => v.findings.filter((f) => f.rule === 
 
 const validations = new Map<string, Promise<Validation>>();
 /**
- * `validate` of each distinct config once (it renders the k3s tree, and ten rules fail or pass on
+ * `validate` of each distinct config once (it builds the k3s app, and ten rules fail or pass on
  * the reference alone); frozen, so no test changes what another reads. A config that does not
  * load is validated each time (that is the path under test there).
  */
@@ -46,6 +46,28 @@ function validateOnce(load: () => LoadedConfig): Promise<Validation> {
 }
 
 const reference = await validateOnce(referenceConfig);
+
+describe('validate refuses what synth refuses', () => {
+  /**
+   * Each invalid fixture's `.error` file is the message `platform synth` gives (config.test.ts checks
+   * that, both targets rendered). validate builds the k3s app without rendering it, so this is what
+   * says the checks made while rendering are all made before: every fixture gets error findings,
+   * each of them a line of synth's message, or (a file that does not parse) the same error.
+   */
+  it.each(fixtureNames('invalid'))('%s', async (name) => {
+    const expected = readFileSync(join(FIXTURES, 'invalid', `${name}.error`), 'utf8').replaceAll('test/fixtures/', `${FIXTURES}/`);
+    let validation: Validation;
+    try {
+      validation = await validate(() => loadFixture('invalid', name));
+    } catch (err) {
+      expect(expected).toContain((err as Error).message.split('\n')[0]);
+      return;
+    }
+    const errors = validation.findings.filter((f) => f.severity === 'error');
+    expect(errors.length, name).toBeGreaterThan(0);
+    for (const finding of errors) expect(expected, name).toContain(`: ${finding.message}`);
+  });
+});
 
 /** Small enough for one 24 GB card: only Ollama, one 7B model. */
 const SMALL: PlatformConfigInput = {

@@ -1,7 +1,7 @@
 import { ConfigError, describeIssue } from '../config/errors.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Platform } from '../model/platform.js';
-import { buildPlatform, renderK3s } from '../synth.js';
+import { buildPlatform, checkK3s } from '../synth.js';
 import { checkPlatform, summarizeFindings, type LocatedFinding, type Validation } from './check.js';
 import { sortFindings } from './rules.js';
 
@@ -32,7 +32,7 @@ export async function validate(load: () => LoadedConfig): Promise<Validation> {
   try {
     loaded = load();
     platform = buildPlatform(loaded);
-    await renderK3s(loaded, platform);
+    await checkK3s(loaded, platform);
   } catch (err) {
     if (err instanceof ConfigError && err.issues.length > 0) {
       return summarizeFindings(err.source.file, sortFindings(fromConfigError(err)) as LocatedFinding[], []);
