@@ -200,15 +200,16 @@ const K3S_LOCAL_PATH = '/var/lib/rancher/k3s/storage';
 /** Where Docker keeps volumes unless the daemon's `data-root` moves it. */
 const DOCKER_ROOT = '/var/lib/docker';
 
-/**
- * df of a folder that may not exist yet (bind mode before storage.sh): the folder, then each parent
- * in turn, each df only when the one before it failed, so the nearest folder that exists is measured.
- */
+/** The df probes of one folder, and the folder each one measures. */
 interface DfWalk {
   readonly path: string;
   readonly steps: readonly { readonly folder: string; readonly probe: Probe }[];
 }
 
+/**
+ * The folder may not exist yet (bind mode before storage.sh): df the folder, then each parent in
+ * turn, each df only when the one before it failed, so the nearest folder that exists is measured.
+ */
 function dfWalk(path: string): DfWalk {
   const folders = path.split('/').map((_, i, parts) => parts.slice(0, parts.length - i).join('/') || '/');
   const steps: { folder: string; probe: Probe }[] = [];
@@ -462,7 +463,6 @@ export function doctorNode(platform: Platform, name: string | undefined): Node {
   throw new UsageError(`the config has ${deployed.length} nodes (${deployed.map((n) => n.name).join(', ')}): say which with --node`);
 }
 
-/** Every check of `node` for `target`, run on `host`, in a fixed order. */
 /** How long the doctor may take. */
 export interface DoctorOptions {
   /**
