@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { referenceConfig } from '../lib/config/load.js';
 import { UsageError } from '../lib/config/errors.js';
 import { doctorNode, formatDoctor, runDoctor, volumeBudgetGb, type CheckResult } from '../lib/doctor/doctor.js';
@@ -17,12 +17,6 @@ import { loadFixture } from './support/render.js';
  * prints. ssh is a stand-in too (it runs the command it is handed here): nothing leaves the machine.
  * Then once on the machine the tests run on, where most of those programs are absent or idle.
  */
-
-// Every spawnSync still runs; the mock only counts them, to prove one shell per session.
-vi.mock('node:child_process', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('node:child_process')>();
-  return { ...actual, spawnSync: vi.fn(actual.spawnSync) };
-});
 
 const scratch = mkdtempSync(join(tmpdir(), 'platform-doctor-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -79,10 +73,12 @@ function fakeBin(fake: FakeHost): string {
   const dir = join(scratch, `bin-${(hosts += 1)}`);
   mkdirSync(dir);
   const log = shellQuote(join(dir, 'calls.log'));
+  const parents = shellQuote(join(dir, 'parents.log'));
   const script = (name: string, body: string) => {
     if (fake.absent?.includes(name)) return;
     const hang = fake.hangs === name ? `echo $$ > ${shellQuote(join(dir, 'hung.pid'))}; exec /bin/sleep 60\n` : '';
-    writeFileSync(join(dir, name), `#!/bin/sh\nprintf '%s\\n' "${name} $*" >> ${log}\n${hang}${body}\n`);
+    // Each stand-in also logs its parent process: the shell that ran it.
+    writeFileSync(join(dir, name), `#!/bin/sh\nprintf '%s\\n' "${name} $*" >> ${log}\nprintf '%s\\n' "$PPID" >> ${parents}\n${hang}${body}\n`);
     chmodSync(join(dir, name), 0o755);
   };
   const q = (text: string | undefined) => shellQuote(text ?? '');
@@ -302,10 +298,12 @@ describe('platform doctor reads the host in one session', () => {
   it('a local run starts one shell, and every command of every check runs in it', () => {
     const platform = reference();
     const bin = fakeBin(HEALTHY);
-    const spawned = vi.mocked(spawnSync);
-    spawned.mockClear();
     const report = runDoctor(platform, doctorNode(platform, 'rtx'), new LocalHost({ PATH: bin }));
-    expect(spawned.mock.calls.map(([program, args]) => [program, args])).toEqual([['/bin/sh', ['-s']]]);
+    // Every command had the same parent: one shell ran them all (each runs in it directly, no subshell).
+    const parents = readFileSync(join(bin, 'parents.log'), 'utf8').trim().split('\n');
+    expect(parents.length).toBe(calls(bin).length);
+    expect(new Set(parents).size).toBe(1);
+    expect(Number(parents[0])).not.toBe(process.pid);
     expect(report.checks.every((c) => c.status === 'ok')).toBe(true);
     const sites = [...platform.routes].map((r) => `getent hosts ${platform.fqdn(r.host)}`).sort();
     expect(calls(bin)).toEqual([...HEALTHY_COMMANDS, ...sites]);
