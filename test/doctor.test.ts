@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { referenceConfig } from '../lib/config/load.js';
 import { UsageError } from '../lib/config/errors.js';
 import { doctorNode, formatDoctor, runDoctor, volumeBudgetGb, type CheckResult } from '../lib/doctor/doctor.js';
-import { LocalHost, shellQuote, SshHost } from '../lib/doctor/host.js';
+import { LocalHost, shellQuote, splitSession, SshHost, type Host, type Probe } from '../lib/doctor/host.js';
 import { buildPlatform } from '../lib/synth.js';
 import { platformInProcess } from './support/cli.js';
 import { loadFixture } from './support/render.js';
@@ -38,6 +38,14 @@ interface FakeHost {
   kubeNodes?: unknown[];
   runtimeClass?: boolean;
   argocd?: boolean;
+  /** kubectl cannot reach the cluster. */
+  kubeDown?: boolean;
+  /** Docker's `DockerRootDir` (default /var/lib/docker). */
+  dockerRoot?: string;
+  /** Folders df finds no such file for. */
+  noSuchFolders?: string[];
+  /** A program that never answers (it sleeps; its pid goes to `<bin>/hung.pid`). */
+  hangs?: string;
   /** Programs left out of PATH. */
   absent?: string[];
 }
@@ -57,13 +65,20 @@ const HEALTHY: FakeHost = {
 
 let hosts = 0;
 
-/** A folder of stand-in programs for `fake`; its path is the whole PATH. */
+/**
+ * A folder of stand-in programs for `fake`; its path is the whole PATH. Each stand-in appends its
+ * command line to `<bin>/calls.log` before it answers.
+ */
 function fakeBin(fake: FakeHost): string {
   const dir = join(scratch, `bin-${(hosts += 1)}`);
   mkdirSync(dir);
+  const log = shellQuote(join(dir, 'calls.log'));
+  const parents = shellQuote(join(dir, 'parents.log'));
   const script = (name: string, body: string) => {
     if (fake.absent?.includes(name)) return;
-    writeFileSync(join(dir, name), `#!/bin/sh\n${body}\n`);
+    const hang = fake.hangs === name ? `echo $$ > ${shellQuote(join(dir, 'hung.pid'))}; exec /bin/sleep 60\n` : '';
+    // Each stand-in also logs its parent process: the shell that ran it.
+    writeFileSync(join(dir, name), `#!/bin/sh\nprintf '%s\\n' "${name} $*" >> ${log}\nprintf '%s\\n' "$PPID" >> ${parents}\n${hang}${body}\n`);
     chmodSync(join(dir, name), 0o755);
   };
   const q = (text: string | undefined) => shellQuote(text ?? '');
@@ -73,12 +88,12 @@ function fakeBin(fake: FakeHost): string {
       `if [ "$1" = version ]; then ${fake.dockerDown ? 'echo "Cannot connect to the Docker daemon at unix:///var/run/docker.sock." >&2; exit 1' : `printf '%s\\n' ${q(fake.dockerVersion)}`}; exit 0; fi`,
       `if [ "$1 $2" = "compose version" ]; then printf '%s\\n' ${q(fake.composeVersion)}; exit 0; fi`,
       `if [ "$1 $3" = "info {{json .Runtimes}}" ]; then printf '%s\\n' ${q(fake.runtimes)}; exit 0; fi`,
-      `if [ "$1 $3" = "info {{.DockerRootDir}}" ]; then echo /var/lib/docker; exit 0; fi`,
+      `if [ "$1 $3" = "info {{.DockerRootDir}}" ]; then printf '%s\\n' ${q(fake.dockerRoot ?? '/var/lib/docker')}; exit 0; fi`,
       'echo "unexpected: docker $*" >&2; exit 64',
     ].join('\n'),
   );
   script('nvidia-smi', `printf '%s\\n' ${q(fake.gpus)}`);
-  script('df', `echo 'Filesystem 1024-blocks Used Available Capacity Mounted on'; echo "/dev/nvme0n1p2 3000000000 1000 ${fake.dfAvailableKb ?? 0} 1% /"`);
+  script('df', `for f in ${(fake.noSuchFolders ?? []).map(shellQuote).join(' ')}; do [ "$3" = "$f" ] && { echo "df: $f: No such file or directory" >&2; exit 1; }; done; echo 'Filesystem 1024-blocks Used Available Capacity Mounted on'; echo "/dev/nvme0n1p2 3000000000 1000 ${fake.dfAvailableKb ?? 0} 1% /"`);
   script('ss', `case "$*" in *-t*) printf '%s\\n' ${q(fake.ssTcp)};; *) printf '%s\\n' ${q(fake.ssUdp)};; esac`);
   script('timedatectl', `printf '%s\\n' ${q(fake.ntp)}`);
   script('ip', `for i in ${(fake.interfaces ?? []).join(' ')}; do [ "$4" = "$i" ] && { echo "2: $i: <BROADCAST,MULTICAST,UP>"; exit 0; }; done; echo "Device \\"$4\\" does not exist." >&2; exit 1`);
@@ -86,6 +101,7 @@ function fakeBin(fake: FakeHost): string {
   script(
     'kubectl',
     [
+      ...(fake.kubeDown ? ['echo \'The connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?\' >&2; exit 1'] : []),
       `if [ "$*" = "get nodes -o json" ]; then printf '%s\\n' ${q(JSON.stringify({ items: fake.kubeNodes ?? [] }))}; exit 0; fi`,
       `if [ "$*" = "get runtimeclass nvidia -o name" ]; then ${fake.runtimeClass ? 'echo runtimeclass.node.k8s.io/nvidia; exit 0' : 'echo \'Error from server (NotFound): runtimeclasses.node.k8s.io "nvidia" not found\' >&2; exit 1'}; fi`,
       `if [ "$*" = "get deployment argocd-server -n argocd -o name" ]; then ${fake.argocd ? 'echo deployment.apps/argocd-server; exit 0' : 'exit 1'}; fi`,
@@ -99,6 +115,22 @@ function fakeBin(fake: FakeHost): string {
 let referencePlatform: ReturnType<typeof buildPlatform> | undefined;
 const reference = () => (referencePlatform ??= buildPlatform(referenceConfig()));
 const byId = (checks: readonly CheckResult[]) => Object.fromEntries(checks.map((c) => [c.id, c]));
+/** What the stand-ins in `bin` were asked, in order. */
+const calls = (bin: string) => (existsSync(join(bin, 'calls.log')) ? readFileSync(join(bin, 'calls.log'), 'utf8').trimEnd().split('\n') : []);
+
+/**
+ * A stand-in ssh in `bin`: records its arguments in `<bin>/ssh.log`, then runs the remote command
+ * line here as sshd does (the login shell reads the command, the session's stdin passes through).
+ * `refuse` makes it fail as ssh does when it cannot connect.
+ */
+function fakeSsh(bin: string, refuse = false): string {
+  const log = join(bin, 'ssh.log');
+  const connect = refuse ? `echo 'ssh: connect to host rtx.lan port 22: Connection refused' >&2; exit 255` : `while [ "$1" != -- ]; do shift; done; shift\nexec /bin/sh -c "$*"`;
+  writeFileSync(join(bin, 'ssh'), `#!/bin/sh\nprintf '%s\\n' "$*" >> ${shellQuote(log)}\n${connect}\n`);
+  chmodSync(join(bin, 'ssh'), 0o755);
+  return log;
+}
+const sshConnections = (log: string) => (existsSync(log) ? readFileSync(log, 'utf8').trimEnd().split('\n') : []);
 
 describe('platform doctor on a stand-in host', () => {
   it('a healthy GPU node passes every check, with the numbers', () => {
@@ -178,20 +210,28 @@ describe('platform doctor on a stand-in host', () => {
     expect(byId(runDoctor(reference(), doctorNode(reference(), 'homelab'), new LocalHost({ PATH: fakeBin(HEALTHY) })).checks)['vlan-parent']).toBeUndefined();
   });
 
-  it('--ssh hands each command, quoted, to ssh in batch mode and reads the same answers', () => {
-    const bin = fakeBin(HEALTHY);
-    const log = join(scratch, 'ssh.log');
-    // The stand-in ssh: records its arguments, then runs the remote command line here.
-    writeFileSync(join(bin, 'ssh'), `#!/bin/sh\nprintf '%s\\n' "$*" >> ${shellQuote(log)}\nwhile [ "$1" != -- ]; do shift; done; shift\nexec /bin/sh -c "$1"\n`);
-    chmodSync(join(bin, 'ssh'), 0o755);
+  it('--ssh reads the host through one ssh connection in batch mode, with the same answers', () => {
     const platform = reference();
     const node = doctorNode(platform, 'rtx');
-    const remote = runDoctor(platform, node, new SshHost('admin@rtx.lan', { PATH: bin }));
-    const local = runDoctor(platform, node, new LocalHost({ PATH: bin }));
-    expect(remote.checks).toEqual(local.checks);
-    expect(remote.host).toBe('ssh admin@rtx.lan');
-    const calls = spawnSync('cat', [log], { encoding: 'utf8' }).stdout.split('\n');
-    expect(calls).toContain("-o BatchMode=yes -o ConnectTimeout=10 admin@rtx.lan -- docker info --format '{{json .Runtimes}}'");
+    for (const fake of [HEALTHY, { absent: ['docker', 'nvidia-smi', 'df', 'ss', 'timedatectl', 'ip', 'getent'] }]) {
+      const bin = fakeBin(fake);
+      const log = fakeSsh(bin);
+      const remote = runDoctor(platform, node, new SshHost('admin@rtx.lan', { PATH: bin }));
+      expect(remote.host).toBe('ssh admin@rtx.lan');
+      // One connection; the remote command is only `/bin/sh -s`, the script comes on its stdin.
+      expect(sshConnections(log)).toEqual(['-o BatchMode=yes -o ConnectTimeout=10 admin@rtx.lan -- /bin/sh -s']);
+      expect(remote.checks).toEqual(runDoctor(platform, node, new LocalHost({ PATH: bin })).checks);
+    }
+  });
+
+  it('an ssh that cannot connect (exit 255) is a usage error with its reason', () => {
+    const bin = fakeBin(HEALTHY);
+    fakeSsh(bin, true);
+    const platform = reference();
+    const run = () => runDoctor(platform, doctorNode(platform, 'rtx'), new SshHost('admin@rtx.lan', { PATH: bin }));
+    expect(run).toThrow(UsageError);
+    expect(run).toThrow('ssh admin@rtx.lan: ssh: connect to host rtx.lan port 22: Connection refused');
+    expect(() => runDoctor(platform, doctorNode(platform, 'rtx'), new SshHost('rtx.lan', { PATH: fakeBin(HEALTHY) }))).toThrow('--ssh needs the ssh client on this machine');
   });
 
   it('refuses an ssh target that would be an option, and a node it does not know', () => {
@@ -213,9 +253,10 @@ describe('platform doctor on a stand-in host', () => {
   });
 });
 
+const gpuNode = { metadata: { name: 'rtx', labels: { 'nvidia.com/gpu.present': 'true' } }, status: { allocatable: { 'nvidia.com/gpu': '2' } } };
+const K3S: FakeHost = { ...HEALTHY, kubeNodes: [{ metadata: { name: 'homelab' } }, gpuNode], runtimeClass: true, argocd: true };
+
 describe('platform doctor for k3s', () => {
-  const gpuNode = { metadata: { name: 'rtx', labels: { 'nvidia.com/gpu.present': 'true' } }, status: { allocatable: { 'nvidia.com/gpu': '2' } } };
-  const K3S: FakeHost = { ...HEALTHY, kubeNodes: [{ metadata: { name: 'homelab' } }, gpuNode], runtimeClass: true, argocd: true };
 
   it('a ready cluster: both nodes registered, the GPU node labelled and advertising, the RuntimeClass, ArgoCD', () => {
     const platform = reference();
@@ -238,6 +279,160 @@ describe('platform doctor for k3s', () => {
     expect(checks.argocd).toMatchObject({ status: 'fail', message: 'ArgoCD is not installed in argocd' });
     const none = runDoctor(platform, doctorNode(platform, 'homelab'), new LocalHost({ PATH: fakeBin({ absent: ['kubectl'] }) }), 'k3s');
     expect(none.checks[0]).toMatchObject({ id: 'k3s', status: 'fail', message: 'kubectl is not installed: no k3s here' });
+  });
+});
+
+describe('platform doctor reads the host in one session', () => {
+  const HEALTHY_COMMANDS = [
+    'docker version --format {{.Server.Version}}',
+    'docker compose version --short',
+    'nvidia-smi --query-gpu=index,name,memory.total,driver_version --format=csv,noheader,nounits',
+    'docker info --format {{json .Runtimes}}',
+    'docker info --format {{.DockerRootDir}}',
+    'df -P -k /var/lib/docker',
+    'ss -H -l -n -t',
+    'ss -H -l -n -u',
+    'timedatectl show -p NTPSynchronized --value',
+  ];
+
+  it('a local run starts one shell, and every command of every check runs in it', () => {
+    const platform = reference();
+    const bin = fakeBin(HEALTHY);
+    const report = runDoctor(platform, doctorNode(platform, 'rtx'), new LocalHost({ PATH: bin }));
+    // Every command had the same parent: one shell ran them all (each runs in it directly, no subshell).
+    const parents = readFileSync(join(bin, 'parents.log'), 'utf8').trim().split('\n');
+    expect(parents.length).toBe(calls(bin).length);
+    expect(new Set(parents).size).toBe(1);
+    expect(Number(parents[0])).not.toBe(process.pid);
+    expect(report.checks.every((c) => c.status === 'ok')).toBe(true);
+    const sites = [...platform.routes].map((r) => `getent hosts ${platform.fqdn(r.host)}`).sort();
+    expect(calls(bin)).toEqual([...HEALTHY_COMMANDS, ...sites]);
+  });
+
+  it('commands that wait for an earlier answer run in the same session, only when it came', () => {
+    const platform = reference();
+    // kubectl does not reach the cluster: the RuntimeClass and ArgoCD are not asked.
+    const down = fakeBin({ ...K3S, kubeDown: true });
+    const log = fakeSsh(down);
+    const cluster = runDoctor(platform, doctorNode(platform, 'rtx'), new SshHost('rtx.lan', { PATH: down }), 'k3s');
+    expect(cluster.checks[0]).toMatchObject({ id: 'k3s', status: 'fail', message: 'kubectl cannot reach the cluster: The connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?' });
+    expect(calls(down).filter((c) => c.startsWith('kubectl'))).toEqual(['kubectl get nodes -o json']);
+    expect(sshConnections(log)).toHaveLength(1);
+    const up = fakeBin(K3S);
+    runDoctor(platform, doctorNode(platform, 'rtx'), new LocalHost({ PATH: up }), 'k3s');
+    expect(calls(up).filter((c) => c.startsWith('kubectl'))).toEqual(['kubectl get nodes -o json', 'kubectl get runtimeclass nvidia -o name', 'kubectl get deployment argocd-server -n argocd -o name']);
+    // No NVIDIA driver: Docker is not asked for its runtimes.
+    const noDriver = fakeBin({ ...HEALTHY, absent: ['nvidia-smi'] });
+    const checks = byId(runDoctor(platform, doctorNode(platform, 'rtx'), new LocalHost({ PATH: noDriver })).checks);
+    expect(checks['nvidia-runtime']).toBeUndefined();
+    expect(calls(noDriver)).not.toContain('docker info --format {{json .Runtimes}}');
+    // storage.root (bind mode) does not exist yet: df walks up to the nearest folder that does, and stops there.
+    const bindPlatform = buildPlatform(loadFixture('valid', 'rtx3060'));
+    const bind = fakeBin({ ...HEALTHY, noSuchFolders: ['/cold-storage'] });
+    const bindLog = fakeSsh(bind);
+    const bindNode = bindPlatform.deployedNodes[0] as Parameters<typeof runDoctor>[1];
+    const disk = byId(runDoctor(bindPlatform, bindNode, new SshHost('rtx.lan', { PATH: bind })).checks).disk;
+    expect(disk?.message).toMatch(/^1907\.3 GB free on \/ \(storage\.root\), the volumes of this node need \d+ GB$/);
+    expect(calls(bind).filter((c) => c.startsWith('df'))).toEqual(['df -P -k /cold-storage', 'df -P -k /']);
+    expect(sshConnections(bindLog)).toHaveLength(1);
+  });
+
+  it("Docker's root folder moved by data-root costs a second session, which measures that folder", () => {
+    const platform = reference();
+    const bin = fakeBin({ ...HEALTHY, dockerRoot: '/srv/docker' });
+    const log = fakeSsh(bin);
+    const checks = byId(runDoctor(platform, doctorNode(platform, 'rtx'), new SshHost('rtx.lan', { PATH: bin })).checks);
+    expect(checks.disk?.message).toMatch(/^1907\.3 GB free on \/srv\/docker \(Docker volumes\), the volumes of this node need \d+ GB$/);
+    expect(sshConnections(log)).toHaveLength(2);
+    expect(calls(bin).filter((c) => c.startsWith('df'))).toEqual(['df -P -k /var/lib/docker', 'df -P -k /srv/docker']);
+  });
+
+  it('a command that hangs ends with the time limit: its check says which, the checks before it keep their answers', () => {
+    const platform = reference();
+    const bin = fakeBin({ ...HEALTHY, hangs: 'timedatectl' });
+    // 3 s: room for the commands before the hung one on a busy machine.
+    const started = Date.now();
+    const report = runDoctor(platform, doctorNode(platform, 'rtx'), new LocalHost({ PATH: bin }), 'compose', { timeLimitMs: 3000 });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const checks = byId(report.checks);
+    for (const id of ['docker', 'compose', 'nvidia-driver', 'gpu-count', 'gpu-vram', 'nvidia-runtime', 'disk', 'ports']) expect(checks[id]?.status, id).toBe('ok');
+    expect(checks['time-sync']).toEqual({
+      id: 'time-sync',
+      status: 'warn',
+      message: "clock sync not checked: `timedatectl show -p NTPSynchronized --value` did not finish within the doctor's 3 s",
+      fix: 'run that command on the node to see what it waits for',
+    });
+    expect(checks.dns).toMatchObject({ status: 'warn', message: "the site names could not be looked up: not run: `timedatectl show -p NTPSynchronized --value` before it did not finish within the doctor's 3 s" });
+    expect(calls(bin).some((c) => c.startsWith('getent'))).toBe(false);
+    // The hung program ended with the session: gone, or a zombie waiting to be reaped.
+    const pid = readFileSync(join(bin, 'hung.pid'), 'utf8').trim();
+    expect(existsSync(`/proc/${pid}`) ? readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] : 'gone').toMatch(/^(gone|Z)$/);
+  });
+
+  describe('the session script and its split', () => {
+    /** Stand-ins that print their arguments (each ended by a NUL), or awkward bytes, or fail. */
+    const bin = join(scratch, 'bin-session');
+    mkdirSync(bin);
+    const program = (name: string, body: string) => {
+      writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`);
+      chmodSync(join(bin, name), 0o755);
+    };
+    program('args', `printf '%s\\0' "$@"; printf '%s\\0' "$#" >&2`);
+    // Marker-shaped lines (another session's boundary), NUL and invalid UTF-8 bytes, no last newline.
+    const NOISE = '\nplatform-doctor-0123456789abcdef0123456789abcdef 0 0\nplatform-doctor-0123456789abcdef0123456789abcdef start\n\0\xff\xfe tail';
+    program('noisy', `printf '\\nplatform-doctor-0123456789abcdef0123456789abcdef 0 0\\nplatform-doctor-0123456789abcdef0123456789abcdef start\\n\\000\\377\\376 tail'; printf 'err\\n\\n' >&2; exit 3`);
+    program('exits-127', 'exit 127');
+    const canary = join(scratch, 'canary');
+    const HOSTILE = [
+      "it's",
+      '"double" and \\ backslash',
+      `$(touch ${canary})`,
+      `\`touch ${canary}\``,
+      `; touch ${canary}; #`,
+      `a\nb\n; touch ${canary}\n`,
+      `' ; touch ${canary} ; '`,
+      '$HOME ${PATH} * ? [a] ~ | & > < !',
+      '',
+      ' spaced  out ',
+      '-n',
+      'é ✓ 日本',
+    ];
+    const hosts = (): [string, Host][] => {
+      fakeSsh(bin);
+      return [['local', new LocalHost({ PATH: bin })], ['ssh', new SshHost('rtx.lan', { PATH: bin })]];
+    };
+
+    it.each(hosts())('%s: each hostile word reaches the program as one argument, byte for byte, and none runs as code', (_, host) => {
+      const probe: Probe = { argv: ['args', ...HOSTILE] };
+      const result = host.session([probe], 10_000).get(probe);
+      expect(result?.stdout).toBe(HOSTILE.map((w) => `${w}\0`).join(''));
+      expect(result?.stderr).toBe(`${HOSTILE.length}\0`);
+      expect(existsSync(canary)).toBe(false);
+    });
+
+    it.each(hosts())('%s: marker-shaped text, NUL and invalid UTF-8 in the output, exit codes, missing programs', (_, host) => {
+      const probes: Probe[] = [{ argv: ['noisy'] }, { argv: ['no-such-program', '--version'] }, { argv: ['exits-127'] }, { argv: ['args', 'after'] }];
+      const results = host.session(probes, 10_000);
+      expect(results.get(probes[0] as Probe)).toEqual({ code: 3, stdout: Buffer.from(NOISE, 'latin1').toString('utf8'), stderr: 'err\n\n', missing: false });
+      // Not installed: 127 and missing, without the shell's "not found" in its stderr.
+      expect(results.get(probes[1] as Probe)).toEqual({ code: 127, stdout: '', stderr: '', missing: true });
+      // Installed, and exits 127 itself: not missing.
+      expect(results.get(probes[2] as Probe)).toEqual({ code: 127, stdout: '', stderr: '', missing: false });
+      expect(results.get(probes[3] as Probe)).toEqual({ code: 0, stdout: 'after\0', stderr: '1\0', missing: false });
+    });
+
+    it('what a login shell prints before the session starts is dropped; a session cut short says where', () => {
+      const probes: Probe[] = [{ argv: ['a'] }, { argv: ['b'] }, { argv: ['c'] }];
+      const boundary = 'platform-doctor-feedbeef';
+      const results = splitSession(probes, boundary, {
+        stdout: Buffer.from(`motd from .bashrc\n${boundary} start\nA\n${boundary} 0 0\npartial`),
+        stderr: Buffer.from(`${boundary} start\n\n${boundary} 0\nhalf an error`),
+        stoppedEarly: "did not finish within the doctor's 30 s",
+      });
+      expect(results.get(probes[0] as Probe)).toEqual({ code: 0, stdout: 'A', stderr: '', missing: false });
+      expect(results.get(probes[1] as Probe)).toEqual({ code: 124, stdout: 'partial', stderr: 'half an error', missing: false, cutShort: "`b` did not finish within the doctor's 30 s" });
+      expect(results.get(probes[2] as Probe)?.cutShort).toBe("not run: `b` before it did not finish within the doctor's 30 s");
+    });
   });
 });
 

@@ -2,13 +2,14 @@ import { UsageError } from '../config/errors.js';
 import { GPU_PRESENT_LABEL, GPU_RESOURCE } from '../k3s/names.js';
 import type { Node } from '../model/node.js';
 import type { Platform } from '../model/platform.js';
-import type { CommandResult, Host } from './host.js';
+import type { CommandResult, Host, Probe, SessionResults } from './host.js';
 
 /*
  * `platform doctor`: read-only pre-flight checks of one node of the config, before deploying to it.
- * Every check runs ordinary read-only commands (docker version/info, nvidia-smi, df, ss,
- * timedatectl, ip, getent) on the node, here or over ssh, and compares what they print with what
- * the platform will put there. A program that is missing is reported, never a crash.
+ * Every check names the ordinary read-only commands it reads (docker version/info, nvidia-smi, df,
+ * ss, timedatectl, ip, getent, kubectl); the doctor runs all of them in one shell session on the
+ * node (one ssh connection over --ssh), then each check compares what they printed with what the
+ * platform will put there. A program that is missing is reported, never a crash.
  */
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -35,6 +36,35 @@ export const MIN_DOCKER = '20.10.0';
 /** Compose with top-level `configs` `content:` (the Coolify flavour) and `host_ip` on ports. */
 export const MIN_COMPOSE = '2.23.1';
 const GB = 1024 ** 3;
+/**
+ * The doctor's time for reading the host, every session together: a command that hangs (a Docker
+ * daemon that accepts and never answers, a stuck mount under df, a resolver that never replies)
+ * ends there with a finding that names it, and the checks before it keep their answers.
+ */
+export const DOCTOR_TIME_LIMIT_MS = 30_000;
+
+/** One check: the commands it reads on the host, and what it concludes from their answers. */
+interface Check {
+  /** Commands for the first session. */
+  readonly probes: readonly Probe[];
+  /** Commands that need an answer of the first session; a second session runs them, only when some check has any. */
+  followUp?(first: SessionResults): readonly Probe[];
+  decide(results: SessionResults): CheckResult[];
+}
+
+const probe = (...argv: string[]): Probe => ({ argv });
+
+/** The answer to a probe that runs in every case (no `when`). */
+function answer(results: SessionResults, asked: Probe): CommandResult {
+  const result = results.get(asked);
+  if (!result) throw new Error(`doctor: no answer to ${asked.argv.join(' ')}`);
+  return result;
+}
+
+/** A command the time limit cut short gave no answer: the check says which, and is not made. */
+function notAnswered(id: string, status: CheckStatus, subject: string, r: CommandResult): CheckResult {
+  return { id, status, message: `${subject} not checked: ${r.cutShort}`, fix: 'run that command on the node to see what it waits for' };
+}
 
 /** `27.3.1`, `v2.29.7`, `20.10.24+dfsg1` -> [27, 3, 1]. */
 export function parseVersion(text: string): number[] | undefined {
@@ -52,10 +82,15 @@ function atLeast(version: number[], minimum: string): boolean {
 
 const firstLine = (r: CommandResult) => (r.stderr.trim() || r.stdout.trim()).split('\n')[0] ?? '';
 
-function docker(host: Host): CheckResult {
-  const r = host.run(['docker', 'version', '--format', '{{.Server.Version}}']);
+function docker(): Check {
+  const version = probe('docker', 'version', '--format', '{{.Server.Version}}');
+  return { probes: [version], decide: (results) => [dockerFinding(answer(results, version))] };
+}
+
+function dockerFinding(r: CommandResult): CheckResult {
   const fix = `install Docker Engine ${MIN_DOCKER} or newer (https://docs.docker.com/engine/install/)`;
   if (r.missing) return { id: 'docker', status: 'fail', message: 'docker is not installed', fix };
+  if (r.cutShort) return notAnswered('docker', 'fail', 'Docker Engine', r);
   if (r.code !== 0) {
     return { id: 'docker', status: 'fail', message: `docker does not answer: ${firstLine(r)}`, fix: 'start the daemon (systemctl start docker) and run as root or a member of the docker group' };
   }
@@ -65,10 +100,15 @@ function docker(host: Host): CheckResult {
   return { id: 'docker', status: 'ok', message: `Docker Engine ${version.join('.')} (${MIN_DOCKER} or newer)` };
 }
 
-function compose(host: Host): CheckResult {
-  const r = host.run(['docker', 'compose', 'version', '--short']);
+function compose(): Check {
+  const version = probe('docker', 'compose', 'version', '--short');
+  return { probes: [version], decide: (results) => [composeFinding(answer(results, version))] };
+}
+
+function composeFinding(r: CommandResult): CheckResult {
   const fix = `install the Docker Compose plugin ${MIN_COMPOSE} or newer (apt-get install docker-compose-plugin); Debian's docker-compose 1.x cannot read the files`;
   if (r.missing) return { id: 'compose', status: 'fail', message: 'docker is not installed, so neither is Compose', fix };
+  if (r.cutShort) return notAnswered('compose', 'fail', 'Docker Compose', r);
   const version = r.code === 0 ? parseVersion(r.stdout) : undefined;
   if (!version) return { id: 'compose', status: 'fail', message: `docker compose is not available: ${firstLine(r) || 'no version'}`, fix };
   if (!atLeast(version, MIN_COMPOSE)) return { id: 'compose', status: 'fail', message: `Docker Compose ${version.join('.')} is older than ${MIN_COMPOSE}`, fix };
@@ -82,10 +122,17 @@ interface GpuFound {
   readonly driver: string;
 }
 
-function gpuChecks(host: Host, node: Node, runtime: 'docker' | 'k3s'): CheckResult[] {
+function gpuChecks(node: Node, runtime: 'docker' | 'k3s'): Check[] {
   if (!node.hasGpu) return [];
-  const r = host.run(['nvidia-smi', '--query-gpu=index,name,memory.total,driver_version', '--format=csv,noheader,nounits']);
+  const smi = probe('nvidia-smi', '--query-gpu=index,name,memory.total,driver_version', '--format=csv,noheader,nounits');
+  // On k3s the RuntimeClass check speaks for the runtime; Docker is asked only when the driver answers.
+  const runtimes: Probe | undefined = runtime === 'docker' ? { argv: ['docker', 'info', '--format', '{{json .Runtimes}}'], when: { after: smi, ended: 'zero' } } : undefined;
+  return [{ probes: runtimes ? [smi, runtimes] : [smi], decide: (results) => gpuFindings(node, answer(results, smi), runtimes && results.get(runtimes)) }];
+}
+
+function gpuFindings(node: Node, r: CommandResult, runtimes: CommandResult | undefined): CheckResult[] {
   const driverFix = 'install the NVIDIA driver (Debian: apt-get install nvidia-driver; Ubuntu: ubuntu-drivers install) and reboot';
+  if (r.cutShort) return [notAnswered('nvidia-driver', 'fail', 'the NVIDIA driver', r)];
   if (r.missing || r.code !== 0) {
     const message = r.missing ? 'nvidia-smi is not installed: no NVIDIA driver' : `nvidia-smi fails: ${firstLine(r)}`;
     return [{ id: 'nvidia-driver', status: 'fail', message, fix: driverFix }];
@@ -116,11 +163,11 @@ function gpuChecks(host: Host, node: Node, runtime: 'docker' | 'k3s'): CheckResu
   } else if (checked > 0) {
     checks.push({ id: 'gpu-vram', status: 'ok', message: found.filter((f) => node.gpus.some((g) => g.index === f.index)).map((f) => `GPU ${f.index} ${f.name} ${(f.memoryMiB / 1024).toFixed(1)} GB`).join('; ') });
   }
-  // On k3s the RuntimeClass check speaks for the runtime.
-  if (runtime === 'k3s') return checks;
-  const runtimes = host.run(['docker', 'info', '--format', '{{json .Runtimes}}']);
+  if (!runtimes) return checks;
   const runtimeFix = 'install the NVIDIA Container Toolkit (nvidia-container-toolkit), then: nvidia-ctk runtime configure --runtime=docker && systemctl restart docker';
-  if (runtimes.missing || runtimes.code !== 0) {
+  if (runtimes.cutShort) {
+    checks.push(notAnswered('nvidia-runtime', 'fail', "Docker's nvidia runtime", runtimes));
+  } else if (runtimes.missing || runtimes.code !== 0) {
     checks.push({ id: 'nvidia-runtime', status: 'fail', message: 'cannot ask Docker for its runtimes', fix: runtimeFix });
   } else if (!/"nvidia"/.test(runtimes.stdout)) {
     checks.push({ id: 'nvidia-runtime', status: 'fail', message: `Docker has no nvidia runtime (runtimes: ${Object.keys(safeJson(runtimes.stdout)).join(', ') || 'none'}): GPU reservations cannot start`, fix: runtimeFix });
@@ -150,28 +197,78 @@ export function volumeBudgetGb(platform: Platform, node: Node): number {
 /** Where k3s's local-path provisioner keeps claims (k3s default). */
 const K3S_LOCAL_PATH = '/var/lib/rancher/k3s/storage';
 
-function disk(host: Host, platform: Platform, node: Node, target: DoctorTarget): CheckResult {
+/** Where Docker keeps volumes unless the daemon's `data-root` moves it. */
+const DOCKER_ROOT = '/var/lib/docker';
+
+/** The df probes of one folder, and the folder each one measures. */
+interface DfWalk {
+  readonly path: string;
+  readonly steps: readonly { readonly folder: string; readonly probe: Probe }[];
+}
+
+/**
+ * The folder may not exist yet (bind mode before storage.sh): df the folder, then each parent in
+ * turn, each df only when the one before it failed, so the nearest folder that exists is measured.
+ */
+function dfWalk(path: string): DfWalk {
+  const folders = path.split('/').map((_, i, parts) => parts.slice(0, parts.length - i).join('/') || '/');
+  const steps: { folder: string; probe: Probe }[] = [];
+  for (const folder of folders) {
+    const before = steps.at(-1)?.probe;
+    steps.push({ folder, probe: { argv: ['df', '-P', '-k', folder], ...(before ? { when: { after: before, ended: 'failed' as const } } : {}) } });
+  }
+  return { path, steps };
+}
+
+const walkProbes = (walk: DfWalk) => walk.steps.map((s) => s.probe);
+
+function disk(platform: Platform, node: Node, target: DoctorTarget): Check {
   const need = volumeBudgetGb(platform, node);
   const bind = target === 'compose' && platform.config.storage.mode === 'bind';
-  let path = target === 'k3s' ? K3S_LOCAL_PATH : platform.config.storage.root;
-  if (target === 'compose' && !bind) {
-    const root = host.run(['docker', 'info', '--format', '{{.DockerRootDir}}']);
-    path = root.code === 0 && root.stdout.trim().startsWith('/') ? root.stdout.trim() : '/var/lib/docker';
+  const label = target === 'k3s' ? ' (local-path claims)' : bind ? ' (storage.root)' : ' (Docker volumes)';
+  if (target === 'k3s' || bind) {
+    const walk = dfWalk(target === 'k3s' ? K3S_LOCAL_PATH : platform.config.storage.root);
+    return { probes: walkProbes(walk), decide: (results) => [diskFinding(walk, results, need, label)] };
   }
-  // The folder may not exist yet (bind mode before storage.sh): df the nearest one that does.
-  const candidates = path.split('/').map((_, i, parts) => parts.slice(0, parts.length - i).join('/') || '/');
+  /*
+   * Docker volumes live under Docker's root folder, which only the daemon knows. The first session
+   * asks for it and measures /var/lib/docker, where it almost always is; only a daemon whose
+   * data-root moved it elsewhere costs a second session, to measure that folder. Handing the first
+   * answer to df inside the script instead would mean reading docker's output in the shell: every
+   * answer is read here, in one place.
+   */
+  const rootDir = probe('docker', 'info', '--format', '{{.DockerRootDir}}');
+  const walks = new Map([[DOCKER_ROOT, dfWalk(DOCKER_ROOT)]]);
+  const walkFor = (results: SessionResults): DfWalk => {
+    const root = answer(results, rootDir);
+    const path = root.code === 0 && root.stdout.trim().startsWith('/') ? root.stdout.trim() : DOCKER_ROOT;
+    if (!walks.has(path)) walks.set(path, dfWalk(path));
+    return walks.get(path) as DfWalk;
+  };
+  return {
+    probes: [rootDir, ...walkProbes(walks.get(DOCKER_ROOT) as DfWalk)],
+    followUp: (first) => (walkFor(first).path === DOCKER_ROOT ? [] : walkProbes(walkFor(first))),
+    decide: (results) => [diskFinding(walkFor(results), results, need, label)],
+  };
+}
+
+function diskFinding(walk: DfWalk, results: SessionResults, need: number, label: string): CheckResult {
+  const path = walk.path;
   let r: CommandResult | undefined;
   let measured = path;
-  for (const candidate of candidates) {
-    r = host.run(['df', '-P', '-k', candidate]);
-    measured = candidate;
-    if (r.missing || r.code === 0) break;
+  for (const step of walk.steps) {
+    const answered = results.get(step.probe);
+    if (!answered) break;
+    r = answered;
+    measured = step.folder;
+    if (r.missing || r.code === 0 || r.cutShort) break;
   }
   if (!r || r.missing) return { id: 'disk', status: 'warn', message: 'df is not installed: free disk not checked', fix: 'install coreutils' };
+  if (r.cutShort) return notAnswered('disk', 'warn', 'free disk', r);
   const fields = r.stdout.trim().split('\n').pop()?.split(/\s+/) ?? [];
   const freeGb = Number(fields[3]) * 1024 / GB;
   if (r.code !== 0 || !Number.isFinite(freeGb)) return { id: 'disk', status: 'warn', message: `cannot read free space of ${path}: ${firstLine(r)}`, fix: `check that ${path} is mounted` };
-  const where = `${measured}${target === 'k3s' ? ' (local-path claims)' : bind ? ' (storage.root)' : ' (Docker volumes)'}`;
+  const where = `${measured}${label}`;
   const fix = `free space on ${measured}, or move the data to a bigger disk (storage.mode: bind with storage.root on it)`;
   if (freeGb < need) return { id: 'disk', status: 'fail', message: `${freeGb.toFixed(1)} GB free on ${where}, the volumes of this node need ${need} GB`, fix };
   // Images, logs and growth beyond the declared sizes need room too.
@@ -191,11 +288,17 @@ function listening(output: string): { address: string; port: number }[] {
     });
 }
 
-function ports(host: Host, platform: Platform, node: Node): CheckResult {
+function ports(platform: Platform, node: Node): Check {
   const wanted = platform.linkPlan.published(node);
-  if (wanted.length === 0) return { id: 'ports', status: 'ok', message: 'this node publishes no port' };
-  const tcp = host.run(['ss', '-H', '-l', '-n', '-t']);
-  const udp = host.run(['ss', '-H', '-l', '-n', '-u']);
+  if (wanted.length === 0) return { probes: [], decide: () => [{ id: 'ports', status: 'ok', message: 'this node publishes no port' }] };
+  const tcpListeners = probe('ss', '-H', '-l', '-n', '-t');
+  const udpListeners = probe('ss', '-H', '-l', '-n', '-u');
+  return { probes: [tcpListeners, udpListeners], decide: (results) => [portsFinding(node, wanted, answer(results, tcpListeners), answer(results, udpListeners))] };
+}
+
+function portsFinding(node: Node, wanted: ReturnType<Platform['linkPlan']['published']>, tcp: CommandResult, udp: CommandResult): CheckResult {
+  const cut = [tcp, udp].find((r) => r.cutShort);
+  if (cut) return notAnswered('ports', 'warn', 'published ports', cut);
   if (tcp.missing || tcp.code !== 0 || udp.code !== 0) return { id: 'ports', status: 'warn', message: 'ss is not installed: published ports not checked', fix: 'install iproute2' };
   const open = { tcp: listening(tcp.stdout), udp: listening(udp.stdout) };
   const wildcard = new Set(['0.0.0.0', '*', '::', '']);
@@ -214,45 +317,55 @@ function ports(host: Host, platform: Platform, node: Node): CheckResult {
   return { id: 'ports', status: 'ok', message: `free on ${node.bindAddress}: ${list(wanted)}` };
 }
 
-function vlanParents(host: Host, platform: Platform, node: Node): CheckResult[] {
+function vlanParents(platform: Platform, node: Node): Check[] {
   const macvlan = [...new Set(platform.services.filter((s) => s.nodes.includes(node) && s.zone.driver === 'macvlan').map((s) => s.zone.name))].sort();
   if (macvlan.length === 0) return [];
-  const r = host.run(['ip', '-o', 'link', 'show', node.networkInterface]);
-  const zones = macvlan.join(', ');
-  if (r.missing) return [{ id: 'vlan-parent', status: 'warn', message: `ip is not installed: interface ${node.networkInterface} not checked`, fix: 'install iproute2' }];
-  if (r.code !== 0) {
-    return [{ id: 'vlan-parent', status: 'fail', message: `interface ${node.networkInterface} (parent of the macvlan zones ${zones}) does not exist`, fix: `set nodes.${node.name}.interface to one of \`ip -o link\`` }];
-  }
-  return [{ id: 'vlan-parent', status: 'ok', message: `interface ${node.networkInterface} exists (macvlan zones ${zones})` }];
+  const link = probe('ip', '-o', 'link', 'show', node.networkInterface);
+  return [{ probes: [link], decide: (results) => [vlanFinding(node, macvlan.join(', '), answer(results, link))] }];
 }
 
-function timeSync(host: Host): CheckResult {
-  const r = host.run(['timedatectl', 'show', '-p', 'NTPSynchronized', '--value']);
+function vlanFinding(node: Node, zones: string, r: CommandResult): CheckResult {
+  if (r.missing) return { id: 'vlan-parent', status: 'warn', message: `ip is not installed: interface ${node.networkInterface} not checked`, fix: 'install iproute2' };
+  if (r.cutShort) return notAnswered('vlan-parent', 'warn', `interface ${node.networkInterface}`, r);
+  if (r.code !== 0) {
+    return { id: 'vlan-parent', status: 'fail', message: `interface ${node.networkInterface} (parent of the macvlan zones ${zones}) does not exist`, fix: `set nodes.${node.name}.interface to one of \`ip -o link\`` };
+  }
+  return { id: 'vlan-parent', status: 'ok', message: `interface ${node.networkInterface} exists (macvlan zones ${zones})` };
+}
+
+function timeSync(): Check {
+  const ntp = probe('timedatectl', 'show', '-p', 'NTPSynchronized', '--value');
+  return { probes: [ntp], decide: (results) => [timeFinding(answer(results, ntp))] };
+}
+
+function timeFinding(r: CommandResult): CheckResult {
   const fix = 'enable time sync (systemctl enable --now systemd-timesyncd, or chrony): TLS, ACME and alert times need a right clock';
+  if (r.cutShort) return notAnswered('time-sync', 'warn', 'clock sync', r);
   if (r.missing || r.code !== 0) return { id: 'time-sync', status: 'warn', message: 'timedatectl is not available: clock sync not checked', fix };
   if (r.stdout.trim() === 'yes') return { id: 'time-sync', status: 'ok', message: 'the clock is synchronised (NTP)' };
   return { id: 'time-sync', status: 'warn', message: 'the clock is not synchronised (NTP)', fix };
 }
 
 /**
- * `getent hosts` for each name in one shell on the host (one ssh round trip, not one per site): it
- * prints the names that do not resolve (getent failed or printed nothing), and exits 127, as a
- * shell does for a program it cannot find, when there is no getent.
+ * `getent hosts <name>` for each routed site name, in the same session as the other probes: a name
+ * resolves when getent succeeds and prints an address.
  */
-const UNRESOLVED_SCRIPT = 'command -v getent >/dev/null 2>&1 || exit 127; for name do case $(getent hosts "$name") in "") echo "$name";; esac; done';
-
-function hostsResolve(host: Host, platform: Platform): CheckResult {
+function hostsResolve(platform: Platform): Check {
   const names = [...platform.routes].map((r) => platform.fqdn(r.host)).sort();
-  if (names.length === 0) return { id: 'dns', status: 'ok', message: 'no routed site' };
-  // /bin/sh by its path: the PATH given may hold only the programs the checks read.
-  const r = host.run(['/bin/sh', '-c', UNRESOLVED_SCRIPT, 'sh', ...names]);
-  if (r.missing || r.code === 127) return { id: 'dns', status: 'warn', message: 'getent is not installed: site names not checked', fix: 'install libc-bin' };
-  if (r.code !== 0) {
-    // The lookups share the command's time limit: a resolver that never answers ends here.
-    return { id: 'dns', status: 'warn', message: `the site names could not be looked up: ${firstLine(r)}`, fix: 'check that `getent hosts <name>` answers on the node (a resolver that does not answer makes every lookup wait)' };
+  if (names.length === 0) return { probes: [], decide: () => [{ id: 'dns', status: 'ok', message: 'no routed site' }] };
+  const lookups = names.map((name) => ({ name, probe: probe('getent', 'hosts', name) }));
+  return { probes: lookups.map((l) => l.probe), decide: (results) => [dnsFinding(platform, lookups.map((l) => ({ name: l.name, r: answer(results, l.probe) })))] };
+}
+
+function dnsFinding(platform: Platform, lookups: readonly { name: string; r: CommandResult }[]): CheckResult {
+  const names = lookups.map((l) => l.name);
+  if (lookups.some((l) => l.r.missing)) return { id: 'dns', status: 'warn', message: 'getent is not installed: site names not checked', fix: 'install libc-bin' };
+  const cut = lookups.find((l) => l.r.cutShort);
+  if (cut) {
+    // The lookups share the doctor's time limit: a resolver that never answers ends here.
+    return { id: 'dns', status: 'warn', message: `the site names could not be looked up: ${cut.r.cutShort}`, fix: 'check that `getent hosts <name>` answers on the node (a resolver that does not answer makes every lookup wait)' };
   }
-  const printed = new Set(r.stdout.split('\n'));
-  const unresolved = names.filter((name) => printed.has(name));
+  const unresolved = lookups.filter((l) => l.r.code !== 0 || l.r.stdout.trim() === '').map((l) => l.name);
   const exposure = platform.config.exposure;
   const fix =
     exposure === 'public'
@@ -278,10 +391,21 @@ interface KubeNode {
  * kubernetes.io/hostname), a GPU node labelled and advertising its GPUs, the `nvidia` RuntimeClass
  * k3s creates when it finds the NVIDIA runtime, and ArgoCD installed.
  */
-function clusterChecks(host: Host, platform: Platform, node: Node): CheckResult[] {
-  const nodes = host.run(['kubectl', 'get', 'nodes', '-o', 'json']);
+function clusterChecks(platform: Platform, node: Node): Check {
+  const nodeList = probe('kubectl', 'get', 'nodes', '-o', 'json');
+  // Asked only when kubectl reaches the cluster: an API server that does not answer is waited for once, not three times.
+  const afterNodes = { after: nodeList, ended: 'zero' as const };
+  const runtimeClass: Probe | undefined = platform.deployedNodes.some((n) => n.hasGpu) ? { argv: ['kubectl', 'get', 'runtimeclass', 'nvidia', '-o', 'name'], when: afterNodes } : undefined;
+  const argocdServer: Probe = { argv: ['kubectl', 'get', 'deployment', 'argocd-server', '-n', platform.config.k3s.argocd.namespace, '-o', 'name'], when: afterNodes };
+  const asked = { nodeList, runtimeClass, argocdServer };
+  return { probes: [nodeList, ...(runtimeClass ? [runtimeClass] : []), argocdServer], decide: (results) => clusterFindings(platform, node, results, asked) };
+}
+
+function clusterFindings(platform: Platform, node: Node, results: SessionResults, asked: { nodeList: Probe; runtimeClass?: Probe; argocdServer: Probe }): CheckResult[] {
+  const nodes = answer(results, asked.nodeList);
   const installFix = 'install k3s (curl -sfL https://get.k3s.io | sh -s - server --disable traefik), or run the doctor where kubectl reaches the cluster';
   if (nodes.missing) return [{ id: 'k3s', status: 'fail', message: 'kubectl is not installed: no k3s here', fix: installFix }];
+  if (nodes.cutShort) return [notAnswered('k3s', 'fail', 'the cluster', nodes)];
   if (nodes.code !== 0) return [{ id: 'k3s', status: 'fail', message: `kubectl cannot reach the cluster: ${firstLine(nodes)}`, fix: 'start k3s (systemctl start k3s) and run as root, or set KUBECONFIG' }];
   const items = ((safeJson(nodes.stdout).items ?? []) as KubeNode[]).filter((n) => n?.metadata?.name);
   const checks: CheckResult[] = [];
@@ -304,18 +428,22 @@ function clusterChecks(host: Host, platform: Platform, node: Node): CheckResult[
       checks.push({ id: 'k3s-gpu-label', status: 'ok', message: `${node.name} is labelled ${GPU_PRESENT_LABEL}=true and advertises ${advertised} ${GPU_RESOURCE}` });
     }
   }
-  if (platform.deployedNodes.some((n) => n.hasGpu)) {
-    const runtime = host.run(['kubectl', 'get', 'runtimeclass', 'nvidia', '-o', 'name']);
+  if (asked.runtimeClass) {
+    const runtime = answer(results, asked.runtimeClass);
     checks.push(
-      runtime.code === 0
+      runtime.cutShort
+        ? notAnswered('k3s-runtime', 'fail', 'RuntimeClass nvidia', runtime)
+        : runtime.code === 0
         ? { id: 'k3s-runtime', status: 'ok', message: 'RuntimeClass nvidia exists' }
         : { id: 'k3s-runtime', status: 'fail', message: 'no RuntimeClass nvidia: GPU pods cannot start', fix: 'install the NVIDIA driver and container toolkit on the GPU nodes before k3s starts, then restart k3s (it creates the RuntimeClass when it finds the runtime)' },
     );
   }
   const namespace = platform.config.k3s.argocd.namespace;
-  const argocd = host.run(['kubectl', 'get', 'deployment', 'argocd-server', '-n', namespace, '-o', 'name']);
+  const argocd = answer(results, asked.argocdServer);
   checks.push(
-    argocd.code === 0
+    argocd.cutShort
+      ? notAnswered('argocd', 'fail', 'ArgoCD', argocd)
+      : argocd.code === 0
       ? { id: 'argocd', status: 'ok', message: `ArgoCD is installed in ${namespace}` }
       : { id: 'argocd', status: 'fail', message: `ArgoCD is not installed in ${namespace}`, fix: `kubectl create namespace ${namespace} && kubectl apply -n ${namespace} -f https://raw.githubusercontent.com/argoproj/argo-cd/stable/manifests/install.yaml` },
   );
@@ -335,28 +463,40 @@ export function doctorNode(platform: Platform, name: string | undefined): Node {
   throw new UsageError(`the config has ${deployed.length} nodes (${deployed.map((n) => n.name).join(', ')}): say which with --node`);
 }
 
-/** Every check of `node` for `target`, run on `host`, in a fixed order. */
-export function runDoctor(platform: Platform, node: Node, host: Host, target: DoctorTarget = 'compose'): DoctorReport {
-  const checks: CheckResult[] =
+/** How long the doctor may take. */
+export interface DoctorOptions {
+  /**
+   * Time for reading the host, every session together (the second session, when there is one, gets
+   * what the first left).
+   * @default DOCTOR_TIME_LIMIT_MS (30 s)
+   */
+  readonly timeLimitMs?: number;
+}
+
+/**
+ * Every check of `node` for `target`, read from `host` in one session (two when Docker's root
+ * folder is not /var/lib/docker), in a fixed order.
+ */
+export function runDoctor(platform: Platform, node: Node, host: Host, target: DoctorTarget = 'compose', options: DoctorOptions = {}): DoctorReport {
+  const timeLimitMs = options.timeLimitMs ?? DOCTOR_TIME_LIMIT_MS;
+  const deadline = Date.now() + timeLimitMs;
+  const checks: Check[] =
     target === 'compose'
       ? [
-          docker(host),
-          compose(host),
-          ...gpuChecks(host, node, 'docker'),
-          disk(host, platform, node, 'compose'),
-          ports(host, platform, node),
-          ...vlanParents(host, platform, node),
-          timeSync(host),
-          hostsResolve(host, platform),
+          docker(),
+          compose(),
+          ...gpuChecks(node, 'docker'),
+          disk(platform, node, 'compose'),
+          ports(platform, node),
+          ...vlanParents(platform, node),
+          timeSync(),
+          hostsResolve(platform),
         ]
-      : [
-          ...clusterChecks(host, platform, node),
-          ...gpuChecks(host, node, 'k3s'),
-          disk(host, platform, node, 'k3s'),
-          timeSync(host),
-          hostsResolve(host, platform),
-        ];
-  return { node: node.name, host: host.description, target, checks };
+      : [clusterChecks(platform, node), ...gpuChecks(node, 'k3s'), disk(platform, node, 'k3s'), timeSync(), hostsResolve(platform)];
+  const first = host.session(checks.flatMap((c) => c.probes), timeLimitMs);
+  const more = checks.flatMap((c) => c.followUp?.(first) ?? []);
+  const results = more.length === 0 ? first : new Map([...first, ...host.session(more, deadline - Date.now())]);
+  return { node: node.name, host: host.description, target, checks: checks.flatMap((c) => c.decide(results)) };
 }
 
 /** One line per check: status, id, what was found, and the fix. */
