@@ -78,13 +78,18 @@ export function render(loaded: LoadedConfig, flavor: ComposeFlavor): { platform:
   return { platform, files, units };
 }
 
+/** The k3s renderer (charts/), loaded on first use: see renderK3s. */
+async function k3sRenderer() {
+  return await import('../charts/synth.js');
+}
+
 /**
  * Render the k3s target in memory. The k3s renderer is the cdk8s charts of `charts/`, which build on
  * lib/; this is the one place lib/ reaches them, through a lazy import, so cdk8s loads only when k3s
  * is asked for and nothing else in lib/ depends on charts/.
  */
 export async function renderK3s(loaded: LoadedConfig, platform = buildPlatform(loaded)): Promise<{ platform: Platform; output: TargetOutput }> {
-  const { synthK3s } = await import('../charts/synth.js');
+  const { synthK3s } = await k3sRenderer();
   const result = withSource(loaded, () => synthK3s(platform));
   return { platform, output: { target: 'k3s', files: result.files, objects: result.manifests.size, notes: result.notes } };
 }
@@ -95,7 +100,7 @@ export async function renderK3s(loaded: LoadedConfig, platform = buildPlatform(l
  * turning the app into manifests and YAML adds none. For `platform validate`.
  */
 export async function checkK3s(loaded: LoadedConfig, platform: Platform): Promise<void> {
-  const { buildK3sApp } = await import('../charts/synth.js');
+  const { buildK3sApp } = await k3sRenderer();
   withSource(loaded, () => buildK3sApp(platform));
 }
 
