@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statfsSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
 import { Worker } from 'node:worker_threads';
@@ -729,28 +729,6 @@ function inlineScripts(documents: readonly unknown[]): string[] {
   return scripts;
 }
 
-/**
- * Where the generated cases write their trees: each rendered case writes and swaps in a whole tree
- * (hundreds of files), so on a RAM-backed file system (tmpfs, as /dev/shm is on Linux) when there
- * is one with room, else beside the other scratch files. The bytes, modes and renames are the same
- * on either; only the disk's cost differs. The scripts in it are run as `sh <file>`, so a tmpfs
- * mounted `noexec` makes no difference.
- */
-function generatedOutRoot(): string {
-  const TMPFS_MAGIC = 0x01021994; // linux/magic.h
-  try {
-    const fs = statfsSync('/dev/shm');
-    if (fs.type === TMPFS_MAGIC && fs.bavail * fs.bsize >= 256 * 1024 * 1024) {
-      const dir = mkdtempSync(join('/dev/shm', 'platform-hostile-'));
-      onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-      return dir;
-    }
-  } catch {
-    // no /dev/shm: the scratch folder
-  }
-  return scratch;
-}
-
 describe('generated hostile configs (seed 11): exit 0 with output that stays data, or exit 2 naming the key', () => {
   const rnd = mulberry32(11);
   const CASES = Number(process.env.HOSTILE_CASES ?? 300);
@@ -771,7 +749,9 @@ describe('generated hostile configs (seed 11): exit 0 with output that stays dat
   const identitiesOf = new Map<string, string[]>();
 
   it(`runs ${CASES} cases in-process across ${PROFILE_NAMES.length} profiles`, async () => {
-    const out = join(generatedOutRoot(), 'generated-out');
+    // Each rendered case writes and swaps in a whole tree (hundreds of files): in the run's temp
+    // folder, on a RAM-backed file system when the machine has one (test/support/build.ts).
+    const out = join(scratch, 'generated-out');
     // A baseline tree the refused cases must leave byte-identical.
     await synthesize(parseConfig(stringify(PROFILES.recommended.config), configFile), { target: 'all', flavor: 'plain', outDir: out });
     // What is on disk, as snapshot() reads it: after this, each rendered case's files (the writer

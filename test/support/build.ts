@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 import type { TestProject } from 'vitest/node';
 import { sourceDigest } from '../../lib/diff/source-digest.js';
+import { ramDisk } from './scratch.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -22,11 +23,13 @@ function buildIfStale(): void {
 /**
  * vitest's global setup: the CLI tests run `build/` as a user does (`npx platform`, `cdk8s synth`
  * through cdk8s.yaml), so it is bundled from the sources under test before any test file runs,
- * never left from an earlier build of other sources. It also makes the folder
- * where the workers share renders for this run (test/support/render-store.ts), removed at the end.
+ * never left from an earlier build of other sources. It also makes the run's temp folder and the
+ * folder where the workers share renders for this run (test/support/render-store.ts), removed at
+ * the end.
  */
 export default function setup(project: TestProject): () => void {
   buildIfStale();
+  const scratch = runTempFolder();
   const renders = mkdtempSync(join(tmpdir(), 'platform-test-renders-'));
   project.provide('renderStore', renders);
   // Watch mode runs the tests again after an edit, with this setup still alive: the renders of the
@@ -35,7 +38,25 @@ export default function setup(project: TestProject): () => void {
     for (const entry of readdirSync(renders)) rmSync(join(renders, entry), { force: true });
     buildIfStale();
   });
-  return () => rmSync(renders, { recursive: true, force: true });
+  return () => {
+    rmSync(renders, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
+  };
+}
+
+/**
+ * The run's temp folder, made the TMPDIR of everything the run starts (the test workers start
+ * after this setup, with its environment, and pass it on to the programs they run), and removed
+ * after the last file: whatever a test leaves in its temp folder goes with it. On a RAM-backed file
+ * system when there is one with 2 GiB free (tests write thousands of small files and run servers
+ * there), else in the temp folder. Mode 1777, as /tmp: a server a test starts as its own user (the
+ * Postgres tests run the server as `postgres`) may make its folders there too.
+ */
+function runTempFolder(): string {
+  const dir = mkdtempSync(join(ramDisk(2 * 1024 ** 3) ?? tmpdir(), 'platform-test-run-'));
+  chmodSync(dir, 0o1777);
+  process.env.TMPDIR = dir;
+  return dir;
 }
 
 /**

@@ -1,7 +1,8 @@
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { ramDisk } from './scratch.js';
 import { join } from 'node:path';
 import { freePort } from './process.js';
 
@@ -107,14 +108,7 @@ let root: string | undefined;
  * container's /dev/shm is often 64 MB (Docker's default), too small: then the temp folder.
  */
 function clusterRoot(): string {
-  if (root !== undefined) return root;
-  root = tmpdir();
-  try {
-    const shm = statfsSync('/dev/shm');
-    if (shm.bavail * shm.bsize >= TMPFS_ROOM) root = '/dev/shm';
-  } catch {
-    // No /dev/shm: the temp folder.
-  }
+  root ??= ramDisk(TMPFS_ROOM) ?? tmpdir();
   return root;
 }
 
