@@ -11,8 +11,9 @@ export default defineConfig({
     globalSetup: ['test/support/build.ts'],
     testTimeout: 60_000,
     // Three workers on a 2-core machine: many files wait on programs they run (restic's lock wait,
-    // a Postgres or Prometheus starting, Caddy, promtool), and a third worker fills that time; the
-    // suite took 95 s with three against 104 s with two, with the same CPU time.
+    // a Postgres or Prometheus starting, Caddy, promtool), and a third worker fills that time. It
+    // also costs CPU (three processes contending for two cores): in three alternating pairs of
+    // full runs, three workers took 77-80 s and 136-142 CPU-s, two took 76-84 s and 124-138 CPU-s.
     maxWorkers: 3,
     // Files share their worker's module cache: cdk8s, cdk8s-plus and the model load once per worker
     // instead of once per file (most of a file's start-up). No test mocks a module or changes
