@@ -680,8 +680,14 @@ const REFERENCE_ZONES = {
   monitoring: { vlan: 50, subnet: '10.0.50.0/24', isolated: true },
 };
 
-/** The commands the rendered scripts call that are stubbed; everything else they run is the real shell and tools. */
-const STUBBED = ['docker', 'kubectl', 'kubeseal', 'ollama', 'apk', 'aria2c', 'wget', 'curl', 'python3', 'pip', 'git', 'huggingface-cli'];
+/**
+ * The commands the rendered scripts call that are stubbed; everything else they run is the real
+ * shell and tools. mkdir, chown and chmod too: storage.sh makes and re-owns the node's data folders
+ * (`/srv/data/...`, whatever storage.root a case sets), which on the test machine would be real
+ * folders outside the scratch folder. A value run as code still shows: the payloads `touch` the
+ * marker, and touch is the real one.
+ */
+const STUBBED = ['docker', 'kubectl', 'kubeseal', 'ollama', 'apk', 'aria2c', 'wget', 'curl', 'python3', 'pip', 'git', 'huggingface-cli', 'mkdir', 'chown', 'chmod'];
 /** What each stub does: `docker network inspect` fails so networks.sh takes its create branch; kubectl prints a manifest. */
 const stubBody = (end: 'exit' | 'return') => `if [ "$1 $2" = "network inspect" ]; then ${end} 1; fi; if [ "$1" = create ]; then echo "kind: Secret"; fi; ${end} 0`;
 
