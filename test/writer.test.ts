@@ -1,4 +1,5 @@
-import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -80,6 +81,29 @@ describe('writeTree', () => {
     expect(snapshotDir(out)).toEqual(before);
     expect(readdirSync(out)).toEqual(['compose']);
     expect(lstatSync(join(out, 'compose')).isDirectory()).toBe(true);
+  });
+
+  it('replaces a tree where a FIFO or a link stands at a rendered file, without reading through either', () => {
+    const out = scratch();
+    const files = [
+      { path: 'README.md', content: 'readme\n' },
+      { path: 'a/pipe.txt', content: 'pipe\n' },
+      { path: 'a/link.txt', content: 'link\n' },
+    ];
+    writeTree(out, 'compose', files);
+    const tree = join(out, 'compose');
+    // Same contents otherwise: only the kinds differ. A read of the FIFO would wait for a writer forever.
+    rmSync(join(tree, 'a/pipe.txt'));
+    execFileSync('mkfifo', [join(tree, 'a/pipe.txt')]);
+    const target = join(out, 'outside.txt');
+    writeFileSync(target, 'link\n');
+    rmSync(join(tree, 'a/link.txt'));
+    symlinkSync(target, join(tree, 'a/link.txt'));
+    writeTree(out, 'compose', files);
+    expect(lstatSync(join(tree, 'a/pipe.txt')).isFile()).toBe(true);
+    expect(lstatSync(join(tree, 'a/link.txt')).isFile()).toBe(true);
+    expect(snapshotDir(tree)).toEqual({ 'README.md': '644 readme\n', 'a/pipe.txt': '644 pipe\n', 'a/link.txt': '644 link\n' });
+    expect(readFileSync(target, 'utf8')).toBe('link\n');
   });
 
   it('refuses paths that leave the output folder', () => {

@@ -152,6 +152,14 @@ function holdsExactly(dir: string, files: readonly RenderedFile[]): boolean {
   }
   try {
     if (!lstatSync(dir).isDirectory() || (lstatSync(dir).mode & 0o777) !== FOLDER_MODE) return false;
+    // Contents first: after a config change the first rendered file that differs ends the check
+    // (the top README summarises the platform, so it is usually the first), before the walk below.
+    // Only a regular file is read (lstat): a FIFO put in the tree would block the read.
+    const same = (file: RenderedFile) => {
+      const path = join(dir, file.path);
+      return lstatSync(path).isFile() && readFileSync(path, 'utf8') === file.content;
+    };
+    if (!files.every(same)) return false;
     let seen = 0;
     const walk = (folder: string, prefix: string): boolean => {
       for (const entry of readdirSync(folder, { withFileTypes: true })) {
@@ -166,8 +174,7 @@ function holdsExactly(dir: string, files: readonly RenderedFile[]): boolean {
       }
       return true;
     };
-    if (!walk(dir, '') || seen !== expected.size) return false;
-    return files.every((file) => readFileSync(join(dir, file.path), 'utf8') === file.content);
+    return walk(dir, '') && seen === expected.size;
   } catch {
     return false;
   }
