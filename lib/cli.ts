@@ -17,6 +17,7 @@ import { validate } from './validate/validate.js';
 import { GRAPH_FORMATS, renderGraph, toMermaid, type GraphFormat } from './graph/render.js';
 import { readableTopology, topology, TOPOLOGY_DETAILS, type TopologyDetail } from './graph/topology.js';
 import { buildPlatform } from './synth.js';
+import { VERSION } from './version.js';
 
 /** Where the CLI writes: the process's streams, or a test's buffers. */
 export interface CliOutput {
@@ -39,6 +40,7 @@ function commands(io: CliOutput, setExitCode: (code: number) => void): Command {
   const program = new Command()
     .name('platform')
     .description('Infrastructure as code for a self-hosted AI homelab: one typed model, rendered for Coolify (Compose) and k3s.')
+    .version(VERSION, '-V, --version', 'print the version of platform')
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
     .showHelpAfterError()
     .exitOverride();

@@ -168,6 +168,11 @@ describe('platform schema', () => {
     expect(schema.title).toBe('platform.yaml');
     expect(Object.keys(schema.properties)).toContain('apps');
   });
+
+  it('prints its version (package.json\'s) with --version or -V, exit 0', async () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) expect(await run([flag])).toMatchObject({ exitCode: 0, stdout: version, stderr: '' });
+  });
 });
 
 describe('platform validate', () => {
