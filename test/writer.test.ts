@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -104,6 +104,18 @@ describe('writeTree', () => {
     expect(lstatSync(join(tree, 'a/link.txt')).isFile()).toBe(true);
     expect(snapshotDir(tree)).toEqual({ 'README.md': '644 readme\n', 'a/pipe.txt': '644 pipe\n', 'a/link.txt': '644 link\n' });
     expect(readFileSync(target, 'utf8')).toBe('link\n');
+  });
+
+  it('rewrites a tree whose contents are the same but a mode is not', () => {
+    const out = scratch();
+    const files = [
+      { path: 'README.md', content: 'readme\n' },
+      { path: 'a/run.sh', content: '#!/bin/sh\n', mode: 0o755 },
+    ];
+    writeTree(out, 'compose', files);
+    chmodSync(join(out, 'compose/a/run.sh'), 0o644);
+    writeTree(out, 'compose', files);
+    expect(statSync(join(out, 'compose/a/run.sh')).mode & 0o777).toBe(0o755);
   });
 
   it('refuses paths that leave the output folder', () => {

@@ -154,10 +154,14 @@ function holdsExactly(dir: string, files: readonly RenderedFile[]): boolean {
     if (!lstatSync(dir).isDirectory() || (lstatSync(dir).mode & 0o777) !== FOLDER_MODE) return false;
     // Contents first: after a config change the first rendered file that differs ends the check
     // (the top README summarises the platform, so it is usually the first), before the walk below.
-    // Only a regular file is read (lstat): a FIFO put in the tree would block the read.
+    // Only a regular file is read (lstat, not following a link): a FIFO or a link to a device put
+    // in the tree would block the read or never end it. Its mode is kept for the walk.
+    const fileModes = new Map<string, number>();
     const same = (file: RenderedFile) => {
       const path = join(dir, file.path);
-      return lstatSync(path).isFile() && readFileSync(path, 'utf8') === file.content;
+      const stat = lstatSync(path);
+      fileModes.set(file.path, stat.mode & 0o777);
+      return stat.isFile() && readFileSync(path, 'utf8') === file.content;
     };
     if (!files.every(same)) return false;
     let seen = 0;
@@ -169,7 +173,7 @@ function holdsExactly(dir: string, files: readonly RenderedFile[]): boolean {
         seen += 1;
         if (mode === undefined || (!entry.isDirectory() && !entry.isFile())) return false;
         const full = join(folder, entry.name);
-        if ((lstatSync(full).mode & 0o777) !== mode) return false;
+        if ((fileModes.get(path) ?? lstatSync(full).mode & 0o777) !== mode) return false;
         if (entry.isDirectory() && !walk(full, path)) return false;
       }
       return true;
