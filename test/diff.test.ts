@@ -167,7 +167,7 @@ models:
   });
 
   it('exits 2 for a revision that does not exist', async () => {
-    const result = await builtDiff(repo, ['--base', 'no-such-branch']);
+    const result = await diff(repo, ['--base', 'no-such-branch']);
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain("error: git rev-parse --verify no-such-branch^{commit}: fatal: Needed a single revision");
   });
