@@ -694,7 +694,8 @@ const stubBody = (end: 'exit' | 'return') => `if [ "$1 $2" = "network inspect" ]
  * Stub commands for the rendered scripts: an executable per command in a folder put first on PATH,
  * and the same stubs as shell functions in `stub-functions.sh`, which the script runner loads
  * before the script so that a stubbed call costs a fork but no exec of a new shell
- * (create-secrets.sh calls kubectl once per Secret; an exec was most of each call's cost). A
+ * (the scripts call some stubs once per item: networks.sh docker per network, create-secrets.sh
+ * kubeseal per Secret; an exec was most of each call's cost). A
  * function is found before PATH; a call that bypasses functions (`exec`, `env`, `xargs`) and
  * huggingface-cli (not a valid sh function name) still reach the executable, which does the same.
  */

@@ -309,7 +309,7 @@ describe('issue 20: each way the bootstrap used to break', () => {
       mkdirSync(secrets, { recursive: true });
       writeFileSync(join(secrets, 'create-secrets.sh'), t.files.get('secrets/create-secrets.sh') as string);
       chmodSync(join(secrets, 'create-secrets.sh'), 0o755);
-      // Stand-ins of shell builtins only (no cat): the script runs each once per Secret, twice over.
+      // Stand-ins of shell builtins only (no cat): the script runs kubeseal once per Secret, twice over.
       writeFileSync(join(bin, 'kubectl'), '#!/bin/sh\nwhile IFS= read -r line || [ -n "$line" ]; do :; done\necho "apiVersion: v1"\n');
       writeFileSync(join(bin, 'kubeseal'), '#!/bin/sh\nwhile IFS= read -r line || [ -n "$line" ]; do printf \'%s\\n\' "$line"; done\n');
       writeFileSync(join(bin, 'git'), '#!/bin/sh\nexit 128\n');

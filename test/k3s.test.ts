@@ -12,6 +12,7 @@ import { Secret } from '../lib/model/secret.js';
 import { renderSecretsScript } from '../lib/k3s/secrets.js';
 import { buildPlatform, renderK3s } from '../lib/synth.js';
 import { fixtureNames, inlineConfig } from './support/render.js';
+import { toolAvailable } from './support/tools.js';
 import { podSpec, renderK3sTree, WORKLOAD_KINDS, type AnyObject, type K3sTree } from './support/k3s.js';
 import { fixtureK3sTree } from './support/k3s-fixtures.js';
 import { connectionAllowed, type PodRef } from './support/network-policy.js';
@@ -459,23 +460,25 @@ describe('k3s: create-secrets.sh', () => {
 
   /**
    * Runs the script in a folder of its own (as `sh -c '<prefix>; . <script>'` when a prefix is given,
-   * else as a program) with
-   * stand-ins on PATH: a kubectl that records each call's arguments (one line in `calls`) and its
-   * stdin (`stdin.<namespace>.<secret>` for create, `stdin.apply` for apply) and prints a manifest
-   * naming the Secret (exit 3 for the Secret named $FAIL_SECRET), and a kubeseal that records its
-   * arguments and copies its stdin. Shell builtins only (no cat): each runs once per Secret.
+   * else as a program) with stand-ins on PATH: a kubectl that records each call's arguments (one
+   * line in `calls`) and its stdin (`stdin.apply`), exiting $FAIL_APPLY when set, and a kubeseal
+   * that records its arguments and copies its stdin, exiting 4 for the Secret named $FAIL_SEAL.
+   * `awk` is the given program (the system's by default). Shell builtins only (no cat).
    */
-  async function runScript(env: Record<string, string>, args: string[] = [], prefix?: string) {
+  async function runScript(env: Record<string, string>, args: string[] = [], prefix?: string, awk?: string) {
     const dir = mkdtempSync(join(tmpdir(), 'secrets-'));
     const copyStdin = 'while IFS= read -r line || [ -n "$line" ]; do printf \'%s\\n\' "$line"; done';
     writeFileSync(
       join(dir, 'kubectl'),
-      `#!/bin/sh\necho "kubectl $*" >> "${dir}/calls"\n` +
-        `if [ "$1" = create ]; then\n  [ "$4" != "\${FAIL_SECRET:-}" ] || exit 3\n  value=; while IFS= read -r line; do value="$value$line\n"; done; printf '%s' "$value$line" > "${dir}/stdin.$6.$4"\n` +
-        `  printf 'apiVersion: v1\\nkind: Secret\\nmetadata:\\n  name: %s\\n  namespace: %s\\n' "$4" "$6"\nelse\n  ${copyStdin} > "${dir}/stdin.apply"\nfi\n`,
+      `#!/bin/sh\necho "kubectl $*" >> "${dir}/calls"\n${copyStdin} > "${dir}/stdin.apply"\nexit \${FAIL_APPLY:-0}\n`,
       { mode: 0o755 },
     );
-    writeFileSync(join(dir, 'kubeseal'), `#!/bin/sh\necho "kubeseal $*" >> "${dir}/calls"\n${copyStdin}\n`, { mode: 0o755 });
+    writeFileSync(
+      join(dir, 'kubeseal'),
+      `#!/bin/sh\necho "kubeseal $*" >> "${dir}/calls"\nfail=\nwhile IFS= read -r line || [ -n "$line" ]; do\n  [ "$line" != "  name: \${FAIL_SEAL:-}" ] || fail=1\n  printf '%s\\n' "$line"\ndone\n[ -z "$fail" ] || exit 4\n`,
+      { mode: 0o755 },
+    );
+    if (awk) writeFileSync(join(dir, 'awk'), `#!/bin/sh\nexec ${awk} "$@"\n`, { mode: 0o755 });
     writeFileSync(join(dir, 'create-secrets.sh'), script, { mode: 0o755 });
     const path = join(dir, 'create-secrets.sh');
     const result = prefix === undefined
@@ -488,8 +491,22 @@ describe('k3s: create-secrets.sh', () => {
         return undefined;
       }
     };
-    return { ...result, dir, calls: (read('calls') ?? '').split('\n').filter(Boolean), read };
+    const readBytes = (f: string) => readFileSync(join(dir, f));
+    return { ...result, dir, calls: (read('calls') ?? '').split('\n').filter(Boolean), read, readBytes };
   }
+
+  /** The manifests kubectl applied, parsed, each Secret's one value decoded to its bytes, by `namespace/secret`. */
+  function appliedValues(manifests: string): Map<string, { key: string; value: Buffer }> {
+    const documents = manifests.split(/^---\n/m).filter(Boolean).map((d) => parse(d));
+    return new Map(documents.map((d) => {
+      const [key, encoded] = Object.entries(d.data as Record<string, string>)[0] as [string, string];
+      return [`${d.metadata.namespace}/${d.metadata.name}`, { key, value: Buffer.from(encoded, 'base64') }];
+    }));
+  }
+
+  /** The manifest `kubectl create secret generic NAME --namespace NS --from-file=KEY=... --dry-run=client -o yaml` prints. */
+  const kubectlManifest = (s: { namespace: string; name: string; key: string }, value: Buffer) =>
+    `apiVersion: v1\ndata:\n  ${s.key}: ${value.toString('base64')}\nkind: Secret\nmetadata:\n  creationTimestamp: null\n  name: ${s.name}\n  namespace: ${s.namespace}\n`;
 
   const secretNames = [...new Set(listed.map((s) => s.key))];
   const values = Object.fromEntries(secretNames.map((name, i) => [name, `s3cret-${i}-$x'"`]));
@@ -500,26 +517,24 @@ describe('k3s: create-secrets.sh', () => {
     expect(listed.filter((s) => s.key === 'BACKUP_RESTIC_PASSWORD').length).toBeGreaterThan(1);
   });
 
-  it('passes values to kubectl on stdin only, and prints none of them', async () => {
+  it('passes values to kubectl on stdin only (base64 in the manifests), and prints none of them', async () => {
     const result = await runScript(values);
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stdout).toContain('applied services/pg-password');
     for (const value of Object.values(values)) {
       expect(result.stdout + result.stderr).not.toContain(value);
       expect(result.calls.join('\n')).not.toContain(value);
+      expect(result.read('stdin.apply')).not.toContain(value);
     }
-    for (const s of listed) expect(result.read(`stdin.${s.namespace}.${s.name}`), `${s.namespace}/${s.name}`).toBe(values[s.key]);
+    const applied = appliedValues(result.read('stdin.apply') ?? '');
+    for (const s of listed) expect(applied.get(`${s.namespace}/${s.name}`), `${s.namespace}/${s.name}`).toEqual({ key: s.key, value: Buffer.from(values[s.key] as string) });
   });
 
-  it('apply: one kubectl create per Secret, then ONE kubectl apply of all their manifests, then a line per Secret', async () => {
+  it('apply: no kubectl but ONE kubectl apply of every manifest, each as kubectl create prints it, then a line per Secret', async () => {
     const result = await runScript(values);
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.calls).toEqual([
-      ...listed.map((s) => `kubectl create secret generic ${s.name} --namespace ${s.namespace} --from-file=${s.key}=/dev/stdin --dry-run=client --output yaml`),
-      'kubectl apply --filename -',
-    ]);
-    const applied = (result.read('stdin.apply') ?? '').split(/^---\n/m).filter(Boolean).map((d) => parse(d));
-    expect(applied.map((d) => `${d.kind} ${d.metadata.namespace}/${d.metadata.name}`)).toEqual(listed.map((s) => `Secret ${s.namespace}/${s.name}`));
+    expect(result.calls).toEqual(['kubectl apply --filename -']);
+    expect(result.read('stdin.apply')).toBe(listed.map((s) => `---\n${kubectlManifest(s, Buffer.from(values[s.key] as string))}`).join(''));
     expect(result.stdout).toBe(listed.map((s) => `applied ${s.namespace}/${s.name}`).join('\n'));
     expect(result.stderr).toBe('');
   });
@@ -548,9 +563,42 @@ describe('k3s: create-secrets.sh', () => {
     const printenv = await execa('printenv', ['PG_PASSWORD'], { env: { PG_PASSWORD: hostile }, extendEnv: false, stripFinalNewline: false });
     const expected = printenv.stdout.replace(/\n+$/, '');
     expect(expected).toBe(hostile.replace(/\n+$/, ''));
-    expect(result.read('stdin.services.pg-password')).toBe(expected);
+    expect(appliedValues(result.read('stdin.apply') ?? '').get('services/pg-password')?.value.toString('utf8')).toBe(expected);
     expect(readdirSync(result.dir)).not.toContain('pwned');
     expect(result.stdout + result.stderr + result.calls.join('\n')).not.toContain('two  spaces');
+  });
+
+  /** Every byte the environment can hold, 0x01..0xff in order (the newline inside, not at the end). */
+  const everyByte = Buffer.from(Array.from({ length: 255 }, (_, i) => i + 1));
+  /** Values of 1 to 5 bytes (every padding case of base64), with bytes that encode to "+" and "/". */
+  const shortValues = ['\xfb', '\xfb\xff', '>?\xfe', '\xff\xfe\xfd\xfc', '\x01\x02\x03\x04\x05'].map((v) => Buffer.from(v, 'latin1'));
+  /** A shell prefix that exports PG_PASSWORD as every byte and the first five variables as the short values. */
+  const octal = (bytes: Buffer) => [...bytes].map((b) => `\\0${b.toString(8).padStart(3, '0')}`).join('');
+  const bytesPrefix = [
+    `PG_PASSWORD=$(printf '%b' '${octal(everyByte)}\\n\\n'); export PG_PASSWORD`,
+    ...shortValues.map((v, i) => `${secretNames[i]}=$(printf '%b' '${octal(v)}'); export ${secretNames[i]}`),
+  ].join('; ');
+
+  it('every byte 1..255 and every length mod 3 survive the base64 of awk, with each awk at hand', async () => {
+    expect(secretNames.slice(0, 5)).not.toContain('PG_PASSWORD');
+    const expected = new Map<string, Buffer>([['PG_PASSWORD', everyByte], ...shortValues.map((v, i) => [secretNames[i] as string, v] as const)]);
+    // mawk is Debian's awk; gawk and busybox awk are installed by .ci/run to prove the script portable.
+    const awks = ['awk', ...['mawk', 'gawk', 'busybox'].filter((tool) => toolAvailable(tool)).map((tool) => (tool === 'busybox' ? 'busybox awk' : tool))];
+    const outputs: string[] = [];
+    for (const awk of awks) {
+      const result = await runScript(values, [], bytesPrefix, awk === 'awk' ? undefined : awk);
+      expect(result.exitCode, `${awk}: ${result.stderr}`).toBe(0);
+      const manifests = result.read('stdin.apply') ?? '';
+      const applied = appliedValues(manifests);
+      for (const s of listed) {
+        const value = expected.get(s.key) ?? Buffer.from(values[s.key] as string);
+        expect(applied.get(`${s.namespace}/${s.name}`)?.value, `${awk}: ${s.key}`).toEqual(value);
+        expect(manifests, `${awk}: ${s.key}`).toContain(`---\n${kubectlManifest(s, value)}`);
+      }
+      expect(result.readBytes('stdin.apply').includes(Buffer.from('\xfb\xff', 'latin1'))).toBe(false);
+      outputs.push(manifests);
+    }
+    expect(new Set(outputs).size).toBe(1);
   });
 
   it('a shell variable that is not exported is not set (printenv sees only the environment)', async () => {
@@ -562,37 +610,44 @@ describe('k3s: create-secrets.sh', () => {
     // The same variable exported counts, read from the environment.
     const exported = await runScript(rest, [], 'PG_PASSWORD=exported; export PG_PASSWORD');
     expect(exported.exitCode, exported.stderr).toBe(0);
-    expect(exported.read('stdin.services.pg-password')).toBe('exported');
+    expect(appliedValues(exported.read('stdin.apply') ?? '').get('services/pg-password')?.value.toString()).toBe('exported');
   });
 
-  it('a failing kubectl create fails the script before anything is applied or sealed', async () => {
+  it('a failing awk fails the script before anything is applied or sealed', async () => {
     for (const mode of ['apply', 'seal']) {
-      const result = await runScript({ ...values, FAIL_SECRET: 'minio-user', SEALED_DIR: 'sealed' }, [mode]);
-      expect(result.exitCode, mode).toBe(3);
+      const result = await runScript({ ...values, SEALED_DIR: 'sealed' }, [mode], undefined, 'false');
+      expect(result.exitCode, mode).toBe(1);
       expect(result.stdout).toBe('');
-      expect(result.calls.some((c) => c.startsWith('kubectl apply') || c.startsWith('kubeseal'))).toBe(false);
+      expect(result.calls).toEqual([]);
       expect(result.read('sealed/services-pg-password.yaml')).toBeUndefined();
     }
   });
 
   it('a failing kubectl apply fails the script, and no Secret is said to be applied', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'secrets-apply-'));
-    writeFileSync(join(dir, 'kubectl'), '#!/bin/sh\nwhile IFS= read -r line; do :; done\n[ "$1" = create ] || exit 5\necho "kind: Secret"\n', { mode: 0o755 });
-    writeFileSync(join(dir, 'create-secrets.sh'), script, { mode: 0o755 });
-    const result = await execa(join(dir, 'create-secrets.sh'), [], { env: { PATH: `${dir}:/usr/bin:/bin`, ...values }, extendEnv: false, reject: false });
+    const result = await runScript({ ...values, FAIL_APPLY: '5' });
     expect(result.exitCode).toBe(5);
+    expect(result.calls).toEqual(['kubectl apply --filename -']);
     expect(result.stdout).toBe('');
+  });
+
+  it('a failing kubeseal fails the script there: no later Secret is sealed or said to be', async () => {
+    // The first Secret after the first whose name no other Secret has: kubeseal fails on it alone.
+    const at = listed.findIndex((s, i) => i > 0 && listed.filter((o) => o.name === s.name).length === 1);
+    expect(at).toBeGreaterThan(0);
+    const result = await runScript({ ...values, SEALED_DIR: 'sealed', FAIL_SEAL: (listed[at] as (typeof listed)[number]).name }, ['seal']);
+    expect(result.exitCode).toBe(4);
+    expect(result.calls).toEqual(listed.slice(0, at + 1).map(() => 'kubeseal --format yaml'));
+    expect(result.stdout).toBe(listed.slice(0, at).map((s) => `sealed ${s.namespace}/${s.name}`).join('\n'));
   });
 
   it('seal: each Secret\'s manifest through kubeseal into <namespace>-<secret>.yaml of SEALED_DIR', async () => {
     const result = await runScript({ ...values, SEALED_DIR: 'sealed' }, ['seal']);
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stdout).toBe(listed.map((s) => `sealed ${s.namespace}/${s.name}`).join('\n'));
-    expect(result.calls.filter((c) => c.startsWith('kubeseal'))).toEqual(listed.map(() => 'kubeseal --format yaml'));
-    expect(result.calls.some((c) => c.startsWith('kubectl apply'))).toBe(false);
+    expect(result.calls).toEqual(listed.map(() => 'kubeseal --format yaml'));
     expect(readdirSync(join(result.dir, 'sealed')).sort()).toEqual(listed.map((s) => `${s.namespace}-${s.name}.yaml`).sort());
     for (const s of listed) {
-      expect(result.read(`sealed/${s.namespace}-${s.name}.yaml`)).toBe(`apiVersion: v1\nkind: Secret\nmetadata:\n  name: ${s.name}\n  namespace: ${s.namespace}\n`);
+      expect(result.read(`sealed/${s.namespace}-${s.name}.yaml`)).toBe(kubectlManifest(s, Buffer.from(values[s.key] as string)));
     }
   });
 

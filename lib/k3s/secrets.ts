@@ -60,10 +60,11 @@ Export each variable in your shell (the same names as the Compose \`.env\` files
 \`\`\`
 
 The script reads values from the environment (exported variables, as \`printenv\` sees them) and
-pipes them to kubectl on stdin: they never appear in its arguments, its output or a file outside
-the sealed folder. It checks every variable before it applies or seals anything: when some are
-missing, one error names each and nothing changes. \`apply\` sends all Secrets in one
-\`kubectl apply\`; \`seal\` writes one SealedSecret per Secret once kubectl made all of them.
+writes every Secret's manifest in one awk, the value base64-encoded, piped to kubectl or kubeseal on
+stdin: values never appear in its arguments, its output or a file outside the sealed folder. It
+checks every variable before it applies or seals anything: when some are missing, one error names
+each and nothing changes. \`apply\` sends all Secrets in one \`kubectl apply\`; \`seal\` writes one
+SealedSecret per Secret, one kubeseal each.
 ${
   sealed
     ? `\nSealed secrets are written to \`${sealed}\` (\`k3s.sealedSecretsPath\`), which the
@@ -119,11 +120,12 @@ export function renderSecretsScript(platform: Platform): string {
 # Values come from the environment; none is ever written here. See README.md beside this script.
 #
 # All or nothing: every variable is read and checked before anything is applied or sealed, and one
-# error names each that is missing. \`apply\` sends every Secret in ONE \`kubectl apply\` (one round
-# trip to the API server, not one per Secret); \`seal\` writes one SealedSecret file per Secret, once
-# kubectl made every Secret. Values travel through pipes only (awk to this shell, this shell to
-# kubectl's stdin): never in an argument, the output, or a file outside the sealed folder. Few
-# processes: reading every value is one awk, and each Secret costs one kubectl (and one kubeseal).
+# error names each that is missing. One awk reads every value and writes every Secret's manifest,
+# the value base64-encoded in it: no kubectl runs to make them, and a value is never in a shell
+# variable (the shell holds only the encoded manifests), an argument, the output, or a file outside
+# the sealed folder; the manifests reach kubectl and kubeseal through pipes. \`apply\` sends every Secret in ONE
+# \`kubectl apply\` (one round trip to the API server, not one per Secret); \`seal\` writes one
+# SealedSecret file per Secret, one kubeseal each.
 set -eu
 
 mode="\${1:-apply}"
@@ -144,11 +146,39 @@ make_secret() {
 
 ${lines.join('\n')}
 
-# Every value, by one awk from the environment, as \`printenv\` gives it: exported variables only (a
-# shell variable that is not exported is not set), trailing newlines dropped, and empty counts as
-# unset. Each becomes value_<variable> (quoted for eval); a missing one is listed, once, in one error.
-values=$(awk -v q="'" '
+# Every Secret's manifest, by one awk from the environment, the values as \`printenv\` gives them:
+# exported variables only (a shell variable that is not exported is not set), trailing newlines
+# dropped, and empty counts as unset. Every variable is checked before any manifest is printed; a
+# missing one is listed, once, in one error. A value goes from the environment into awk and out
+# base64-encoded in its manifest: never into a shell variable, an eval or an argument as itself. LC_ALL=C makes
+# awk's strings bytes (mawk, gawk and busybox awk alike), so the byte table below covers 1..255 (the
+# environment cannot hold a NUL).
+#
+# Each manifest is what \`kubectl create secret generic NAME --namespace NS --from-file=KEY=...
+# --dry-run=client --output yaml\` prints: kubectl's YAMLPrinter calls sigs.k8s.io/yaml's Marshal
+# (kubernetes staging/src/k8s.io/cli-runtime/pkg/printers/yaml.go:80 at commit 3cfd18d0), which goes
+# through JSON, so keys are sorted and the empty type is left out, and an unset metav1.Time marshals
+# as null (apimachinery pkg/apis/meta/v1/time.go, Time.MarshalJSON, at commit 07e7e261). The layout
+# only keeps it kubectl's: \`kubectl apply\` and kubeseal parse it as YAML, and the API server sets the
+# creationTimestamp whether null or absent. Each follows a "---" line, in the list's order.
+manifests=$(LC_ALL=C awk '
+  function base64(text,   out, size, i, a, b, c, triple) {
+    size = length(text)
+    for (i = 1; i <= size; i += 3) {
+      a = byte[substr(text, i, 1)]
+      b = i + 1 <= size ? byte[substr(text, i + 1, 1)] : 0
+      c = i + 2 <= size ? byte[substr(text, i + 2, 1)] : 0
+      triple = (a * 256 + b) * 256 + c
+      out = out substr(alphabet, int(triple / 262144) + 1, 1) substr(alphabet, int(triple / 4096) % 64 + 1, 1)
+      out = out (i + 1 <= size ? substr(alphabet, int(triple / 64) % 64 + 1, 1) : "=")
+      out = out (i + 2 <= size ? substr(alphabet, triple % 64 + 1, 1) : "=")
+    }
+    return out
+  }
   BEGIN {
+    # RFC 4648 base64: this alphabet, "=" padding, no line breaks (the form of Secret data).
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    for (i = 1; i < 256; i++) byte[sprintf("%c", i)] = i
     for (i = 1; i < ARGC; i++) {
       key = ARGV[i]
       sub(/.*\\//, "", key)
@@ -160,27 +190,16 @@ values=$(awk -v q="'" '
         missing = missing (count++ ? ", " : "") key
         continue
       }
-      gsub(q, q "\\"" q "\\"" q, value)
-      printf "value_%s=%s%s%s\\n", key, q, value, q
+      encoded[key] = base64(value)
     }
     if (count == 1) printf "error: %s is not set; export it first (see README.md for how to make one)\\n", missing > "/dev/stderr"
     if (count > 1) printf "error: %s are not set; export them first (see README.md for how to make them)\\n", missing > "/dev/stderr"
-    exit (count > 0)
+    if (count > 0) exit 1
+    for (i = 1; i < ARGC; i++) {
+      split(ARGV[i], part, "/")
+      printf "---\\napiVersion: v1\\ndata:\\n  %s: %s\\nkind: Secret\\nmetadata:\\n  creationTimestamp: null\\n  name: %s\\n  namespace: %s\\n", part[3], encoded[part[3]], part[2], part[1]
+    }
   }' $secrets) || exit 1
-eval "$values"
-
-# Every Secret's manifest, made by kubectl from the value on its stdin, each after a "---" line; a
-# failing kubectl fails the script before anything is applied or sealed.
-manifests=$(
-  for secret in $secrets; do
-    namespace=\${secret%%/*} key=\${secret##*/}
-    name=\${secret#"$namespace/"} name=\${name%"/$key"}
-    eval "value=\\$value_$key"
-    printf '%s\\n' ---
-    printf '%s' "$value" | kubectl create secret generic "$name" --namespace "$namespace" \\
-      --from-file="$key=/dev/stdin" --dry-run=client --output yaml || exit
-  done
-) || exit
 
 if [ "$mode" = apply ]; then
   if [ -n "$manifests" ]; then printf '%s\\n' "$manifests" | kubectl apply --filename - > /dev/null; fi
