@@ -123,9 +123,9 @@ export function renderSecretsScript(platform: Platform): string {
 # error names each that is missing. One awk reads every value and writes every Secret's manifest,
 # the value base64-encoded in it: no kubectl runs to make them, and a value is never in a shell
 # variable (the shell holds only the encoded manifests), an argument, the output, or a file outside
-# the sealed folder; the manifests reach kubectl and kubeseal through pipes. \`apply\` sends every Secret in ONE
-# \`kubectl apply\` (one round trip to the API server, not one per Secret); \`seal\` writes one
-# SealedSecret file per Secret, one kubeseal each.
+# the sealed folder; the manifests reach kubectl and kubeseal through pipes. \`apply\` sends every
+# Secret in ONE \`kubectl apply\` (one round trip to the API server, not one per Secret); \`seal\`
+# writes one SealedSecret file per Secret, one kubeseal each.
 set -eu
 
 mode="\${1:-apply}"
@@ -150,9 +150,9 @@ ${lines.join('\n')}
 # exported variables only (a shell variable that is not exported is not set), trailing newlines
 # dropped, and empty counts as unset. Every variable is checked before any manifest is printed; a
 # missing one is listed, once, in one error. A value goes from the environment into awk and out
-# base64-encoded in its manifest: never into a shell variable, an eval or an argument as itself. LC_ALL=C makes
-# awk's strings bytes (mawk, gawk and busybox awk alike), so the byte table below covers 1..255 (the
-# environment cannot hold a NUL).
+# base64-encoded in its manifest: never into a shell variable, an eval or an argument as itself.
+# LC_ALL=C makes awk's strings bytes (mawk, gawk and busybox awk alike), so the byte table below
+# covers 1..255 (the environment cannot hold a NUL).
 #
 # Each manifest is what \`kubectl create secret generic NAME --namespace NS --from-file=KEY=...
 # --dry-run=client --output yaml\` prints: kubectl's YAMLPrinter calls sigs.k8s.io/yaml's Marshal
