@@ -77,7 +77,7 @@ Application then syncs it before the stacks, and \`seal\` writes there.\n`
 
 /** A namespace or Secret name as the script splits it: a DNS label. */
 const OBJECT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-/** A variable name the script may name in its code (`value_<name>`, awk's arguments). */
+/** A variable name the script names in its code (its list, awk's arguments and ENVIRON keys). */
 const VARIABLE_NAME = /^[A-Z_][A-Z0-9_]*$/;
 
 /**
@@ -88,8 +88,8 @@ const VARIABLE_NAME = /^[A-Z_][A-Z0-9_]*$/;
  * from the repository root, whatever folder it is run from. The root is found from the script's own
  * place, `<k3s.argocd.path>/secrets/`, never from the working directory.
  *
- * The names land unquoted in the script's code (its list is split on spaces and "/", and a
- * variable's name is evaluated), so each is checked here, whatever validated it before: a name
+ * The names land unquoted in the script's code (its list is split on spaces and "/", and awk
+ * reads each variable by its name), so each is checked here, whatever validated it before: a name
  * outside these alphabets, or a variable the shell sets itself, is a bug, refused at render.
  */
 export function renderSecretsScript(platform: Platform): string {

@@ -52,7 +52,7 @@ export interface SecretProps {
 
 /**
  * Variables the shell sets or reads itself, which no secret may be named: `create-secrets.sh` (the
- * k3s target) hands each value from the environment to kubectl through the shell, and the shell
+ * k3s target) reads each value from the environment the shell passes on to its awk, and the shell
  * running it replaces some of these with its own value even when they come from the environment
  * (bash resets IFS, LINENO, OPTIND, PS4, PWD, SHLVL, SHELLOPTS, ...; an `env -i IFS=x bash -c`
  * shows it), while the others steer the shell or the tools it runs (PATH, HOME, ENV, LANG, LC_*).
