@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
@@ -23,14 +23,14 @@ function buildIfStale(): void {
 /**
  * vitest's global setup: the CLI tests run `build/` as a user does (`npx platform`, `cdk8s synth`
  * through cdk8s.yaml), so it is bundled from the sources under test before any test file runs,
- * never left from an earlier build of other sources. It also makes the run's temp folder and the
- * folder where the workers share renders for this run (test/support/render-store.ts), removed at
- * the end.
+ * never left from an earlier build of other sources. It also makes the run's temp folder, removed
+ * at the end, and in it the folder where the workers share renders (test/support/render-store.ts).
  */
 export default function setup(project: TestProject): () => void {
   buildIfStale();
   const scratch = runTempFolder();
-  const renders = mkdtempSync(join(tmpdir(), 'platform-test-renders-'));
+  const renders = join(scratch, 'renders');
+  mkdirSync(renders);
   project.provide('renderStore', renders);
   // Watch mode runs the tests again after an edit, with this setup still alive: the renders of the
   // code before the edit go, and so does the stale build.
@@ -38,10 +38,7 @@ export default function setup(project: TestProject): () => void {
     for (const entry of readdirSync(renders)) rmSync(join(renders, entry), { force: true });
     buildIfStale();
   });
-  return () => {
-    rmSync(renders, { recursive: true, force: true });
-    rmSync(scratch, { recursive: true, force: true });
-  };
+  return () => rmSync(scratch, { recursive: true, force: true });
 }
 
 /**
