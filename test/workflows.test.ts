@@ -18,12 +18,16 @@ describe('the GitHub test workflow', () => {
     expect(workflow).toContain('run: bash .ci/run');
   });
 
-  it('.ci/run installs the real tools and runs the README test command', () => {
+  it(".ci/run installs the real tools and runs the README's two commands in order: the quick start, then the tests", () => {
     const ci = read('.ci/run');
     const readme = read('README.md');
+    const quickStart = /^npm ci && (npx platform synth)\s+# install, then render/m.exec(readme)?.[1];
     const testCommand = /^(npm test)\s+# the whole test suite$/m.exec(readme)?.[1];
-    expect(testCommand).toBe('npm test');
-    expect(ci).toMatch(/^npm test$/m);
+    expect([quickStart, testCommand]).toEqual(['npx platform synth', 'npm test']);
+    const lines = ci.split('\n');
+    expect(lines.indexOf('npm ci --no-audit --no-fund')).toBeGreaterThan(-1);
+    expect(lines.indexOf('npm ci --no-audit --no-fund')).toBeLessThan(lines.indexOf('npx platform synth'));
+    expect(lines.indexOf('npx platform synth')).toBeLessThan(lines.indexOf('npm test'));
     expect(ci).toMatch(/apt-get install .*\bcaddy\b.*\bprometheus\b/);
     expect(ci).toContain('export CI=true');
   });
