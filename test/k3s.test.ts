@@ -10,6 +10,7 @@ import { NAME_LABEL } from '../lib/k3s/names.js';
 import type { Service } from '../lib/model/service.js';
 import { Secret } from '../lib/model/secret.js';
 import { renderSecretsScript } from '../lib/k3s/secrets.js';
+import { k3sSecretManifests } from '../lib/secrets/handover.js';
 import { buildPlatform, renderK3s } from '../lib/synth.js';
 import { fixtureNames, inlineConfig } from './support/render.js';
 import { toolAvailable } from './support/tools.js';
@@ -530,11 +531,14 @@ describe('k3s: create-secrets.sh', () => {
     for (const s of listed) expect(applied.get(`${s.namespace}/${s.name}`), `${s.namespace}/${s.name}`).toEqual({ key: s.key, value: Buffer.from(values[s.key] as string) });
   });
 
-  it('apply: no kubectl but ONE kubectl apply of every manifest, each as kubectl create prints it, then a line per Secret', async () => {
+  it('apply: no kubectl but ONE kubectl apply of every manifest, each as kubectl create prints it and as `platform secrets k3s` writes it, then a line per Secret', async () => {
     const result = await runScript(values);
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.calls).toEqual(['kubectl apply --filename -']);
     expect(result.read('stdin.apply')).toBe(listed.map((s) => `---\n${kubectlManifest(s, Buffer.from(values[s.key] as string))}`).join(''));
+    // The other way to make them, from the secrets store: the same bytes, in the same order.
+    const fromStore = await k3sSecretManifests(reference.platform, { secrets: new Map(Object.entries(values)), passwords: new Map() });
+    expect(fromStore.map((m) => `---\n${m.manifest}`).join('')).toBe(result.read('stdin.apply'));
     expect(result.stdout).toBe(listed.map((s) => `applied ${s.namespace}/${s.name}`).join('\n'));
     expect(result.stderr).toBe('');
   });

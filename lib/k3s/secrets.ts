@@ -35,6 +35,39 @@ export function k3sSecrets(platform: Platform): { namespace: string; secret: Sec
   return [...byKey.values()].sort((a, b) => compareText(a.namespace, b.namespace) || compareText(a.secret.name, b.secret.name));
 }
 
+/** What one Secret manifest holds: one value, base64-encoded, under its key. */
+export interface SecretManifestFields {
+  readonly namespace: string;
+  readonly name: string;
+  readonly key: string;
+  /** The value, base64-encoded (RFC 4648, no line breaks). */
+  readonly data: string;
+}
+
+/**
+ * One Secret manifest, laid out as `kubectl create secret generic NAME --namespace NS
+ * --from-file=KEY=... --dry-run=client --output yaml` prints it: kubectl's YAMLPrinter calls
+ * sigs.k8s.io/yaml's Marshal (kubernetes staging/src/k8s.io/cli-runtime/pkg/printers/yaml.go:80 at
+ * commit 3cfd18d0), which goes through JSON, so keys are sorted and the empty type is left out, and
+ * an unset metav1.Time marshals as null (apimachinery pkg/apis/meta/v1/time.go, Time.MarshalJSON, at
+ * commit 07e7e261). The one layout of both ways a Secret is made: create-secrets.sh prints it from
+ * awk (awkPrintSecretManifest) and `platform secrets k3s` from here, so they give the same bytes.
+ */
+export function secretManifest({ namespace, name, key, data }: SecretManifestFields): string {
+  return `apiVersion: v1\ndata:\n  ${key}: ${data}\nkind: Secret\nmetadata:\n  creationTimestamp: null\n  name: ${name}\n  namespace: ${namespace}\n`;
+}
+
+/**
+ * The awk statement of create-secrets.sh that prints one manifest after a "---" line: secretManifest
+ * with each field a %s, given the awk expression of each field in the order the layout names them.
+ */
+function awkPrintSecretManifest(fields: Record<keyof SecretManifestFields, string>): string {
+  const mark = (field: string) => `\u0000${field}\u0000`;
+  const layout = secretManifest({ namespace: mark('namespace'), name: mark('name'), key: mark('key'), data: mark('data') });
+  const order = [...layout.matchAll(/\u0000(\w+)\u0000/g)].map((m) => fields[m[1] as keyof SecretManifestFields]);
+  const format = `---\n${layout}`.replace(/\u0000\w+\u0000/g, '%s').replaceAll('\n', '\\n');
+  return `printf "${format}", ${order.join(', ')}`;
+}
 
 export function renderSecretsReadme(platform: Platform): string {
   const secrets = k3sSecrets(platform);
@@ -160,7 +193,8 @@ ${lines.join('\n')}
 # through JSON, so keys are sorted and the empty type is left out, and an unset metav1.Time marshals
 # as null (apimachinery pkg/apis/meta/v1/time.go, Time.MarshalJSON, at commit 07e7e261). The layout
 # only keeps it kubectl's: \`kubectl apply\` and kubeseal parse it as YAML, and the API server sets the
-# creationTimestamp whether null or absent. Each follows a "---" line, in the list's order.
+# creationTimestamp whether null or absent. \`platform secrets k3s\` writes the same bytes. Each
+# follows a "---" line, in the list's order.
 manifests=$(LC_ALL=C awk '
   function base64(text,   out, size, i, a, b, c, triple) {
     size = length(text)
@@ -197,7 +231,7 @@ manifests=$(LC_ALL=C awk '
     if (count > 0) exit 1
     for (i = 1; i < ARGC; i++) {
       split(ARGV[i], part, "/")
-      printf "---\\napiVersion: v1\\ndata:\\n  %s: %s\\nkind: Secret\\nmetadata:\\n  creationTimestamp: null\\n  name: %s\\n  namespace: %s\\n", part[3], encoded[part[3]], part[2], part[1]
+      ${awkPrintSecretManifest({ namespace: 'part[1]', name: 'part[2]', key: 'part[3]', data: 'encoded[part[3]]' })}
     }
   }' $secrets) || exit 1
 

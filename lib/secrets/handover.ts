@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { stringify } from 'yaml';
 import { UsageError } from '../config/errors.js';
 import { secretUsage, composeUnits, unitSecrets, type ComposeUnit } from '../compose/units.js';
 import { BACKUP_STACK, backupSecrets } from '../compose/backup.js';
@@ -106,16 +105,11 @@ export function coolifyHandover(platform: Platform, data: StoreData | undefined)
 /** The Kubernetes Secrets of the k3s target with their values, as `kubectl apply -f -` reads them. */
 export async function k3sSecretManifests(platform: Platform, data: StoreData): Promise<{ namespace: string; name: string; manifest: string }[]> {
   // The k3s docs module loads the charts (and cdk8s): only this hand-over needs it.
-  const { k3sSecrets } = await import('../k3s/secrets.js');
+  const { k3sSecrets, secretManifest } = await import('../k3s/secrets.js');
   return k3sSecrets(platform).map(({ namespace, secret }) => {
     const name = secretObjectName(secret);
-    const manifest = stringify({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'platform-secrets' } },
-      type: 'Opaque',
-      data: { [secret.name]: Buffer.from(valueOf(data, secret), 'utf8').toString('base64') },
-    });
+    // The layout create-secrets.sh prints, so either way of making the Secrets gives the same bytes.
+    const manifest = secretManifest({ namespace, name, key: secret.name, data: Buffer.from(valueOf(data, secret), 'utf8').toString('base64') });
     return { namespace, name, manifest };
   });
 }
