@@ -168,7 +168,7 @@ describe('a worker with command, args, a state volume and a host folder, checked
     const input = FIXTURE_INPUT();
     const tree = renderTree(inlineConfig({ ...input, storage: { mode: 'bind', root: '/cold-storage' } }), 'plain');
     expect(tree.service('homelab/apps', 'worker').volumes?.[0]).toMatchObject({ type: 'bind', source: '/cold-storage/apps/worker-state', target: '/var/lib/worker' });
-    expect(tree.files.get('homelab/storage.sh')).toContain("prepare '/cold-storage/apps/worker-state' 0");
+    expect(tree.files.get('homelab/storage.sh')).toContain('prepare /cold-storage/apps/worker-state 0');
   });
 });
 

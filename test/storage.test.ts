@@ -40,7 +40,8 @@ describe('storage.sh (bind mode)', () => {
     it(`${node}: covers every bind-mounted data folder of the node`, () => {
       const script = tree.files.get(`${node}/storage.sh`) as string;
       expect(script).toBeDefined();
-      const prepared = [...script.matchAll(/^prepare '([^']+)' (\d+)/gm)].map((m) => m[1]);
+      // Each path is one shell word: bare, or single-quoted with \' for a quote (lib/output/shell.ts).
+      const prepared = [...script.matchAll(/^prepare ((?:[^\s'\\]|\\'|'[^']*')+) (\d+)/gm)].map((m) => (m[1] as string).replace(/'([^']*)'|\\'/g, (_, inner?: string) => inner ?? "'"));
       expect(prepared.sort()).toEqual([...bindSources(node).keys()].sort());
     });
   }

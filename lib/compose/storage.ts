@@ -4,6 +4,7 @@ import { dataVolumeSource } from './service.js';
 import type { ComposeUnit } from './units.js';
 import { GENERATED_BY } from '../output/yaml.js';
 import { compareText } from '../output/order.js';
+import { shellQuote } from '../output/shell.js';
 
 /** A bind-mounted data folder and the uid it must belong to. */
 export interface BindFolder {
@@ -37,10 +38,6 @@ export function bindFolders(platform: Platform, node: Node, units: readonly Comp
     }
   }
   return [...folders].map(([path, f]) => ({ path, ...f })).sort((a, b) => compareText(a.path, b.path));
-}
-
-function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 /** storage.sh: creates the node's bind folders owned by their image's user. Idempotent; contents untouched. */

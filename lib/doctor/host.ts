@@ -1,6 +1,7 @@
 import { spawnSync, type SpawnSyncOptions, type SpawnSyncReturns } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { UsageError } from '../config/errors.js';
+import { shellQuote } from '../output/shell.js';
 
 /** What a command printed and how it ended. */
 export interface CommandResult {
@@ -39,10 +40,6 @@ export interface Host {
   session(probes: readonly Probe[], timeLimitMs: number): SessionResults;
 }
 
-/** POSIX shell quoting: the word arrives as is, whatever it holds. */
-export function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_./:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
 
 /** Exit status a shell gives a command it cannot find. */
 const NOT_FOUND = 127;
