@@ -687,8 +687,8 @@ const REFERENCE_ZONES = {
  * marker, and touch is the real one.
  */
 const STUBBED = ['docker', 'kubectl', 'kubeseal', 'ollama', 'apk', 'aria2c', 'wget', 'curl', 'python3', 'pip', 'git', 'huggingface-cli', 'mkdir', 'chown', 'chmod'];
-/** What each stub does: `docker network inspect` fails so networks.sh takes its create branch; kubectl prints a manifest. */
-const stubBody = (end: 'exit' | 'return') => `if [ "$1 $2" = "network inspect" ]; then ${end} 1; fi; if [ "$1" = create ]; then echo "kind: Secret"; fi; ${end} 0`;
+/** What each stub does: `docker network inspect` fails so networks.sh takes its create branch; every other call succeeds. */
+const stubBody = (end: 'exit' | 'return') => `if [ "$1 $2" = "network inspect" ]; then ${end} 1; fi; ${end} 0`;
 
 /**
  * Stub commands for the rendered scripts: an executable per command in a folder put first on PATH,
@@ -746,9 +746,9 @@ describe('generated hostile configs (seed 11): exit 0 with output that stays dat
 
   it('runs a script as sh <file> would, in the scratch folder, with the stubs as functions', () => {
     const probe = join(scratch, 'probe.sh');
-    writeFileSync(probe, 'set -eu\necho "$0"\npwd\nkubectl create secret\ncommand -V kubectl | head -1\ndocker network inspect x || echo "inspect failed"\n');
+    writeFileSync(probe, 'set -eu\necho "$0"\npwd\nkubectl apply --filename - && echo applied\ncommand -V kubectl | head -1\ndocker network inspect x || echo "inspect failed"\n');
     const ran = spawnSync('sh', ['-c', runScript('sh', probe)], { encoding: 'utf8', env: { PATH: `${bin}:${process.env.PATH}` } });
-    expect([ran.status, ran.stderr, ran.stdout.split('\n')]).toEqual([0, '', [probe, scratch, 'kind: Secret', 'kubectl is a shell function', 'inspect failed', '']]);
+    expect([ran.status, ran.stderr, ran.stdout.split('\n')]).toEqual([0, '', [probe, scratch, 'applied', 'kubectl is a shell function', 'inspect failed', '']]);
   });
   const tally = { rendered: 0, refused: 0, refusedBySynth: 0 };
   /** Kubernetes identities (kind/namespace/name) of each distinct k3s file content. */
