@@ -40,7 +40,6 @@ export interface Host {
   session(probes: readonly Probe[], timeLimitMs: number): SessionResults;
 }
 
-
 /** Exit status a shell gives a command it cannot find. */
 const NOT_FOUND = 127;
 /** Exit status timeout(1) gives a command it ended. */
