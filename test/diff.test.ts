@@ -5,12 +5,15 @@ import { validateWorkflow } from '@action-validator/core';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TreeDiff } from '../lib/diff/compare.js';
-import { compareResources } from '../lib/diff/compare.js';
+import { compareResources, diffTrees } from '../lib/diff/compare.js';
 import { formatMarkdown, GITHUB_COMMENT_LIMIT } from '../lib/diff/format.js';
 import { MASK } from '../lib/diff/mask.js';
 import { resourcesOf } from '../lib/diff/resources.js';
 import { sourceFiles } from '../lib/diff/source-digest.js';
 import { platformInProcess } from './support/cli.js';
+import { renderK3sTree } from './support/k3s.js';
+import { loadFixture, renderTree } from './support/render.js';
+import { referenceConfig } from '../lib/config/load.js';
 
 /*
  * Temporary git repositories holding this project's code and a platform.yaml, with a second
@@ -310,6 +313,26 @@ describe('platform diff of two folders', () => {
   it.each(['text', 'markdown', 'json'])('never shows a secret value (%s)', async (format) => {
     const result = await platformInProcess(['diff', a, b, '--format', format]);
     for (const secret of [secretA, secretB, 'hunter2', 'correct-horse']) expect(result.stdout).not.toContain(secret);
+  });
+
+  it('reads only the files whose bytes differ, and finds what reading every file finds', async () => {
+    /** Both rendered trees of a config, by path as `platform synth` writes them. */
+    const tree = async (loaded: ReturnType<typeof referenceConfig>) =>
+      new Map([
+        ...[...renderTree(loaded, 'coolify').files].map(([path, content]) => [`compose/${path}`, content] as const),
+        ...[...(await renderK3sTree(loaded)).files].map(([path, content]) => [`k3s/${path}`, content] as const),
+      ]);
+    const reference = await tree(referenceConfig());
+    // Apps added and removed, stacks and nodes changed, models swapped, one tree with no change.
+    for (const name of ['reference-with-apps', 'optimal', 'vps']) {
+      const other = await tree(loadFixture('valid', name));
+      for (const [a, b] of [[reference, other], [other, reference]] as const) {
+        const everyFile = compareResources(resourcesOf(a), resourcesOf(b));
+        expect(everyFile.changed, name).toBe(true);
+        expect(diffTrees(a, b), name).toEqual(everyFile);
+      }
+    }
+    expect(diffTrees(reference, new Map(reference))).toEqual({ apps: [], changed: false });
   });
 
   it('masks by key, by Secret kind and by value shape, and keeps references visible', () => {

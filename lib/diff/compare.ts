@@ -1,5 +1,5 @@
 import { structuredPatch } from 'diff';
-import type { Resource } from './resources.js';
+import { changedResourcesOf, type Resource } from './resources.js';
 import { compareText } from '../output/order.js';
 
 export type ChangeKind = 'added' | 'changed' | 'removed';
@@ -47,11 +47,19 @@ function unified(before: string, after: string): { diff: string; additions: numb
   return { diff: lines.join('\n'), additions, deletions };
 }
 
-/** Compare two sides resource by resource; apps and resources in a stable order. */
-export function compareResources(base: ReadonlyMap<string, Resource>, head: ReadonlyMap<string, Resource>): TreeDiff {
+/**
+ * Compare two sides resource by resource; apps and resources in a stable order. `present`: the
+ * apps each side has, which decide whether a changed app was added or removed (by default, the
+ * apps of its resources; diffTrees passes every app of each tree, of which it reads only some files).
+ */
+export function compareResources(
+  base: ReadonlyMap<string, Resource>,
+  head: ReadonlyMap<string, Resource>,
+  present: { readonly base: ReadonlySet<string>; readonly head: ReadonlySet<string> } = { base: appsOf(base), head: appsOf(head) },
+): TreeDiff {
   const byApp = new Map<string, ResourceChange[]>();
-  const appsBase = new Set([...base.values()].map((r) => r.app));
-  const appsHead = new Set([...head.values()].map((r) => r.app));
+  const appsBase = present.base;
+  const appsHead = present.head;
   for (const key of [...new Set([...base.keys(), ...head.keys()])].sort()) {
     const before = base.get(key);
     const after = head.get(key);
@@ -77,4 +85,16 @@ export function compareResources(base: ReadonlyMap<string, Resource>, head: Read
     })
     .sort((a, b) => compareText(a.app, b.app));
   return { apps, changed: apps.length > 0 };
+}
+
+/** The apps of a set of resources. */
+function appsOf(resources: ReadonlyMap<string, Resource>): Set<string> {
+  return new Set([...resources.values()].map((r) => r.app));
+}
+
+/** Compare two rendered trees (path -> bytes), reading only the files whose bytes differ. */
+export function diffTrees(base: ReadonlyMap<string, string>, head: ReadonlyMap<string, string>): TreeDiff {
+  const before = changedResourcesOf(base, head);
+  const after = changedResourcesOf(head, base);
+  return compareResources(before.resources, after.resources, { base: before.apps, head: after.apps });
 }

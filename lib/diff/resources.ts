@@ -84,20 +84,32 @@ function resourcesOfFile(path: string, content: string): Resource[] {
 /**
  * Split a rendered tree (`compose/...`, `k3s/...`, by path) into resources. Files that are drawn
  * from others (the SVG picture of topology.mmd) are left out: their source shows the change.
- * `same`: a tree already split; a file with the same path and bytes there is not read again.
  */
-export function resourcesOf(files: ReadonlyMap<string, string>, same?: SplitTree): SplitTree {
-  const out: SplitTree = new Map() as SplitTree;
-  const byFile = new Map<string, { content: string; resources: readonly Resource[] }>();
-  for (const [path, content] of [...files].sort(([a], [b]) => compareText(a, b))) {
-    if (path.endsWith('.svg')) continue;
-    const known = same?.byFile.get(path);
-    const resources = known && known.content === content ? known.resources : resourcesOfFile(path, content);
-    byFile.set(path, { content, resources });
-    for (const r of resources) out.set(r.key, r);
-  }
-  return Object.assign(out, { byFile });
+export function resourcesOf(files: ReadonlyMap<string, string>): Map<string, Resource> {
+  return changedResourcesOf(files, new Map()).resources;
 }
 
-/** Resources by key, and what each file held (to split the other side of a diff faster). */
-export type SplitTree = Map<string, Resource> & { readonly byFile: ReadonlyMap<string, { readonly content: string; readonly resources: readonly Resource[] }> };
+/** One side of a diff: the resources that can differ from the other side's, and every app the side has. */
+export interface SideResources {
+  readonly resources: Map<string, Resource>;
+  /** Every app with a file on this side (a changed app is "added" when the base has none of its files). */
+  readonly apps: ReadonlySet<string>;
+}
+
+/**
+ * The resources of `files` that can differ from `other`'s. A file with the same path and bytes on
+ * both sides holds the same resources on both (an object's identity decides its path), so only the
+ * files whose bytes differ, or that one side lacks, are read: a diff costs what changed, not the
+ * size of the tree.
+ */
+export function changedResourcesOf(files: ReadonlyMap<string, string>, other: ReadonlyMap<string, string>): SideResources {
+  const resources = new Map<string, Resource>();
+  const apps = new Set<string>();
+  for (const [path, content] of [...files].sort(([a], [b]) => compareText(a, b))) {
+    if (path.endsWith('.svg')) continue;
+    apps.add(appOf(path));
+    if (other.get(path) === content) continue;
+    for (const r of resourcesOfFile(path, content)) resources.set(r.key, r);
+  }
+  return { resources, apps };
+}

@@ -2,11 +2,10 @@ import { relative, resolve } from 'node:path';
 import { parseConfig, readConfigText, referenceConfig, type LoadedConfig } from '../config/load.js';
 import { reportError } from '../exit.js';
 import { renderTargets } from '../synth.js';
-import { compareResources, type TreeDiff } from './compare.js';
+import { diffTrees, type TreeDiff } from './compare.js';
 import type { DiffLabels } from './format.js';
 import { blobContent, commitCode, DiffError, renderRevision, repoRoot, resolveCommit, runningCodeDigest } from './git.js';
 import { gitBlobId } from './source-digest.js';
-import { resourcesOf } from './resources.js';
 import { readTree } from './tree.js';
 
 export interface DiffRequest {
@@ -44,8 +43,7 @@ export async function runDiff(request: DiffRequest, log: (line: string) => void)
     const [a, b] = request.dirs;
     // As given when run from the process's folder (errors name the folder as typed); else from `cwd`.
     const at = (dir: string) => (resolve(request.cwd) === process.cwd() ? dir : resolve(request.cwd, dir));
-    const base = resourcesOf(readTree(at(a)));
-    return { diff: compareResources(base, resourcesOf(readTree(at(b)), base)), labels: { base: a, head: b } };
+    return { diff: diffTrees(readTree(at(a)), readTree(at(b))), labels: { base: a, head: b } };
   }
   if (!request.base) throw new Error('give --base <git-ref>, or two rendered folders');
   const root = await repoRoot(request.cwd);
@@ -96,9 +94,8 @@ export async function runDiff(request: DiffRequest, log: (line: string) => void)
   }
   const [baseTree, headTree] = await Promise.all([baseFiles, headFiles]);
   // One tree on both sides (same code, same config): no change, nothing to compare.
-  const baseResources = baseTree === headTree ? undefined : resourcesOf(baseTree);
   return {
-    diff: baseResources === undefined ? { apps: [], changed: false } : compareResources(baseResources, resourcesOf(headTree, baseResources)),
+    diff: baseTree === headTree ? { apps: [], changed: false } : diffTrees(baseTree, headTree),
     labels: { base: request.base, head: request.head ?? 'working tree' },
   };
 }
