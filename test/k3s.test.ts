@@ -537,7 +537,7 @@ describe('k3s: create-secrets.sh', () => {
     expect(result.calls).toEqual(['kubectl apply --filename -']);
     expect(result.read('stdin.apply')).toBe(listed.map((s) => `---\n${kubectlManifest(s, Buffer.from(values[s.key] as string))}`).join(''));
     // The other way to make them, from the secrets store: the same bytes, in the same order.
-    const fromStore = await k3sSecretManifests(reference.platform, { secrets: new Map(Object.entries(values)), passwords: new Map() });
+    const fromStore = k3sSecretManifests(reference.platform, { secrets: new Map(Object.entries(values)), passwords: new Map() });
     expect(fromStore.map((m) => `---\n${m.manifest}`).join('')).toBe(result.read('stdin.apply'));
     expect(result.stdout).toBe(listed.map((s) => `applied ${s.namespace}/${s.name}`).join('\n'));
     expect(result.stderr).toBe('');

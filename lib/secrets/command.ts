@@ -224,7 +224,7 @@ export function secretsProgram(io: SecretsIo): Command {
       if (chosen !== 1) throw new UsageError('choose one of --apply, --seal or --out FILE');
       const platform = platformOf(opts);
       const store = await openExisting(opts, io);
-      const manifests = await k3sSecretManifests(platform, store.data);
+      const manifests = k3sSecretManifests(platform, store.data);
       if (opts.out !== undefined) {
         deliver(manifests.map((m) => `---\n${m.manifest}`).join(''), opts.out, io, `${manifests.length} Secrets`);
       } else if (opts.apply) {
@@ -254,7 +254,7 @@ export function secretsProgram(io: SecretsIo): Command {
       const store = await openExisting(opts, io);
       const result = fillStore(platform, store.data, new Set(chosen), { bcryptCost: io.bcryptCost });
       // Everything is computed before anything is written.
-      const manifests = opts.apply || opts.seal ? await k3sSecretManifests(platform, result.data) : [];
+      const manifests = opts.apply || opts.seal ? k3sSecretManifests(platform, result.data) : [];
       await saveStore(store, result.data, await recipientsFor(store, opts, io));
       const changed = new Set([...result.rotated, ...result.added]);
       io.out(`rotated: ${list(result.rotated)}\n`);

@@ -7,6 +7,7 @@ import { BACKUP_STACK, backupSecrets } from '../compose/backup.js';
 import { backupPlan, type BackupPlan } from '../services/backup.js';
 import { magicVariable } from '../compose/service.js';
 import { SEALED_SECRETS_CONTROLLER, secretObjectName } from '../k3s/names.js';
+import { k3sSecrets, secretManifest } from '../k3s/secrets.js';
 import type { Platform } from '../model/platform.js';
 import type { Secret } from '../model/secret.js';
 import type { Service } from '../model/service.js';
@@ -103,9 +104,7 @@ export function coolifyHandover(platform: Platform, data: StoreData | undefined)
 }
 
 /** The Kubernetes Secrets of the k3s target with their values, as `kubectl apply -f -` reads them. */
-export async function k3sSecretManifests(platform: Platform, data: StoreData): Promise<{ namespace: string; name: string; manifest: string }[]> {
-  // The k3s docs module loads the charts (and cdk8s): only this hand-over needs it.
-  const { k3sSecrets, secretManifest } = await import('../k3s/secrets.js');
+export function k3sSecretManifests(platform: Platform, data: StoreData): { namespace: string; name: string; manifest: string }[] {
   return k3sSecrets(platform).map(({ namespace, secret }) => {
     const name = secretObjectName(secret);
     // The layout create-secrets.sh prints, so either way of making the Secrets gives the same bytes.
