@@ -116,8 +116,10 @@ function fakeBin(fake: FakeHost): string {
 let referencePlatform: ReturnType<typeof buildPlatform> | undefined;
 const reference = () => (referencePlatform ??= buildPlatform(referenceConfig()));
 const byId = (checks: readonly CheckResult[]) => Object.fromEntries(checks.map((c) => [c.id, c]));
+/** The lines a stand-in appended to `file`, in order (none when it never ran). */
+const logLines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').trimEnd().split('\n') : []);
 /** What the stand-ins in `bin` were asked, in order. */
-const calls = (bin: string) => (existsSync(join(bin, 'calls.log')) ? readFileSync(join(bin, 'calls.log'), 'utf8').trimEnd().split('\n') : []);
+const calls = (bin: string) => logLines(join(bin, 'calls.log'));
 
 /**
  * A stand-in ssh in `bin`: records its arguments in `<bin>/ssh.log`, then runs the remote command
@@ -131,7 +133,6 @@ function fakeSsh(bin: string, refuse = false): string {
   chmodSync(join(bin, 'ssh'), 0o755);
   return log;
 }
-const sshConnections = (log: string) => (existsSync(log) ? readFileSync(log, 'utf8').trimEnd().split('\n') : []);
 
 describe('platform doctor on a stand-in host', () => {
   it('a healthy GPU node passes every check, with the numbers', () => {
@@ -220,7 +221,7 @@ describe('platform doctor on a stand-in host', () => {
       const remote = runDoctor(platform, node, new SshHost('admin@rtx.lan', { PATH: bin }));
       expect(remote.host).toBe('ssh admin@rtx.lan');
       // One connection; the remote command is only `/bin/sh -s`, the script comes on its stdin.
-      expect(sshConnections(log)).toEqual(['-o BatchMode=yes -o ConnectTimeout=10 admin@rtx.lan -- /bin/sh -s']);
+      expect(logLines(log)).toEqual(['-o BatchMode=yes -o ConnectTimeout=10 admin@rtx.lan -- /bin/sh -s']);
       expect(remote.checks).toEqual(runDoctor(platform, node, new LocalHost({ PATH: bin })).checks);
     }
   });
@@ -301,7 +302,7 @@ describe('platform doctor reads the host in one session', () => {
     const bin = fakeBin(HEALTHY);
     const report = runDoctor(platform, doctorNode(platform, 'rtx'), new LocalHost({ PATH: bin }));
     // Every command had the same parent: one shell ran them all (each runs in it directly, no subshell).
-    const parents = readFileSync(join(bin, 'parents.log'), 'utf8').trim().split('\n');
+    const parents = logLines(join(bin, 'parents.log'));
     expect(parents.length).toBe(calls(bin).length);
     expect(new Set(parents).size).toBe(1);
     expect(Number(parents[0])).not.toBe(process.pid);
@@ -318,7 +319,7 @@ describe('platform doctor reads the host in one session', () => {
     const cluster = runDoctor(platform, doctorNode(platform, 'rtx'), new SshHost('rtx.lan', { PATH: down }), 'k3s');
     expect(cluster.checks[0]).toMatchObject({ id: 'k3s', status: 'fail', message: 'kubectl cannot reach the cluster: The connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?' });
     expect(calls(down).filter((c) => c.startsWith('kubectl'))).toEqual(['kubectl get nodes -o json']);
-    expect(sshConnections(log)).toHaveLength(1);
+    expect(logLines(log)).toHaveLength(1);
     const up = fakeBin(K3S);
     runDoctor(platform, doctorNode(platform, 'rtx'), new LocalHost({ PATH: up }), 'k3s');
     expect(calls(up).filter((c) => c.startsWith('kubectl'))).toEqual(['kubectl get nodes -o json', 'kubectl get runtimeclass nvidia -o name', 'kubectl get deployment argocd-server -n argocd -o name']);
@@ -335,7 +336,7 @@ describe('platform doctor reads the host in one session', () => {
     const disk = byId(runDoctor(bindPlatform, bindNode, new SshHost('rtx.lan', { PATH: bind })).checks).disk;
     expect(disk?.message).toMatch(/^1907\.3 GB free on \/ \(storage\.root\), the volumes of this node need \d+ GB$/);
     expect(calls(bind).filter((c) => c.startsWith('df'))).toEqual(['df -P -k /cold-storage', 'df -P -k /']);
-    expect(sshConnections(bindLog)).toHaveLength(1);
+    expect(logLines(bindLog)).toHaveLength(1);
   });
 
   it("Docker's root folder moved by data-root costs a second session, which measures that folder", () => {
@@ -344,7 +345,7 @@ describe('platform doctor reads the host in one session', () => {
     const log = fakeSsh(bin);
     const checks = byId(runDoctor(platform, doctorNode(platform, 'rtx'), new SshHost('rtx.lan', { PATH: bin })).checks);
     expect(checks.disk?.message).toMatch(/^1907\.3 GB free on \/srv\/docker \(Docker volumes\), the volumes of this node need \d+ GB$/);
-    expect(sshConnections(log)).toHaveLength(2);
+    expect(logLines(log)).toHaveLength(2);
     expect(calls(bin).filter((c) => c.startsWith('df'))).toEqual(['df -P -k /var/lib/docker', 'df -P -k /srv/docker']);
   });
 

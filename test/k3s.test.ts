@@ -531,7 +531,7 @@ describe('k3s: create-secrets.sh', () => {
     for (const s of listed) expect(applied.get(`${s.namespace}/${s.name}`), `${s.namespace}/${s.name}`).toEqual({ key: s.key, value: Buffer.from(values[s.key] as string) });
   });
 
-  it('apply: no kubectl but ONE kubectl apply of every manifest, each as kubectl create prints it and as `platform secrets k3s` writes it, then a line per Secret', async () => {
+  it('apply: no kubectl create, but ONE kubectl apply of every manifest, each as kubectl create prints it and as `platform secrets k3s` writes it, then a line per Secret', async () => {
     const result = await runScript(values);
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.calls).toEqual(['kubectl apply --filename -']);

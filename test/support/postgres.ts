@@ -2,9 +2,9 @@ import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_proce
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { ramDisk } from './scratch.js';
 import { join } from 'node:path';
 import { freePort } from './process.js';
+import { ramDisk } from './scratch.js';
 
 /**
  * A throwaway Postgres cluster from the Debian `postgresql` package, on 127.0.0.1 and a free port,
