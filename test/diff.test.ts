@@ -323,11 +323,18 @@ describe('platform diff of two folders', () => {
         ...[...(await renderK3sTree(loaded)).files].map(([path, content]) => [`k3s/${path}`, content] as const),
       ]);
     const reference = await tree(referenceConfig());
+    // Every file of a tree read once: the reference's resources serve all six comparisons.
+    const referenceResources = resourcesOf(reference);
     // Apps added and removed, stacks and nodes changed, models swapped, one tree with no change.
     for (const name of ['reference-with-apps', 'optimal', 'vps']) {
       const other = await tree(loadFixture('valid', name));
-      for (const [a, b] of [[reference, other], [other, reference]] as const) {
-        const everyFile = compareResources(resourcesOf(a), resourcesOf(b));
+      const otherResources = resourcesOf(other);
+      const sides = [
+        [reference, referenceResources, other, otherResources],
+        [other, otherResources, reference, referenceResources],
+      ] as const;
+      for (const [a, aResources, b, bResources] of sides) {
+        const everyFile = compareResources(aResources, bResources);
         expect(everyFile.changed, name).toBe(true);
         expect(diffTrees(a, b), name).toEqual(everyFile);
       }

@@ -462,8 +462,8 @@ describe('platform doctor on the machine the tests run on', () => {
     expect(healthy.status, healthy.stderr).toBe(0);
     expect((JSON.parse(healthy.stdout) as { checks: CheckResult[] }).checks.every((c) => c.status === 'ok')).toBe(true);
     const broken = spawnSync(process.execPath, [cli, 'doctor', '--node', 'rtx'], { encoding: 'utf8', env: { PATH: fakeBin({ ...HEALTHY, runtimes: '{}' }) } });
-    expect(broken.status).toBe(1);
-    expect(broken.stdout).toContain('fail nvidia-runtime');
+    expect(broken.status, broken.stderr).toBe(1);
+    expect(broken.stdout, broken.stderr).toContain('fail nvidia-runtime');
     // Bad input stops before any program runs: the same main in-process.
     const usage = await platformInProcess(['doctor']);
     expect([usage.exitCode, usage.stderr]).toEqual([2, 'error: the config has 2 nodes (homelab, rtx): say which with --node']);
