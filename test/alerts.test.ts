@@ -2,7 +2,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { referenceConfig } from '../lib/config/load.js';
 import { recordingsReadBy, renderAlertRuleProofs, renderAlertRules, renderAlertRuleTests, type AlertRule } from '../lib/configs/prometheus.js';
 import type { Target } from '../lib/model/service.js';
@@ -10,6 +9,7 @@ import { Prometheus } from '../lib/services/prometheus.js';
 import { buildReferencePlatform } from '../stacks/reference.js';
 import { fixtureNames, loadFixture } from './support/render.js';
 import { runTool, sectionsByFile, toolAvailable } from './support/tools.js';
+import { readYaml } from './support/yaml.js';
 
 /*
  * Every alert rule, evaluated by Prometheus's own rule engine (`promtool test rules`): it fires on
@@ -90,8 +90,8 @@ describe.each(cases)('$name ($target)', ({ name, target, prometheus }) => {
 
   it.runIf(prometheus !== undefined)('each rendered rule has a firing and a healthy case', () => {
     const rules = (prometheus as Prometheus).alertRules(target);
-    const rendered = parse(renderAlertRules(rules, (prometheus as Prometheus).recordingRules())) as { groups: { rules: { alert?: string }[] }[] };
-    const tests = parse(renderAlertRuleTests(rules, 'alerts.yml')) as { tests: { name: string; alert_rule_test: { exp_alerts: unknown[] }[] }[] };
+    const rendered = readYaml(renderAlertRules(rules, (prometheus as Prometheus).recordingRules())) as { groups: { rules: { alert?: string }[] }[] };
+    const tests = readYaml(renderAlertRuleTests(rules, 'alerts.yml')) as { tests: { name: string; alert_rule_test: { exp_alerts: unknown[] }[] }[] };
     for (const rule of rendered.groups.flatMap((g) => g.rules).filter((r) => r.alert !== undefined)) {
       const fires = tests.tests.find((t) => t.name === `${rule.alert} fires`);
       const silent = tests.tests.find((t) => t.name === `${rule.alert} stays silent when healthy`);
@@ -103,18 +103,18 @@ describe.each(cases)('$name ($target)', ({ name, target, prometheus }) => {
   it.runIf(prometheus !== undefined)('each proof reads its rule, as alerts.yml renders it, with the recording rules it reads and no other rule', () => {
     const rules = (prometheus as Prometheus).alertRules(target);
     const recordings = (prometheus as Prometheus).recordingRules();
-    const whole = parse(renderAlertRules(rules, recordings)) as RulesFile;
+    const whole = readYaml(renderAlertRules(rules, recordings)) as RulesFile;
     const alerts = whole.groups.flatMap((g) => g.rules).filter((r) => r.alert !== undefined);
     const proofs = renderAlertRuleProofs(rules, recordings, 'alerts.yml');
     expect(proofs.map((p) => p.alert)).toEqual(alerts.map((r) => r.alert));
     for (const [i, proof] of proofs.entries()) {
-      const own = parse(proof.rules) as RulesFile;
+      const own = readYaml(proof.rules) as RulesFile;
       expect(own.groups.flatMap((g) => g.rules).filter((r) => r.alert !== undefined), proof.alert).toEqual([alerts[i]]);
       const recorded = own.groups.flatMap((g) => g.rules).filter((r) => r.record !== undefined);
       // Every recorded series the alert names, each as alerts.yml records it (the slo group, evaluated first).
       expect(recorded, proof.alert).toEqual(whole.groups.flatMap((g) => g.rules).filter((r) => r.record !== undefined && new RegExp(`\\b${r.record}\\b`).test(alerts[i]?.expr ?? '')));
       expect(own.groups.map((g) => g.name), proof.alert).toEqual(recorded.length > 0 ? ['slo', 'homelab'] : ['homelab']);
-      const tests = parse(proof.tests) as { rule_files: string[]; tests: { name: string }[] };
+      const tests = readYaml(proof.tests) as { rule_files: string[]; tests: { name: string }[] };
       expect(tests.rule_files).toEqual(['alerts.yml']);
       expect(tests.tests.map((t) => t.name)).toEqual([`${proof.alert} fires`, `${proof.alert} stays silent when healthy`]);
     }
@@ -128,7 +128,7 @@ describe('proofs of their own', () => {
 
   it('the objective alerts bring the recorded series they read; the others need none', () => {
     const proofs = renderAlertRuleProofs(prometheus.alertRules('compose'), prometheus.recordingRules(), 'alerts.yml');
-    const recordedBy = Object.fromEntries(proofs.map((p) => [p.alert, (parse(p.rules) as RulesFile).groups.flatMap((g) => g.rules).flatMap((r) => r.record ?? [])]));
+    const recordedBy = Object.fromEntries(proofs.map((p) => [p.alert, (readYaml(p.rules) as RulesFile).groups.flatMap((g) => g.rules).flatMap((r) => r.record ?? [])]));
     expect(recordedBy.LatencyObjectiveMissed).toEqual(['slo:caddy_ttfb_seconds:p95_5m', 'slo:caddy_ttfb_seconds:p95_5m']);
     expect(recordedBy.AvailabilityObjectiveMissed).toEqual(['site:probe_success:avg_30d']);
     expect(recordedBy.HostHighCpu).toEqual([]);

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { ConfigError } from '../lib/config/errors.js';
 import type { PlatformConfigInput } from '../lib/config/schema.js';
 import { APPS_EXAMPLE } from '../lib/config/init.js';
@@ -12,6 +11,7 @@ import { validate } from '../lib/validate/validate.js';
 import { podSpec, renderK3sTree, type AnyObject } from './support/k3s.js';
 import { connectionAllowed, type PodRef } from './support/network-policy.js';
 import { configText, FIXTURES, inlineConfig, loadFixture, renderTree } from './support/render.js';
+import { readYaml } from './support/yaml.js';
 
 /*
  * apps.<name> as full service descriptors (test/fixtures/valid/apps-every-field.yaml): what each
@@ -20,7 +20,7 @@ import { configText, FIXTURES, inlineConfig, loadFixture, renderTree } from './s
 
 const FIXTURE = () => loadFixture('valid', 'apps-every-field');
 /** The fixture as data, to vary one field. */
-const FIXTURE_INPUT = (): PlatformConfigInput => parse(readFileSync(join(FIXTURES, 'valid', 'apps-every-field.yaml'), 'utf8')) as PlatformConfigInput;
+const FIXTURE_INPUT = (): PlatformConfigInput => readYaml(readFileSync(join(FIXTURES, 'valid', 'apps-every-field.yaml'), 'utf8')) as PlatformConfigInput;
 const platform = buildPlatform(FIXTURE());
 const compose = renderTree(FIXTURE(), 'plain');
 const k3s = await renderK3sTree(FIXTURE());
@@ -40,7 +40,7 @@ describe('a vLLM server on the GPU node (gpus, gpuDevices, vramGb, volume, metri
   });
 
   it('on a node with two GPUs, is pinned with the built-ins: Compose device_ids, and the VRAM budget of that GPU counts it', async () => {
-    const optimal = parse(readFileSync(join(FIXTURES, 'valid', 'optimal.yaml'), 'utf8')) as PlatformConfigInput;
+    const optimal = readYaml(readFileSync(join(FIXTURES, 'valid', 'optimal.yaml'), 'utf8')) as PlatformConfigInput;
     const config = { ...optimal, apps: { vllm: { image: 'vllm/vllm-openai:v0.6.4', port: 8000, zone: 'gpu', gpuDevices: [1], vramGb: 6 } } };
     const tree = renderTree(inlineConfig(config), 'plain');
     expect(tree.service('gpu-a/apps', 'vllm').deploy.resources.reservations?.devices).toEqual([{ driver: 'nvidia', device_ids: ['1'], capabilities: ['gpu'] }]);
@@ -69,11 +69,11 @@ describe('a vLLM server on the GPU node (gpus, gpuDevices, vramGb, volume, metri
   });
 
   it('is scraped by Prometheus on its metrics port, on both targets, and the graph draws the scrape', () => {
-    const composeScrape = parse(configText(compose, 'homelab/monitoring', 'prometheus', '/etc/prometheus/prometheus.yml') as string);
+    const composeScrape = readYaml(configText(compose, 'homelab/monitoring', 'prometheus', '/etc/prometheus/prometheus.yml') as string);
     const job = (config: AnyObject, name: string) => config.scrape_configs.find((j: AnyObject) => j.job_name === name);
     expect(job(composeScrape, 'vllm').static_configs).toEqual([{ targets: ['192.168.1.11:8000'], labels: { node: 'rtx' } }]);
     expect(job(composeScrape, 'vectors').static_configs[0].targets).toEqual(['vectors:6333']);
-    const k3sScrape = parse(k3s.get('ConfigMap', 'monitoring', 'prometheus-config').data['prometheus.yml']);
+    const k3sScrape = readYaml(k3s.get('ConfigMap', 'monitoring', 'prometheus-config').data['prometheus.yml']);
     expect(job(k3sScrape, 'vllm').static_configs[0].targets).toEqual(['vllm.gpu.svc.cluster.local:8000']);
     expect(connectionAllowed(k3s.all('NetworkPolicy'), pod('monitoring', 'prometheus'), pod('gpu', 'vllm'), 8000)).toBe(true);
     expect(topology(platform).edges).toContainEqual({ from: 'prometheus', to: 'vllm', label: '8000' });
@@ -207,7 +207,7 @@ describe('routes per port and basic auth at the edge', () => {
 
 describe('examples', () => {
   it("the apps example `platform init` writes as a comment is a config that renders", async () => {
-    const example = parse(APPS_EXAMPLE.split('\n').slice(2).join('\n')) as PlatformConfigInput;
+    const example = readYaml(APPS_EXAMPLE.split('\n').slice(2).join('\n')) as PlatformConfigInput;
     expect(Object.keys(example.apps ?? {})).toEqual(['api', 'app', 'video-worker', 'vllm']);
     await expect(renderTargets(inlineConfig(example), 'all', 'coolify')).resolves.toBeDefined();
   });
@@ -215,7 +215,7 @@ describe('examples', () => {
   it("the README's apps example is a config that renders", async () => {
     const readme = readFileSync(join(FIXTURES, '..', '..', 'README.md'), 'utf8');
     const section = readme.split('### Your own apps (`apps.<name>`)')[1] as string;
-    const example = parse(section.split('```yaml\n')[1]?.split('```')[0] as string) as PlatformConfigInput;
+    const example = readYaml(section.split('```yaml\n')[1]?.split('```')[0] as string) as PlatformConfigInput;
     expect(Object.keys(example.apps ?? {})).toEqual(['api', 'app', 'vllm', 'worker', 'vectors', 'tools']);
     await expect(renderTargets(inlineConfig(example), 'all', 'coolify')).resolves.toBeDefined();
   });

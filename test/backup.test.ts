@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toolAvailable } from './support/tools.js';
 import { postgresAvailable, startCluster, type TestCluster } from './support/postgres.js';
 import { lowerKeyDerivationCost, openMasterKey, poly1305, writeSnapshot, type ListedSnapshot } from './support/restic.js';
-import { parse } from 'yaml';
 import { buildPlatform, renderK3s } from '../lib/synth.js';
 import { validatePlatform } from '../lib/validate/rules.js';
 import { inlineConfig, renderTree, type RenderedTree } from './support/render.js';
+import { readYaml } from './support/yaml.js';
 
 /*
  * The rendered backup, restore and restore test, run for real: the scripts of the Compose backup
@@ -336,7 +336,7 @@ describe('what the backup covers, on both targets', () => {
     expect(job.image).toBe(t.service('homelab/data', 'postgres').image);
     expect(job.environment).toMatchObject({ RESTIC_PASSWORD: '${BACKUP_RESTIC_PASSWORD:?}', PGUSER: '${PG_USER:?}', PGPASSWORD: '${PG_PASSWORD:?}', PGHOST: 'postgres' });
     expect(job.networks).toEqual(['zone-services']);
-    const restore = (parse(t.files.get(`${DIR}/restore.compose.yaml`) as string) as { services: Record<string, { volumes: { target: string; read_only?: boolean }[] }> }).services.restore;
+    const restore = (readYaml(t.files.get(`${DIR}/restore.compose.yaml`) as string) as { services: Record<string, { volumes: { target: string; read_only?: boolean }[] }> }).services.restore;
     expect(restore?.volumes.find((v) => v.target === '/data/monitoring/grafana-data')?.read_only).toBeUndefined();
     // The GPU node backs up its own outputs and ComfyUI's workflows, never its model weights.
     const gpu = plainTree().service('rtx/backup', 'backup');
@@ -352,7 +352,7 @@ describe('what the backup covers, on both targets', () => {
       get: (path: string): Record<string, any> => {
         const text = texts.get(path);
         if (text === undefined) throw new Error(`no ${path} in the k3s tree`);
-        return parse(text) as Record<string, any>;
+        return readYaml(text) as Record<string, any>;
       },
     };
     const cron = files.get('apps/backup/cronjob-monitoring-backup-homelab.yaml') as Record<string, any>;

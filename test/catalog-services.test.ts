@@ -2,7 +2,6 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { referenceConfig } from '../lib/config/load.js';
 import { NAME_LABEL } from '../lib/k3s/names.js';
@@ -15,6 +14,7 @@ import { podSpec, renderK3sTree } from './support/k3s.js';
 import { connectionAllowed, type PodRef } from './support/network-policy.js';
 import { postgresAvailable, startCluster, type TestCluster } from './support/postgres.js';
 import { loadFixture, renderTree, type RenderedTree } from './support/render.js';
+import { readYaml } from './support/yaml.js';
 
 /*
  * n8n and Langfuse, the catalog services added as one descriptor file each (lib/services/n8n.ts,
@@ -57,7 +57,7 @@ describe('n8n and langfuse are off by default', () => {
 function configOf(tree: RenderedTree): string {
   const file = tree.files.get('homelab/llm/litellm/config.yaml');
   if (file !== undefined) return file;
-  const doc = parse(tree.files.get('homelab/llm/compose.yaml') as string) as { configs: Record<string, { content: string }> };
+  const doc = readYaml(tree.files.get('homelab/llm/compose.yaml') as string) as { configs: Record<string, { content: string }> };
   const config = Object.entries(doc.configs).find(([name]) => name.includes('litellm'));
   return (config?.[1].content ?? '').replaceAll('$$', '$');
 }
@@ -187,7 +187,7 @@ describe('langfuse on', () => {
       LANGFUSE_SECRET_KEY: '${LANGFUSE_SECRET_KEY:?}',
       LANGFUSE_HOST: 'http://langfuse:3000',
     });
-    const config = parse(configOf(tree)) as { litellm_settings: Record<string, unknown> };
+    const config = readYaml(configOf(tree)) as { litellm_settings: Record<string, unknown> };
     expect(config.litellm_settings.success_callback).toEqual(['langfuse']);
     expect(config.litellm_settings.failure_callback).toEqual(['langfuse']);
     // Traces are sent in the background: LiteLLM does not wait for Langfuse to start.

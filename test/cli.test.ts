@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { PROFILE_NAMES } from '../lib/config/profiles.js';
 import { platformInProcess as run } from './support/cli.js';
+import { readYaml } from './support/yaml.js';
 
 /*
  * The built CLI (bundled from the sources by the suite's global setup), as a user runs it, where the
@@ -138,7 +138,7 @@ describe('platform init', () => {
     expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=./platform.schema.json');
     expect(text).toContain(`profile: ${profile}`);
     expect(text).toContain('# Machines of the homelab, by name.');
-    expect(parse(text)).toHaveProperty('nodes');
+    expect(readYaml(text)).toHaveProperty('nodes');
     expect(JSON.parse(readFileSync(join(dir, 'platform.schema.json'), 'utf8'))).toHaveProperty('properties.nodes');
     const synth = first
       ? await platform(['synth', '--config', 'platform.yaml', '--quiet'], dir)

@@ -1,9 +1,10 @@
 import { DCLinter } from 'dclint';
 import { describe, expect, it } from 'vitest';
-import { parse, parseDocument } from 'yaml';
+import { parseDocument } from 'yaml';
 import { referenceConfig } from '../lib/config/load.js';
 import { composeSchemaValidator } from './support/compose-schema.js';
 import { fixtureNames, loadFixture, renderTree } from './support/render.js';
+import { readYaml } from './support/yaml.js';
 
 /*
  * Every compose file, both flavours, checked by the programs that will read it: dclint (which also
@@ -51,7 +52,7 @@ const verdicts = new Map<string, { valid: boolean; errors: unknown[] }>();
 function schemaCheck(sourceCode: string): { valid: boolean; errors: unknown[] } {
   let verdict = verdicts.get(sourceCode);
   if (!verdict) {
-    const valid = validateSchema(parse(sourceCode)) as boolean;
+    const valid = validateSchema(readYaml(sourceCode)) as boolean;
     verdict = { valid, errors: validateSchema.errors ?? [] };
     verdicts.set(sourceCode, verdict);
   }

@@ -1,8 +1,8 @@
-import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { referenceConfig } from '../lib/config/load.js';
 import { buildPlatform } from '../lib/synth.js';
 import { configText, inlineConfig, loadFixture, renderTree, type ComposeService, type RenderedTree } from './support/render.js';
+import { readYaml } from './support/yaml.js';
 
 const reference = renderTree();
 const plain = renderTree(referenceConfig(), 'plain');
@@ -182,7 +182,7 @@ describe('networks and exposure', () => {
   it('dials across nodes by the other node address', () => {
     const litellm = reference.service('homelab/llm', 'litellm');
     const config = configText(reference, 'homelab/llm', 'litellm', '/app/config.yaml') as string;
-    expect((parse(config) as { model_list: { litellm_params: { api_base: string } }[] }).model_list[0]?.litellm_params.api_base).toBe(
+    expect((readYaml(config) as { model_list: { litellm_params: { api_base: string } }[] }).model_list[0]?.litellm_params.api_base).toBe(
       'http://192.168.1.11:11434',
     );
     expect(reference.service('homelab/chat', 'open-webui').environment?.OPENAI_API_BASE_URL).toBe('http://litellm:4000/v1');

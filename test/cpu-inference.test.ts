@@ -2,7 +2,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { PROFILES } from '../lib/config/profiles.js';
 import type { PlatformConfigInput } from '../lib/config/schema.js';
 import type { Ollama } from '../lib/services/ollama.js';
@@ -10,6 +9,7 @@ import { buildPlatform, summarize, synthesize } from '../lib/synth.js';
 import { validate } from '../lib/validate/validate.js';
 import { podSpec, renderK3sTree } from './support/k3s.js';
 import { inlineConfig, loadFixture, renderTree } from './support/render.js';
+import { readYaml } from './support/yaml.js';
 
 /*
  * CPU inference: Ollama on a node without a GPU (no GPU node at all, its node has none, or
@@ -25,7 +25,7 @@ function litellmModels(tree: ReturnType<typeof renderTree>, dir: string): { lite
   const configs = (tree.compose(dir) as { configs?: Record<string, { content?: string }> }).configs ?? {};
   const content = Object.values(configs).find((c) => c.content?.includes('model_list'))?.content;
   if (content === undefined) throw new Error(`no LiteLLM config in ${dir}`);
-  return (parse(content) as { model_list: { litellm_params: Record<string, unknown> }[] }).model_list;
+  return (readYaml(content) as { model_list: { litellm_params: Record<string, unknown> }[] }).model_list;
 }
 
 describe('Ollama on the CPU', () => {

@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { referenceConfig } from '../lib/config/load.js';
 import { DASHBOARDS, dashboards, renderDashboard } from '../lib/configs/dashboards.js';
 import { renderAlertRules } from '../lib/configs/prometheus.js';
@@ -16,6 +15,7 @@ import { runTool, sectionsByFile, toolAvailable } from './support/tools.js';
 import { caddyfileForInstalledCaddy, GLOBAL_METRICS_BLOCK } from './support/caddy.js';
 import { CADDY_SITE_HANDLER } from '../lib/configs/slo.js';
 import { toYaml } from '../lib/output/yaml.js';
+import { readYaml } from './support/yaml.js';
 
 /*
  * The provisioned Grafana dashboards: every panel's query is PromQL that Prometheus's own parser
@@ -43,7 +43,7 @@ describe('provisioned dashboards', () => {
       expect(json.uid).toBe(`platform-${name}`);
       expect(json.panels.length).toBeGreaterThan(0);
     }
-    const provider = parse(configText(tree, 'homelab/monitoring', 'grafana', '/etc/grafana/provisioning/dashboards/platform.yaml') as string) as {
+    const provider = readYaml(configText(tree, 'homelab/monitoring', 'grafana', '/etc/grafana/provisioning/dashboards/platform.yaml') as string) as {
       providers: { type: string; options: { path: string }; allowUiUpdates: boolean }[];
     };
     expect(provider.providers).toEqual([expect.objectContaining({ type: 'file', allowUiUpdates: false, options: { path: '/etc/grafana/dashboards' } })]);

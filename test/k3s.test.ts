@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { ConfigError } from '../lib/config/errors.js';
 import { stackWaves } from '../lib/k3s/waves.js';
 import { NAME_LABEL } from '../lib/k3s/names.js';
@@ -17,6 +16,7 @@ import { toolAvailable } from './support/tools.js';
 import { podSpec, renderK3sTree, WORKLOAD_KINDS, type AnyObject, type K3sTree } from './support/k3s.js';
 import { fixtureK3sTree } from './support/k3s-fixtures.js';
 import { connectionAllowed, type PodRef } from './support/network-policy.js';
+import { readYaml } from './support/yaml.js';
 
 const reference = await fixtureK3sTree('reference');
 
@@ -319,7 +319,7 @@ describe('k3s: workloads', () => {
     const litellm = reference.get('ConfigMap', 'edge', 'litellm-config').data['config.yaml'];
     expect(litellm).toContain('http://ollama.gpu.svc.cluster.local:11434');
     const prometheus = reference.get('ConfigMap', 'monitoring', 'prometheus-config').data['prometheus.yml'];
-    const jobs = (parse(prometheus) as { scrape_configs: AnyObject[] }).scrape_configs;
+    const jobs = (readYaml(prometheus) as { scrape_configs: AnyObject[] }).scrape_configs;
     const nodeExporter = jobs.find((j) => j.job_name === 'node-exporter');
     expect(nodeExporter.kubernetes_sd_configs).toEqual([
       { role: 'pod', namespaces: { names: ['monitoring'] }, selectors: [{ role: 'pod', label: 'app.kubernetes.io/name=node-exporter' }] },
@@ -498,7 +498,7 @@ describe('k3s: create-secrets.sh', () => {
 
   /** The manifests kubectl applied, parsed, each Secret's one value decoded to its bytes, by `namespace/secret`. */
   function appliedValues(manifests: string): Map<string, { key: string; value: Buffer }> {
-    const documents = manifests.split(/^---\n/m).filter(Boolean).map((d) => parse(d));
+    const documents = manifests.split(/^---\n/m).filter(Boolean).map((d) => readYaml(d));
     return new Map(documents.map((d) => {
       const [key, encoded] = Object.entries(d.data as Record<string, string>)[0] as [string, string];
       return [`${d.metadata.namespace}/${d.metadata.name}`, { key, value: Buffer.from(encoded, 'base64') }];

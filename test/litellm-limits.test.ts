@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { referenceConfig } from '../lib/config/load.js';
 import { configText, inlineConfig, renderTree } from './support/render.js';
 import type { LoadedConfig } from '../lib/config/load.js';
+import { readYaml } from './support/yaml.js';
 
 /*
  * LLM rate limits in the rendered LiteLLM config (the keys LiteLLM v1.79.1 reads):
@@ -23,7 +23,7 @@ interface LitellmConfig {
 
 function litellmConfig(loaded: LoadedConfig): LitellmConfig {
   const tree = renderTree(loaded, 'plain');
-  return parse(configText(tree, 'homelab/llm', 'litellm', '/app/config.yaml') as string) as LitellmConfig;
+  return readYaml(configText(tree, 'homelab/llm', 'litellm', '/app/config.yaml') as string) as LitellmConfig;
 }
 
 describe('LiteLLM rate limits', () => {

@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { renderTree } from './support/render.js';
 import { stopped } from './support/process.js';
 import { toolAvailable } from './support/tools.js';
+import { readYaml } from './support/yaml.js';
 
 /*
  * ntfy is private: anonymous clients can neither read nor publish; users, access and tokens come
@@ -64,7 +65,7 @@ describe('ntfy', () => {
 
   it('Alertmanager gets the token as a secret and sends it as a bearer token', () => {
     expect(alertmanager.environment?.NTFY_TOKEN).toBe('${NTFY_ALERTMANAGER_TOKEN:?}');
-    const config = parse(tree.files.get('homelab/monitoring/alertmanager/alertmanager.yml') ?? '') as { receivers: { webhook_configs: { http_config: unknown }[] }[] };
+    const config = readYaml(tree.files.get('homelab/monitoring/alertmanager/alertmanager.yml') ?? '') as { receivers: { webhook_configs: { http_config: unknown }[] }[] };
     expect(config.receivers[0]?.webhook_configs[0]?.http_config).toEqual({ authorization: { type: 'Bearer', credentials_file: '/tmp/ntfy-token' } });
     expect((alertmanager.entrypoint as string[]).join(' ')).toContain(`printf '%s' "$$NTFY_TOKEN" > /tmp/ntfy-token && exec /bin/alertmanager "$$@"`);
   });
@@ -90,7 +91,7 @@ describe('ntfy', () => {
       });
     });
 
-    const config = parse(tree.files.get('homelab/monitoring/alertmanager/alertmanager.yml') ?? '') as {
+    const config = readYaml(tree.files.get('homelab/monitoring/alertmanager/alertmanager.yml') ?? '') as {
       route: Record<string, unknown>;
       receivers: { webhook_configs: { url: string; http_config: { authorization: { credentials_file: string } } }[] }[];
     };

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { referenceConfig } from '../lib/config/load.js';
 import { egressReport } from '../lib/validate/sovereignty.js';
 import { buildReferencePlatform } from '../stacks/reference.js';
 import { inlineConfig, renderTree } from './support/render.js';
+import { readYaml } from './support/yaml.js';
 
 /*
  * What each image does by default that a homelab owner would not expect: report usage, check for
@@ -14,7 +14,7 @@ import { inlineConfig, renderTree } from './support/render.js';
 const tree = renderTree(undefined, 'plain');
 
 describe('Loki', () => {
-  const config = parse(tree.files.get('homelab/monitoring/loki/config.yaml') ?? '') as Record<string, Record<string, unknown>>;
+  const config = readYaml(tree.files.get('homelab/monitoring/loki/config.yaml') ?? '') as Record<string, Record<string, unknown>>;
 
   it('deletes logs after monitoring.retentionDays and reports no usage statistics', () => {
     expect(config.limits_config?.retention_period).toBe(`${30 * 24}h`);
@@ -61,7 +61,7 @@ describe('Open WebUI', () => {
     expect(env.RAG_OPENAI_API_BASE_URL).toBe('http://litellm:4000/v1');
     expect(env.RAG_OPENAI_API_KEY).toBe(env.OPENAI_API_KEY);
     expect(env.OFFLINE_MODE).toBe('true');
-    const litellm = parse(tree.files.get('homelab/llm/litellm/config.yaml') ?? '') as { model_list: { model_name: string; litellm_params: { model: string } }[] };
+    const litellm = readYaml(tree.files.get('homelab/llm/litellm/config.yaml') ?? '') as { model_list: { model_name: string; litellm_params: { model: string } }[] };
     expect(litellm.model_list.find((m) => m.model_name === 'text-embedding-ada-002')?.litellm_params.model).toBe('ollama/nomic-embed-text');
   });
 

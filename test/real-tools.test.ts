@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { referenceConfig } from '../lib/config/load.js';
 import { configKey } from '../charts/service-workload.js';
 import { render, renderK3s } from '../lib/synth.js';
@@ -10,6 +10,7 @@ import type { LoadedConfig } from '../lib/config/load.js';
 import { fixtureNames, loadFixture } from './support/render.js';
 import { runTool, sectionsByFile, toolAvailable, type ToolRun } from './support/tools.js';
 import { caddyfilePathForInstalledCaddy } from './support/caddy.js';
+import { readYaml } from './support/yaml.js';
 
 /*
  * The rendered service configs, checked by the programs that will load them. Required in CI
@@ -47,7 +48,7 @@ async function k3sConfigs(name: string, loaded: LoadedConfig): Promise<{ dir: st
   for (const service of platform.services) {
     const rendered = output.files.find((f) => f.path.endsWith(`/configmap-${service.zone.namespace}-${service.name}-config.yaml`));
     if (!rendered) continue;
-    const data = (parse(rendered.content) as { data: Record<string, string> }).data;
+    const data = (readYaml(rendered.content) as { data: Record<string, string> }).data;
     for (const file of service.configFiles) files.push({ path: `configmaps/${service.name}/${file.name}`, content: data[configKey(file.name)] ?? '' });
   }
   return writeFiles(join(scratch, `${name}-k3s`), files);
@@ -67,7 +68,7 @@ const trees = await Promise.all(
  * relabelling included; the discovery block itself is asserted in k3s.test.ts.
  */
 function withoutKubernetesDiscovery(text: string): string {
-  const doc = parse(text) as { scrape_configs: Record<string, unknown>[] };
+  const doc = readYaml(text) as { scrape_configs: Record<string, unknown>[] };
   let swapped = 0;
   for (const job of doc.scrape_configs) {
     if (!job.kubernetes_sd_configs) continue;

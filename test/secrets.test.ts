@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { decryptSops as sopsAgeDecrypt } from 'sops-age';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../lib/config/load.js';
 import { reportError } from '../lib/exit.js';
@@ -28,6 +28,7 @@ import { postgresAvailable, startCluster, type TestCluster } from './support/pos
 import { freePort } from './support/process.js';
 import { inlineConfig, loadFixture, renderTree } from './support/render.js';
 import { toolAvailable } from './support/tools.js';
+import { readYaml } from './support/yaml.js';
 
 const APP = { image: 'ghcr.io/example/api:1.0.0', port: 3000, connects: ['postgres'], healthPath: '/health' };
 const CONFIG = { apps: { api: { ...APP, secrets: ['API_SECRET_KEY'] } } };
@@ -212,7 +213,7 @@ describe('generate', () => {
     const run = await secrets(['generate', '--plain', '--config', configFile, '--store', store]);
     expect(run.code, run.err).toBe(0);
     expect(statSync(store).mode & 0o777).toBe(0o600);
-    const doc = parse(readFileSync(store, 'utf8'));
+    const doc = readYaml(readFileSync(store, 'utf8'));
     expect(doc.sops).toBeUndefined();
     expect(doc.secrets.PG_API_PASSWORD).toMatch(/^[0-9a-f]{32}$/);
     expect((await secrets(['check', '--config', configFile, '--store', store])).code).toBe(0);
@@ -221,7 +222,7 @@ describe('generate', () => {
 
 describe.skipIf(!toolAvailable('age'))('the store is SOPS with age: other tools open it', () => {
   it('the real age binary opens the data key; sops-age (an independent SOPS reader) decrypts every value; the MAC is SOPS\'s', async () => {
-    const doc = parse(readFileSync(storeFile, 'utf8'));
+    const doc = readYaml(readFileSync(storeFile, 'utf8'));
     expect(Object.keys(doc)).toEqual(['secrets', 'passwords', 'sops']);
     expect(doc.sops).toMatchObject({ unencrypted_suffix: '_unencrypted', version: expect.stringMatching(/^3\./), lastmodified: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) });
     const key = execFileSync('age', ['--decrypt', '--identity', identity], { input: doc.sops.age[0].enc });
@@ -377,7 +378,7 @@ describe('hand-over', () => {
     writeFileSync(store, readFileSync(storeFile), { mode: 0o600 });
     expect((await secrets(args(['generate']))).code).toBe(0);
     const listed = await secrets(args(['k3s', '--out', '-']));
-    const docs = listed.out.split(/^---\n/m).filter(Boolean).map((d) => parse(d));
+    const docs = listed.out.split(/^---\n/m).filter(Boolean).map((d) => readYaml(d));
     const script = (await multus.tree()).files.get('secrets/create-secrets.sh') as string;
     const expected = [...script.matchAll(/^make_secret (\S+) (\S+) (\S+)$/gm)].map((m) => `${m[1]}/${m[2]}/${m[3]}`);
     expect(docs.map((d) => `${d.metadata.namespace}/${d.metadata.name}/${Object.keys(d.data)[0]}`).sort()).toEqual(expected.sort());

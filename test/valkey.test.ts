@@ -4,10 +4,10 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { freePort } from './support/process.js';
 import { inlineConfig, renderTree, type RenderedTree } from './support/render.js';
 import { toolAvailable } from './support/tools.js';
+import { readYaml } from './support/yaml.js';
 
 /*
  * Valkey's password, checked by a real server speaking its protocol: Debian's redis-server (Valkey
@@ -131,7 +131,7 @@ describe.skipIf(!enabled)('Valkey on a real server (redis-server)', () => {
     const searxngUrl = tree.service('homelab/search', 'searxng').environment?.SEARXNG_VALKEY_URL as string;
     const parsed = new URL(searxngUrl.replace('${VALKEY_PASSWORD:?}', HEX_PASSWORD));
     expect([parsed.protocol, parsed.username, parsed.password, parsed.hostname, parsed.port]).toEqual(['valkey:', 'default', HEX_PASSWORD, 'valkey', '6379']);
-    const settings = parse(tree.files.get('homelab/search/searxng/settings.yml') as string) as Record<string, unknown>;
+    const settings = readYaml(tree.files.get('homelab/search/searxng/settings.yml') as string) as Record<string, unknown>;
     expect(settings.valkey).toBeUndefined();
     expect(settings.server).toMatchObject({ limiter: true });
   });

@@ -9,11 +9,11 @@
  * the cluster reaches: a pod runs when its namespace's ResourceQuota admits it, its node exists and
  * has the CPU, memory and GPU slots, and its Multus network exists on that node.
  */
-import { parse } from 'yaml';
 import type { Manifest } from '../../charts/output-chart.js';
 import { manifestsOf, type K3sTree, type AnyObject } from './k3s.js';
 import { apiServerProblems } from './k8s-validation.js';
 import { compareText } from '../../lib/output/order.js';
+import { readYaml } from './yaml.js';
 
 /** health.go: HealthStatusCode order, best to worst (IsWorse). */
 const HEALTH_ORDER = ['Healthy', 'Suspended', 'Progressing', 'Missing', 'Degraded', 'Unknown'] as const;
@@ -119,9 +119,9 @@ function objectsOf(tree: K3sTree, app: AnyObject): Manifest[] | 'helm' {
   for (const [path, content] of tree.files) {
     if (!path.startsWith(prefix) || !path.endsWith('.yaml')) continue;
     // One object per file, parsed once per text and frozen (manifestsOf): the simulation only reads
-    // it, and a file a test changed is a new text. Anything but one document is refused as `parse` does.
+    // it, and a file a test changed is a new text. Anything but one document is refused, as `readYaml` refuses it.
     const parsed = manifestsOf(content);
-    objects.push(parsed.length === 1 ? (parsed[0] as Manifest) : (parse(content) as Manifest));
+    objects.push(parsed.length === 1 ? (parsed[0] as Manifest) : (readYaml(content) as Manifest));
   }
   return objects;
 }
@@ -140,7 +140,7 @@ export function simulateBootstrap(tree: K3sTree): BootstrapRun {
   const argocdNamespace = platform.config.k3s.argocd.namespace;
   const cm = tree.get('ConfigMap', argocdNamespace, 'argocd-cm');
   const exclusions: { apiGroups: string[]; kinds: string[] }[] = cm.data['resource.exclusions']
-    ? parse(cm.data['resource.exclusions'])
+    ? readYaml(cm.data['resource.exclusions'])
     : ARGOCD_DEFAULT_EXCLUSIONS;
   const excluded = (o: Manifest) => exclusions.some((e) => e.apiGroups.includes(group(o.apiVersion)) && e.kinds.includes(o.kind));
 
@@ -256,7 +256,7 @@ export function simulateBootstrap(tree: K3sTree): BootstrapRun {
         const readme = tree.files.get('README.md') ?? '';
         for (const node of platform.deployedNodes.filter((n) => n.hasGpu)) {
           const label = new RegExp(`kubectl label node ${node.name} nvidia\\.com/device-plugin\\.config=(\\S+)`).exec(readme)?.[1];
-          const config = parse(values.config.map[label ?? values.config.default]);
+          const config = readYaml(values.config.map[label ?? values.config.default]);
           const replicas = config.sharing?.timeSlicing?.resources?.[0]?.replicas ?? 1;
           const entry = nodes.get(node.name);
           if (entry) entry.gpuSlots = node.gpus.length * replicas;

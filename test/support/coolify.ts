@@ -4,9 +4,10 @@
  * encodes coollabsio/coolify at commit 379abb252621f34b318190bd49b614aed9818716 (config/constants.php
  * line 5: version 4.3.11), each step citing the file and line it follows.
  */
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { interpolate, parseDotenv } from './compose-interpolation.js';
 import { deepFreeze, RenderCache } from './render.js';
+import { readYaml } from './yaml.js';
 
 /** A variable as saved in the application's Environment Variables. */
 export interface CoolifyVariable {
@@ -64,7 +65,7 @@ const rewrites = new RenderCache<RawRewrite>(256);
 
 /** `composeText` parsed, once per text, frozen: read it, or `structuredClone` it to change it. */
 export function parseCompose(composeText: string): Readonly<{ services: Record<string, DeployedService> } & Record<string, unknown>> {
-  return parsed.get(composeText, () => deepFreeze(parse(composeText))) as { services: Record<string, DeployedService> } & Record<string, unknown>;
+  return parsed.get(composeText, () => deepFreeze(readYaml(composeText))) as { services: Record<string, DeployedService> } & Record<string, unknown>;
 }
 const deployments = new RenderCache<RawDeployment>(512);
 

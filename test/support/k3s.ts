@@ -1,10 +1,10 @@
-import { parseAllDocuments } from 'yaml';
 import type { Manifest } from '../../charts/output-chart.js';
 import { referenceConfig, type LoadedConfig } from '../../lib/config/load.js';
 import { buildPlatform, renderK3s } from '../../lib/synth.js';
 import type { Platform } from '../../lib/model/platform.js';
 import { configKey, deepFreeze, RenderCache } from './render.js';
 import { storedRender, storeRender } from './render-store.js';
+import { readYamlAll } from './yaml.js';
 
 /** A rendered k3s tree, with lookups by kind, namespace and name. */
 export interface K3sTree {
@@ -40,7 +40,7 @@ const parsedFiles = new RenderCache<readonly Manifest[]>(8192);
 
 /** The objects of one rendered YAML file, parsed once per text and frozen (read them, or clone them). */
 export function manifestsOf(content: string): readonly Manifest[] {
-  return parsedFiles.get(content, () => deepFreeze(parseAllDocuments(content).map((doc) => doc.toJS() as Manifest)));
+  return parsedFiles.get(content, () => deepFreeze(readYamlAll(content) as Manifest[]));
 }
 
 /** A k3s render as the workers share it (render-store.ts): JSON holds no Map. */

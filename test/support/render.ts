@@ -1,11 +1,11 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import type { ComposeFlavor } from '../../lib/compose/service.js';
 import { loadConfigFile, referenceConfig, validateConfig, type LoadedConfig } from '../../lib/config/load.js';
 import type { PlatformConfigInput } from '../../lib/config/schema.js';
 import { render } from '../../lib/synth.js';
 import { storedRender, storeRender } from './render-store.js';
+import { readYaml } from './yaml.js';
 
 export const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
 
@@ -127,7 +127,7 @@ export function renderTree(loaded: LoadedConfig = referenceConfig(), flavor: Com
     if (doc === undefined) {
       const text = rendered.files.get(`${dir}/compose.yaml`);
       if (text === undefined) throw new Error(`no compose file at ${dir}; have ${[...rendered.files.keys()].filter((k) => k.endsWith('compose.yaml')).join(', ')}`);
-      doc = deepFreeze(parse(text) as ComposeDoc);
+      doc = deepFreeze(readYaml(text) as ComposeDoc);
       rendered.docs.set(dir, doc);
     }
     const copy = structuredClone(doc);
