@@ -292,11 +292,14 @@ describe('the rendered tree on disk', () => {
   });
 });
 
-/** A tree of `count` files whose contents all name `version`: a reader can tell a mixed tree. */
+/**
+ * A tree of `count` files whose contents name `version`, so a reader can tell a mixed tree, except
+ * every third, which is the same in every version (the writer hard-links those from the old tree).
+ */
 function versionTree(version: string, count: number): { path: string; content: string; mode?: number }[] {
   return Array.from({ length: count }, (_, i) => ({
     path: `${i % 3 === 0 ? 'a' : 'b'}/${version === 'old' && i === count - 1 ? 'only-old' : `file-${i}`}.txt`,
-    content: `${version} ${i}\n`,
+    content: i % 3 === 1 ? `unchanged ${i}\n` : `${version} ${i}\n`,
     mode: i === 0 ? 0o755 : undefined,
   }));
 }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -116,6 +116,48 @@ describe('writeTree', () => {
     chmodSync(join(out, 'compose/a/run.sh'), 0o644);
     writeTree(out, 'compose', files);
     expect(statSync(join(out, 'compose/a/run.sh')).mode & 0o777).toBe(0o755);
+  });
+
+  it('rewrites only what changed: an unchanged file keeps its inode and modification time', () => {
+    const out = scratch();
+    const before = [
+      { path: 'README.md', content: 'readme\n' },
+      { path: 'a/same.yaml', content: 'same: 1\n' },
+      { path: 'a/same-size.yaml', content: 'size: 1\n' },
+      { path: 'a/longer.yaml', content: 'x: 1\n' },
+      { path: 'a/run.sh', content: '#!/bin/sh\n', mode: 0o755 },
+    ];
+    writeTree(out, 'compose', before);
+    const stat = (path: string) => lstatSync(join(out, 'compose', path));
+    const old = Object.fromEntries(before.map((f) => [f.path, stat(f.path)]));
+    const after = [
+      before[0],
+      before[1],
+      { path: 'a/same-size.yaml', content: 'size: 2\n' },
+      { path: 'a/longer.yaml', content: 'x: 10\n' },
+      before[4],
+      { path: 'b/new.yaml', content: 'new: 1\n' },
+    ] as typeof before;
+    writeTree(out, 'compose', after);
+    for (const path of ['README.md', 'a/same.yaml', 'a/run.sh']) {
+      expect([path, stat(path).ino, stat(path).mtimeMs]).toEqual([path, old[path]?.ino, old[path]?.mtimeMs]);
+    }
+    for (const path of ['a/same-size.yaml', 'a/longer.yaml']) expect([path, stat(path).ino === old[path]?.ino]).toEqual([path, false]);
+    expect(snapshotDir(join(out, 'compose'))).toEqual(Object.fromEntries(after.map((f) => [f.path, `${(f.mode ?? 0o644).toString(8)} ${f.content}`])));
+    // The old tree is gone, so nothing shares an inode with the tree: editing a file edits that file only.
+    expect(readdirSync(out)).toEqual(['compose']);
+    expect(stat('a/same.yaml').nlink).toBe(1);
+  });
+
+  it.runIf(process.getuid?.() === 0)('writes an unchanged file anew when another user owns it (the tree stays the writer’s own)', () => {
+    const out = scratch();
+    const files = [{ path: 'README.md', content: 'readme\n' }, { path: 'a/x.yaml', content: 'x: 1\n' }];
+    writeTree(out, 'compose', files);
+    chownSync(join(out, 'compose/README.md'), 65534, 65534);
+    const old = lstatSync(join(out, 'compose/README.md'));
+    writeTree(out, 'compose', [files[0], { path: 'a/x.yaml', content: 'x: 2\n' }] as typeof files);
+    const now = lstatSync(join(out, 'compose/README.md'));
+    expect([now.ino === old.ino, now.uid]).toEqual([false, 0]);
   });
 
   it('refuses paths that leave the output folder', () => {

@@ -323,6 +323,7 @@ function swapIn(outDir: string, subdir: string, files: readonly RenderedFile[]):
   // An unchanged re-run touches nothing (no new inodes, no changed times for git or watchers).
   if (kindOf(final) === 'folder' && holdsExactly(final, files)) return;
 
+  const oldTree = kindOf(final) === 'folder' ? final : undefined;
   try {
     mkdirSync(staging, { mode: FOLDER_MODE });
     chmodSync(staging, FOLDER_MODE);
@@ -337,10 +338,11 @@ function swapIn(outDir: string, subdir: string, files: readonly RenderedFile[]):
           folders.add(f);
         }
       }
+      if (oldTree !== undefined && linkedUnchanged(join(oldTree, file.path), path, file)) continue;
       writeFileSync(path, file.content, { mode: file.mode ?? FILE_MODE });
       chmodSync(path, file.mode ?? FILE_MODE);
     }
-    if (kindOf(final) === 'folder') carryOwnerFiles(final, staging);
+    if (oldTree !== undefined) carryOwnerFiles(oldTree, staging);
   } catch (err) {
     rmSync(staging, { recursive: true, force: true });
     throw err;
@@ -360,6 +362,32 @@ function swapIn(outDir: string, subdir: string, files: readonly RenderedFile[]):
   }
   rmSync(previous, { recursive: true, force: true });
   removeLeftovers(outDir, subdir);
+}
+
+/**
+ * Only what changed is rewritten: a file the old tree holds with the same bytes and mode (a
+ * regular file this user owns) is hard-linked into the new tree instead of written again, so it
+ * keeps its inode and modification time (git, rsync and file watchers see only what changed) and
+ * costs no new data on disk. The swap stays whole: the new tree is complete before it is renamed
+ * in, and removing the old tree, or a killed run's staging folder, only removes names. `false`
+ * (write it) when the old file differs, or when the file system refuses a hard link.
+ */
+function linkedUnchanged(old: string, path: string, file: RenderedFile): boolean {
+  let stat;
+  try {
+    stat = lstatSync(old);
+  } catch {
+    return false;
+  }
+  if (!stat.isFile() || (stat.mode & 0o777) !== (file.mode ?? FILE_MODE) || stat.uid !== process.getuid?.()) return false;
+  // The size first: most changed files differ in length, and those are not read.
+  if (stat.size !== Buffer.byteLength(file.content) || readFileSync(old, 'utf8') !== file.content) return false;
+  try {
+    linkSync(old, path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Copy the owner's files (`OWNER_FILES`) of the old tree into the new one, mode kept, where their folder is still rendered. */
