@@ -149,6 +149,15 @@ describe('writeTree', () => {
     expect(stat('a/same.yaml').nlink).toBe(1);
   });
 
+  it('writes an unchanged file anew when a permission bit beyond 0777 was added by hand', () => {
+    const out = scratch();
+    const files = [{ path: 'README.md', content: 'readme\n' }, { path: 'a/x.yaml', content: 'x: 1\n' }];
+    writeTree(out, 'compose', files);
+    chmodSync(join(out, 'compose/README.md'), 0o4644);
+    writeTree(out, 'compose', [files[0], { path: 'a/x.yaml', content: 'x: 2\n' }] as typeof files);
+    expect(lstatSync(join(out, 'compose/README.md')).mode & 0o7777).toBe(0o644);
+  });
+
   it.runIf(process.getuid?.() === 0)('writes an unchanged file anew when another user owns it (the tree stays the writer’s own)', () => {
     const out = scratch();
     const files = [{ path: 'README.md', content: 'readme\n' }, { path: 'a/x.yaml', content: 'x: 1\n' }];

@@ -365,8 +365,8 @@ function swapIn(outDir: string, subdir: string, files: readonly RenderedFile[]):
 }
 
 /**
- * Only what changed is rewritten: a file the old tree holds with the same bytes and mode (a
- * regular file this user owns) is hard-linked into the new tree instead of written again, so it
+ * Only what changed is rewritten: a file the old tree holds with the same bytes and mode (every
+ * permission bit, setuid included; a regular file this user owns) is hard-linked into the new tree instead of written again, so it
  * keeps its inode and modification time (git, rsync and file watchers see only what changed) and
  * costs no new data on disk. The swap stays whole: the new tree is complete before it is renamed
  * in, and removing the old tree, or a killed run's staging folder, only removes names. `false`
@@ -379,7 +379,7 @@ function linkedUnchanged(old: string, path: string, file: RenderedFile): boolean
   } catch {
     return false;
   }
-  if (!stat.isFile() || (stat.mode & 0o777) !== (file.mode ?? FILE_MODE) || stat.uid !== process.getuid?.()) return false;
+  if (!stat.isFile() || (stat.mode & 0o7777) !== (file.mode ?? FILE_MODE) || stat.uid !== process.getuid?.()) return false;
   // The size first: most changed files differ in length, and those are not read.
   if (stat.size !== Buffer.byteLength(file.content) || readFileSync(old, 'utf8') !== file.content) return false;
   try {
