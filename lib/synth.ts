@@ -168,7 +168,7 @@ export async function checkOutput(loaded: LoadedConfig, options: SynthOptions): 
       const onDisk = join(folder, file.path);
       if (!existsSync(onDisk)) stale.push({ path: `${output.target}/${file.path}`, status: 'missing' });
       else if (readFileSync(onDisk, 'utf8') !== file.content) stale.push({ path: `${output.target}/${file.path}`, status: 'changed' });
-      else if ((statSync(onDisk).mode & 0o777) !== (file.mode ?? FILE_MODE)) stale.push({ path: `${output.target}/${file.path}`, status: 'mode' });
+      else if ((statSync(onDisk).mode & 0o7777) !== (file.mode ?? FILE_MODE)) stale.push({ path: `${output.target}/${file.path}`, status: 'mode' });
     }
     if (existsSync(folder)) {
       for (const path of listFiles(folder)) if (!rendered.has(path)) stale.push({ path: `${output.target}/${path}`, status: 'extra' });

@@ -238,6 +238,9 @@ describe('the rendered tree on disk', () => {
     expect(await checkOutput(loaded, { target: 'all', flavor: 'coolify', outDir: out })).toEqual([]);
     chmodSync(join(out, 'k3s/secrets/create-secrets.sh'), 0o644);
     expect(await checkOutput(loaded, { target: 'all', flavor: 'coolify', outDir: out })).toEqual([{ path: 'k3s/secrets/create-secrets.sh', status: 'mode' }]);
+    // Every permission bit counts: a setuid bit added by hand is stale too.
+    chmodSync(join(out, 'k3s/secrets/create-secrets.sh'), 0o4755);
+    expect(await checkOutput(loaded, { target: 'all', flavor: 'coolify', outDir: out })).toEqual([{ path: 'k3s/secrets/create-secrets.sh', status: 'mode' }]);
   });
 
   it('is a real folder (lstat), never a symbolic link; an unchanged re-run touches nothing', async () => {

@@ -116,6 +116,10 @@ describe('writeTree', () => {
     chmodSync(join(out, 'compose/a/run.sh'), 0o644);
     writeTree(out, 'compose', files);
     expect(statSync(join(out, 'compose/a/run.sh')).mode & 0o777).toBe(0o755);
+    // Every permission bit counts: a setuid bit added by hand is a difference too.
+    chmodSync(join(out, 'compose/README.md'), 0o4644);
+    writeTree(out, 'compose', files);
+    expect(statSync(join(out, 'compose/README.md')).mode & 0o7777).toBe(0o644);
   });
 
   it('rewrites only what changed: an unchanged file keeps its inode and modification time', () => {

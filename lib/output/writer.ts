@@ -143,7 +143,7 @@ function withLock<T>(outDir: string, subdir: string, body: () => T): T {
   }
 }
 
-/** `true` when `dir` is a real folder holding exactly `files` (paths, bytes and modes; folders 0755, nothing else). */
+/** `true` when `dir` is a real folder holding exactly `files` (paths, bytes and modes, every permission bit; folders 0755, nothing else). */
 function holdsExactly(dir: string, files: readonly RenderedFile[]): boolean {
   const expected = new Map<string, number>();
   for (const file of files) {
@@ -151,7 +151,7 @@ function holdsExactly(dir: string, files: readonly RenderedFile[]): boolean {
     for (let folder = dirname(file.path); folder !== '.'; folder = dirname(folder)) expected.set(`${folder}/`, FOLDER_MODE);
   }
   try {
-    if (!lstatSync(dir).isDirectory() || (lstatSync(dir).mode & 0o777) !== FOLDER_MODE) return false;
+    if (!lstatSync(dir).isDirectory() || (lstatSync(dir).mode & 0o7777) !== FOLDER_MODE) return false;
     // Contents first: after a config change the first rendered file that differs ends the check
     // (the top README summarises the platform, so it is usually the first), before the walk below.
     // Only a regular file is read (lstat, not following a link): a FIFO or a link to a device put
@@ -160,7 +160,7 @@ function holdsExactly(dir: string, files: readonly RenderedFile[]): boolean {
     const same = (file: RenderedFile) => {
       const path = join(dir, file.path);
       const stat = lstatSync(path);
-      fileModes.set(file.path, stat.mode & 0o777);
+      fileModes.set(file.path, stat.mode & 0o7777);
       return stat.isFile() && readFileSync(path, 'utf8') === file.content;
     };
     if (!files.every(same)) return false;
@@ -173,7 +173,7 @@ function holdsExactly(dir: string, files: readonly RenderedFile[]): boolean {
         seen += 1;
         if (mode === undefined || (!entry.isDirectory() && !entry.isFile())) return false;
         const full = join(folder, entry.name);
-        if ((fileModes.get(path) ?? lstatSync(full).mode & 0o777) !== mode) return false;
+        if ((fileModes.get(path) ?? lstatSync(full).mode & 0o7777) !== mode) return false;
         if (entry.isDirectory() && !walk(full, path)) return false;
       }
       return true;
