@@ -3,9 +3,13 @@
 // bundles: the project's code and its dependencies in a few files, so a command starts by reading
 // one file instead of resolving some 300 modules. Code only some commands need (cdk8s and the k3s
 // renderer, `platform diff`, Graphviz for SVG) sits in chunks loaded on first use by an `import()`.
-// The output is deterministic: the same sources and dependencies give the same bytes.
-// Type checking is `tsc --noEmit` (npm run build runs both).
-import { chmodSync, rmSync, writeFileSync } from 'node:fs';
+// The output is deterministic: the same sources and dependencies give the same bytes, so a build/
+// that records the sources' digest now is left as it is. Otherwise the new build is made beside it
+// and renamed into place: a CLI starting meanwhile (`npx platform`'s first run on a machine runs
+// this script through `prepare` while other processes may be running build/) finds the whole old
+// build or the whole new one, never a half-written or missing chunk.
+// Type checking is `tsc --noEmit` (`npm run build` runs both; `prepare`, on install, bundles only).
+import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 
@@ -36,11 +40,30 @@ async function sourcesDigest() {
 }
 
 const digest = await sourcesDigest();
-rmSync(outdir, { recursive: true, force: true });
+const entries = ['bin/platform.js', 'charts/main.js'];
+const recorded = join(outdir, 'source-digest');
+if (existsSync(recorded) && readFileSync(recorded, 'utf8').trim() === digest && entries.every((entry) => existsSync(join(outdir, entry)))) process.exit(0);
+
+/** Whether process `pid` is running (signal 0 tests for it without sending anything). */
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+}
+// What killed builds left beside build/ (a build still running keeps its own).
+for (const name of readdirSync(root)) {
+  const left = /^build\.(?:staging|previous)-(\d+)$/.exec(name);
+  if (left && !alive(Number(left[1]))) rmSync(join(root, name), { recursive: true, force: true });
+}
+const staging = join(root, `build.staging-${process.pid}`);
+const previous = join(root, `build.previous-${process.pid}`);
 await build({
   absWorkingDir: root,
   entryPoints: ['bin/platform.ts', 'charts/main.ts'],
-  outdir,
+  outdir: staging,
   outbase: '.',
   entryNames: '[dir]/[name]',
   chunkNames: 'chunks/[name]-[hash]',
@@ -58,8 +81,10 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
 });
-chmodSync(join(outdir, 'bin', 'platform.js'), 0o755);
-// The sources' digest the build was made from, written last so that only a finished build records
-// one: the test suite's global setup (test/support/build.ts) reuses a build whose recorded digest
-// is the sources' digest now, which `npm test` has just built.
-writeFileSync(join(outdir, 'source-digest'), `${digest}\n`);
+chmodSync(join(staging, 'bin', 'platform.js'), 0o755);
+// The sources' digest the build was made from: this script and the test suite's global setup
+// (test/support/build.ts) reuse a build whose recorded digest is the sources' digest now.
+writeFileSync(join(staging, 'source-digest'), `${digest}\n`);
+if (existsSync(outdir)) renameSync(outdir, previous);
+renameSync(staging, outdir);
+rmSync(previous, { recursive: true, force: true });

@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PROFILE_NAMES } from '../lib/config/profiles.js';
+import { sourceFiles } from '../lib/diff/source-digest.js';
 import { platformInProcess as run } from './support/cli.js';
 import { readYaml } from './support/yaml.js';
 
@@ -44,6 +45,43 @@ describe('the platform command', () => {
     // --target all is the default: both trees.
     expect(existsSync(join(out, 'compose/homelab/edge/compose.yaml'))).toBe(true);
     expect(existsSync(join(out, 'k3s/argocd/root.yaml'))).toBe(true);
+  });
+});
+
+describe('the bundle (scripts/build.mjs, npm\'s prepare)', () => {
+  it('leaves a bundle of the same sources alone, and swaps a new one in whole: a CLI never finds half a build', async () => {
+    // A copy of the sources (as git lists them) with this suite's bundle of them, built by the global setup.
+    const copy = join(scratch, 'bundle');
+    for (const file of sourceFiles(ROOT)) {
+      if (!existsSync(join(ROOT, file))) continue;
+      mkdirSync(dirname(join(copy, file)), { recursive: true });
+      cpSync(join(ROOT, file), join(copy, file));
+    }
+    symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'), 'dir');
+    cpSync(join(ROOT, 'build'), join(copy, 'build'), { recursive: true });
+    const entry = join(copy, 'build', 'bin', 'platform.js');
+    const bundle = () => execa('node', [join(copy, 'scripts', 'build.mjs')], { cwd: copy, reject: false });
+    const before = lstatSync(entry).ino;
+    expect((await bundle()).exitCode).toBe(0);
+    expect(lstatSync(entry).ino).toBe(before);
+    // Other sources: while the new bundle is made, build/ holds the whole old one, every chunk its entry imports there.
+    appendFileSync(join(copy, 'lib', 'version.ts'), '\n// changed\n');
+    const digest = readFileSync(join(copy, 'build', 'source-digest'), 'utf8');
+    const whole = () =>
+      existsSync(entry) &&
+      existsSync(join(copy, 'build', 'source-digest')) &&
+      [...readFileSync(entry, 'utf8').matchAll(/from "\.\.\/(chunks\/[^"]+)"/g)].every((m) => existsSync(join(copy, 'build', m[1] as string)));
+    const running = bundle();
+    let looks = 0;
+    for (let done = false; !done; looks += 1) {
+      done = await Promise.race([running.then(() => true), new Promise<boolean>((wait) => setTimeout(() => wait(false), 5))]);
+      expect([looks, whole()]).toEqual([looks, true]);
+    }
+    expect([(await running).exitCode, looks > 10]).toEqual([0, true]);
+    expect(readFileSync(join(copy, 'build', 'source-digest'), 'utf8')).not.toBe(digest);
+    expect(lstatSync(entry).ino).not.toBe(before);
+    expect((await execa('node', [entry, '--version'], { reject: false })).stdout).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+    expect(readdirSync(copy).filter((name) => name.startsWith('build'))).toEqual(['build']);
   });
 });
 
