@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { stringify } from 'yaml';
-import { loadConfigFile, MAX_CONFIG_BYTES, parseConfig } from '../lib/config/load.js';
+import { loadConfigFile, MAX_CONFIG_BYTES, parseConfig, readConfigText } from '../lib/config/load.js';
 import { PROFILE_NAMES, PROFILES } from '../lib/config/profiles.js';
 import { reportError } from '../lib/exit.js';
 import { FILE_MODE, recoverTree, writeTree } from '../lib/output/writer.js';
@@ -90,6 +90,12 @@ describe('the config is read safely', () => {
     const result = cli(['synth', '--config', join(ROOT, 'test/fixtures/invalid/alias-bomb.yaml'), '--out', join(scratch, 'bomb-out')]);
     expectOneLineError(result, /alias-bomb\.yaml: invalid YAML: Excessive alias count/);
     expect(existsSync(join(scratch, 'bomb-out'))).toBe(false);
+  });
+
+  it('reads a file whole when it holds more than its size says (a file growing while read; /proc reports 0)', () => {
+    // /proc/self/cmdline: size 0 in stat, this process's command line when read (NUL-separated, valid UTF-8).
+    expect(readConfigText('/proc/self/cmdline')).toBe(readFileSync('/proc/self/cmdline', 'utf8'));
+    expect(readConfigText('/proc/self/cmdline').length).toBeGreaterThan(1);
   });
 
   it('refuses bytes that are not UTF-8', () => {

@@ -108,9 +108,17 @@ export function readConfigText(file: string, path: string = file): string {
     const stat = fstatSync(fd);
     if (!stat.isFile()) throw refuse('not a regular file');
     if (stat.size > MAX_CONFIG_BYTES) throw refuse(`${stat.size} bytes; a platform.yaml is at most ${MAX_CONFIG_BYTES} bytes`);
-    const buffer = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+    // Room for the size fstat gave and one byte more, grown if the file grows while it is read, up
+    // to one byte over the limit (that byte read means too large). Not the limit's 1 MiB up front:
+    // zeroing and faulting it in cost more than reading a config.
+    let buffer = Buffer.allocUnsafe(Math.min(stat.size, MAX_CONFIG_BYTES) + 1);
     let length = 0;
     for (;;) {
+      if (length === buffer.length) {
+        const larger = Buffer.allocUnsafe(Math.min(buffer.length * 2, MAX_CONFIG_BYTES + 1));
+        buffer.copy(larger, 0, 0, length);
+        buffer = larger;
+      }
       const read = readSync(fd, buffer, length, buffer.length - length, null);
       if (read === 0) break;
       length += read;
