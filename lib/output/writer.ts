@@ -366,11 +366,12 @@ function swapIn(outDir: string, subdir: string, files: readonly RenderedFile[]):
 
 /**
  * Only what changed is rewritten: a file the old tree holds with the same bytes and mode (every
- * permission bit, setuid included; a regular file this user owns) is hard-linked into the new tree instead of written again, so it
- * keeps its inode and modification time (git, rsync and file watchers see only what changed) and
- * costs no new data on disk. The swap stays whole: the new tree is complete before it is renamed
- * in, and removing the old tree, or a killed run's staging folder, only removes names. `false`
- * (write it) when the old file differs, or when the file system refuses a hard link.
+ * permission bit, setuid included; a regular file this user owns) is hard-linked into the new tree
+ * instead of written again, so it keeps its inode and modification time (git, rsync and file
+ * watchers see only what changed) and costs no new data on disk. The swap stays whole: the new
+ * tree is complete before it is renamed in, and removing the old tree, or a killed run's staging
+ * folder, only removes names. `false` (write it) when the old file differs, or when the file
+ * system refuses a hard link.
  */
 function linkedUnchanged(old: string, path: string, file: RenderedFile): boolean {
   let stat;
