@@ -9,7 +9,7 @@
 // this script through `prepare` while other processes may be running build/) finds the whole old
 // build or the whole new one, never a half-written or missing chunk.
 // Type checking is `tsc --noEmit` (`npm run build` runs both; `prepare`, on install, bundles only).
-import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 
@@ -30,19 +30,19 @@ const noZodLocales = {
     b.onLoad({ filter: /.*/, namespace: 'empty' }, () => ({ contents: 'export {};', loader: 'js' }));
   },
 };
-const outdir = join(root, 'build');
-
-/** The digest of the sources (lib/diff/source-digest.ts, the one definition of it, compiled here to run it). */
-async function sourcesDigest() {
+/**
+ * What "the code" is and when a bundle is of it: lib/diff/source-digest.ts, the one definition of
+ * both (the test suite's global setup reads the same), compiled here to run it.
+ */
+async function sourceDigestModule() {
   const compiled = await build({ absWorkingDir: root, entryPoints: ['lib/diff/source-digest.ts'], bundle: true, write: false, format: 'esm', platform: 'node', logLevel: 'warning' });
-  const { sourceDigest } = await import(`data:text/javascript;base64,${Buffer.from(compiled.outputFiles[0].contents).toString('base64')}`);
-  return sourceDigest(root);
+  return import(`data:text/javascript;base64,${Buffer.from(compiled.outputFiles[0].contents).toString('base64')}`);
 }
 
-const digest = await sourcesDigest();
-const entries = ['bin/platform.js', 'charts/main.js'];
-const recorded = join(outdir, 'source-digest');
-if (existsSync(recorded) && readFileSync(recorded, 'utf8').trim() === digest && entries.every((entry) => existsSync(join(outdir, entry)))) process.exit(0);
+const { BUNDLE, bundleIsCurrent, sourceDigest } = await sourceDigestModule();
+const outdir = join(root, BUNDLE.folder);
+const digest = sourceDigest(root);
+if (bundleIsCurrent(root, digest)) process.exit(0);
 
 /** Whether process `pid` is running (signal 0 tests for it without sending anything). */
 function alive(pid) {
@@ -55,14 +55,15 @@ function alive(pid) {
 }
 // What killed builds left beside build/ (a build still running keeps its own).
 for (const name of readdirSync(root)) {
-  const left = /^build\.(?:staging|previous)-(\d+)$/.exec(name);
+  const left = new RegExp(`^${BUNDLE.folder}\\.(?:staging|previous)-(\\d+)$`).exec(name);
   if (left && !alive(Number(left[1]))) rmSync(join(root, name), { recursive: true, force: true });
 }
-const staging = join(root, `build.staging-${process.pid}`);
-const previous = join(root, `build.previous-${process.pid}`);
+const staging = `${outdir}.staging-${process.pid}`;
+const previous = `${outdir}.previous-${process.pid}`;
 await build({
   absWorkingDir: root,
-  entryPoints: ['bin/platform.ts', 'charts/main.ts'],
+  // The entries whose presence bundleIsCurrent checks, from their sources.
+  entryPoints: BUNDLE.entries.map((entry) => entry.replace(/\.js$/, '.ts')),
   outdir: staging,
   outbase: '.',
   entryNames: '[dir]/[name]',
@@ -84,7 +85,7 @@ await build({
 chmodSync(join(staging, 'bin', 'platform.js'), 0o755);
 // The sources' digest the build was made from: this script and the test suite's global setup
 // (test/support/build.ts) reuse a build whose recorded digest is the sources' digest now.
-writeFileSync(join(staging, 'source-digest'), `${digest}\n`);
+writeFileSync(join(staging, BUNDLE.digestFile), `${digest}\n`);
 if (existsSync(outdir)) renameSync(outdir, previous);
 renameSync(staging, outdir);
 rmSync(previous, { recursive: true, force: true });

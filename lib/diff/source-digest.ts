@@ -65,3 +65,17 @@ export function checkoutOf(file: string): string {
     if (dirname(dir) === dir) throw new Error(`no package.json above ${file}`);
   }
 }
+
+/** The bundle scripts/build.mjs makes in a checkout: its folder, its entry files, and the file recording the digest of the code it was made from. */
+export const BUNDLE = { folder: 'build', entries: ['bin/platform.js', 'charts/main.js'], digestFile: 'source-digest' } as const;
+
+/**
+ * Whether `root`'s bundle was made from the code there now: it records `digest` and holds its
+ * entries. The bundle is deterministic, so such a bundle is what building again would give:
+ * scripts/build.mjs leaves it as it is, and so does the test suite's global setup.
+ */
+export function bundleIsCurrent(root: string, digest: string = sourceDigest(root)): boolean {
+  const folder = join(root, BUNDLE.folder);
+  const recorded = join(folder, BUNDLE.digestFile);
+  return existsSync(recorded) && readFileSync(recorded, 'utf8').trim() === digest && BUNDLE.entries.every((entry) => existsSync(join(folder, entry)));
+}

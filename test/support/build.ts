@@ -1,22 +1,21 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 import type { TestProject } from 'vitest/node';
-import { sourceDigest } from '../../lib/diff/source-digest.js';
+import { bundleIsCurrent } from '../../lib/diff/source-digest.js';
 import { ramDisk } from './scratch.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 
 /**
- * Bundles build/ from the sources, unless build/ already holds a finished build of exactly these
- * sources: scripts/build.mjs writes build/source-digest last, the digest of every file the build
- * reads (lib/diff/source-digest.ts), and `npm test` builds just before vitest starts.
+ * Bundles build/ from the sources, unless build/ already is the bundle of exactly these sources
+ * (bundleIsCurrent, the same test scripts/build.mjs makes; decided here, in-process, to spare a
+ * Node start when `npm test` has just built).
  */
 function buildIfStale(): void {
-  const recorded = join(ROOT, 'build', 'source-digest');
-  if (existsSync(recorded) && readFileSync(recorded, 'utf8').trim() === sourceDigest(ROOT)) return;
+  if (bundleIsCurrent(ROOT)) return;
   execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { stdio: 'inherit' });
 }
 
