@@ -10,7 +10,7 @@ import type { LoadedConfig } from './config/load.js';
 import type { Platform } from './model/platform.js';
 import { Ollama } from './services/ollama.js';
 import type { Target } from './model/service.js';
-import { FILE_MODE, listFiles, recoverTree, writeTree, type RenderedFile } from './output/writer.js';
+import { FILE_MODE, listFiles, permissionBits, recoverTree, writeTree, type RenderedFile } from './output/writer.js';
 import { checkPlatform, type Validation } from './validate/check.js';
 import { toMermaid } from './graph/render.js';
 import { readableTopology, type Topology } from './graph/topology.js';
@@ -168,7 +168,7 @@ export async function checkOutput(loaded: LoadedConfig, options: SynthOptions): 
       const onDisk = join(folder, file.path);
       if (!existsSync(onDisk)) stale.push({ path: `${output.target}/${file.path}`, status: 'missing' });
       else if (readFileSync(onDisk, 'utf8') !== file.content) stale.push({ path: `${output.target}/${file.path}`, status: 'changed' });
-      else if ((statSync(onDisk).mode & 0o7777) !== (file.mode ?? FILE_MODE)) stale.push({ path: `${output.target}/${file.path}`, status: 'mode' });
+      else if (permissionBits(statSync(onDisk)) !== (file.mode ?? FILE_MODE)) stale.push({ path: `${output.target}/${file.path}`, status: 'mode' });
     }
     if (existsSync(folder)) {
       for (const path of listFiles(folder)) if (!rendered.has(path)) stale.push({ path: `${output.target}/${path}`, status: 'extra' });

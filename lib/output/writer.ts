@@ -12,6 +12,7 @@ import {
   rmSync,
   statSync,
   writeFileSync,
+  type Stats,
 } from 'node:fs';
 import { dirname, isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { UsageError } from '../config/errors.js';
@@ -27,6 +28,16 @@ export interface RenderedFile {
 /** Folders of a rendered tree: readable and listable by everyone (nothing rendered is secret). */
 export const FOLDER_MODE = 0o755;
 export const FILE_MODE = 0o644;
+
+/** A file's mode as the writer and `synth --check` compare it: every permission bit (setuid, setgid and sticky included). */
+export function permissionBits(stat: { readonly mode: number }): number {
+  return stat.mode & 0o7777;
+}
+
+/** Whether `path`, whose lstat is `stat`, is a regular file holding `content` (the size first: a file of another length is not read). */
+function holdsContent(path: string, stat: Stats, content: string): boolean {
+  return stat.isFile() && stat.size === Buffer.byteLength(content) && readFileSync(path, 'utf8') === content;
+}
 
 /**
  * Files the owner keeps inside a rendered tree: a stack's `.env` (`platform secrets env`, mode 0600,
@@ -151,7 +162,7 @@ function holdsExactly(dir: string, files: readonly RenderedFile[]): boolean {
     for (let folder = dirname(file.path); folder !== '.'; folder = dirname(folder)) expected.set(`${folder}/`, FOLDER_MODE);
   }
   try {
-    if (!lstatSync(dir).isDirectory() || (lstatSync(dir).mode & 0o7777) !== FOLDER_MODE) return false;
+    if (!lstatSync(dir).isDirectory() || permissionBits(lstatSync(dir)) !== FOLDER_MODE) return false;
     // Contents first: after a config change the first rendered file that differs ends the check
     // (the top README summarises the platform, so it is usually the first), before the walk below.
     // Only a regular file is read (lstat, not following a link): a FIFO or a link to a device put
@@ -160,8 +171,8 @@ function holdsExactly(dir: string, files: readonly RenderedFile[]): boolean {
     const same = (file: RenderedFile) => {
       const path = join(dir, file.path);
       const stat = lstatSync(path);
-      fileModes.set(file.path, stat.mode & 0o7777);
-      return stat.isFile() && readFileSync(path, 'utf8') === file.content;
+      fileModes.set(file.path, permissionBits(stat));
+      return holdsContent(path, stat, file.content);
     };
     if (!files.every(same)) return false;
     let seen = 0;
@@ -173,7 +184,7 @@ function holdsExactly(dir: string, files: readonly RenderedFile[]): boolean {
         seen += 1;
         if (mode === undefined || (!entry.isDirectory() && !entry.isFile())) return false;
         const full = join(folder, entry.name);
-        if ((fileModes.get(path) ?? lstatSync(full).mode & 0o7777) !== mode) return false;
+        if ((fileModes.get(path) ?? permissionBits(lstatSync(full))) !== mode) return false;
         if (entry.isDirectory() && !walk(full, path)) return false;
       }
       return true;
@@ -320,10 +331,10 @@ function swapIn(outDir: string, subdir: string, files: readonly RenderedFile[]):
   }
   finishInterruptedSwap(outDir, subdir);
   removeLeftovers(outDir, subdir);
-  // An unchanged re-run touches nothing (no new inodes, no changed times for git or watchers).
-  if (kindOf(final) === 'folder' && holdsExactly(final, files)) return;
-
   const oldTree = kindOf(final) === 'folder' ? final : undefined;
+  // An unchanged re-run touches nothing (no new inodes, no changed times for git or watchers).
+  if (oldTree !== undefined && holdsExactly(oldTree, files)) return;
+
   try {
     mkdirSync(staging, { mode: FOLDER_MODE });
     chmodSync(staging, FOLDER_MODE);
@@ -380,9 +391,7 @@ function linkedUnchanged(old: string, path: string, file: RenderedFile): boolean
   } catch {
     return false;
   }
-  if (!stat.isFile() || (stat.mode & 0o7777) !== (file.mode ?? FILE_MODE) || stat.uid !== process.getuid?.()) return false;
-  // The size first: most changed files differ in length, and those are not read.
-  if (stat.size !== Buffer.byteLength(file.content) || readFileSync(old, 'utf8') !== file.content) return false;
+  if (permissionBits(stat) !== (file.mode ?? FILE_MODE) || stat.uid !== process.getuid?.() || !holdsContent(old, stat, file.content)) return false;
   try {
     linkSync(old, path);
     return true;
