@@ -1,10 +1,10 @@
-import { appendFileSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PROFILE_NAMES } from '../lib/config/profiles.js';
-import { sourceFiles } from '../lib/diff/source-digest.js';
+import { copyOfCheckout } from './support/checkout.js';
 import { platformInProcess as run } from './support/cli.js';
 import { readYaml } from './support/yaml.js';
 
@@ -51,13 +51,7 @@ describe('the platform command', () => {
 describe('the bundle (scripts/build.mjs, npm\'s prepare)', () => {
   it('leaves a bundle of the same sources alone, and swaps a new one in whole: a CLI never finds half a build', async () => {
     // A copy of the sources (as git lists them) with this suite's bundle of them, built by the global setup.
-    const copy = join(scratch, 'bundle');
-    for (const file of sourceFiles(ROOT)) {
-      if (!existsSync(join(ROOT, file))) continue;
-      mkdirSync(dirname(join(copy, file)), { recursive: true });
-      cpSync(join(ROOT, file), join(copy, file));
-    }
-    symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'), 'dir');
+    const copy = copyOfCheckout(join(scratch, 'bundle'));
     cpSync(join(ROOT, 'build'), join(copy, 'build'), { recursive: true });
     const entry = join(copy, 'build', 'bin', 'platform.js');
     const bundle = () => execa('node', [join(copy, 'scripts', 'build.mjs')], { cwd: copy, reject: false });

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { validateWorkflow } from '@action-validator/core';
@@ -9,7 +9,7 @@ import { compareResources, diffTrees } from '../lib/diff/compare.js';
 import { formatMarkdown, GITHUB_COMMENT_LIMIT } from '../lib/diff/format.js';
 import { MASK } from '../lib/diff/mask.js';
 import { resourcesOf } from '../lib/diff/resources.js';
-import { sourceFiles } from '../lib/diff/source-digest.js';
+import { copyOfCheckout } from './support/checkout.js';
 import { platformInProcess } from './support/cli.js';
 import { renderK3sTree } from './support/k3s.js';
 import { loadFixture, renderTree } from './support/render.js';
@@ -45,20 +45,10 @@ async function sh(cwd: string, cmd: string, args: string[]) {
   return result.stdout;
 }
 
-let sources: string[] | undefined;
-
 /** A repository with the project's code (as in this working tree) and `config` committed. */
 async function repoWith(name: string, config: string | undefined, edit?: (dir: string) => void): Promise<string> {
-  const repo = join(scratch, name);
-  mkdirSync(repo);
-  // The sources as they are here (CI may check out without git history): what a revision builds from.
-  for (const file of (sources ??= sourceFiles(ROOT))) {
-    if (!existsSync(join(ROOT, file))) continue;
-    mkdirSync(dirname(join(repo, file)), { recursive: true });
-    cpSync(join(ROOT, file), join(repo, file));
-  }
+  const repo = copyOfCheckout(join(scratch, name));
   edit?.(repo);
-  symlinkSync(join(ROOT, 'node_modules'), join(repo, 'node_modules'), 'dir');
   writeFileSync(join(repo, '.gitignore'), 'node_modules\nbuild\ndist\n');
   if (config !== undefined) writeFileSync(join(repo, 'platform.yaml'), config);
   await sh(repo, 'git', ['init', '--quiet', '--initial-branch', 'main']);
