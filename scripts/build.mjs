@@ -4,12 +4,16 @@
 // one file instead of resolving some 300 modules. Code only some commands need (cdk8s and the k3s
 // renderer, `platform diff`, Graphviz for SVG) sits in chunks loaded on first use by an `import()`.
 // The output is deterministic: the same sources and dependencies give the same bytes, so a build/
-// that records the sources' digest now is left as it is. Otherwise the new build is made beside it
-// and renamed into place: a CLI starting meanwhile (`npx platform`'s first run on a machine runs
-// this script through `prepare` while other processes may be running build/) finds the whole old
-// build or the whole new one, never a half-written or missing chunk.
+// that records the sources' digest now is left as it is.
+// Otherwise `build` becomes a symbolic link to the bundle of the sources now, `.build/<digest>`:
+// made there (or kept from an earlier build of the same sources), then the link is swapped in by
+// one rename(2), which replaces it atomically. A CLI starting meanwhile (`npx platform`'s first run
+// on a machine runs this script through `prepare` while other processes may be running build/)
+// finds the whole old bundle or the whole new one, never a half-written one, never none. A CLI that
+// started from the bundle replaced keeps loading its chunks: Node runs a program from its real path,
+// and that bundle stays in .build/ until the next swap.
 // Type checking is `tsc --noEmit` (`npm run build` runs both; `prepare`, on install, bundles only).
-import { chmodSync, existsSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 
@@ -40,7 +44,8 @@ async function sourceDigestModule() {
 }
 
 const { BUNDLE, bundleIsCurrent, sourceDigest } = await sourceDigestModule();
-const outdir = join(root, BUNDLE.folder);
+const link = join(root, BUNDLE.folder);
+const versions = join(root, BUNDLE.versions);
 const digest = sourceDigest(root);
 if (bundleIsCurrent(root, digest)) process.exit(0);
 
@@ -53,39 +58,75 @@ function alive(pid) {
     return err.code === 'EPERM';
   }
 }
-// What killed builds left beside build/ (a build still running keeps its own).
-for (const name of readdirSync(root)) {
-  const left = new RegExp(`^${BUNDLE.folder}\\.(?:staging|previous)-(\\d+)$`).exec(name);
-  if (left && !alive(Number(left[1]))) rmSync(join(root, name), { recursive: true, force: true });
+
+/** The name in .build/ that `build` links to, when it is such a link. */
+function linkedVersion() {
+  try {
+    const target = readlinkSync(link);
+    return target.startsWith(`${BUNDLE.versions}/`) ? target.slice(BUNDLE.versions.length + 1) : undefined;
+  } catch {
+    return undefined;
+  }
 }
-const staging = `${outdir}.staging-${process.pid}`;
-const previous = `${outdir}.previous-${process.pid}`;
-await build({
-  absWorkingDir: root,
-  // The entries whose presence bundleIsCurrent checks, from their sources.
-  entryPoints: BUNDLE.entries.map((entry) => entry.replace(/\.js$/, '.ts')),
-  outdir: staging,
-  outbase: '.',
-  entryNames: '[dir]/[name]',
-  chunkNames: 'chunks/[name]-[hash]',
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20.19',
-  // CommonJS dependencies (yaml, commander, cdk8s) call `require` for Node's own modules: an ES
-  // module has none, so each file gets one.
-  banner: { js: "import { createRequire as __platformRequire } from 'node:module'; const require = __platformRequire(import.meta.url);" },
-  // `platform diff` renders a revision in-process when its sources are the ones this build was made from.
-  define: { PLATFORM_SOURCE_DIGEST: JSON.stringify(digest) },
-  plugins: [noZodLocales],
-  legalComments: 'none',
-  logLevel: 'warning',
-});
-chmodSync(join(staging, 'bin', 'platform.js'), 0o755);
-// The sources' digest the build was made from: this script and the test suite's global setup
-// (test/support/build.ts) reuse a build whose recorded digest is the sources' digest now.
-writeFileSync(join(staging, BUNDLE.digestFile), `${digest}\n`);
-if (existsSync(outdir)) renameSync(outdir, previous);
-renameSync(staging, outdir);
-rmSync(previous, { recursive: true, force: true });
+
+mkdirSync(versions, { recursive: true });
+const version = join(versions, digest);
+if (!existsSync(version)) {
+  const staging = `${version}.staging-${process.pid}`;
+  await build({
+    absWorkingDir: root,
+    // The entries whose presence bundleIsCurrent checks, from their sources.
+    entryPoints: BUNDLE.entries.map((entry) => entry.replace(/\.js$/, '.ts')),
+    outdir: staging,
+    outbase: '.',
+    entryNames: '[dir]/[name]',
+    chunkNames: 'chunks/[name]-[hash]',
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20.19',
+    // CommonJS dependencies (yaml, commander, cdk8s) call `require` for Node's own modules: an ES
+    // module has none, so each file gets one.
+    banner: { js: "import { createRequire as __platformRequire } from 'node:module'; const require = __platformRequire(import.meta.url);" },
+    // `platform diff` renders a revision in-process when its sources are the ones this build was made from.
+    define: { PLATFORM_SOURCE_DIGEST: JSON.stringify(digest) },
+    plugins: [noZodLocales],
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  chmodSync(join(staging, 'bin', 'platform.js'), 0o755);
+  // The sources' digest the build was made from: this script and the test suite's global setup
+  // (test/support/build.ts) reuse a build whose recorded digest is the sources' digest now.
+  writeFileSync(join(staging, BUNDLE.digestFile), `${digest}\n`);
+  try {
+    renameSync(staging, version);
+  } catch (err) {
+    // Another build of the same sources renamed its own in first: the same bytes.
+    if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+let replaced = linkedVersion();
+// A build/ that is a folder (made before build/ was a link, or by hand) cannot be replaced by a
+// rename: it is moved into .build/ first, and kept there as a replaced bundle is (under the digest
+// it records, unless that name is taken). That once, a CLI starting between the two renames finds
+// no build/.
+if (lstatSync(link, { throwIfNoEntry: false })?.isDirectory()) {
+  const recorded = existsSync(join(link, BUNDLE.digestFile)) ? readFileSync(join(link, BUNDLE.digestFile), 'utf8').trim() : '';
+  replaced = /^[0-9a-f]{64}$/.test(recorded) && !existsSync(join(versions, recorded)) ? recorded : `folder-${process.pid}`;
+  renameSync(link, join(versions, replaced));
+}
+const swap = join(versions, `link-${process.pid}`);
+rmSync(swap, { force: true });
+symlinkSync(`${BUNDLE.versions}/${digest}`, swap);
+renameSync(swap, link);
+
+// Kept in .build/: the bundle now, the one it replaced, and what other builds still running are
+// making. The rest goes: older bundles, and what killed builds left.
+for (const name of readdirSync(versions)) {
+  const owner = /(?:\.staging|^folder|^link)-(\d+)$/.exec(name)?.[1];
+  const running = owner !== undefined && Number(owner) !== process.pid && alive(Number(owner));
+  if (name !== digest && name !== replaced && !running) rmSync(join(versions, name), { recursive: true, force: true });
+}

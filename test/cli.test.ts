@@ -1,6 +1,6 @@
-import { appendFileSync, cpSync, existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PROFILE_NAMES } from '../lib/config/profiles.js';
@@ -49,22 +49,31 @@ describe('the platform command', () => {
 });
 
 describe('the bundle (scripts/build.mjs, npm\'s prepare)', () => {
-  it('leaves a bundle of the same sources alone, and swaps a new one in whole: a CLI never finds half a build', async () => {
-    // A copy of the sources (as git lists them) with this suite's bundle of them, built by the global setup.
+  it('leaves a bundle of the same sources alone, swaps a new one in by one rename (a CLI never finds half a build, or none), reuses a kept one, and moves a build/ folder aside', async () => {
+    // A copy of the sources (as git lists them) with this suite's bundle of them, as the bundler
+    // leaves it: build -> .build/<digest>.
     const copy = copyOfCheckout(join(scratch, 'bundle'));
-    cpSync(join(ROOT, 'build'), join(copy, 'build'), { recursive: true });
-    const entry = join(copy, 'build', 'bin', 'platform.js');
+    const link = join(copy, 'build');
+    const versions = join(copy, '.build');
+    const first = readlinkSync(join(ROOT, 'build'));
+    cpSync(join(ROOT, first), join(copy, first), { recursive: true });
+    symlinkSync(first, link);
+    const entryOf = (folder: string) => join(copy, folder, 'bin', 'platform.js');
     const bundle = () => execa('node', [join(copy, 'scripts', 'build.mjs')], { cwd: copy, reject: false });
-    const before = lstatSync(entry).ino;
+    const before = lstatSync(entryOf(first)).ino;
     expect((await bundle()).exitCode).toBe(0);
-    expect(lstatSync(entry).ino).toBe(before);
-    // Other sources: while the new bundle is made, build/ holds the whole old one, every chunk its entry imports there.
-    appendFileSync(join(copy, 'lib', 'version.ts'), '\n// changed\n');
-    const digest = readFileSync(join(copy, 'build', 'source-digest'), 'utf8');
-    const whole = () =>
-      existsSync(entry) &&
-      existsSync(join(copy, 'build', 'source-digest')) &&
-      [...readFileSync(entry, 'utf8').matchAll(/from "\.\.\/(chunks\/[^"]+)"/g)].every((m) => existsSync(join(copy, 'build', m[1] as string)));
+    expect([readlinkSync(link), lstatSync(entryOf(first)).ino]).toEqual([first, before]);
+
+    // Other sources: while the new bundle is made and swapped in, build/ holds a whole bundle at every
+    // look. Read as Node runs a program: the entry's real path, then the chunks it imports beside it.
+    const version = join(copy, 'lib', 'version.ts');
+    const original = readFileSync(version, 'utf8');
+    writeFileSync(version, `${original}\n// changed\n`);
+    const whole = () => {
+      const entry = realpathSync(join(link, 'bin', 'platform.js'));
+      const folder = dirname(dirname(entry));
+      return existsSync(join(folder, 'source-digest')) && [...readFileSync(entry, 'utf8').matchAll(/from "\.\.\/(chunks\/[^"]+)"/g)].every((m) => existsSync(join(folder, m[1] as string)));
+    };
     const running = bundle();
     let looks = 0;
     for (let done = false; !done; looks += 1) {
@@ -72,10 +81,26 @@ describe('the bundle (scripts/build.mjs, npm\'s prepare)', () => {
       expect([looks, whole()]).toEqual([looks, true]);
     }
     expect([(await running).exitCode, looks > 10]).toEqual([0, true]);
-    expect(readFileSync(join(copy, 'build', 'source-digest'), 'utf8')).not.toBe(digest);
-    expect(lstatSync(entry).ino).not.toBe(before);
-    expect((await execa('node', [entry, '--version'], { reject: false })).stdout).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
-    expect(readdirSync(copy).filter((name) => name.startsWith('build'))).toEqual(['build']);
+    const second = readlinkSync(link);
+    expect(second).toMatch(/^\.build\/[0-9a-f]{64}$/);
+    expect(readFileSync(join(link, 'source-digest'), 'utf8').trim()).toBe(second.slice('.build/'.length));
+    expect((await execa('node', [join(link, 'bin', 'platform.js'), '--version'], { reject: false })).stdout).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+    // The bundle replaced stays (a CLI started from it may still load a chunk); nothing else is left.
+    expect(readdirSync(versions).sort()).toEqual([first, second].map((f) => f.slice('.build/'.length)).sort());
+    expect(readdirSync(copy).filter((name) => name.includes('build'))).toEqual(['.build', 'build']);
+
+    // The first sources again: the bundle kept of them is linked, not built again.
+    writeFileSync(version, original);
+    expect((await bundle()).exitCode).toBe(0);
+    expect([readlinkSync(link), lstatSync(entryOf(first)).ino]).toEqual([first, before]);
+
+    // A build/ that is a folder (as this script made before it made links) is moved into .build/.
+    rmSync(link);
+    cpSync(join(copy, first), link, { recursive: true });
+    writeFileSync(version, `${original}\n// changed\n`);
+    expect((await bundle()).exitCode).toBe(0);
+    expect(readlinkSync(link)).toBe(second);
+    expect(readdirSync(versions).sort()).toEqual([second.slice('.build/'.length), expect.stringMatching(/^folder-\d+$/)].sort());
   });
 });
 

@@ -179,7 +179,8 @@ function keepBuild(src: string, cache: string, digest: string, scratch: { alsoRe
   scratch.alsoRemove(aside);
   try {
     mkdirSync(aside, { recursive: true });
-    for (const part of ['build', 'images', 'package.json']) if (existsSync(join(src, part))) cpSync(join(src, part), join(aside, part), { recursive: true });
+    // dereference: build/ is a link into the scratch checkout's .build/ (scripts/build.mjs); the cache keeps the bundle itself.
+    for (const part of ['build', 'images', 'package.json']) if (existsSync(join(src, part))) cpSync(join(src, part), join(aside, part), { recursive: true, dereference: true });
     renameSync(aside, join(cache, digest));
   } catch {
     return; // not writable, or another run kept the same build first

@@ -66,8 +66,11 @@ export function checkoutOf(file: string): string {
   }
 }
 
-/** The bundle scripts/build.mjs makes in a checkout: its folder, its entry files, and the file recording the digest of the code it was made from. */
-export const BUNDLE = { folder: 'build', entries: ['bin/platform.js', 'charts/main.js'], digestFile: 'source-digest' } as const;
+/**
+ * The bundle scripts/build.mjs makes in a checkout: its folder (a link to one of the bundles kept in
+ * `versions`), its entry files, and the file recording the digest of the code it was made from.
+ */
+export const BUNDLE = { folder: 'build', versions: '.build', entries: ['bin/platform.js', 'charts/main.js'], digestFile: 'source-digest' } as const;
 
 /**
  * Whether `root`'s bundle was made from the code there now: it records `digest` and holds its
