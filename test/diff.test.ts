@@ -332,6 +332,19 @@ describe('platform diff of two folders', () => {
     expect(diffTrees(reference, new Map(reference))).toEqual({ apps: [], changed: false });
   });
 
+  it('compares a file that is not valid YAML (edited by hand) as text, and a second file with the same key too', () => {
+    const broken = new Map([
+      ['k3s/apps/x/s.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: s }\ndata: [\n'],
+      ['compose/n/s/compose.yaml', 'services:\n  x: { image: a }\nservices:\n  y: { image: b }\n'],
+    ]);
+    const resources = resourcesOf(broken);
+    expect([...resources.keys()]).toEqual(['file compose/n/s/compose.yaml', 'file k3s/apps/x/s.yaml']);
+    expect(resources.get('file k3s/apps/x/s.yaml')?.text).toContain('kind: ConfigMap');
+    const fixed = resourcesOf(new Map([['k3s/apps/x/s.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: s }\ndata: { a: b }\n']]));
+    expect([...fixed.keys()]).toEqual(['k8s v1/ConfigMap//s']);
+    expect(diffTrees(broken, new Map([...broken].map(([path, content]) => [path, `${content}# edited\n`]))).changed).toBe(true);
+  });
+
   it('masks by key, by Secret kind and by value shape, and keeps references visible', () => {
     const resources = resourcesOf(
       new Map([
