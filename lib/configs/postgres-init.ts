@@ -95,6 +95,12 @@ END
 $adopt$;`;
 }
 
+/**
+ * One client's block. Its roles and database statements are cluster-wide (pg_roles and pg_database
+ * are shared catalogs), so they run from whichever database the session is in; only the part after
+ * `\connect` (the public schema, extensions, adopting objects) needs that database. The next
+ * client's block starts from there: one connection per client database, none back to `postgres`.
+ */
 function provisionDatabase(db: ProvisionedDatabase): string {
   const { name, role, passwordVariable } = db;
   const lines = [
@@ -122,7 +128,6 @@ function provisionDatabase(db: ProvisionedDatabase): string {
     `REVOKE ALL ON SCHEMA public FROM PUBLIC;`,
     ...db.extensions.map((e) => `CREATE EXTENSION IF NOT EXISTS ${ident(e)};`),
     adoptObjects(role),
-    '\\connect postgres',
   ];
   return lines.join('\n');
 }
