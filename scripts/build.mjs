@@ -43,7 +43,7 @@ async function sourceDigestModule() {
   return import(`data:text/javascript;base64,${Buffer.from(compiled.outputFiles[0].contents).toString('base64')}`);
 }
 
-const { BUNDLE, bundleIsCurrent, sourceDigest } = await sourceDigestModule();
+const { BUNDLE, bundleHolds, bundleIsCurrent, sourceDigest } = await sourceDigestModule();
 const link = join(root, BUNDLE.folder);
 const versions = join(root, BUNDLE.versions);
 const digest = sourceDigest(root);
@@ -70,7 +70,12 @@ function linkedVersion() {
 }
 
 mkdirSync(versions, { recursive: true });
+// While this build runs, no other build removes anything from .build/ (see the end).
+const running = join(versions, `running-${process.pid}`);
+writeFileSync(running, '');
 const version = join(versions, digest);
+// A bundle kept from an earlier build of the same sources is linked again, if it is whole.
+if (existsSync(version) && !bundleHolds(version, digest)) rmSync(version, { recursive: true, force: true });
 if (!existsSync(version)) {
   const staging = `${version}.staging-${process.pid}`;
   await build({
@@ -123,10 +128,14 @@ rmSync(swap, { force: true });
 symlinkSync(`${BUNDLE.versions}/${digest}`, swap);
 renameSync(swap, link);
 
-// Kept in .build/: the bundle now, the one it replaced, and what other builds still running are
-// making. The rest goes: older bundles, and what killed builds left.
-for (const name of readdirSync(versions)) {
-  const owner = /(?:\.staging|^folder|^link)-(\d+)$/.exec(name)?.[1];
-  const running = owner !== undefined && Number(owner) !== process.pid && alive(Number(owner));
-  if (name !== digest && name !== replaced && !running) rmSync(join(versions, name), { recursive: true, force: true });
+// Kept in .build/: the bundle now and the one it replaced (a CLI started from it may still load a
+// chunk). The rest goes (older bundles, what killed builds left), unless another build is running:
+// it may be about to link any bundle here, so then nothing is removed, and a later build cleans up.
+const otherBuilds = readdirSync(versions).filter((name) => {
+  const pid = Number(/^running-(\d+)$/.exec(name)?.[1]);
+  return Number.isInteger(pid) && pid !== process.pid && alive(pid);
+});
+if (otherBuilds.length === 0) {
+  for (const name of readdirSync(versions)) if (name !== digest && name !== replaced && name !== `running-${process.pid}`) rmSync(join(versions, name), { recursive: true, force: true });
 }
+rmSync(running, { force: true });

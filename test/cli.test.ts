@@ -1,9 +1,10 @@
-import { cpSync, existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PROFILE_NAMES } from '../lib/config/profiles.js';
+import { sourceDigest } from '../lib/diff/source-digest.js';
 import { copyOfCheckout } from './support/checkout.js';
 import { platformInProcess as run } from './support/cli.js';
 import { readYaml } from './support/yaml.js';
@@ -49,7 +50,7 @@ describe('the platform command', () => {
 });
 
 describe('the bundle (scripts/build.mjs, npm\'s prepare)', () => {
-  it('leaves a bundle of the same sources alone, swaps a new one in by one rename (a CLI never finds half a build, or none), reuses a kept one, and moves a build/ folder aside', async () => {
+  it('leaves a bundle of the same sources alone, swaps a new one in by one rename (a CLI never finds half a build, or none), reuses a whole kept one, moves a build/ folder aside, and removes nothing while another build runs', async () => {
     // A copy of the sources (as git lists them) with this suite's bundle of them, as the bundler
     // leaves it: build -> .build/<digest>.
     const copy = copyOfCheckout(join(scratch, 'bundle'));
@@ -60,15 +61,22 @@ describe('the bundle (scripts/build.mjs, npm\'s prepare)', () => {
     symlinkSync(first, link);
     const entryOf = (folder: string) => join(copy, folder, 'bin', 'platform.js');
     const bundle = () => execa('node', [join(copy, 'scripts', 'build.mjs')], { cwd: copy, reject: false });
+    const kept = () => readdirSync(versions).sort();
+    const nameOf = (target: string) => target.slice('.build/'.length);
     const before = lstatSync(entryOf(first)).ino;
     expect((await bundle()).exitCode).toBe(0);
     expect([readlinkSync(link), lstatSync(entryOf(first)).ino]).toEqual([first, before]);
 
-    // Other sources: while the new bundle is made and swapped in, build/ holds a whole bundle at every
-    // look. Read as Node runs a program: the entry's real path, then the chunks it imports beside it.
+    // Other sources, for which .build/ holds a folder that is not a whole bundle (no digest
+    // recorded): it is not linked but built again. While the new bundle is made and swapped in,
+    // build/ holds a whole bundle at every look, read as Node runs a program: the entry's real
+    // path, then the chunks it imports beside it.
     const version = join(copy, 'lib', 'version.ts');
     const original = readFileSync(version, 'utf8');
     writeFileSync(version, `${original}\n// changed\n`);
+    const second = `.build/${sourceDigest(copy)}`;
+    mkdirSync(dirname(entryOf(second)), { recursive: true });
+    writeFileSync(entryOf(second), 'half a bundle\n');
     const whole = () => {
       const entry = realpathSync(join(link, 'bin', 'platform.js'));
       const folder = dirname(dirname(entry));
@@ -81,12 +89,11 @@ describe('the bundle (scripts/build.mjs, npm\'s prepare)', () => {
       expect([looks, whole()]).toEqual([looks, true]);
     }
     expect([(await running).exitCode, looks > 10]).toEqual([0, true]);
-    const second = readlinkSync(link);
-    expect(second).toMatch(/^\.build\/[0-9a-f]{64}$/);
-    expect(readFileSync(join(link, 'source-digest'), 'utf8').trim()).toBe(second.slice('.build/'.length));
+    expect(readlinkSync(link)).toBe(second);
+    expect(readFileSync(join(link, 'source-digest'), 'utf8').trim()).toBe(nameOf(second));
     expect((await execa('node', [join(link, 'bin', 'platform.js'), '--version'], { reject: false })).stdout).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
     // The bundle replaced stays (a CLI started from it may still load a chunk); nothing else is left.
-    expect(readdirSync(versions).sort()).toEqual([first, second].map((f) => f.slice('.build/'.length)).sort());
+    expect(kept()).toEqual([nameOf(first), nameOf(second)].sort());
     expect(readdirSync(copy).filter((name) => name.includes('build'))).toEqual(['.build', 'build']);
 
     // The first sources again: the bundle kept of them is linked, not built again.
@@ -94,16 +101,23 @@ describe('the bundle (scripts/build.mjs, npm\'s prepare)', () => {
     expect((await bundle()).exitCode).toBe(0);
     expect([readlinkSync(link), lstatSync(entryOf(first)).ino]).toEqual([first, before]);
 
-    // A build/ that is a folder (as this script made before it made links) is moved into .build/.
+    // A build/ that is a folder (as this script made before it made links) is moved into .build/;
+    // while another build runs (this test's process stands in for it), nothing is removed.
     rmSync(link);
     cpSync(join(copy, first), link, { recursive: true });
     writeFileSync(version, `${original}\n// changed\n`);
+    const otherBuild = `running-${process.pid}`;
+    writeFileSync(join(versions, otherBuild), '');
     expect((await bundle()).exitCode).toBe(0);
     expect(readlinkSync(link)).toBe(second);
-    const kept = readdirSync(versions);
-    expect(kept).toHaveLength(2);
-    expect(kept).toContain(second.slice('.build/'.length));
-    expect(kept.filter((name) => name !== second.slice('.build/'.length))).toEqual([expect.stringMatching(/^folder-\d+$/)]);
+    const moved = kept().find((name) => /^folder-\d+$/.test(name)) as string;
+    expect(kept()).toEqual([nameOf(first), nameOf(second), moved, otherBuild].sort());
+    // Once no other build runs, the next one removes what is neither linked nor replaced.
+    rmSync(join(versions, otherBuild));
+    writeFileSync(version, original);
+    expect((await bundle()).exitCode).toBe(0);
+    expect(readlinkSync(link)).toBe(first);
+    expect(kept()).toEqual([nameOf(first), nameOf(second)].sort());
   });
 });
 

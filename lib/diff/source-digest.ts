@@ -73,12 +73,19 @@ export function checkoutOf(file: string): string {
 export const BUNDLE = { folder: 'build', versions: '.build', entries: ['bin/platform.js', 'charts/main.js'], digestFile: 'source-digest' } as const;
 
 /**
- * Whether `root`'s bundle was made from the code there now: it records `digest` and holds its
- * entries. The bundle is deterministic, so such a bundle is what building again would give:
- * scripts/build.mjs leaves it as it is, and so does the test suite's global setup.
+ * Whether `folder` is a whole bundle of the code whose digest is `digest`: it records that digest
+ * and holds its entries (the bundler writes the digest last, into a folder renamed in whole).
  */
-export function bundleIsCurrent(root: string, digest: string = sourceDigest(root)): boolean {
-  const folder = join(root, BUNDLE.folder);
+export function bundleHolds(folder: string, digest: string): boolean {
   const recorded = join(folder, BUNDLE.digestFile);
   return existsSync(recorded) && readFileSync(recorded, 'utf8').trim() === digest && BUNDLE.entries.every((entry) => existsSync(join(folder, entry)));
+}
+
+/**
+ * Whether `root`'s bundle was made from the code there now. The bundle is deterministic, so such a
+ * bundle is what building again would give: scripts/build.mjs leaves it as it is, and so does the
+ * test suite's global setup.
+ */
+export function bundleIsCurrent(root: string, digest: string = sourceDigest(root)): boolean {
+  return bundleHolds(join(root, BUNDLE.folder), digest);
 }
