@@ -35,6 +35,8 @@ interface FakeHost {
   ntp?: string;
   interfaces?: string[];
   resolvable?: boolean;
+  /** Names getent does not find even when `resolvable`. */
+  unresolvable?: string[];
   /** `kubectl get nodes -o json`. */
   kubeNodes?: unknown[];
   runtimeClass?: boolean;
@@ -98,7 +100,9 @@ function fakeBin(fake: FakeHost): string {
   script('ss', `case "$*" in *-t*) printf '%s\\n' ${q(fake.ssTcp)};; *) printf '%s\\n' ${q(fake.ssUdp)};; esac`);
   script('timedatectl', `printf '%s\\n' ${q(fake.ntp)}`);
   script('ip', `for i in ${(fake.interfaces ?? []).join(' ')}; do [ "$4" = "$i" ] && { echo "2: $i: <BROADCAST,MULTICAST,UP>"; exit 0; }; done; echo "Device \\"$4\\" does not exist." >&2; exit 1`);
-  script('getent', fake.resolvable ? 'echo "203.0.113.7 $2"' : 'exit 2');
+  // As glibc's getent: a line per key it finds, exit 2 when one or more is not found.
+  const unresolvable = (fake.unresolvable ?? []).map(shellQuote).join(' ');
+  script('getent', fake.resolvable ? `shift; missing=0; for name in "$@"; do case " ${unresolvable} " in *" $name "*) missing=1;; *) echo "203.0.113.7 $name";; esac; done; [ $missing = 0 ] || exit 2` : 'exit 2');
   script(
     'kubectl',
     [
@@ -307,8 +311,21 @@ describe('platform doctor reads the host in one session', () => {
     expect(new Set(parents).size).toBe(1);
     expect(Number(parents[0])).not.toBe(process.pid);
     expect(report.checks.every((c) => c.status === 'ok')).toBe(true);
-    const sites = [...platform.routes].map((r) => `getent hosts ${platform.fqdn(r.host)}`).sort();
-    expect(calls(bin)).toEqual([...HEALTHY_COMMANDS, ...sites]);
+    // Every site name in one lookup: they all resolve, so none is looked up alone.
+    const sites = [...platform.routes].map((r) => platform.fqdn(r.host)).sort();
+    expect(calls(bin)).toEqual([...HEALTHY_COMMANDS, `getent hosts ${sites.join(' ')}`]);
+  });
+
+  it('looks every site name up at once, and each alone only when that fails, to name the ones that do not resolve', () => {
+    const platform = reference();
+    const sites = [...platform.routes].map((r) => platform.fqdn(r.host)).sort();
+    const missing = [sites[1], sites[4]] as string[];
+    const bin = fakeBin({ ...HEALTHY, unresolvable: missing });
+    const dns = byId(runDoctor(platform, doctorNode(platform, 'rtx'), new LocalHost({ PATH: bin })).checks).dns;
+    expect(dns).toMatchObject({ status: 'warn', message: `2 of ${sites.length} site names do not resolve here (public): ${missing.join(', ')}` });
+    expect(calls(bin).filter((c) => c.startsWith('getent'))).toEqual([`getent hosts ${sites.join(' ')}`, ...sites.map((site) => `getent hosts ${site}`)]);
+    // The lookups of their own ran in the same session.
+    expect(new Set(logLines(join(bin, 'parents.log'))).size).toBe(1);
   });
 
   it('commands that wait for an earlier answer run in the same session, only when it came', () => {

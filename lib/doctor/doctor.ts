@@ -347,25 +347,30 @@ function timeFinding(r: CommandResult): CheckResult {
 }
 
 /**
- * `getent hosts <name>` for each routed site name, in the same session as the other probes: a name
- * resolves when getent succeeds and prints an address.
+ * The routed site names, looked up on the node with getent, in the same session as the other
+ * probes: first all of them in one `getent hosts <name>...`, which exits 0 only when it found
+ * every name (glibc getent: exit 2 when one or more keys are not found) and prints an address for
+ * each. Only when that one fails does each name get a lookup of its own, to say which do not
+ * resolve: a node whose names all resolve asks its resolver once, not once per site.
  */
 function hostsResolve(platform: Platform): Check {
   const names = [...platform.routes].map((r) => platform.fqdn(r.host)).sort();
   if (names.length === 0) return { probes: [], decide: () => [{ id: 'dns', status: 'ok', message: 'no routed site' }] };
-  const lookups = names.map((name) => ({ name, probe: probe('getent', 'hosts', name) }));
-  return { probes: lookups.map((l) => l.probe), decide: (results) => [dnsFinding(platform, lookups.map((l) => ({ name: l.name, r: answer(results, l.probe) })))] };
+  const every = probe('getent', 'hosts', ...names);
+  const lookups = names.map((name) => ({ name, probe: { argv: ['getent', 'hosts', name], when: { after: every, ended: 'failed' as const } } }));
+  return {
+    probes: [every, ...lookups.map((l) => l.probe)],
+    decide: (results) => [dnsFinding(platform, names, answer(results, every), lookups.map((l) => ({ name: l.name, r: results.get(l.probe) })))],
+  };
 }
 
-function dnsFinding(platform: Platform, lookups: readonly { name: string; r: CommandResult }[]): CheckResult {
-  const names = lookups.map((l) => l.name);
-  if (lookups.some((l) => l.r.missing)) return { id: 'dns', status: 'warn', message: 'getent is not installed: site names not checked', fix: 'install libc-bin' };
-  const cut = lookups.find((l) => l.r.cutShort);
-  if (cut) {
-    // The lookups share the doctor's time limit: a resolver that never answers ends here.
-    return { id: 'dns', status: 'warn', message: `the site names could not be looked up: ${cut.r.cutShort}`, fix: 'check that `getent hosts <name>` answers on the node (a resolver that does not answer makes every lookup wait)' };
-  }
-  const unresolved = lookups.filter((l) => l.r.code !== 0 || l.r.stdout.trim() === '').map((l) => l.name);
+function dnsFinding(platform: Platform, names: readonly string[], every: CommandResult, lookups: readonly { name: string; r: CommandResult | undefined }[]): CheckResult {
+  if (every.missing) return { id: 'dns', status: 'warn', message: 'getent is not installed: site names not checked', fix: 'install libc-bin' };
+  // The lookups share the doctor's time limit: a resolver that never answers ends here.
+  const cut = [every, ...lookups.map((l) => l.r)].find((r) => r?.cutShort);
+  if (cut) return { id: 'dns', status: 'warn', message: `the site names could not be looked up: ${cut.cutShort}`, fix: 'check that `getent hosts <name>` answers on the node (a resolver that does not answer makes every lookup wait)' };
+  if (every.code === 0) return { id: 'dns', status: 'ok', message: `all ${names.length} site names resolve (${platform.config.exposure})` };
+  const unresolved = lookups.filter((l) => !l.r || l.r.code !== 0 || l.r.stdout.trim() === '').map((l) => l.name);
   const exposure = platform.config.exposure;
   const fix =
     exposure === 'public'
