@@ -369,17 +369,17 @@ function dnsFinding(platform: Platform, names: readonly string[], every: Command
   // The lookups share the doctor's time limit: a resolver that never answers ends here.
   const cut = [every, ...lookups.map((l) => l.r)].find((r) => r?.cutShort);
   if (cut) return { id: 'dns', status: 'warn', message: `the site names could not be looked up: ${cut.cutShort}`, fix: 'check that `getent hosts <name>` answers on the node (a resolver that does not answer makes every lookup wait)' };
-  if (every.code === 0) return { id: 'dns', status: 'ok', message: `all ${names.length} site names resolve (${platform.config.exposure})` };
-  const unresolved = lookups.filter((l) => !l.r || l.r.code !== 0 || l.r.stdout.trim() === '').map((l) => l.name);
+  // Each name was looked up alone only when the lookup of all of them failed.
+  const unresolved = every.code === 0 ? [] : lookups.filter((l) => !l.r || l.r.code !== 0 || l.r.stdout.trim() === '').map((l) => l.name);
   const exposure = platform.config.exposure;
+  if (unresolved.length === 0) return { id: 'dns', status: 'ok', message: `all ${names.length} site names resolve (${exposure})` };
   const fix =
     exposure === 'public'
       ? "import the rendered zone into Technitium and point your registrar's NS records at it (see the dns stack README)"
       : exposure === 'tailnet'
         ? 'add the names to your tailnet DNS (Tailscale split DNS to Technitium), or to this host'
         : 'add the names to your LAN DNS (point the router at Technitium), or to this host';
-  if (unresolved.length > 0) return { id: 'dns', status: 'warn', message: `${unresolved.length} of ${names.length} site names do not resolve here (${exposure}): ${unresolved.join(', ')}`, fix };
-  return { id: 'dns', status: 'ok', message: `all ${names.length} site names resolve (${exposure})` };
+  return { id: 'dns', status: 'warn', message: `${unresolved.length} of ${names.length} site names do not resolve here (${exposure}): ${unresolved.join(', ')}`, fix };
 }
 
 /** The target the node is prepared for: Docker Compose (Coolify or plain) or a k3s cluster. */
