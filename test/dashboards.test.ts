@@ -190,9 +190,11 @@ describe.runIf(realTools)('host panels against a real Prometheus scraping a real
       const response = await fetch(`${base}/api/v1/query?query=${encodeURIComponent(expr)}`);
       return (await response.json()) as QueryResult;
     };
-    // rate() needs two samples inside its window (5m): wait for the second scrape.
-    await waitFor('two scrapes of the node exporter', async () => {
-      const result = await query('count_over_time(up{job="node-exporter"}[1m]) >= 2 and up{job="node-exporter"} == 1');
+    // rate() needs two samples inside its window (5m): wait for the second scrape that succeeded.
+    // `up` is 1 for a scrape that got the metrics and 0 for one that failed (a scrape times out at
+    // the 500 ms interval on a loaded machine), which gives no samples: its sum counts the good ones.
+    await waitFor('two successful scrapes of the node exporter', async () => {
+      const result = await query('sum_over_time(up{job="node-exporter"}[1m]) >= 2 and up{job="node-exporter"} == 1');
       return result.data.result.length > 0 ? true : undefined;
     });
   }, 60_000);
