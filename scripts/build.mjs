@@ -13,7 +13,7 @@
 // started from the bundle replaced keeps loading its chunks: Node runs a program from its real path,
 // and that bundle stays in .build/ until the next swap.
 // Type checking is `tsc --noEmit` (`npm run build` runs both; `prepare`, on install, bundles only).
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 
@@ -80,7 +80,7 @@ if (!existsSync(version)) {
   const staging = `${version}.staging-${process.pid}`;
   await build({
     absWorkingDir: root,
-    // The entries whose presence bundleIsCurrent checks, from their sources.
+    // The entries whose presence bundleHolds checks, from their sources.
     entryPoints: BUNDLE.entries.map((entry) => entry.replace(/\.js$/, '.ts')),
     outdir: staging,
     outbase: '.',
@@ -115,12 +115,10 @@ if (!existsSync(version)) {
 
 let replaced = linkedVersion();
 // A build/ that is a folder (made before build/ was a link, or by hand) cannot be replaced by a
-// rename: it is moved into .build/ first, and kept there as a replaced bundle is (under the digest
-// it records, unless that name is taken). That once, a CLI starting between the two renames finds
-// no build/.
+// rename: it is moved into .build/ first, and kept there as a replaced bundle is. That once, a CLI
+// starting between the two renames finds no build/.
 if (lstatSync(link, { throwIfNoEntry: false })?.isDirectory()) {
-  const recorded = existsSync(join(link, BUNDLE.digestFile)) ? readFileSync(join(link, BUNDLE.digestFile), 'utf8').trim() : '';
-  replaced = /^[0-9a-f]{64}$/.test(recorded) && !existsSync(join(versions, recorded)) ? recorded : `folder-${process.pid}`;
+  replaced = `folder-${process.pid}`;
   renameSync(link, join(versions, replaced));
 }
 const swap = join(versions, `link-${process.pid}`);

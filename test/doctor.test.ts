@@ -101,8 +101,8 @@ function fakeBin(fake: FakeHost): string {
   script('timedatectl', `printf '%s\\n' ${q(fake.ntp)}`);
   script('ip', `for i in ${(fake.interfaces ?? []).join(' ')}; do [ "$4" = "$i" ] && { echo "2: $i: <BROADCAST,MULTICAST,UP>"; exit 0; }; done; echo "Device \\"$4\\" does not exist." >&2; exit 1`);
   // As glibc's getent: a line per key it finds, exit 2 when one or more is not found.
-  const unresolvable = (fake.unresolvable ?? []).map(shellQuote).join(' ');
-  script('getent', fake.resolvable ? `shift; missing=0; for name in "$@"; do case " ${unresolvable} " in *" $name "*) missing=1;; *) echo "203.0.113.7 $name";; esac; done; [ $missing = 0 ] || exit 2` : 'exit 2');
+  const notFound = fake.unresolvable?.length ? `case "$name" in ${fake.unresolvable.map(shellQuote).join('|')}) missing=1; continue;; esac; ` : '';
+  script('getent', fake.resolvable ? `shift; missing=0; for name in "$@"; do ${notFound}echo "203.0.113.7 $name"; done; [ $missing = 0 ] || exit 2` : 'exit 2');
   script(
     'kubectl',
     [
@@ -119,6 +119,8 @@ function fakeBin(fake: FakeHost): string {
 /** The reference platform, built once: the doctor only reads it. */
 let referencePlatform: ReturnType<typeof buildPlatform> | undefined;
 const reference = () => (referencePlatform ??= buildPlatform(referenceConfig()));
+/** The routed site names the DNS check looks up, in its order. */
+const siteNames = (platform: ReturnType<typeof buildPlatform>) => [...platform.routes].map((r) => platform.fqdn(r.host)).sort();
 const byId = (checks: readonly CheckResult[]) => Object.fromEntries(checks.map((c) => [c.id, c]));
 /** The lines a stand-in appended to `file`, in order (none when it never ran). */
 const logLines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').trimEnd().split('\n') : []);
@@ -312,13 +314,13 @@ describe('platform doctor reads the host in one session', () => {
     expect(Number(parents[0])).not.toBe(process.pid);
     expect(report.checks.every((c) => c.status === 'ok')).toBe(true);
     // Every site name in one lookup: they all resolve, so none is looked up alone.
-    const sites = [...platform.routes].map((r) => platform.fqdn(r.host)).sort();
+    const sites = siteNames(platform);
     expect(calls(bin)).toEqual([...HEALTHY_COMMANDS, `getent hosts ${sites.join(' ')}`]);
   });
 
   it('looks every site name up at once, and each alone only when that fails, to name the ones that do not resolve', () => {
     const platform = reference();
-    const sites = [...platform.routes].map((r) => platform.fqdn(r.host)).sort();
+    const sites = siteNames(platform);
     const missing = [sites[1], sites[4]] as string[];
     const bin = fakeBin({ ...HEALTHY, unresolvable: missing });
     const dns = byId(runDoctor(platform, doctorNode(platform, 'rtx'), new LocalHost({ PATH: bin })).checks).dns;

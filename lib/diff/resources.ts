@@ -72,8 +72,10 @@ function yamlDocuments(content: string): unknown[] | undefined {
 /** The resources of one file (its path decides how it is read). */
 function resourcesOfFile(path: string, content: string): Resource[] {
   const app = appOf(path);
-  const documents = path.endsWith('.yaml') && (path.startsWith('k3s/') || (path.startsWith('compose/') && path.endsWith('/compose.yaml'))) ? yamlDocuments(content) : undefined;
-  if (documents && path.startsWith('k3s/')) {
+  const manifests = path.startsWith('k3s/') && path.endsWith('.yaml');
+  const compose = path.startsWith('compose/') && path.endsWith('/compose.yaml');
+  const documents = manifests || compose ? yamlDocuments(content) : undefined;
+  if (documents && manifests) {
     const out: Resource[] = [];
     for (const obj of documents as (Manifest | null)[]) {
       if (!obj || typeof obj !== 'object' || !obj.kind || !obj.metadata?.name) continue;
@@ -87,9 +89,10 @@ function resourcesOfFile(path: string, content: string): Resource[] {
     }
     return out;
   }
-  const compose = documents?.length === 1 ? documents[0] : documents?.length === 0 ? {} : undefined;
-  if (compose && typeof compose === 'object' && !Array.isArray(compose)) {
-    const { services = {}, ...rest } = compose as { services?: Record<string, unknown>; [key: string]: unknown };
+  // A compose file is one mapping (an empty file: no services).
+  const doc = documents && documents.length <= 1 ? (documents[0] ?? {}) : undefined;
+  if (doc && typeof doc === 'object' && !Array.isArray(doc)) {
+    const { services = {}, ...rest } = doc as { services?: Record<string, unknown>; [key: string]: unknown };
     return [
       ...Object.entries(services).map(([name, service]) => ({ app, key: `compose ${app}/service/${name}`, title: `service ${name}`, text: text(service) })),
       { app, key: `compose ${app}/file`, title: 'compose.yaml (name, networks, volumes)', text: text(rest) },
