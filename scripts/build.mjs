@@ -36,14 +36,23 @@ const noZodLocales = {
 };
 /**
  * What "the code" is and when a bundle is of it: lib/diff/source-digest.ts, the one definition of
- * both (the test suite's global setup reads the same), compiled here to run it.
+ * both (the test suite's global setup reads the same); and how a path is removed, links included
+ * (lib/output/remove-path.ts, the writer's). Compiled here to run them.
  */
-async function sourceDigestModule() {
-  const compiled = await build({ absWorkingDir: root, entryPoints: ['lib/diff/source-digest.ts'], bundle: true, write: false, format: 'esm', platform: 'node', logLevel: 'warning' });
+async function libraryModule() {
+  const compiled = await build({
+    absWorkingDir: root,
+    stdin: { contents: "export * from './lib/diff/source-digest.ts'; export * from './lib/output/remove-path.ts';", resolveDir: root, loader: 'ts' },
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'node',
+    logLevel: 'warning',
+  });
   return import(`data:text/javascript;base64,${Buffer.from(compiled.outputFiles[0].contents).toString('base64')}`);
 }
 
-const { BUNDLE, bundleHolds, bundleIsCurrent, sourceDigest } = await sourceDigestModule();
+const { BUNDLE, bundleHolds, bundleIsCurrent, removePath, sourceDigest } = await libraryModule();
 const link = join(root, BUNDLE.folder);
 const versions = join(root, BUNDLE.versions);
 const digest = sourceDigest(root);
@@ -75,7 +84,7 @@ const running = join(versions, `running-${process.pid}`);
 writeFileSync(running, '');
 const version = join(versions, digest);
 // A bundle kept from an earlier build of the same sources is linked again, if it is whole.
-if (existsSync(version) && !bundleHolds(version, digest)) rmSync(version, { recursive: true, force: true });
+if (existsSync(version) && !bundleHolds(version, digest)) removePath(version);
 if (!existsSync(version)) {
   const staging = `${version}.staging-${process.pid}`;
   await build({
@@ -109,7 +118,7 @@ if (!existsSync(version)) {
   } catch (err) {
     // Another build of the same sources renamed its own in first: the same bytes.
     if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
-    rmSync(staging, { recursive: true, force: true });
+    removePath(staging);
   }
 }
 
@@ -122,7 +131,8 @@ if (lstatSync(link, { throwIfNoEntry: false })?.isDirectory()) {
   renameSync(link, join(versions, replaced));
 }
 const swap = join(versions, `link-${process.pid}`);
-rmSync(swap, { force: true });
+// A link left by a killed build of the same pid (removePath: rmSync leaves a dangling link on Node 23+).
+removePath(swap);
 symlinkSync(`${BUNDLE.versions}/${digest}`, swap);
 renameSync(swap, link);
 
@@ -134,6 +144,6 @@ const otherBuilds = readdirSync(versions).filter((name) => {
   return Number.isInteger(pid) && pid !== process.pid && alive(pid);
 });
 if (otherBuilds.length === 0) {
-  for (const name of readdirSync(versions)) if (name !== digest && name !== replaced && name !== `running-${process.pid}`) rmSync(join(versions, name), { recursive: true, force: true });
+  for (const name of readdirSync(versions)) if (name !== digest && name !== replaced && name !== `running-${process.pid}`) removePath(join(versions, name));
 }
 rmSync(running, { force: true });

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
@@ -103,7 +103,7 @@ describe('the bundle (scripts/build.mjs, npm\'s prepare)', () => {
 
     // A build/ that is a folder (as this script made before it made links) is moved into .build/;
     // while another build runs (this test's process stands in for it), nothing is removed.
-    rmSync(link);
+    unlinkSync(link);
     cpSync(join(copy, first), link, { recursive: true });
     writeFileSync(version, `${original}\n// changed\n`);
     const otherBuild = `running-${process.pid}`;

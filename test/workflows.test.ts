@@ -18,6 +18,14 @@ describe('the GitHub test workflow', () => {
     expect(workflow).toContain('run: bash .ci/run');
   });
 
+  it('runs on the oldest Node the package supports (engines) and on the newest LTS', () => {
+    const engines = (JSON.parse(read('package.json')) as { engines: { node: string } }).engines.node;
+    const oldest = Number(/^>=(\d+)\./.exec(engines)?.[1]);
+    const matrix = /^ {8}node: \[([\d, ]+)\]$/m.exec(workflow)?.[1]?.split(',').map(Number);
+    expect(matrix).toEqual([oldest, 24]);
+    expect(workflow).toContain('node-version: ${{ matrix.node }}');
+  });
+
   it(".ci/run installs the real tools and runs the README's two commands in order: the quick start, then the tests", () => {
     const ci = read('.ci/run');
     const readme = read('README.md');

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { referenceConfig } from '../lib/config/load.js';
+import { removePath } from '../lib/output/remove-path.js';
 import { writeTree } from '../lib/output/writer.js';
 import { checkOutput, synthesize } from '../lib/synth.js';
 import { readTree } from '../lib/diff/tree.js';
@@ -35,7 +36,36 @@ function snapshotDir(root: string): Record<string, string> {
   return out;
 }
 
+describe('removePath', () => {
+  it('removes a folder whole, a file, and a link itself (dangling or not), never what a link names', () => {
+    const dir = scratch();
+    const outside = join(dir, 'outside');
+    mkdirSync(outside);
+    writeFileSync(join(outside, 'keep.txt'), 'keep\n');
+    const folder = join(dir, 'folder');
+    mkdirSync(join(folder, 'sub'), { recursive: true });
+    writeFileSync(join(folder, 'sub', 'file.txt'), 'x\n');
+    symlinkSync(outside, join(folder, 'inner-link'));
+    symlinkSync(outside, join(dir, 'link-to-folder'));
+    symlinkSync(join(dir, 'gone'), join(dir, 'dangling-link'));
+    writeFileSync(join(dir, 'file.txt'), 'x\n');
+    for (const name of ['folder', 'link-to-folder', 'dangling-link', 'file.txt', 'never-there']) removePath(join(dir, name));
+    expect(readdirSync(dir)).toEqual(['outside']);
+    expect(readFileSync(join(outside, 'keep.txt'), 'utf8')).toBe('keep\n');
+  });
+});
+
 describe('writeTree', () => {
+  it('removes a dangling .<target>.previous link beside the tree (what rmSync left on Node 23+ after a migration) and swaps as usual', () => {
+    const out = scratch();
+    writeTree(out, 'compose', [{ path: 'a.txt', content: 'old\n' }]);
+    symlinkSync('.compose.tree-0123456789abcdef', join(out, '.compose.previous'));
+    // A changed tree: the swap renames compose to .compose.previous, which a link there would refuse (ENOTDIR).
+    writeTree(out, 'compose', [{ path: 'a.txt', content: 'new\n' }]);
+    expect(readdirSync(out)).toEqual(['compose']);
+    expect(snapshotDir(join(out, 'compose'))).toEqual({ 'a.txt': '644 new\n' });
+  });
+
   it('gives byte-identical output for the same input, both targets', async () => {
     const a = scratch();
     const b = scratch();

@@ -16,6 +16,7 @@ import {
 } from 'node:fs';
 import { dirname, isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { UsageError } from '../config/errors.js';
+import { removePath } from './remove-path.js';
 
 /** A file of a rendered tree, by path relative to the tree's root. */
 export interface RenderedFile {
@@ -235,7 +236,7 @@ function finishInterruptedSwap(outDir: string, target: string): void {
   const { final, next, previous } = namesOf(outDir, target);
   if (kindOf(next) === 'folder') {
     if (kindOf(final) !== 'none') {
-      rmSync(previous, { recursive: true, force: true });
+      removePath(previous);
       renameSync(final, previous);
     }
     renameSync(next, final);
@@ -244,7 +245,7 @@ function finishInterruptedSwap(outDir: string, target: string): void {
     // `<target>`); kept so that a hand-made mess never loses the last whole tree.
     renameSync(previous, final);
   }
-  if (kindOf(previous) !== 'none') rmSync(previous, { recursive: true, force: true });
+  if (kindOf(previous) !== 'none') removePath(previous);
 }
 
 /** Remove what killed runs left beside `<target>`: staging folders, dead runs' lock files, the links and trees of the symlink-based writer. */
@@ -255,7 +256,7 @@ function removeLeftovers(outDir: string, target: string): void {
     // `.lock-<pid>-*` is the private file of a run waiting for the lock: only a dead run's goes.
     const waiting = entry.startsWith(`.${target}.lock-`) ? Number.parseInt(entry.slice(`.${target}.lock-`.length), 10) : Number.NaN;
     if (Number.isInteger(waiting) && alive(waiting)) continue;
-    rmSync(join(outDir, entry), { recursive: true, force: true });
+    removePath(join(outDir, entry));
   }
 }
 
@@ -355,7 +356,7 @@ function swapIn(outDir: string, subdir: string, files: readonly RenderedFile[]):
     }
     if (oldTree !== undefined) carryOwnerFiles(oldTree, staging);
   } catch (err) {
-    rmSync(staging, { recursive: true, force: true });
+    removePath(staging);
     throw err;
   }
   try {
@@ -367,11 +368,11 @@ function swapIn(outDir: string, subdir: string, files: readonly RenderedFile[]):
   } catch (err) {
     // A failed (not killed) run puts the old tree back and leaves no new one to be swapped in later.
     if (kindOf(final) === 'none' && kindOf(previous) !== 'none') renameSync(previous, final);
-    rmSync(next, { recursive: true, force: true });
-    rmSync(staging, { recursive: true, force: true });
+    removePath(next);
+    removePath(staging);
     throw err;
   }
-  rmSync(previous, { recursive: true, force: true });
+  removePath(previous);
   removeLeftovers(outDir, subdir);
 }
 
