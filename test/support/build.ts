@@ -49,10 +49,38 @@ export default function setup(project: TestProject): () => void {
  * Postgres tests run the server as `postgres`) may make its folders there too.
  */
 function runTempFolder(): string {
-  const dir = mkdtempSync(join(ramDisk(2 * 1024 ** 3) ?? tmpdir(), 'platform-test-run-'));
+  const base = ramDisk(2 * 1024 ** 3) ?? tmpdir();
+  removeAbandonedRunFolders(base);
+  const dir = mkdtempSync(join(base, `${RUN_FOLDER_PREFIX}${process.pid}-`));
   chmodSync(dir, 0o1777);
   process.env.TMPDIR = dir;
   return dir;
+}
+
+/** A run's temp folder is `<prefix><pid of vitest's main process>-<random>`. */
+const RUN_FOLDER_PREFIX = 'platform-test-run-';
+
+/**
+ * The temp folders of runs that ended without their teardown: vitest stopped by Ctrl-C (SIGINT
+ * ends it without running the global teardown) or killed. On /dev/shm each held its RAM (a few to
+ * tens of MB) until the machine restarted. A folder goes when the process named in it is gone.
+ */
+export function removeAbandonedRunFolders(base: string): void {
+  for (const name of readdirSync(base)) {
+    const pid = Number(new RegExp(`^${RUN_FOLDER_PREFIX}(\\d+)-`).exec(name)?.[1]);
+    if (!Number.isInteger(pid) || alive(pid)) continue;
+    rmSync(join(base, name), { recursive: true, force: true });
+  }
+}
+
+/** Whether process `pid` is running (signal 0 tests for it without sending anything). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /**
