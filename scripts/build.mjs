@@ -37,12 +37,12 @@ const noZodLocales = {
 /**
  * What "the code" is and when a bundle is of it: lib/diff/source-digest.ts, the one definition of
  * both (the test suite's global setup reads the same); and how a path is removed, links included
- * (lib/output/remove-path.ts, the writer's). Compiled here to run them.
+ * and whether a process still runs (lib/output/cleanup.ts, the writer's). Compiled here to run them.
  */
 async function libraryModule() {
   const compiled = await build({
     absWorkingDir: root,
-    stdin: { contents: "export * from './lib/diff/source-digest.ts'; export * from './lib/output/remove-path.ts';", resolveDir: root, loader: 'ts' },
+    stdin: { contents: "export * from './lib/diff/source-digest.ts'; export * from './lib/output/cleanup.ts';", resolveDir: root, loader: 'ts' },
     bundle: true,
     write: false,
     format: 'esm',
@@ -52,21 +52,12 @@ async function libraryModule() {
   return import(`data:text/javascript;base64,${Buffer.from(compiled.outputFiles[0].contents).toString('base64')}`);
 }
 
-const { BUNDLE, bundleHolds, bundleIsCurrent, removePath, sourceDigest } = await libraryModule();
+const { BUNDLE, bundleHolds, bundleIsCurrent, processAlive, removePath, sourceDigest } = await libraryModule();
 const link = join(root, BUNDLE.folder);
 const versions = join(root, BUNDLE.versions);
 const digest = sourceDigest(root);
 if (bundleIsCurrent(root, digest)) process.exit(0);
 
-/** Whether process `pid` is running (signal 0 tests for it without sending anything). */
-function alive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return err.code === 'EPERM';
-  }
-}
 
 /** The name in .build/ that `build` links to, when it is such a link. */
 function linkedVersion() {
@@ -141,7 +132,7 @@ renameSync(swap, link);
 // it may be about to link any bundle here, so then nothing is removed, and a later build cleans up.
 const otherBuilds = readdirSync(versions).filter((name) => {
   const pid = Number(/^running-(\d+)$/.exec(name)?.[1]);
-  return Number.isInteger(pid) && pid !== process.pid && alive(pid);
+  return Number.isInteger(pid) && pid !== process.pid && processAlive(pid);
 });
 if (otherBuilds.length === 0) {
   for (const name of readdirSync(versions)) if (name !== digest && name !== replaced && name !== `running-${process.pid}`) removePath(join(versions, name));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { referenceConfig } from '../lib/config/load.js';
-import { removePath } from '../lib/output/remove-path.js';
+import { removePath } from '../lib/output/cleanup.js';
 import { writeTree } from '../lib/output/writer.js';
 import { checkOutput, synthesize } from '../lib/synth.js';
 import { readTree } from '../lib/diff/tree.js';

@@ -16,7 +16,7 @@ import {
 } from 'node:fs';
 import { dirname, isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { UsageError } from '../config/errors.js';
-import { removePath } from './remove-path.js';
+import { processAlive, removePath } from './cleanup.js';
 
 /** A file of a rendered tree, by path relative to the tree's root. */
 export interface RenderedFile {
@@ -94,14 +94,6 @@ function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * `<outDir>/.<subdir>.lock`, created exclusively and holding the owner's pid: one run at a time
@@ -128,14 +120,14 @@ function withLock<T>(outDir: string, subdir: string, body: () => T): T {
       } catch {
         continue; // released between our attempt and the read
       }
-      if (!Number.isInteger(owner) || !alive(owner)) {
+      if (!Number.isInteger(owner) || !processAlive(owner)) {
         // Left by a killed run. Moved aside under a unique name first, so of two runs taking it
         // over at once only one removes it.
         const stale = `${lock}.stale-${randomBytes(4).toString('hex')}`;
         try {
           renameSync(lock, stale);
           const again = Number.parseInt(readFileSync(stale, 'utf8'), 10);
-          if (Number.isInteger(again) && alive(again)) linkSync(stale, lock); // a live lock after all: put it back
+          if (Number.isInteger(again) && processAlive(again)) linkSync(stale, lock); // a live lock after all: put it back
           rmSync(stale, { force: true });
         } catch {
           // another run took it over first
@@ -255,7 +247,7 @@ function removeLeftovers(outDir: string, target: string): void {
     if (!ours.some((prefix) => entry.startsWith(prefix))) continue;
     // `.lock-<pid>-*` is the private file of a run waiting for the lock: only a dead run's goes.
     const waiting = entry.startsWith(`.${target}.lock-`) ? Number.parseInt(entry.slice(`.${target}.lock-`.length), 10) : Number.NaN;
-    if (Number.isInteger(waiting) && alive(waiting)) continue;
+    if (Number.isInteger(waiting) && processAlive(waiting)) continue;
     removePath(join(outDir, entry));
   }
 }

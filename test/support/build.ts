@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 import type { TestProject } from 'vitest/node';
 import { bundleIsCurrent } from '../../lib/diff/source-digest.js';
+import { processAlive } from '../../lib/output/cleanup.js';
 import { ramDisk } from './scratch.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -59,6 +60,7 @@ function runTempFolder(): string {
 
 /** A run's temp folder is `<prefix><pid of vitest's main process>-<random>`. */
 const RUN_FOLDER_PREFIX = 'platform-test-run-';
+const RUN_FOLDER = new RegExp(`^${RUN_FOLDER_PREFIX}(\\d+)-`);
 
 /**
  * The temp folders of runs that ended without their teardown: vitest stopped by Ctrl-C (SIGINT
@@ -67,19 +69,9 @@ const RUN_FOLDER_PREFIX = 'platform-test-run-';
  */
 export function removeAbandonedRunFolders(base: string): void {
   for (const name of readdirSync(base)) {
-    const pid = Number(new RegExp(`^${RUN_FOLDER_PREFIX}(\\d+)-`).exec(name)?.[1]);
-    if (!Number.isInteger(pid) || alive(pid)) continue;
+    const pid = Number(RUN_FOLDER.exec(name)?.[1]);
+    if (!Number.isInteger(pid) || processAlive(pid)) continue;
     rmSync(join(base, name), { recursive: true, force: true });
-  }
-}
-
-/** Whether process `pid` is running (signal 0 tests for it without sending anything). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -1,5 +1,21 @@
 import { lstatSync, rmSync, unlinkSync } from 'node:fs';
 
+/*
+ * Clearing up after runs that were killed: the writer's leftovers beside a tree, the bundler's in
+ * .build/, the test suite's temp folders. Each decides what is left over by whether the process
+ * that made it is still running, and removes it with removePath.
+ */
+
+/** Whether process `pid` is running (signal 0 tests for it without sending anything; EPERM: it runs as another user). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
  * Remove `path`, whatever it is: a folder with everything in it, a file, or a symbolic link itself,
  * never what the link names. `rmSync(path, { recursive: true, force: true })` alone is not enough:
