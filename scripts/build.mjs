@@ -13,7 +13,7 @@
 // started from the bundle replaced keeps loading its chunks: Node runs a program from its real path,
 // and that bundle stays in .build/ until the next swap.
 // Type checking is `tsc --noEmit` (`npm run build` runs both; `prepare`, on install, bundles only).
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 
@@ -32,6 +32,22 @@ const noZodLocales = {
       /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'empty' } : undefined,
     );
     b.onLoad({ filter: /.*/, namespace: 'empty' }, () => ({ contents: 'export {};', loader: 'js' }));
+  },
+};
+/**
+ * cdk8s bundles its own copy of `yaml` (package.json bundledDependencies, pinned to one version);
+ * the CLI already loads the project's `yaml` for the config and the Compose files. When the two are
+ * the same version, cdk8s is given the project's: the k3s chunk then holds no second YAML library
+ * to parse and evaluate on every k3s synth. Another version keeps its own copy.
+ */
+const oneYaml = {
+  name: 'one-yaml',
+  setup(b) {
+    const versionOf = (dir) => JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version;
+    const own = join(root, 'node_modules', 'yaml');
+    const cdk8s = join(root, 'node_modules', 'cdk8s', 'node_modules', 'yaml');
+    if (!existsSync(cdk8s) || versionOf(cdk8s) !== versionOf(own)) return;
+    b.onResolve({ filter: /^yaml$/ }, (args) => (/[\\/]node_modules[\\/]cdk8s[\\/]/.test(args.importer) ? b.resolve('yaml', { resolveDir: root, kind: args.kind }) : undefined));
   },
 };
 /**
@@ -96,7 +112,7 @@ if (!existsSync(version)) {
     banner: { js: "import { createRequire as __platformRequire } from 'node:module'; const require = __platformRequire(import.meta.url);" },
     // `platform diff` renders a revision in-process when its sources are the ones this build was made from.
     define: { PLATFORM_SOURCE_DIGEST: JSON.stringify(digest) },
-    plugins: [noZodLocales],
+    plugins: [noZodLocales, oneYaml],
     legalComments: 'none',
     logLevel: 'warning',
   });

@@ -121,6 +121,24 @@ describe('the bundle (scripts/build.mjs, npm\'s prepare)', () => {
   });
 });
 
+describe('what the bundle holds', () => {
+  // esbuild names each module it bundles in a `// node_modules/...` comment line.
+  const modules = () => {
+    const folder = join(ROOT, 'build');
+    const files = readdirSync(folder, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith('.js'));
+    return files.flatMap((e) => [...readFileSync(join(e.parentPath, e.name), 'utf8').matchAll(/^\/\/ (node_modules\/\S+)$/gm)].map((m) => m[1] as string));
+  };
+
+  it("one YAML library: cdk8s's bundled copy gives way to the project's when they are the same version; zod's English messages only", () => {
+    const bundled = modules();
+    const version = (dir: string) => (JSON.parse(readFileSync(join(ROOT, dir, 'package.json'), 'utf8')) as { version: string }).version;
+    const same = version('node_modules/yaml') === version('node_modules/cdk8s/node_modules/yaml');
+    expect(bundled.filter((m) => m === 'node_modules/yaml/dist/index.js')).toHaveLength(1);
+    expect(bundled.some((m) => m.startsWith('node_modules/cdk8s/node_modules/yaml/'))).toBe(!same);
+    expect(bundled.filter((m) => m.includes('/locales/'))).toEqual(['node_modules/zod/v4/locales/en.js']);
+  });
+});
+
 describe('platform synth', () => {
   it('--target k3s writes only the k3s tree and leaves an existing compose tree alone', async () => {
     const out = join(scratch, 'k3s-only');
