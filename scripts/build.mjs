@@ -52,8 +52,9 @@ const oneYaml = {
 };
 /**
  * What "the code" is and when a bundle is of it: lib/diff/source-digest.ts, the one definition of
- * both (the test suite's global setup reads the same); and how a path is removed, links included
- * and whether a process still runs (lib/output/cleanup.ts, the writer's). Compiled here to run them.
+ * both (the test suite's global setup reads the same). And, from lib/output/cleanup.ts (the
+ * writer's), how a path is removed (a link itself, not what it names) and whether a process still
+ * runs. Compiled here to run them.
  */
 async function libraryModule() {
   const compiled = await build({
@@ -73,7 +74,6 @@ const link = join(root, BUNDLE.folder);
 const versions = join(root, BUNDLE.versions);
 const digest = sourceDigest(root);
 if (bundleIsCurrent(root, digest)) process.exit(0);
-
 
 /** The name in .build/ that `build` links to, when it is such a link. */
 function linkedVersion() {
