@@ -360,11 +360,12 @@ function hostsResolve(platform: Platform): Check {
   const lookups = names.map((name) => ({ name, probe: { argv: ['getent', 'hosts', name], when: { after: every, ended: 'failed' as const } } }));
   return {
     probes: [every, ...lookups.map((l) => l.probe)],
-    decide: (results) => [dnsFinding(platform, names, answer(results, every), lookups.map((l) => ({ name: l.name, r: results.get(l.probe) })))],
+    decide: (results) => [dnsFinding(platform, answer(results, every), lookups.map((l) => ({ name: l.name, r: results.get(l.probe) })))],
   };
 }
 
-function dnsFinding(platform: Platform, names: readonly string[], every: CommandResult, lookups: readonly { name: string; r: CommandResult | undefined }[]): CheckResult {
+function dnsFinding(platform: Platform, every: CommandResult, lookups: readonly { name: string; r: CommandResult | undefined }[]): CheckResult {
+  const names = lookups.map((l) => l.name);
   if (every.missing) return { id: 'dns', status: 'warn', message: 'getent is not installed: site names not checked', fix: 'install libc-bin' };
   // The lookups share the doctor's time limit: a resolver that never answers ends here.
   const cut = [every, ...lookups.map((l) => l.r)].find((r) => r?.cutShort);

@@ -94,7 +94,6 @@ function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-
 /**
  * `<outDir>/.<subdir>.lock`, created exclusively and holding the owner's pid: one run at a time
  * writes a tree. A run waits for a live owner; the lock of a killed run is taken over.
@@ -237,7 +236,7 @@ function finishInterruptedSwap(outDir: string, target: string): void {
     // `<target>`); kept so that a hand-made mess never loses the last whole tree.
     renameSync(previous, final);
   }
-  if (kindOf(previous) !== 'none') removePath(previous);
+  removePath(previous);
 }
 
 /** Remove what killed runs left beside `<target>`: staging folders, dead runs' lock files, the links and trees of the symlink-based writer. */
